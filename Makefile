@@ -1,0 +1,112 @@
+# vtlb — GNU Makefile.
+#
+# Knobs:
+#   MODE=rel|dbg|asan|ubsan|san|cov   build flavour; objects go to build/$(MODE)/
+#                                     (san = ASan + UBSan together, used by `make check`)
+#   CC=gcc|clang                      compiler
+#   WERROR=1                          treat warnings as errors (always on in `make check`)
+#   JOBS=N                            parallel test jobs for `make check`
+#   V=1                               show full compiler command lines
+#
+# Targets:
+#   make            build/vtlb and build/libvtlb.a (MODE=rel)
+#   make run        build, then run the bundled scenario suite (the main job)
+#   make check      build under ASan+UBSan with -Werror and pass every test
+#   make bench      run the benchmarks in bench/
+#   make clean
+
+MODE   ?= rel
+CC     ?= cc
+WERROR ?= 0
+JOBS   ?= 2
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wwrite-strings -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS_rel   := -O2 -DNDEBUG
+CFLAGS_dbg   := -O0 -g3
+CFLAGS_asan  := -O1 -g -fsanitize=address -fno-omit-frame-pointer
+CFLAGS_ubsan := -O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined
+CFLAGS_san   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_cov   := -O0 -g --coverage
+
+ALL_CFLAGS  = $(WARN) $(CFLAGS_$(MODE)) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)
+ALL_LDFLAGS = $(CFLAGS_$(MODE)) $(LDFLAGS)
+LDLIBS     += -lpthread
+
+O := build/$(MODE)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC := $(wildcard src/*.c src/arch/*.c src/hv/*.c src/guest/*.c src/oracle/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+TOOL_OBJ := $(O)/tools/vtlb.o
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
+
+.PHONY: all run check check-build bench clean
+.SUFFIXES:
+
+all: build/vtlb build/libvtlb.a
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/libvtlb.a: $(LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(O)/vtlb: $(TOOL_OBJ) $(O)/libvtlb.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(O)/libvtlb.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/%: $(O)/bench/%.o $(O)/libvtlb.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The default (rel) build is also published at build/vtlb and build/libvtlb.a.
+ifeq ($(MODE),rel)
+build/vtlb: $(O)/vtlb
+	$(Q)cp $< $@
+build/libvtlb.a: $(O)/libvtlb.a
+	$(Q)cp $< $@
+else
+build/vtlb build/libvtlb.a:
+	$(Q)$(MAKE) --no-print-directory MODE=rel $@
+endif
+
+run: all
+	build/vtlb run scenarios/
+
+# Every test runs against the sanitizer build; tests find the binaries
+# through VTLB and VTLB_TESTS.
+check-build:
+	$(Q)$(MAKE) --no-print-directory MODE=san WERROR=1 build/san/vtlb $(TEST_BIN:$(O)/%=build/san/%)
+
+check: check-build
+	VTLB=build/san/vtlb VTLB_TESTS=build/san/tests \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	prove -j$(JOBS) tests/
+
+bench: $(BENCH_BIN) $(O)/vtlb
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_SRC:%.c=$(O)/%.d) $(BENCH_SRC:%.c=$(O)/%.d)

@@ -1,0 +1,75 @@
+/*
+ * Named fixes: each hypervisor behaviour that a real patch added.
+ *
+ * All fixes are in place by default; reverting one (model->reverted)
+ * restores the logic from before that patch.  The catalogue records for each
+ * its kind, origin (commit subject, year) and rule in one sentence:
+ *
+ *   correctness  reverting it lets some scenario reach a stale translation
+ *   cost         reverting it changes only which or how many invalidations run
+ *   latent       reverting it alone is harmless in the modelled KVM, because
+ *                other named behaviours cover for it; it breaks together
+ *                with them (listed in 'partners')
+ */
+#ifndef VTLB_FIXES_H
+#define VTLB_FIXES_H
+
+#include "vtlb/model.h"
+
+enum vt_fix_kind {
+	VT_FIX_CORRECTNESS,
+	VT_FIX_COST,
+	VT_FIX_LATENT,
+	VT_FIX_KIND_COUNT
+};
+
+enum vt_fix {
+	/* x86 */
+	VT_FIX_X86_INIT_FLUSH,
+	VT_FIX_X86_INIT_PG_FLUSH,
+	VT_FIX_X86_CR_FLUSH_SPLIT,
+	VT_FIX_X86_VENDOR_RESET_FLUSH,
+	VT_FIX_X86_NEW_ROOT_FLUSH,
+	VT_FIX_X86_PCIDE_UNLOAD,
+	VT_FIX_X86_PCID_ALL_PGDS,
+	VT_FIX_X86_INVLPG_PREV_ROOTS,
+	VT_FIX_X86_GUEST_FLUSH_SYNC,
+	VT_FIX_X86_INVALIDATE_PCID_TDP,
+	VT_FIX_X86_VMX_GUEST_FLUSH_VPID,
+	VT_FIX_X86_VMX_MIGRATE_FLUSH,
+	VT_FIX_X86_SVM_CPU_NEW_ASID,
+	VT_FIX_X86_PGE_NO_RESET,
+	/* arm64 */
+	VT_FIX_ARM64_VCPU_MULTIPLEX,
+	VT_FIX_ARM64_ICACHE_ISOLATION,
+	VT_FIX_ARM64_VMID_BEFORE_VTTBR,
+	VT_FIX_ARM64_VMID_ROLLOVER_FLUSH,
+	VT_FIX_ARM64_VMID_LOCKLESS,
+	VT_FIX_ARM64_S2_UNMAP_ORDER,
+	/* POWER */
+	VT_FIX_PPC_RADIX_VCPU_MOVE,
+	VT_FIX_PPC_IPI_OLD_CORE,
+	VT_FIX_PPC_CLEAR_AFTER_FLUSH,
+	VT_FIX_PPC_SMT8_TLB_GROUP,
+	VT_FIX_PPC_NESTED_VCPU_MOVE,
+	VT_FIX_COUNT
+};
+
+struct vt_fix_info {
+	const char *name;
+	enum vt_arch arch;
+	enum vt_fix_kind kind;
+	const char *origin;     /* commit subject (hash), author, year */
+	const char *rule;       /* the rule, one sentence */
+	const char *partners;   /* latent: the named behaviours that cover for it */
+	const char *scenario;   /* bundled scenario that shows it */
+	int modelled;           /* 0: named for the catalogue but not (yet) modelled */
+};
+
+const struct vt_fix_info *vt_fix_info(unsigned fix);
+/* Fix id by name, or -1. */
+int vt_fix_lookup(const char *name);
+const char *vt_fix_kind_name(enum vt_fix_kind k);
+const char *vt_arch_name(enum vt_arch a);
+
+#endif

@@ -1,0 +1,386 @@
+/*
+ * The model: everything a scenario declares, immutable once parsed.
+ *
+ * A model names the machine (pCPUs and how they share TLBs), the VMs and
+ * their vCPUs, the guest address spaces with their page-table entries, the
+ * stage-2 (EPT/NPT/stage-2/partition-scoped) mappings, the script or the
+ * per-vCPU programs, the expectation, and which named fixes are reverted.
+ * It also enumerates the finite universes every set in the state ranges over:
+ *
+ *   P  page-table entries      (vm, va, gpa, global bit)
+ *   T  guest translations      (vm, ctx, pte, effective global)  — what the
+ *                                guest's architectural TLB may hold
+ *   S  stage-2 translations    (vm, gpa, hpa)
+ *   U  combined translations   (t, s) with t.gpa == s.gpa        — what a
+ *                                hardware TLB domain may hold
+ *
+ * "ctx" is the guest's own tag: the PCID on x86, the ASID on arm64, the PID
+ * on POWER.  The masks below (by VA, by ctx, global, by VM, by stage-2
+ * entry) are precomputed so that every invalidation is a mask-and-clear.
+ * The model is passed by const pointer everywhere after vt_model_finish().
+ */
+#ifndef VTLB_MODEL_H
+#define VTLB_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtlb/bits.h"
+
+#define VT_MAX_PCPUS 8
+#define VT_MAX_VCPUS 8
+#define VT_MAX_VMS 4
+#define VT_MAX_SPACES 16
+#define VT_MAX_VAS 32
+#define VT_MAX_CTX 16
+#define VT_MAX_P 64
+#define VT_MAX_T VT_SET_BITS
+#define VT_MAX_U VT_SET_BITS
+#define VT_MAX_S 64
+#define VT_MAX_PROG 64
+#define VT_MAX_OPTS 32
+#define VT_NAME 16
+
+enum vt_arch {
+	VT_ARCH_X86,
+	VT_ARCH_ARM64,
+	VT_ARCH_PPC,
+	VT_ARCH_COUNT
+};
+
+/* A backend is one KVM flavour: the hardware features it uses and its policy. */
+enum vt_backend {
+	VT_BE_VMX_EPT,
+	VT_BE_VMX_SHADOW,
+	VT_BE_SVM_NPT,
+	VT_BE_SVM_SHADOW,
+	VT_BE_ARM64,
+	VT_BE_PPC_RADIX,
+	VT_BE_COUNT
+};
+
+/*
+ * A guest (or host) operation.  'code' is a common code (VT_OP_*) or an
+ * architecture's own (>= VT_OP_ARCH); the meaning of the operands belongs
+ * to the code.
+ */
+enum vt_op_common {
+	VT_OP_NONE,
+	VT_OP_MAP,       /* guest: space, a=va, pte index in b */
+	VT_OP_UNMAP,     /* guest: space, a=va */
+	VT_OP_ACCESS,    /* guest: a=va; reports what the access returns */
+	VT_OP_HOST_UNMAP,/* host: target=vm, a=gpa */
+	VT_OP_HOST_REMAP,/* host: target=vm, a=gpa, b=stage-2 entry index */
+	VT_OP_HOST_RAW_REMAP, /* host, instrument: change stage 2 and flush nothing (KVM never does) */
+	VT_OP_HOST_INSN, /* host, instrument: run one hardware instruction; target=pcpu, a=va, b=insn<<32|key */
+	VT_OP_ARCH = 16
+};
+
+#define VT_OPF_FEP 0x1u      /* x86: KVM forced-emulation prefix */
+#define VT_OPF_NOFLUSH 0x2u  /* x86: MOV CR3 with bit 63 set */
+#define VT_OPF_GLOBAL 0x4u   /* map: global page (x86 G=1, arm64 nG=0) */
+#define VT_OPF_IS 0x8u       /* arm64: broadcast (Inner Shareable) form */
+#define VT_OPF_ARCH 0x100u   /* first flag free for an architecture */
+
+struct vt_op {
+	uint16_t code;
+	uint16_t flags;
+	int16_t space;   /* address space operand, or -1 */
+	int16_t target;  /* vCPU, VM or number operand, or -1 */
+	uint64_t a;
+	uint64_t b;
+};
+
+enum vt_ev_kind {
+	VT_EV_LOAD,   /* hypervisor: vcpu_load(vcpu, pcpu) */
+	VT_EV_ENTER,  /* hypervisor: service requests and enter the guest */
+	VT_EV_PUT,    /* hypervisor: preempt — exit the guest and vcpu_put */
+	VT_EV_GUEST,  /* guest operation on a running vCPU */
+	VT_EV_HOST,   /* host operation (stage-2 change and its flush) */
+	VT_EV_CHECK,  /* scenario assertion; evaluated by the runner, never by vt_step */
+	VT_EV_COUNT
+};
+
+#define VT_EVF_STEP 0x1u  /* ENTER: advance one fine-grained phase only */
+#define VT_EVF_AUTO 0x2u  /* inserted by the runner, not written in the scenario */
+#define VT_EVF_ENTER 0x4u /* LOAD, GUEST: then (re-)enter the guest in the same step */
+
+struct vt_event {
+	uint8_t kind;
+	int8_t vcpu;
+	int8_t pcpu;
+	uint8_t flags;
+	uint32_t line;
+	uint32_t col;
+	struct vt_op op;
+};
+
+/* Scenario assertions (VT_EV_CHECK), evaluated between steps. */
+enum vt_check_kind {
+	VT_CHK_PERMITS,    /* oracle permits vcpu VA [-> GPA] */
+	VT_CHK_NPERMITS,   /* oracle does not permit it */
+	VT_CHK_HW,         /* hardware could return VA [-> GPA] to vcpu */
+	VT_CHK_NHW,        /* hardware could not */
+	VT_CHK_COUNT_INSN, /* instruction 'a' executed exactly b times so far */
+	VT_CHK_ROOTS,      /* exactly b new roots / contexts built so far */
+	VT_CHK_EXITS,      /* exactly b VM exits so far */
+	VT_CHK_HW_GPA,     /* hardware can translate guest-physical a [-> host-physical b] for vcpu */
+	VT_CHK_NHW_GPA,    /* it cannot */
+	VT_CHK_COUNT
+};
+
+enum vt_expect_kind {
+	VT_EXP_NONE,
+	VT_EXP_CLEAN,
+	VT_EXP_STALE,
+	VT_EXP_BREACH,
+	VT_EXP_COUNT
+};
+
+struct vt_expect {
+	uint8_t kind;
+	int8_t vcpu;     /* -1: any */
+	uint8_t has_va;
+	uint8_t pad;
+	uint32_t line;
+	uint64_t va;
+};
+
+struct vt_pte {
+	uint8_t vm;
+	uint8_t g;         /* the entry's global bit */
+	uint16_t spaces;   /* spaces this entry is ever mapped into */
+	uint8_t va;        /* index into model->va[] */
+	uint8_t pad[3];
+	uint64_t gpa;
+};
+
+struct vt_tr {
+	uint8_t vm;
+	uint8_t ctx;       /* index into model->ctx[] */
+	uint8_t p;         /* index into model->pte[] */
+	uint8_t g;         /* effective global */
+};
+
+struct vt_s2 {
+	uint8_t vm;
+	uint8_t pad[7];
+	uint64_t gpa;
+	uint64_t hpa;
+};
+
+struct vt_cu {
+	uint8_t t;
+	uint8_t s;
+};
+
+struct vt_ctx {
+	uint8_t vm;
+	uint8_t pad[3];
+	uint32_t value;    /* PCID / ASID / PID */
+};
+
+struct vt_space {
+	char name[VT_NAME];
+	uint8_t vm;
+	uint8_t pad[3];
+	uint32_t ctx;      /* the PCID / ASID / PID this space is used with */
+};
+
+struct vt_vm {
+	char name[VT_NAME];
+	uint8_t nvcpus;
+	uint8_t first_vcpu;
+	uint8_t pad[6];
+	uint64_t pcpus;    /* pCPUs this VM's vCPUs may use (explore) */
+};
+
+/*
+ * Per-architecture guest register file, as the guest sees it.  Lives in the
+ * state (one per vCPU) and in the model (the initial values).
+ */
+struct vt_x86_regs {
+	uint32_t cr0;
+	uint32_t cr4;
+	int8_t cr3;        /* space loaded in CR3, or -1 */
+	uint8_t efer;      /* EFER.LME (X86_EFER_LME) */
+	uint8_t pad[6];
+};
+
+struct vt_arm64_regs {
+	int8_t ttbr0;      /* space in TTBR0_EL1 (its ASID with it), or -1 */
+	uint8_t mmu;       /* SCTLR_EL1.M */
+	uint8_t pad[14];
+};
+
+struct vt_ppc_regs {
+	int8_t pid;        /* space in PIDR, or -1 */
+	uint8_t mmu;       /* MSR[IR|DR] */
+	uint8_t pad[14];
+};
+
+union vt_gregs {
+	struct vt_x86_regs x86;
+	struct vt_arm64_regs arm64;
+	struct vt_ppc_regs ppc;
+};
+
+/* The guest's current translation context, derived from its registers. */
+struct vt_gctx {
+	int8_t paging;     /* translation on */
+	int8_t space;      /* -1 if none */
+	int8_t ctx;        /* index into model->ctx[], -1 if none */
+	int8_t global_ok;  /* global entries are created (x86: CR4.PGE) */
+};
+
+struct vt_bounds {
+	uint32_t depth;
+	uint32_t preemptions;
+	uint32_t migrations;
+};
+
+struct vt_arch_ops;
+struct vt_hw_ops;
+struct vt_hv_ops;
+struct vt_oracle_ops;
+
+struct vt_model {
+	char file[256];
+	enum vt_arch arch;
+	enum vt_backend backend;
+	const struct vt_arch_ops *aops;
+	const struct vt_hw_ops *hw;
+	const struct vt_hv_ops *hv;
+	const struct vt_oracle_ops *oracle;
+
+	uint32_t opt[VT_MAX_OPTS];   /* enum vt_opt */
+	uint64_t reverted;           /* bit per enum vt_fix: logic before that patch */
+
+	/* topology */
+	int npcpus;
+	int threads_per_core;
+	int ndomains;
+	int8_t domain_of[VT_MAX_PCPUS];  /* TLB domain used by each pCPU */
+
+	int nvms;
+	struct vt_vm vm[VT_MAX_VMS];
+	int nvcpus;
+	uint8_t vcpu_vm[VT_MAX_VCPUS];
+	union vt_gregs vcpu_init[VT_MAX_VCPUS];
+
+	int nspaces;
+	struct vt_space space[VT_MAX_SPACES];
+
+	/* universes */
+	int nvas;
+	uint64_t va[VT_MAX_VAS];
+	int nctx;
+	struct vt_ctx ctx[VT_MAX_CTX];
+	int np;
+	struct vt_pte pte[VT_MAX_P];
+	int nt;
+	struct vt_tr t[VT_MAX_T];
+	int ns;
+	struct vt_s2 s2[VT_MAX_S];
+	int nu;
+	struct vt_cu u[VT_MAX_U];
+
+	uint64_t init_pt[VT_MAX_SPACES];  /* initial page tables, over P */
+	uint64_t init_s2;                 /* initial stage-2 mappings, over S */
+
+	/* lookup tables */
+	int16_t tix[VT_MAX_CTX][VT_MAX_P][2];  /* (ctx, pte, g) -> t, or -1 */
+	int16_t uix[VT_MAX_T][VT_MAX_S];       /* (t, s) -> u, or -1 */
+	int8_t space_ctx[VT_MAX_SPACES][2];    /* ctx variants of a space, -1 unused */
+
+	/* masks over T */
+	struct vt_set t_va[VT_MAX_VAS];
+	struct vt_set t_ctx[VT_MAX_CTX];
+	struct vt_set t_global;
+	struct vt_set t_vm[VT_MAX_VMS];
+	/* masks over U */
+	struct vt_set u_va[VT_MAX_VAS];
+	struct vt_set u_ctx[VT_MAX_CTX];
+	struct vt_set u_global;
+	struct vt_set u_vm[VT_MAX_VMS];
+	struct vt_set u_s[VT_MAX_S];
+	struct vt_set u_of_t[VT_MAX_T];
+	/* masks over S and P */
+	uint64_t s_vm[VT_MAX_VMS];
+	uint64_t s_gpa[VT_MAX_S];              /* entries with the same (vm, gpa) as s */
+	uint64_t p_gpa[VT_MAX_P];              /* ptes with the same (vm, gpa) as p */
+
+	/* scripted run */
+	struct vt_event *script;
+	int nscript;
+	struct vt_expect expect;
+	char title[128];
+	int pins[4];                 /* fixes this scenario is written to show (-1: none) */
+
+	/* exploration: a program per vCPU and one for the host */
+	int has_programs;
+	int nprog[VT_MAX_VCPUS + 1];
+	struct vt_event prog[VT_MAX_VCPUS + 1][VT_MAX_PROG];
+	struct vt_bounds bounds;
+	int fine;                    /* enter in fine-grained phases */
+};
+
+/* Option ids (values in model->opt).  See src/options.c for names and ranges. */
+enum vt_opt {
+	VT_OPT_VPID,          /* x86 VMX: enable_vpid */
+	VT_OPT_ASIDS,         /* x86 SVM: number of usable ASIDs per pCPU */
+	VT_OPT_FLUSHBYASID,   /* x86 SVM: CPUID FlushByAsid */
+	VT_OPT_FB,            /* arm64: HCR_EL2.FB */
+	VT_OPT_CNP,           /* arm64: CnP sharing of TLB entries */
+	VT_OPT_VMID_BITS,     /* arm64: VMID width */
+	VT_OPT_SMT8,          /* ppc: SMT8 big cores as two TLB groups */
+	VT_OPT_GTSE,          /* ppc: guest may issue tlbie */
+	VT_OPT_COUNT
+};
+
+struct vt_option_decl {
+	const char *name;
+	enum vt_opt id;
+	uint32_t archs;       /* bit per enum vt_arch where it applies */
+	uint32_t def;
+	uint32_t min;
+	uint32_t max;
+	int boolean;          /* takes on/off */
+	const char *help;
+};
+
+/* Option by name, or NULL; the whole table through vt_option_at(i) until NULL. */
+const struct vt_option_decl *vt_option_lookup(const char *name);
+const struct vt_option_decl *vt_option_at(int i);
+/* Set every option of the model's architecture to its default. */
+void vt_options_default(struct vt_model *m);
+
+/* Universe lookups; all return -1 when absent. */
+int vt_model_va_index(const struct vt_model *m, uint64_t va);
+int vt_model_space(const struct vt_model *m, const char *name);
+int vt_model_vm(const struct vt_model *m, const char *name);
+int vt_model_s2_find(const struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa);
+
+/*
+ * Builders used by the parser.  They grow the universes and return the new
+ * index, or -1 when a limit is reached (the caller reports it).
+ */
+int vt_model_add_va(struct vt_model *m, uint64_t va);
+int vt_model_add_pte(struct vt_model *m, int space, uint64_t va, uint64_t gpa, int global);
+int vt_model_add_s2(struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa);
+
+/*
+ * Enumerate T and U and compute every mask.  Returns 0, or -1 with a
+ * message in err when a universe exceeds its limit.
+ */
+int vt_model_finish(struct vt_model *m, char *err, size_t errlen);
+
+void vt_model_free(struct vt_model *m);
+
+/* Printable name of vCPU v ("vm.idx"). */
+void vt_model_vcpu_name(const struct vt_model *m, int v, char *buf, size_t len);
+
+/* The hpa an unspecified gpa of a VM maps to: distinct per VM, easy to read. */
+uint64_t vt_model_default_hpa(int vm, uint64_t gpa);
+
+#endif

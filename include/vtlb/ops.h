@@ -1,0 +1,155 @@
+/*
+ * Ops tables: the one place where architectures and hypervisor backends plug
+ * into the common engine, in the manner of KVM's kvm_x86_ops.  Common code
+ * never switches on the architecture; it calls through these tables.
+ *
+ *   vt_arch_ops    the guest-visible architecture: registers, the guest
+ *                  operations a scenario can name, the current context
+ *   vt_oracle_ops  what the architecture requires each guest operation to
+ *                  invalidate from the vCPU's permitted set (the spec)
+ *   vt_hw_ops      the hardware TLB: tags, lookup, fill, the scope of every
+ *                  invalidation instruction, natively executed guest ops
+ *   vt_hv_ops      the hypervisor (KVM's logic for one backend): vcpu_load,
+ *                  entry with request servicing, exits and their emulation,
+ *                  host stage-2 changes with their remote flushes
+ *
+ * The oracle tables never see hw or hv state; hw never decides policy; hv
+ * never reads the oracle's sets.
+ */
+#ifndef VTLB_OPS_H
+#define VTLB_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtlb/model.h"
+#include "vtlb/state.h"
+
+struct vt_parser;
+struct vt_trace;
+
+/* ---- guest architecture ---------------------------------------------- */
+
+/* Result of executing a guest operation's architectural part. */
+enum vt_exec {
+	VT_EXEC_OK,     /* took effect */
+	VT_EXEC_FAULT,  /* the architecture faults it (#GP, #UD...): no effect */
+	VT_EXEC_COUNT
+};
+
+struct vt_op_decl {
+	const char *name;        /* first word in the scenario */
+	uint16_t code;
+	/* parse the operands after the name; report errors through the parser */
+	int (*parse)(struct vt_parser *p, struct vt_op *op);
+	const char *syntax;      /* one-line usage, for errors and docs */
+};
+
+struct vt_arch_ops {
+	const char *name;
+	const char *ctx_word;    /* what the guest's own tag is called: pcid, asid, pid */
+	const struct vt_op_decl *ops;
+	int nops;
+	/* Contexts a space's translations may be tagged with (at most 2). */
+	int (*ctx_variants)(const struct vt_model *m, int space, uint32_t out[2]);
+	/* The register file of a vCPU nobody declared (power-on, translation off). */
+	void (*reset_regs)(union vt_gregs *r);
+	/* Parse the register words of a 'vcpu' declaration into r. */
+	int (*parse_vcpu)(struct vt_parser *p, union vt_gregs *r);
+	/* The translation context the registers select. */
+	void (*gctx)(const struct vt_model *m, const union vt_gregs *r, struct vt_gctx *out);
+	/* Architectural effect of op on the vCPU's registers (validates first). */
+	enum vt_exec (*exec)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op);
+	/* Format op as scenario text (without the "vcpu:" prefix). */
+	void (*fmt_op)(const struct vt_model *m, const struct vt_op *op, char *buf, size_t len);
+	/* Format the registers that matter for translation. */
+	void (*fmt_regs)(const struct vt_model *m, const union vt_gregs *r, char *buf, size_t len);
+};
+
+/* ---- oracle ----------------------------------------------------------- */
+
+struct vt_oracle_ops {
+	/*
+	 * Remove from the permitted sets what op requires to be invalidated.
+	 * 'old' holds the registers from before op executed; s holds the new.
+	 */
+	void (*guest_op)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			 const union vt_gregs *old);
+};
+
+/* ---- hardware ---------------------------------------------------------- */
+
+struct vt_hw_ops {
+	const char *name;
+	const char *const *insn_names;   /* indexed by the backend's instruction codes */
+	unsigned ninsns;
+	/* TLB domain of a pCPU (NULL: every pCPU has its own TLB). */
+	int (*domain)(const struct vt_model *m, int pcpu);
+	/* Effects of a guest op that ran natively (was not intercepted). */
+	void (*native)(const struct vt_model *m, struct vt_state *s, int pcpu, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr);
+	/*
+	 * Entries a lookup by the guest context g, running on pcpu under the
+	 * tag loaded there, could return: combined entries usable for g's
+	 * context (u) and stage-2 entries the walk could use (s2).
+	 */
+	void (*reach)(const struct vt_model *m, const struct vt_state *s, int pcpu, const struct vt_gctx *g,
+		      struct vt_set *u, uint64_t *s2);
+	/* Insert what a walk on pcpu can produce now, under the loaded tag. */
+	int (*fill)(const struct vt_model *m, struct vt_state *s, int pcpu, const struct vt_set *u, uint64_t s2);
+	/* Execute an invalidation instruction with its architectural scope. */
+	void (*insn)(const struct vt_model *m, struct vt_state *s, int pcpu, unsigned insn, uint32_t key,
+		     uint64_t arg, struct vt_trace *tr);
+	void (*fmt_key)(uint32_t key, char *buf, size_t len);
+	/* The operand of an instruction, as its manual names it ("VPID 1", "EPTP 1"). */
+	void (*fmt_operand)(unsigned insn, uint32_t key, char *buf, size_t len);
+};
+
+/* ---- hypervisor -------------------------------------------------------- */
+
+struct vt_hv_ops {
+	const char *name;
+	const char *const *req_names;    /* indexed by request bit */
+	unsigned nreqs;
+	const void *priv;                /* the backend's own hook table (e.g. x86 vendor ops) */
+	/* vCPU creation (kvm_arch_vcpu_create and the RESET that follows). */
+	void (*vcpu_init)(const struct vt_model *m, struct vt_state *s, int v);
+	/* vcpu_load of v on pcpu. */
+	void (*load)(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr);
+	/*
+	 * Run the entry path (request servicing, root reload, VM entry).  With
+	 * one_phase, do only the next fine-grained phase.  Returns true when v
+	 * is now in the guest, false if phases remain.
+	 */
+	bool (*enter)(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr);
+	/* VM exit of a running v (before an exit is handled or v is put). */
+	void (*exit)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	/* vcpu_put of v, which is outside the guest. */
+	void (*put)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	/* Does op exit to the hypervisor under this backend's configuration? */
+	bool (*intercepts)(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
+			   const union vt_gregs *old);
+	/* Emulate an intercepted op (registers already updated; old = before). */
+	void (*handle)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr);
+	/* A host-side change (stage-2 unmap/remap) with its remote flush. */
+	void (*host_op)(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr);
+	/* What a hardware walk for v can return now: guest+stage-2 tables, or KVM's shadow tables. */
+	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+};
+
+/* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */
+void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const struct vt_oracle_ops **o,
+		    const struct vt_hw_ops **h, const struct vt_hv_ops **v);
+const char *vt_backend_name(enum vt_backend be);
+
+/* The registered tables. */
+extern const struct vt_arch_ops vt_x86_arch_ops;
+extern const struct vt_oracle_ops vt_x86_oracle_ops;
+extern const struct vt_hw_ops vt_vmx_hw_ops;
+extern const struct vt_hw_ops vt_svm_hw_ops;
+extern const struct vt_hv_ops vt_kvm_vmx_ops;
+extern const struct vt_hv_ops vt_kvm_svm_ops;
+
+#endif

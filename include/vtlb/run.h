@@ -1,0 +1,50 @@
+/*
+ * The scripted runner: replays a scenario's events through vt_step(),
+ * re-enters vCPUs that the script keeps running, evaluates the inline checks,
+ * stops at the first stale access or breach, and compares the outcome with
+ * the scenario's expectation.  vt_run_report() is the printer for results.
+ */
+#ifndef VTLB_RUN_H
+#define VTLB_RUN_H
+
+#include <stdio.h>
+
+#include "vtlb/model.h"
+#include "vtlb/scenario.h"
+#include "vtlb/state.h"
+#include "vtlb/step.h"
+#include "vtlb/trace.h"
+
+enum vt_status {
+	VT_PASS = 0,   /* the expectation held */
+	VT_FAIL = 1,   /* it did not, or a check failed */
+	VT_ERROR = 2,  /* bad input: the script cannot run (diag says where) */
+};
+
+struct vt_run_result {
+	enum vt_status status;
+	struct vt_verdict verdict;   /* first violation, or kind VT_V_OK */
+	size_t verdict_rec;          /* trace index of the violation record */
+	uint32_t verdict_line;       /* scenario line of the event that exposed it */
+	uint32_t steps;
+	char why[512];               /* for VT_FAIL: what went wrong, one line */
+	struct vt_trace trace;
+	struct vt_state state;       /* final state (after the violation, if any) */
+};
+
+/*
+ * Run m's script.  Returns the status; on VT_ERROR d holds file:line:col.
+ * The result owns its trace: release with vt_run_result_fini().
+ */
+enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struct vt_diag *d);
+void vt_run_result_fini(struct vt_run_result *res);
+
+/* One-line description of the verdict ("STALE ..." / "BREACH ..."), no newline. */
+void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res, char *buf, size_t len);
+
+/* Print a result: the STALE/BREACH line and the trace when 'detail'. */
+void vt_run_report(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int detail);
+/* The same as one JSON object. */
+void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace);
+
+#endif

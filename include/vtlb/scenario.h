@@ -1,0 +1,89 @@
+/*
+ * The scenario language: a small line-oriented text format (docs/scenarios.md)
+ * parsed into an immutable model.
+ *
+ * Every malformed input yields exactly one diagnostic with file:line:col and
+ * a message; the parser never aborts, never reads past its buffer and never
+ * ignores a line it does not understand.  The token API below is what an
+ * architecture uses to parse the operands of its own guest operations.
+ */
+#ifndef VTLB_SCENARIO_H
+#define VTLB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtlb/model.h"
+
+struct vt_diag {
+	char file[256];
+	uint32_t line;
+	uint32_t col;
+	char msg[512];
+};
+
+#define VT_MAX_TOKENS 64
+#define VT_MAX_LINE 4096
+#define VT_MAX_FILE (1u << 20)
+
+struct vt_token {
+	const char *s;
+	uint32_t len;
+	uint32_t col;
+};
+
+struct vt_parser {
+	struct vt_model *m;
+	struct vt_diag *diag;
+	uint32_t line;
+	int ntok;
+	int cur;
+	struct vt_token tok[VT_MAX_TOKENS];
+	int vm;          /* VM of the operation being parsed, or -1 */
+	int vcpu;        /* vCPU of the operation being parsed, or -1 */
+	int failed;
+};
+
+/*
+ * Load a scenario file.  Returns a new model (free with vt_model_free) or
+ * NULL with *d filled.  'reverted' is or-ed into the model's reverted fixes
+ * (command-line --revert).
+ */
+struct vt_model *vt_scenario_load(const char *path, uint64_t reverted, struct vt_diag *d);
+
+/* The same from a buffer; 'name' is used in diagnostics. */
+struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, uint64_t reverted,
+				   struct vt_diag *d);
+
+/* ---- token API for operand parsers ------------------------------------ */
+
+bool vt_parse_at_end(const struct vt_parser *p);
+/* Is the next token exactly 'word'? */
+bool vt_parse_peek(const struct vt_parser *p, const char *word);
+/* Consume the next token if it is exactly 'word'. */
+bool vt_parse_accept(struct vt_parser *p, const char *word);
+/* Consume 'word' or fail. */
+int vt_parse_expect(struct vt_parser *p, const char *word);
+/* A number (decimal or 0x hex); 'what' names it in errors. */
+int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out);
+/* A bare word into buf. */
+int vt_parse_word(struct vt_parser *p, const char *what, char *buf, size_t len);
+/* The name of an address space of the current VM. */
+int vt_parse_space(struct vt_parser *p, int *space);
+/* Report an error at the current token (or end of line); returns -1. */
+int vt_parse_error(struct vt_parser *p, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Report an error at token index i; returns -1. */
+int vt_parse_error_at(struct vt_parser *p, int i, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+/* Does token i equal word? */
+bool vt_tok_is(const struct vt_parser *p, int i, const char *word);
+
+#endif

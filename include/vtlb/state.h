@@ -1,0 +1,217 @@
+/*
+ * The state: everything that changes during a run, as one value.
+ *
+ * struct vt_state is fixed-size and holds no pointers, so it can be copied
+ * with memcpy, hashed and compared byte-wise; the explorer and replay depend
+ * on that.  Every byte is initialised by vt_state_init() (memset first), and
+ * code only ever writes fields, so padding stays zero.
+ *
+ *   vt_state
+ *   ├── meta          step counter; not part of the state's identity
+ *   └── (canonical part, hashed and compared from 'pt' on)
+ *       ├── pt[space]        guest page tables (sets over P)
+ *       ├── s_perm           oracle: stage-2 entries the host still permits
+ *       ├── vm[]             current stage-2 (over S) + per-VM hypervisor data
+ *       ├── vcpu[]           run state, KVM requests, guest registers,
+ *       │                    oracle permitted set (over T), backend data
+ *       ├── pcpu[]           loaded vCPU, hardware tag, backend per-CPU data
+ *       └── dom[]            hardware TLB domains: tagged slots of U and S sets
+ *
+ * Invariant: a TLB slot is in use iff key != VT_KEY_NONE; used slots come
+ * first, sorted by key; a slot whose sets become empty is released.  This
+ * keeps equal TLB contents byte-identical.
+ */
+#ifndef VTLB_STATE_H
+#define VTLB_STATE_H
+
+#include <stdint.h>
+
+#include "vtlb/bits.h"
+#include "vtlb/model.h"
+
+#define VT_MAX_SLOTS 8
+#define VT_MAX_DOMAINS VT_MAX_PCPUS
+#define VT_KEY_NONE 0xffffffffu
+#define VT_MAX_PENDING 4
+
+/* ---- hardware TLB ------------------------------------------------------ */
+
+struct vt_tlb_slot {
+	uint32_t key;        /* hardware tag, encoded by the hw ops */
+	uint32_t pad;
+	struct vt_set u;     /* combined / stage-1 / linear entries */
+	uint64_t s;          /* stage-2 / guest-physical / partition-scoped entries */
+};
+
+/* An invalidation issued but not yet complete (arm64 TLBI before DSB, POWER tlbie before tlbsync). */
+struct vt_pending {
+	uint8_t used;
+	uint8_t insn;        /* hw instruction code */
+	uint8_t issuer;      /* pCPU */
+	uint8_t pad;
+	uint32_t key;
+	uint64_t arg;
+};
+
+struct vt_tlb_dom {
+	struct vt_tlb_slot slot[VT_MAX_SLOTS];
+	uint64_t icache;     /* arm64: I-cache lines that may hold guest code (over P) */
+};
+
+/* ---- KVM, x86 ---------------------------------------------------------- */
+
+#define VT_ROOT_INVALID (-1)
+#define VT_ROOT_TDP (-2)
+#define VT_KVM_NUM_PREV_ROOTS 3
+
+/* A root of kvm_mmu: root.hpa/pgd (space), its role, and under shadow paging
+ * the guest PTEs its shadow tables may still mirror (unsync pages included). */
+struct vt_kvm_root {
+	int8_t space;        /* pgd: the guest CR3 it shadows; VT_ROOT_INVALID, VT_ROOT_TDP */
+	uint8_t pad;
+	uint16_t role;
+	uint32_t pad2;
+	uint64_t content;    /* over P */
+};
+
+struct vt_kvm_x86_vcpu {
+	int8_t loaded_cpu;   /* VMX loaded_vmcs->cpu, SVM current_vmcb->cpu; -1 if never */
+	uint8_t asid;        /* SVM svm->asid */
+	uint8_t asid_gen;    /* SVM current_vmcb->asid_generation */
+	uint8_t tlb_ctl;     /* SVM vmcb->control.tlb_ctl for the next VMRUN */
+	uint8_t pad[4];
+	struct vt_kvm_root root;
+	struct vt_kvm_root prev[VT_KVM_NUM_PREV_ROOTS];
+};
+
+struct vt_kvm_svm_pcpu {
+	uint8_t asid_gen;    /* svm_cpu_data.asid_generation */
+	uint8_t next_asid;   /* svm_cpu_data.next_asid */
+	uint8_t pad[6];
+};
+
+/* ---- KVM, arm64 -------------------------------------------------------- */
+
+struct vt_kvm_arm64_vcpu {
+	uint8_t pad[8];
+};
+
+struct vt_kvm_arm64_pcpu {
+	struct vt_pending pending[VT_MAX_PENDING];
+};
+
+struct vt_kvm_arm64_vm {
+	int8_t last_vcpu_ran[VT_MAX_PCPUS];
+	uint8_t pad[8];
+};
+
+/* ---- KVM, POWER radix -------------------------------------------------- */
+
+struct vt_kvm_ppc_vcpu {
+	uint8_t pad[8];
+};
+
+struct vt_kvm_ppc_pcpu {
+	struct vt_pending pending[VT_MAX_PENDING];
+};
+
+struct vt_kvm_ppc_vm {
+	uint64_t need_tlb_flush;  /* cpumask */
+};
+
+/* ---- the value --------------------------------------------------------- */
+
+enum vt_run {
+	VT_RUN_IDLE,    /* not loaded on any pCPU */
+	VT_RUN_LOADED,  /* loaded (vcpu_load done), outside guest mode */
+	VT_RUN_GUEST,   /* executing guest code */
+	VT_RUN_COUNT
+};
+
+/* KVM vcpu->mode */
+enum vt_mode {
+	VT_MODE_OUTSIDE,
+	VT_MODE_IN_GUEST,
+	VT_MODE_EXITING,
+	VT_MODE_COUNT
+};
+
+struct vt_vcpu_state {
+	uint8_t run;         /* enum vt_run */
+	int8_t pcpu;         /* pCPU it is loaded on, -1 */
+	uint8_t pc;          /* next op of its program */
+	uint8_t phase;       /* fine-grained hypervisor phase of an entry in progress */
+	uint8_t mode;        /* enum vt_mode */
+	int8_t last_pcpu;    /* where it last ran (for migration bounds), -1 */
+	uint8_t pad[2];
+	uint32_t requests;   /* KVM vcpu->requests */
+	uint32_t pad2;
+	union vt_gregs g;    /* guest registers */
+	struct vt_set permitted; /* oracle: translations the architecture lets it observe (over T) */
+	union {
+		struct vt_kvm_x86_vcpu x86;
+		struct vt_kvm_arm64_vcpu arm64;
+		struct vt_kvm_ppc_vcpu ppc;
+	} h;
+};
+
+struct vt_pcpu_state {
+	int8_t vcpu;         /* vCPU loaded here, -1 */
+	uint8_t pad[3];
+	uint32_t key;        /* hardware tag loaded for guest execution */
+	union {
+		struct vt_kvm_svm_pcpu svm;
+		struct vt_kvm_arm64_pcpu arm64;
+		struct vt_kvm_ppc_pcpu ppc;
+	} h;
+};
+
+struct vt_vm_state {
+	uint64_t s2;         /* current stage-2 mappings (over S) */
+	union {
+		struct vt_kvm_arm64_vm arm64;
+		struct vt_kvm_ppc_vm ppc;
+	} h;
+};
+
+struct vt_state_meta {
+	uint32_t step;       /* events applied so far */
+	uint32_t pad;
+};
+
+struct vt_state {
+	struct vt_state_meta meta;
+	/* canonical part: everything from here on is the state's identity */
+	uint64_t pt[VT_MAX_SPACES];
+	uint64_t s_perm;
+	uint8_t host_pc;     /* next op of the host program */
+	uint8_t preemptions; /* used by exploration bounds */
+	uint8_t migrations;
+	uint8_t pad[5];
+	struct vt_vm_state vm[VT_MAX_VMS];
+	struct vt_vcpu_state vcpu[VT_MAX_VCPUS];
+	struct vt_pcpu_state pcpu[VT_MAX_PCPUS];
+	struct vt_tlb_dom dom[VT_MAX_DOMAINS];
+};
+
+#define VT_STATE_CANON_OFF offsetof(struct vt_state, pt)
+#define VT_STATE_CANON_LEN (sizeof(struct vt_state) - VT_STATE_CANON_OFF)
+
+/* Power-on state for a model: every byte defined. */
+void vt_state_init(const struct vt_model *m, struct vt_state *s);
+
+/* ---- TLB slot helpers (hardware side) ---------------------------------- */
+
+/* Index of the slot holding 'key' in domain d, or -1. */
+int vt_tlb_index(const struct vt_state *s, int d, uint32_t key);
+
+/* The slot holding 'key' in domain d, or NULL. */
+struct vt_tlb_slot *vt_tlb_find(struct vt_state *s, int d, uint32_t key);
+
+/* Add entries under 'key'.  Returns 0, or -1 if the domain has no free slot. */
+int vt_tlb_fill(struct vt_state *s, int d, uint32_t key, const struct vt_set *u, uint64_t s2);
+
+/* Release slots whose sets are empty and restore the slot invariant. */
+void vt_tlb_tidy(struct vt_state *s, int d);
+
+#endif

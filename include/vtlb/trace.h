@@ -1,0 +1,88 @@
+/*
+ * Typed trace records and their one printer.
+ *
+ * Every step appends what happened, layer by layer: the event, the VM exit
+ * it caused, each KVM request made and serviced, each invalidation
+ * instruction with its scope, each hypervisor decision worth reading, where
+ * a reverted fix changed the outcome, and the verdict.  A trace is what a
+ * finding is explained with; a counterexample is a trace.  The printer
+ * renders records as text or as JSON objects.  A NULL trace records nothing
+ * (the explorer runs without one and replays a path to explain it).
+ */
+#ifndef VTLB_TRACE_H
+#define VTLB_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vtlb/model.h"
+
+enum vt_tr_kind {
+	VT_TR_EVENT,    /* ev: the event applied */
+	VT_TR_EXIT,     /* VM exit; code = op code that caused it, or 0 for preemption */
+	VT_TR_REQ,      /* request made; code = bit, key = target vCPU */
+	VT_TR_SERVICE,  /* request serviced; code = bit */
+	VT_TR_INSN,     /* invalidation executed; code = insn, key = tag, a = operand */
+	VT_TR_NOTE,     /* hypervisor or hardware decision; text */
+	VT_TR_FIX,      /* a reverted fix took effect; code = fix, text = what happened instead */
+	VT_TR_FAULT,    /* the guest op faulted; text */
+	VT_TR_ACCESS,   /* guest access: a = va, b = number of hardware answers, code = stale */
+	VT_TR_STALE,    /* verdict: code = u, key = t permitted? a = va */
+	VT_TR_BREACH,   /* verdict: code = u or s */
+	VT_TR_COUNT
+};
+
+struct vt_trace_rec {
+	uint32_t step;
+	uint8_t kind;
+	int8_t vcpu;
+	int8_t pcpu;
+	uint8_t pad;
+	uint32_t code;
+	uint32_t key;
+	uint64_t a;
+	uint64_t b;
+	const char *text;      /* static string, or NULL */
+	struct vt_event ev;    /* VT_TR_EVENT only */
+};
+
+#define VT_TRACE_MAX_INSNS 64
+
+struct vt_trace {
+	struct vt_trace_rec *rec;
+	size_t n;
+	size_t cap;
+	int oom;                              /* a record was dropped: allocation failed */
+	uint32_t step;                        /* step number stamped on new records */
+	uint32_t insn_count[VT_TRACE_MAX_INSNS];
+	uint32_t root_loads;                  /* hypervisor: new roots / contexts built */
+	uint32_t exits;                       /* VM exits */
+};
+
+void vt_trace_init(struct vt_trace *tr);
+void vt_trace_fini(struct vt_trace *tr);
+void vt_trace_reset(struct vt_trace *tr);
+
+/* Append a record (no-op on a NULL trace).  Records are stamped with tr->step. */
+void vt_trace_add(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key,
+		  uint64_t a, uint64_t b, const char *text);
+void vt_trace_event(struct vt_trace *tr, const struct vt_event *ev);
+
+/* Convenience wrappers used by the layers. */
+void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text);
+void vt_trace_insn(struct vt_trace *tr, int pcpu, unsigned insn, uint32_t key, uint64_t arg);
+
+/* Print records [from, to) as text, one or more lines each, indented. */
+void vt_trace_print(FILE *f, const struct vt_model *m, const struct vt_trace *tr, size_t from, size_t to);
+/* Print records [from, to) as a JSON array. */
+void vt_trace_print_json(FILE *f, const struct vt_model *m, const struct vt_trace *tr, size_t from, size_t to);
+
+/* Format one event as scenario text ("run g.0 on 1", "g.0: invlpg 0x1000"). */
+void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len);
+
+/* JSON string escaping helper for printers. */
+void vt_json_str(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * x86 definitions shared by the x86 guest, oracle, hardware and KVM files:
+ * guest operation codes, control-register bits (their real positions, Intel
+ * SDM vol. 3 §2.5), VMX and SVM invalidation instruction codes, and KVM's
+ * request bits.
+ */
+#ifndef VTLB_X86_H
+#define VTLB_X86_H
+
+#include <stdint.h>
+
+#include "vtlb/model.h"
+
+enum vt_x86_op {
+	VT_X86_MOV_CR3 = VT_OP_ARCH, /* space; VT_OPF_NOFLUSH for bit 63 */
+	VT_X86_MOV_CR4,              /* a = bits set, b = bits cleared */
+	VT_X86_MOV_CR0,              /* a = bits set, b = bits cleared */
+	VT_X86_INVLPG,               /* a = va */
+	VT_X86_INVPCID,              /* target = type, b = pcid, a = va */
+	VT_X86_INIT,                 /* INIT (and the SIPI that restarts it) */
+	VT_X86_OP_END
+};
+
+#define X86_CR0_PE (1u << 0)
+#define X86_CR0_TS (1u << 3)
+#define X86_CR0_WP (1u << 16)
+#define X86_CR0_PG (1u << 31)
+
+#define X86_CR4_PSE (1u << 4)
+#define X86_CR4_PAE (1u << 5)
+#define X86_CR4_PGE (1u << 7)
+#define X86_CR4_LA57 (1u << 12)
+#define X86_CR4_PCIDE (1u << 17)
+#define X86_CR4_SMEP (1u << 20)
+#define X86_CR4_SMAP (1u << 21)
+#define X86_CR4_PKE (1u << 22)
+
+/* EFER.LME (vt_x86_regs.efer); long mode is active when LME and CR0.PG are both set. */
+#define X86_EFER_LME 0x1u
+
+/* KVM_MMU_CR0_ROLE_BITS / KVM_MMU_CR4_ROLE_BITS (arch/x86/kvm/mmu.h) */
+#define KVM_MMU_CR0_ROLE_BITS (X86_CR0_PG | X86_CR0_WP)
+#define KVM_MMU_CR4_ROLE_BITS (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_LA57 | X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE)
+
+/* Hardware invalidation instructions and implicit flushes (trace codes). */
+enum vt_x86_insn {
+	VT_VMX_INVVPID_ADDR,         /* type 0: key = vpid, arg = va */
+	VT_VMX_INVVPID_SINGLE,       /* type 1: key = vpid */
+	VT_VMX_INVVPID_ALL,          /* type 2 */
+	VT_VMX_INVVPID_SINGLE_NG,    /* type 3: single context, retaining globals */
+	VT_VMX_INVEPT_SINGLE,        /* type 1: key = eptp */
+	VT_VMX_INVEPT_GLOBAL,        /* type 2 */
+	VT_VMX_ENTRY_NOVPID,         /* VM entry with enable-VPID = 0 flushes VPID 0 */
+	VT_VMX_EXIT_NOVPID,          /* VM exit with enable-VPID = 0 flushes VPID 0 */
+	VT_SVM_VMRUN_FLUSH_ALL,      /* VMRUN with TLB_CONTROL = 1 */
+	VT_SVM_VMRUN_FLUSH_ASID,     /* TLB_CONTROL = 3: key = asid */
+	VT_SVM_VMRUN_FLUSH_ASID_NG,  /* TLB_CONTROL = 7: key = asid */
+	VT_SVM_INVLPGA,              /* key = asid, arg = va */
+	VT_X86_INSN_COUNT
+};
+
+/* KVM request bits modelled (include/linux/kvm_host.h, arch/x86/include/asm/kvm_host.h). */
+enum vt_kvm_x86_req {
+	VT_REQ_TLB_FLUSH,            /* KVM_REQ_TLB_FLUSH */
+	VT_REQ_MMU_SYNC,             /* KVM_REQ_MMU_SYNC */
+	VT_REQ_LOAD_MMU_PGD,         /* KVM_REQ_LOAD_MMU_PGD */
+	VT_REQ_TLB_FLUSH_CURRENT,    /* KVM_REQ_TLB_FLUSH_CURRENT */
+	VT_REQ_TLB_FLUSH_GUEST,      /* KVM_REQ_TLB_FLUSH_GUEST */
+	VT_REQ_MMU_RELOAD,           /* KVM_REQ_MMU_RELOAD (before 2022): unload roots at entry */
+	VT_REQ_X86_COUNT
+};
+
+/* Key of a VMX TLB slot: the VPID and the EPTP (0: EPT not in use). */
+static inline uint32_t vt_vmx_key(unsigned vpid, unsigned eptp)
+{
+	return (vpid << 8) | eptp;
+}
+
+/*
+ * What an x86 instruction invalidates, as the SDM states it (§4.10.4.1), in
+ * terms of guest tags only.  The oracle applies a scope to a vCPU's
+ * permitted set; the hardware applies the same scope to the entries of the
+ * tag (VPID, ASID) the instruction runs under.
+ */
+struct vt_x86_scope {
+	uint8_t none;        /* nothing */
+	uint8_t all_pcids;   /* every PCID (else only 'pcid') */
+	uint8_t globals;     /* global entries too */
+	uint8_t by_va;       /* only entries for the page of 'va' */
+	uint8_t va_globals;  /* by_va: also global entries for the page under any PCID (INVLPG) */
+	uint8_t pad[3];
+	uint32_t pcid;
+	uint32_t pad2;
+	uint64_t va;
+};
+
+/* Scope of guest op 'op' given the registers before (o) and after (n) it. */
+void vt_x86_scope(const struct vt_model *m, const struct vt_op *op, const struct vt_x86_regs *o,
+		  const struct vt_x86_regs *n, struct vt_x86_scope *sc);
+
+/* The active PCID of a register file: CR3[11:0] with CR4.PCIDE=1, else 0. */
+uint32_t vt_x86_pcid(const struct vt_model *m, const struct vt_x86_regs *r);
+
+/*
+ * The scope as a mask over T (vm >= 0: that VM's translations) or over U
+ * (vm < 0: any VM; the hardware matches PCID values, not VMs).
+ */
+struct vt_set vt_x86_scope_tmask(const struct vt_model *m, const struct vt_x86_scope *sc, int vm);
+struct vt_set vt_x86_scope_umask(const struct vt_model *m, const struct vt_x86_scope *sc);
+
+#endif

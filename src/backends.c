@@ -1,0 +1,65 @@
+/*
+ * The backend registry: for each KVM flavour, its guest architecture, oracle,
+ * hardware and hypervisor tables.  Adding an architecture means adding rows
+ * here, never a switch elsewhere.
+ */
+#include <stddef.h>
+
+#include "hv/kvm_x86.h"
+#include "internal.h"
+#include "vtlb/ops.h"
+#include "vtlb/x86.h"
+
+#define KVM_X86_HV(vendor, label)                              \
+	{                                                      \
+		.name = label,                                 \
+		.req_names = vt_kvm_x86_req_names,             \
+		.nreqs = VT_REQ_X86_COUNT,                     \
+		.priv = &vendor,                               \
+		.vcpu_init = vt_kvm_x86_vcpu_init,             \
+		.load = vt_kvm_x86_load,                       \
+		.enter = vt_kvm_x86_enter,                     \
+		.exit = vt_kvm_x86_exit,                       \
+		.put = vt_kvm_x86_put,                         \
+		.intercepts = vt_kvm_x86_intercepts,           \
+		.handle = vt_kvm_x86_handle,                   \
+		.host_op = vt_kvm_x86_host_op,                 \
+		.walk = vt_kvm_x86_walk,                       \
+	}
+
+static const struct vt_hv_ops kvm_vmx_ept = KVM_X86_HV(vt_kvm_vmx_ept, "kvm-vmx-ept");
+static const struct vt_hv_ops kvm_vmx_shadow = KVM_X86_HV(vt_kvm_vmx_shadow, "kvm-vmx-shadow");
+static const struct vt_hv_ops kvm_svm_npt = KVM_X86_HV(vt_kvm_svm_npt, "kvm-svm-npt");
+static const struct vt_hv_ops kvm_svm_shadow = KVM_X86_HV(vt_kvm_svm_shadow, "kvm-svm-shadow");
+
+struct backend {
+	const char *name;
+	const struct vt_arch_ops *arch;
+	const struct vt_oracle_ops *oracle;
+	const struct vt_hw_ops *hw;
+	const struct vt_hv_ops *hv;
+};
+
+static const struct backend backends[VT_BE_COUNT] = {
+	[VT_BE_VMX_EPT] = {"x86 vmx ept", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_ept},
+	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow},
+	[VT_BE_SVM_NPT] = {"x86 svm npt", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt},
+	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow},
+	[VT_BE_ARM64] = {"arm64", NULL, NULL, NULL, NULL},
+	[VT_BE_PPC_RADIX] = {"ppc radix", NULL, NULL, NULL, NULL},
+};
+
+void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const struct vt_oracle_ops **o,
+		    const struct vt_hw_ops **h, const struct vt_hv_ops **v)
+{
+	const struct backend *b = &backends[be];
+	*a = b->arch;
+	*o = b->oracle;
+	*h = b->hw;
+	*v = b->hv;
+}
+
+const char *vt_backend_name(enum vt_backend be)
+{
+	return (unsigned)be < VT_BE_COUNT ? backends[be].name : "?";
+}

@@ -1,0 +1,493 @@
+/*
+ * The x86 guest architecture: registers, the guest operations a scenario can
+ * name, and their architectural validity (Intel SDM vol. 3 §2.5 "Control
+ * registers", §4.10.4 "Invalidation of TLBs and paging-structure caches",
+ * MOV CR / INVLPG / INVPCID instruction pages in vol. 2, §9.1 INIT).
+ *
+ * A space is a guest page table together with the PCID it is loaded with
+ * (CR3 bits 11:0).  With CR4.PCIDE=0 those bits are not a PCID and every
+ * translation is tagged PCID 0, so each space's translations exist under two
+ * contexts: its PCID and PCID 0.  Long mode is EFER.LME with CR0.PG.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/ops.h"
+#include "vtlb/scenario.h"
+#include "vtlb/x86.h"
+
+struct flag_name {
+	const char *name;
+	uint32_t bit;
+};
+
+static const struct flag_name cr0_flags[] = {
+	{"pe", X86_CR0_PE}, {"ts", X86_CR0_TS}, {"wp", X86_CR0_WP}, {"pg", X86_CR0_PG},
+};
+
+static const struct flag_name cr4_flags[] = {
+	{"pse", X86_CR4_PSE},	  {"pae", X86_CR4_PAE},	  {"pge", X86_CR4_PGE},	  {"la57", X86_CR4_LA57},
+	{"pcide", X86_CR4_PCIDE}, {"smep", X86_CR4_SMEP}, {"smap", X86_CR4_SMAP}, {"pke", X86_CR4_PKE},
+};
+
+static int flag_lookup(const struct flag_name *t, size_t n, const char *s, size_t len, uint32_t *bit)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(t[i].name) == len && strncmp(t[i].name, s, len) == 0) {
+			*bit = t[i].bit;
+			return 0;
+		}
+	return -1;
+}
+
+static void flags_fmt(const struct flag_name *t, size_t n, uint32_t set, uint32_t clr, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && o < len; i++) {
+		if (set & t[i].bit)
+			o += (size_t)snprintf(buf + o, len - o, " +%s", t[i].name);
+		if ((clr & t[i].bit) && o < len)
+			o += (size_t)snprintf(buf + o, len - o, " -%s", t[i].name);
+	}
+}
+
+/* "+pge -pcide ..." : at least one. */
+static int parse_flag_changes(struct vt_parser *p, const struct flag_name *t, size_t n, const char *reg,
+			      uint64_t *set, uint64_t *clr)
+{
+	*set = *clr = 0;
+	while (!vt_parse_at_end(p)) {
+		const struct vt_token *k = &p->tok[p->cur];
+		uint32_t bit;
+		if (k->len < 2 || (k->s[0] != '+' && k->s[0] != '-'))
+			return vt_parse_error(p, "expected +flag or -flag for %s", reg);
+		if (flag_lookup(t, n, k->s + 1, k->len - 1, &bit) < 0)
+			return vt_parse_error(p, "unknown %s flag '%.*s'", reg, (int)k->len - 1, k->s + 1);
+		if ((*set | *clr) & bit)
+			return vt_parse_error(p, "%s flag '%.*s' given twice", reg, (int)k->len - 1, k->s + 1);
+		if (k->s[0] == '+')
+			*set |= bit;
+		else
+			*clr |= bit;
+		p->cur++;
+	}
+	if (!*set && !*clr)
+		return vt_parse_error(p, "expected at least one +flag or -flag for %s", reg);
+	return 0;
+}
+
+static int parse_mov(struct vt_parser *p, struct vt_op *op)
+{
+	if (vt_parse_accept(p, "cr3")) {
+		int sp;
+		op->code = VT_X86_MOV_CR3;
+		if (vt_parse_space(p, &sp) < 0)
+			return -1;
+		op->space = (int16_t)sp;
+		if (vt_parse_accept(p, "noflush"))
+			op->flags |= VT_OPF_NOFLUSH;
+		return 0;
+	}
+	if (vt_parse_accept(p, "cr4")) {
+		op->code = VT_X86_MOV_CR4;
+		return parse_flag_changes(p, cr4_flags, VT_ARRAY_SIZE(cr4_flags), "cr4", &op->a, &op->b);
+	}
+	if (vt_parse_accept(p, "cr0")) {
+		op->code = VT_X86_MOV_CR0;
+		return parse_flag_changes(p, cr0_flags, VT_ARRAY_SIZE(cr0_flags), "cr0", &op->a, &op->b);
+	}
+	return vt_parse_error(p, "expected cr0, cr3 or cr4 after 'mov'");
+}
+
+static int parse_invlpg(struct vt_parser *p, struct vt_op *op)
+{
+	op->code = VT_X86_INVLPG;
+	if (vt_parse_number(p, "virtual address", &op->a) < 0)
+		return -1;
+	if (vt_model_add_va(p->m, op->a) < 0)
+		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+	return 0;
+}
+
+static int parse_invpcid(struct vt_parser *p, struct vt_op *op)
+{
+	uint64_t type;
+	op->code = VT_X86_INVPCID;
+	if (vt_parse_number(p, "INVPCID type", &type) < 0)
+		return -1;
+	if (type > 3)
+		return vt_parse_error_at(p, p->cur - 1, "INVPCID type must be 0, 1, 2 or 3");
+	op->target = (int16_t)type;
+	if (type <= 1) {
+		if (vt_parse_expect(p, "pcid") < 0 || vt_parse_number(p, "PCID", &op->b) < 0)
+			return -1;
+		if (op->b > 0xfff)
+			return vt_parse_error_at(p, p->cur - 1, "a PCID is 12 bits (0..4095)");
+	}
+	if (type == 0) {
+		if (vt_parse_expect(p, "va") < 0 || vt_parse_number(p, "virtual address", &op->a) < 0)
+			return -1;
+		if (vt_model_add_va(p->m, op->a) < 0)
+			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+	}
+	return 0;
+}
+
+static int parse_init(struct vt_parser *p, struct vt_op *op)
+{
+	op->code = VT_X86_INIT;
+	return 0;
+}
+
+static int parse_fep(struct vt_parser *p, struct vt_op *op);
+
+static const struct vt_op_decl x86_ops[] = {
+	{"mov", VT_X86_MOV_CR3, parse_mov, "mov cr3 SPACE [noflush] | mov cr4 +FLAG|-FLAG... | mov cr0 +FLAG|-FLAG..."},
+	{"invlpg", VT_X86_INVLPG, parse_invlpg, "invlpg VA"},
+	{"invpcid", VT_X86_INVPCID, parse_invpcid, "invpcid 0 pcid N va VA | invpcid 1 pcid N | invpcid 2 | invpcid 3"},
+	{"init", VT_X86_INIT, parse_init, "init"},
+	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
+};
+
+/*
+ * KVM's forced emulation prefix (module parameter force_emulation_prefix,
+ * used by kvm-unit-tests): the instruction after it exits to KVM and runs
+ * through the emulator even where the hardware would execute it natively.
+ */
+static int parse_fep(struct vt_parser *p, struct vt_op *op)
+{
+	for (size_t i = 0; i + 1 < VT_ARRAY_SIZE(x86_ops); i++) {
+		if (vt_parse_accept(p, x86_ops[i].name)) {
+			if (x86_ops[i].parse(p, op) < 0)
+				return -1;
+			op->flags |= VT_OPF_FEP;
+			return 0;
+		}
+	}
+	return vt_parse_error(p, "expected an instruction after 'fep' (mov, invlpg, invpcid)");
+}
+
+static int x86_ctx_variants(const struct vt_model *m, int space, uint32_t out[2])
+{
+	out[0] = m->space[space].ctx;
+	if (out[0] == 0)
+		return 1;
+	out[1] = 0;
+	return 2;
+}
+
+static bool long_mode(const struct vt_x86_regs *r)
+{
+	return (r->efer & X86_EFER_LME) && (r->cr0 & X86_CR0_PG);
+}
+
+/* Power-on (RESET): CR0 = ET, CR3 = 0, CR4 = 0, EFER = 0 (SDM §9.1.1, Table 9-1). */
+static void x86_reset_regs(union vt_gregs *gr)
+{
+	memset(gr, 0, sizeof(*gr));
+	gr->x86.cr3 = -1;
+}
+
+static int x86_parse_vcpu(struct vt_parser *p, union vt_gregs *gr)
+{
+	struct vt_x86_regs *r = &gr->x86;
+	x86_reset_regs(gr);
+	while (!vt_parse_at_end(p)) {
+		uint64_t set, clr;
+		if (vt_parse_accept(p, "long")) {
+			r->cr0 |= X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
+			r->cr4 |= X86_CR4_PAE;
+			r->efer |= X86_EFER_LME;
+		} else if (vt_parse_accept(p, "cr3")) {
+			int sp;
+			if (vt_parse_space(p, &sp) < 0)
+				return -1;
+			r->cr3 = (int8_t)sp;
+		} else if (vt_parse_accept(p, "cr4")) {
+			int start = p->cur;
+			while (!vt_parse_at_end(p) && p->tok[p->cur].s[0] == '+')
+				p->cur++;
+			int end = p->cur;
+			p->cur = start;
+			int save = p->ntok;
+			p->ntok = end;
+			int rc = parse_flag_changes(p, cr4_flags, VT_ARRAY_SIZE(cr4_flags), "cr4", &set, &clr);
+			p->ntok = save;
+			if (rc < 0)
+				return -1;
+			r->cr4 |= (uint32_t)set;
+		} else {
+			return vt_parse_error(p, "expected 'long', 'cr3 SPACE' or 'cr4 +FLAG...'");
+		}
+	}
+	if ((r->cr4 & X86_CR4_PCIDE) && !long_mode(r))
+		return vt_parse_error(p, "CR4.PCIDE needs long mode (say 'long')");
+	if ((r->cr4 & X86_CR4_PCIDE) && r->cr3 >= 0 && p->m->space[r->cr3].ctx > 0xfff)
+		return vt_parse_error(p, "a PCID is 12 bits");
+	if ((r->cr0 & X86_CR0_PG) && r->cr3 < 0)
+		return vt_parse_error(p, "paging is on but no 'cr3 SPACE' was given");
+	return 0;
+}
+
+/* The active PCID: CR3[11:0] with CR4.PCIDE=1, else 0 (SDM §4.10.1). */
+uint32_t vt_x86_pcid(const struct vt_model *m, const struct vt_x86_regs *r)
+{
+	if (!(r->cr4 & X86_CR4_PCIDE) || r->cr3 < 0)
+		return 0;
+	return m->space[r->cr3].ctx;
+}
+
+/* SDM vol. 3 §4.10.4.1, instruction by instruction. */
+void vt_x86_scope(const struct vt_model *m, const struct vt_op *op, const struct vt_x86_regs *o,
+		  const struct vt_x86_regs *n, struct vt_x86_scope *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->none = 1;
+	switch (op->code) {
+	case VT_X86_MOV_CR3:
+		/* Non-global entries of the PCID in the new CR3 (PCID 000H if PCIDE=0), unless bit 63. */
+		if (op->flags & VT_OPF_NOFLUSH)
+			return;
+		sc->none = 0;
+		sc->pcid = vt_x86_pcid(m, n);
+		return;
+	case VT_X86_MOV_CR4: {
+		uint32_t chg = o->cr4 ^ n->cr4;
+		if ((chg & X86_CR4_PGE) || ((o->cr4 & X86_CR4_PCIDE) && !(n->cr4 & X86_CR4_PCIDE))) {
+			/* PGE changed, or PCIDE 1->0: all entries, global too, every PCID. */
+			sc->none = 0;
+			sc->all_pcids = 1;
+			sc->globals = 1;
+		} else if ((chg & X86_CR4_PAE) || (!(o->cr4 & X86_CR4_SMEP) && (n->cr4 & X86_CR4_SMEP))) {
+			/* PAE changed, or SMEP 0->1: all entries for the current PCID. */
+			sc->none = 0;
+			sc->globals = 1;
+			sc->pcid = vt_x86_pcid(m, n);
+		}
+		return;
+	}
+	case VT_X86_MOV_CR0:
+		/* PG 1->0: all entries, global too, every PCID. */
+		if ((o->cr0 & X86_CR0_PG) && !(n->cr0 & X86_CR0_PG)) {
+			sc->none = 0;
+			sc->all_pcids = 1;
+			sc->globals = 1;
+		}
+		return;
+	case VT_X86_INVLPG:
+		/* The page's entries for the current PCID, and its global entries under any PCID. */
+		sc->none = 0;
+		sc->by_va = 1;
+		sc->va_globals = 1;
+		sc->va = op->a;
+		sc->pcid = vt_x86_pcid(m, n);
+		return;
+	case VT_X86_INVPCID:
+		sc->none = 0;
+		switch (op->target) {
+		case 0: /* individual address, non-global */
+			sc->by_va = 1;
+			sc->va = op->a;
+			sc->pcid = (uint32_t)op->b;
+			break;
+		case 1: /* single context, non-global */
+			sc->pcid = (uint32_t)op->b;
+			break;
+		case 2: /* all contexts, global included */
+			sc->all_pcids = 1;
+			sc->globals = 1;
+			break;
+		default: /* 3: all contexts, non-global */
+			sc->all_pcids = 1;
+			break;
+		}
+		return;
+	case VT_X86_INIT:
+		/* §9.1: INIT invalidates the TLBs (KVM promises it on AMD too, df37ed38e6c2). */
+		sc->none = 0;
+		sc->all_pcids = 1;
+		sc->globals = 1;
+		return;
+	default:
+		return;
+	}
+}
+
+/* A scope over either universe; ctxmask(c) selects the universe's per-context mask. */
+static struct vt_set scope_mask(const struct vt_model *m, const struct vt_x86_scope *sc, int vm,
+				const struct vt_set *ctxm, const struct vt_set *global, const struct vt_set *vam,
+				const struct vt_set *vmm)
+{
+	struct vt_set r = {{0}};
+	if (sc->none)
+		return r;
+	for (int c = 0; c < m->nctx; c++) {
+		if (vm >= 0 && m->ctx[c].vm != vm)
+			continue;
+		if (sc->all_pcids || m->ctx[c].value == sc->pcid)
+			vt_set_or(&r, &ctxm[c]);
+	}
+	if (!sc->globals)
+		r = vt_set_minus(&r, global);
+	if (sc->by_va) {
+		int va = vt_model_va_index(m, sc->va);
+		if (va < 0) {
+			struct vt_set none = {{0}};
+			return none;
+		}
+		if (sc->va_globals)
+			vt_set_or(&r, global);
+		vt_set_and(&r, &vam[va]);
+	}
+	if (vmm)
+		vt_set_and(&r, vmm);
+	return r;
+}
+
+struct vt_set vt_x86_scope_tmask(const struct vt_model *m, const struct vt_x86_scope *sc, int vm)
+{
+	return scope_mask(m, sc, vm, m->t_ctx, &m->t_global, m->t_va, &m->t_vm[vm]);
+}
+
+struct vt_set vt_x86_scope_umask(const struct vt_model *m, const struct vt_x86_scope *sc)
+{
+	return scope_mask(m, sc, -1, m->u_ctx, &m->u_global, m->u_va, NULL);
+}
+
+static void x86_gctx(const struct vt_model *m, const union vt_gregs *gr, struct vt_gctx *g)
+{
+	const struct vt_x86_regs *r = &gr->x86;
+	g->paging = (r->cr0 & X86_CR0_PG) && r->cr3 >= 0;
+	g->space = r->cr3;
+	g->ctx = -1;
+	g->global_ok = (r->cr4 & X86_CR4_PGE) != 0;
+	if (r->cr3 < 0)
+		return;
+	uint32_t want = vt_x86_pcid(m, r);
+	for (int k = 0; k < 2; k++) {
+		int c = m->space_ctx[r->cr3][k];
+		if (c >= 0 && m->ctx[c].value == want)
+			g->ctx = (int8_t)c;
+	}
+}
+
+/* Architectural checks and register effects (SDM vol. 2 MOV CR, INVPCID; vol. 3 §2.5). */
+static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+{
+	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
+	switch (op->code) {
+	case VT_X86_MOV_CR3:
+		/* With CR4.PCIDE=0, CR3 bit 63 is reserved: #GP. */
+		if ((op->flags & VT_OPF_NOFLUSH) && !(r->cr4 & X86_CR4_PCIDE))
+			return VT_EXEC_FAULT;
+		r->cr3 = (int8_t)op->space;
+		return VT_EXEC_OK;
+	case VT_X86_MOV_CR4: {
+		uint32_t cr4 = (r->cr4 | (uint32_t)op->a) & ~(uint32_t)op->b;
+		/* PCIDE 0->1 needs IA-32e mode and CR3[11:0] = 0. */
+		if ((cr4 & X86_CR4_PCIDE) && !(r->cr4 & X86_CR4_PCIDE) &&
+		    (!long_mode(r) || (r->cr3 >= 0 && m->space[r->cr3].ctx != 0)))
+			return VT_EXEC_FAULT;
+		/* PAE cannot be cleared in long mode. */
+		if (long_mode(r) && !(cr4 & X86_CR4_PAE))
+			return VT_EXEC_FAULT;
+		r->cr4 = cr4;
+		return VT_EXEC_OK;
+	}
+	case VT_X86_MOV_CR0: {
+		uint32_t cr0 = (r->cr0 | (uint32_t)op->a) & ~(uint32_t)op->b;
+		if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+			return VT_EXEC_FAULT;
+		/* Clearing PG with CR4.PCIDE=1 is #GP. */
+		if (!(cr0 & X86_CR0_PG) && (r->cr4 & X86_CR4_PCIDE))
+			return VT_EXEC_FAULT;
+		/* Setting PG with EFER.LME needs CR4.PAE. */
+		if ((cr0 & X86_CR0_PG) && !(r->cr0 & X86_CR0_PG) && (r->efer & X86_EFER_LME) &&
+		    !(r->cr4 & X86_CR4_PAE))
+			return VT_EXEC_FAULT;
+		if ((cr0 & X86_CR0_PG) && r->cr3 < 0)
+			return VT_EXEC_FAULT;
+		r->cr0 = cr0;
+		return VT_EXEC_OK;
+	}
+	case VT_X86_INVLPG:
+		return VT_EXEC_OK;
+	case VT_X86_INVPCID:
+		/* Types 0 and 1 with PCIDE=0 accept only PCID 0. */
+		if (op->target <= 1 && !(r->cr4 & X86_CR4_PCIDE) && op->b != 0)
+			return VT_EXEC_FAULT;
+		return VT_EXEC_OK;
+	case VT_X86_INIT:
+		/* INIT then SIPI: CR0 = ET (CD/NW kept, not modelled), CR3 = 0, CR4 = 0, EFER = 0. */
+		r->cr0 = 0;
+		r->cr4 = 0;
+		r->cr3 = -1;
+		r->efer = 0;
+		return VT_EXEC_OK;
+	default:
+		return VT_EXEC_FAULT;
+	}
+}
+
+static void x86_fmt_op(const struct vt_model *m, const struct vt_op *op, char *buf, size_t len)
+{
+	char fl[128];
+	const char *fep = (op->flags & VT_OPF_FEP) ? "fep " : "";
+	switch (op->code) {
+	case VT_X86_MOV_CR3:
+		snprintf(buf, len, "%smov cr3 %s%s", fep, m->space[op->space].name,
+			 (op->flags & VT_OPF_NOFLUSH) ? " noflush" : "");
+		break;
+	case VT_X86_MOV_CR4:
+		flags_fmt(cr4_flags, VT_ARRAY_SIZE(cr4_flags), (uint32_t)op->a, (uint32_t)op->b, fl, sizeof(fl));
+		snprintf(buf, len, "%smov cr4%s", fep, fl);
+		break;
+	case VT_X86_MOV_CR0:
+		flags_fmt(cr0_flags, VT_ARRAY_SIZE(cr0_flags), (uint32_t)op->a, (uint32_t)op->b, fl, sizeof(fl));
+		snprintf(buf, len, "%smov cr0%s", fep, fl);
+		break;
+	case VT_X86_INVLPG:
+		snprintf(buf, len, "%sinvlpg 0x%llx", fep, (unsigned long long)op->a);
+		break;
+	case VT_X86_INVPCID:
+		if (op->target == 0)
+			snprintf(buf, len, "%sinvpcid 0 pcid %llu va 0x%llx", fep, (unsigned long long)op->b,
+				 (unsigned long long)op->a);
+		else if (op->target == 1)
+			snprintf(buf, len, "%sinvpcid 1 pcid %llu", fep, (unsigned long long)op->b);
+		else
+			snprintf(buf, len, "%sinvpcid %d", fep, op->target);
+		break;
+	case VT_X86_INIT:
+		snprintf(buf, len, "%sinit", fep);
+		break;
+	default:
+		snprintf(buf, len, "op%u", op->code);
+	}
+}
+
+static void x86_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, char *buf, size_t len)
+{
+	const struct vt_x86_regs *r = &gr->x86;
+	char f0[128], f4[128];
+	flags_fmt(cr0_flags, VT_ARRAY_SIZE(cr0_flags), r->cr0, 0, f0, sizeof(f0));
+	flags_fmt(cr4_flags, VT_ARRAY_SIZE(cr4_flags), r->cr4, 0, f4, sizeof(f4));
+	snprintf(buf, len, "cr3=%s cr0[%s ] cr4[%s ]%s", r->cr3 >= 0 ? m->space[r->cr3].name : "0", f0, f4,
+		 (r->efer & X86_EFER_LME) ? " efer.lme" : "");
+}
+
+const struct vt_arch_ops vt_x86_arch_ops = {
+	.name = "x86",
+	.ctx_word = "pcid",
+	.ops = x86_ops,
+	.nops = (int)VT_ARRAY_SIZE(x86_ops),
+	.ctx_variants = x86_ctx_variants,
+	.reset_regs = x86_reset_regs,
+	.parse_vcpu = x86_parse_vcpu,
+	.gctx = x86_gctx,
+	.exec = x86_exec,
+	.fmt_op = x86_fmt_op,
+	.fmt_regs = x86_fmt_regs,
+};

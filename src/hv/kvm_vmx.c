@@ -1,0 +1,180 @@
+/*
+ * KVM's VMX vendor code (arch/x86/kvm/vmx/vmx.c, vmx_ops.h): the four TLB
+ * hooks, the pCPU-change flush in vmx_vcpu_load_vmcs, the INIT-time INVVPID
+ * in vmx_vcpu_reset, and the intercepts KVM configures with and without EPT.
+ *
+ * VPIDs: vCPU n gets VPID n+1 (allocate_vpid), or 0 with enable_vpid=0, in
+ * which case every VM entry and exit flushes VPID 0.  EPTP: one EPT root per
+ * VM (EP4TA = VM index + 1); 0 means EPT is not in use.
+ */
+#include "hv/kvm.h"
+#include "hv/kvm_x86.h"
+#include "internal.h"
+#include "vtlb/fixes.h"
+#include "vtlb/ops.h"
+#include "vtlb/x86.h"
+
+static unsigned vpid(const struct vt_model *m, int v)
+{
+	return m->opt[VT_OPT_VPID] ? (unsigned)v + 1 : 0;
+}
+
+static unsigned eptp(const struct vt_model *m, int v, bool ept)
+{
+	return ept ? (unsigned)m->vcpu_vm[v] + 1 : 0;
+}
+
+static void insn(const struct vt_model *m, struct vt_state *s, int v, unsigned code, uint32_t key, uint64_t arg,
+		 struct vt_trace *tr)
+{
+	m->hw->insn(m, s, s->vcpu[v].pcpu, code, key, arg, tr);
+}
+
+/* vpid_sync_context: single-context INVVPID; nothing for VPID 0 (entry/exit flush it). */
+static void vpid_sync_context(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (vpid(m, v))
+		insn(m, s, v, VT_VMX_INVVPID_SINGLE, vpid(m, v), 0, tr);
+}
+
+static bool ept_on(const struct vt_model *m)
+{
+	return m->backend == VT_BE_VMX_EPT;
+}
+
+/* vmx_flush_tlb_all: INVEPT global with EPT (guest-physical mappings too), else every VPID. */
+static void vmx_flush_tlb_all(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (ept_on(m))
+		insn(m, s, v, VT_VMX_INVEPT_GLOBAL, 0, 0, tr);
+	else if (m->opt[VT_OPT_VPID])
+		insn(m, s, v, VT_VMX_INVVPID_ALL, 0, 0, tr);
+}
+
+/* vmx_flush_tlb_current: nothing if the root is invalid; INVEPT of the root's EPTP, else the VPID. */
+static void vmx_flush_tlb_current(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (s->vcpu[v].h.x86.root.space == VT_ROOT_INVALID) {
+		vt_trace_note(tr, v, s->vcpu[v].pcpu, "vmx_flush_tlb_current: root invalid, nothing to do");
+		return;
+	}
+	if (ept_on(m))
+		insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, v, true), 0, tr);
+	else
+		vpid_sync_context(m, s, v, tr);
+}
+
+/* vmx_flush_tlb_gva: INVVPID individual-address; nothing for VPID 0. */
+static void vmx_flush_tlb_gva(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr)
+{
+	if (vpid(m, v))
+		insn(m, s, v, VT_VMX_INVVPID_ADDR, vpid(m, v), va, tr);
+}
+
+/*
+ * vmx_flush_tlb_guest: INVVPID of the current VPID, never INVEPT (e64419d991ea).
+ * Before, __vmx_flush_tlb(invalidate_gpa=false) did INVEPT when EPT was on
+ * and VPID off, although VM entry already flushes VPID 0 and guest page-table
+ * changes do not touch guest-physical mappings.
+ */
+static void vmx_flush_tlb_guest(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (!vt_fixed(m, VT_FIX_X86_VMX_GUEST_FLUSH_VPID) && ept_on(m) && !m->opt[VT_OPT_VPID]) {
+		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_GUEST_FLUSH_VPID, "the guest flush uses INVEPT");
+		if (s->vcpu[v].h.x86.root.space != VT_ROOT_INVALID)
+			insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, v, true), 0, tr);
+		return;
+	}
+	vpid_sync_context(m, s, v, tr);
+}
+
+/*
+ * vmx_vcpu_load_vmcs: a VMCS last loaded on another pCPU (or never) requests
+ * KVM_REQ_TLB_FLUSH: this pCPU may hold this vCPU's entries from an earlier
+ * stay, and the guest's INVLPGs since then ran elsewhere.
+ */
+static void vmx_vcpu_load(const struct vt_model *m, struct vt_state *s, int v, int p, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = &s->vcpu[v].h.x86;
+	if (x->loaded_cpu != p) {
+		if (vt_fixed(m, VT_FIX_X86_VMX_MIGRATE_FLUSH))
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH, tr);
+		else
+			vt_trace_reverted(tr, v, VT_FIX_X86_VMX_MIGRATE_FLUSH, "the VMCS moved to this pCPU without a flush");
+	}
+	x->loaded_cpu = (int8_t)p;
+}
+
+/* vmx_vcpu_reset: ends with vpid_sync_context(vmx->vpid), executed at once. */
+static void vmx_vcpu_reset(const struct vt_model *m, struct vt_state *s, int v, bool init, struct vt_trace *tr)
+{
+	vpid_sync_context(m, s, v, tr);
+}
+
+static void vmx_run(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	int p = s->vcpu[v].pcpu;
+	s->pcpu[p].key = vt_vmx_key(vpid(m, v), eptp(m, v, ept_on(m)));
+	if (!vpid(m, v))
+		m->hw->insn(m, s, p, VT_VMX_ENTRY_NOVPID, 0, 0, tr);
+}
+
+static void vmx_exit(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (!vpid(m, v))
+		m->hw->insn(m, s, s->vcpu[v].pcpu, VT_VMX_EXIT_NOVPID, 0, 0, tr);
+}
+
+/*
+ * Intercepts.  With EPT: MOV CR3, INVLPG and INVPCID run natively
+ * (vmx_exec_control clears CR3_LOAD_EXITING and INVLPG_EXITING; INVPCID exits
+ * only with INVLPG exiting); CR0.WP/TS and CR4.PGE are guest-owned
+ * (KVM_POSSIBLE_CR0/CR4_GUEST_BITS), every other CR0/CR4 change exits.
+ * Without EPT every one of them exits; only CR0.TS is guest-owned.
+ */
+static bool vmx_intercepts(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
+			   const union vt_gregs *old)
+{
+	bool ept = ept_on(m);
+	const struct vt_x86_regs *r = &s->vcpu[v].g.x86;
+	switch (op->code) {
+	case VT_X86_MOV_CR3:
+	case VT_X86_INVLPG:
+	case VT_X86_INVPCID:
+		return !ept;
+	case VT_X86_MOV_CR4:
+		return ((old->x86.cr4 ^ r->cr4) & ~(ept ? X86_CR4_PGE : 0u)) != 0;
+	case VT_X86_MOV_CR0:
+		return ((old->x86.cr0 ^ r->cr0) & ~(X86_CR0_TS | (ept ? X86_CR0_WP : 0u))) != 0;
+	default:
+		return true;
+	}
+}
+
+const struct vt_kvm_x86_vendor vt_kvm_vmx_ept = {
+	.name = "vmx-ept",
+	.tdp = true,
+	.flush_tlb_all = vmx_flush_tlb_all,
+	.flush_tlb_current = vmx_flush_tlb_current,
+	.flush_tlb_gva = vmx_flush_tlb_gva,
+	.flush_tlb_guest = vmx_flush_tlb_guest,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_reset = vmx_vcpu_reset,
+	.run = vmx_run,
+	.exit = vmx_exit,
+	.intercepts = vmx_intercepts,
+};
+
+const struct vt_kvm_x86_vendor vt_kvm_vmx_shadow = {
+	.name = "vmx-shadow",
+	.tdp = false,
+	.flush_tlb_all = vmx_flush_tlb_all,
+	.flush_tlb_current = vmx_flush_tlb_current,
+	.flush_tlb_gva = vmx_flush_tlb_gva,
+	.flush_tlb_guest = vmx_flush_tlb_guest,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_reset = vmx_vcpu_reset,
+	.run = vmx_run,
+	.exit = vmx_exit,
+	.intercepts = vmx_intercepts,
+};

@@ -1,0 +1,634 @@
+/*
+ * KVM's x86 guest-TLB logic, vendor-neutral (arch/x86/kvm/x86.c and
+ * arch/x86/kvm/mmu/mmu.c), modelled decision by decision.  Each function
+ * names the KVM function it follows; docs/notes/kvm-x86-source.md records
+ * what was read and where the model simplifies.
+ *
+ * MMU roots.  Under TDP (EPT/NPT) the root is KVM's direct map and is always
+ * usable whatever the guest loads in CR3.  Under shadow paging a root shadows
+ * one guest CR3 (a space) with one MMU role; it mirrors the guest PTEs it was
+ * synced with plus whatever faults added since, and, because leaf guest
+ * page tables may be unsync, it keeps mirroring a PTE the guest has changed
+ * until KVM syncs it (vt_kvm_root.content, over P).  The hardware walks the
+ * shadow tables, so an unsynced root is a second stale cache in front of the
+ * TLB: flushing the TLB without syncing refills it from stale SPTEs.
+ */
+#include <string.h>
+
+#include "hv/kvm.h"
+#include "hv/kvm_x86.h"
+#include "internal.h"
+#include "vtlb/fixes.h"
+#include "vtlb/ops.h"
+#include "vtlb/step.h"
+#include "vtlb/x86.h"
+
+const char *const vt_kvm_x86_req_names[VT_REQ_X86_COUNT] = {
+	[VT_REQ_TLB_FLUSH] = "KVM_REQ_TLB_FLUSH",
+	[VT_REQ_MMU_SYNC] = "KVM_REQ_MMU_SYNC",
+	[VT_REQ_LOAD_MMU_PGD] = "KVM_REQ_LOAD_MMU_PGD",
+	[VT_REQ_TLB_FLUSH_CURRENT] = "KVM_REQ_TLB_FLUSH_CURRENT",
+	[VT_REQ_TLB_FLUSH_GUEST] = "KVM_REQ_TLB_FLUSH_GUEST",
+	[VT_REQ_MMU_RELOAD] = "KVM_REQ_MMU_RELOAD",
+};
+
+static const struct vt_kvm_x86_vendor *V(const struct vt_model *m)
+{
+	return m->hv->priv;
+}
+
+static struct vt_kvm_x86_vcpu *X(struct vt_state *s, int v)
+{
+	return &s->vcpu[v].h.x86;
+}
+
+static const struct vt_x86_regs *R(const struct vt_state *s, int v)
+{
+	return &s->vcpu[v].g.x86;
+}
+
+/* ---- roots (mmu.c) ----------------------------------------------------- */
+
+/* The root role (kvm_mmu_page_role) as far as it decides root reuse. */
+static uint16_t mmu_role(const struct vt_model *m, const struct vt_x86_regs *r)
+{
+	if (V(m)->tdp)
+		return 0;
+	uint16_t role = 0;
+	if (r->cr0 & X86_CR0_WP)
+		role |= 1;
+	if (r->cr0 & X86_CR0_PG)
+		role |= 2;
+	if (r->cr4 & X86_CR4_PAE)
+		role |= 4;
+	if (r->cr4 & X86_CR4_SMEP)
+		role |= 8;
+	if (r->cr4 & X86_CR4_SMAP)
+		role |= 16;
+	if (r->cr4 & X86_CR4_PKE)
+		role |= 32;
+	if (r->cr4 & X86_CR4_PSE)
+		role |= 64;
+	if (r->cr4 & X86_CR4_LA57)
+		role |= 128;
+	return role;
+}
+
+static void root_invalidate(struct vt_kvm_root *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->space = VT_ROOT_INVALID;
+}
+
+static bool root_valid(const struct vt_kvm_root *r)
+{
+	return r->space != VT_ROOT_INVALID;
+}
+
+/* kvm_get_pcid(vcpu, root->pgd): the PCID bits of a cached CR3, 0 with PCIDE=0. */
+static int root_pcid(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_kvm_root *r)
+{
+	if (r->space < 0 || !(R(s, v)->cr4 & X86_CR4_PCIDE))
+		return 0;
+	return (int)m->space[r->space].ctx;
+}
+
+/* kvm_mmu_unload: free current and previous roots (freeing never flushes). */
+static void mmu_unload(struct vt_state *s, int v, struct vt_trace *tr)
+{
+	root_invalidate(&X(s, v)->root);
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+		root_invalidate(&X(s, v)->prev[i]);
+	vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_unload: all roots freed (a new root is built at entry)");
+}
+
+/* kvm_mmu_reset_context: kvm_mmu_unload + kvm_init_mmu. */
+static void mmu_reset_context(struct vt_state *s, int v, struct vt_trace *tr)
+{
+	vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_reset_context");
+	mmu_unload(s, v, tr);
+}
+
+/* is_root_usable: a direct root (TDP, or guest paging off) is usable for any CR3. */
+static bool root_usable(const struct vt_kvm_root *r, int space, uint16_t role)
+{
+	return root_valid(r) && (r->space == VT_ROOT_TDP || r->space == space) && r->role == role;
+}
+
+/*
+ * kvm_mmu_new_pgd -> fast_pgd_switch: reuse the current root or a cached
+ * previous root for the new CR3, rotating the LRU; no sync and no flush.
+ * Under TDP the direct root is always usable.
+ */
+static void mmu_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int space, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	int p = s->vcpu[v].pcpu;
+	if (V(m)->tdp) {
+		if (root_valid(&x->root))
+			vt_kvm_make_request(s, v, VT_REQ_LOAD_MMU_PGD, tr);
+		return;
+	}
+	uint16_t role = mmu_role(m, R(s, v));
+	bool hit = false;
+	if (root_valid(&x->root)) {
+		/* cached_root_find_and_keep_current */
+		if (root_usable(&x->root, space, role)) {
+			hit = true;
+		} else {
+			for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS && !hit; i++) {
+				struct vt_kvm_root t = x->root;
+				x->root = x->prev[i];
+				x->prev[i] = t;
+				hit = root_usable(&x->root, space, role);
+			}
+			if (!hit)
+				root_invalidate(&x->root); /* the former LRU is freed */
+		}
+	} else {
+		/* cached_root_find_without_current */
+		for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS && !hit; i++) {
+			if (!root_usable(&x->prev[i], space, role))
+				continue;
+			x->root = x->prev[i];
+			for (int j = i; j + 1 < VT_KVM_NUM_PREV_ROOTS; j++)
+				x->prev[j] = x->prev[j + 1];
+			root_invalidate(&x->prev[VT_KVM_NUM_PREV_ROOTS - 1]);
+			hit = true;
+		}
+	}
+	if (hit) {
+		vt_trace_note(tr, v, p, "fast_pgd_switch: reuses the cached root for the new CR3 (no sync, no flush)");
+		vt_kvm_make_request(s, v, VT_REQ_LOAD_MMU_PGD, tr);
+	} else {
+		vt_trace_note(tr, v, p, "fast_pgd_switch: no cached root for the new CR3; one is built at entry");
+	}
+}
+
+/* Sync one root with the guest tables: content = what the guest maps now. */
+static void root_sync(const struct vt_state *s, struct vt_kvm_root *r)
+{
+	if (r->space >= 0)
+		r->content = s->pt[r->space];
+}
+
+/* An unsync root mirrors a guest PTE that is no longer there. */
+static bool root_unsync(const struct vt_state *s, const struct vt_kvm_root *r)
+{
+	return r->space >= 0 && (r->content & ~s->pt[r->space]) != 0;
+}
+
+/* kvm_mmu_sync_roots: sync the current root (shadow paging only). */
+static void mmu_sync_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	struct vt_kvm_root *r = &X(s, v)->root;
+	if (V(m)->tdp || !root_valid(r) || r->space < 0)
+		return;
+	if (root_unsync(s, r))
+		vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_sync_roots: current root had unsync SPTEs; synced");
+	root_sync(s, r);
+}
+
+/* kvm_mmu_sync_prev_roots: free (not sync) every unsync previous root. */
+static void mmu_sync_prev_roots(struct vt_state *s, int v, struct vt_trace *tr)
+{
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++) {
+		struct vt_kvm_root *r = &X(s, v)->prev[i];
+		if (root_valid(r) && root_unsync(s, r)) {
+			root_invalidate(r);
+			vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_sync_prev_roots: freed an unsync previous root");
+		}
+	}
+}
+
+/* Sync the leaf SPTE for va in one root (kvm_sync_spte via kvm_mmu_invalidate_addr). */
+static void root_sync_va(const struct vt_model *m, const struct vt_state *s, struct vt_kvm_root *r, int va)
+{
+	if (!root_valid(r) || r->space < 0 || va < 0)
+		return;
+	uint64_t of_va = 0;
+	for (int p = 0; p < m->np; p++)
+		if (m->pte[p].va == va)
+			of_va |= VT_BIT(p);
+	r->content = (r->content & ~of_va) | (s->pt[r->space] & of_va);
+}
+
+/*
+ * kvm_mmu_load, reached through kvm_mmu_reload when the root is invalid:
+ * allocate (a shadow root is synced as it is built), load it, then flush
+ * the current context unconditionally: a new root's history is unknown.
+ */
+static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	if (root_valid(&x->root))
+		return;
+	const struct vt_x86_regs *r = R(s, v);
+	memset(&x->root, 0, sizeof(x->root));
+	x->root.role = mmu_role(m, r);
+	if (V(m)->tdp || !(r->cr0 & X86_CR0_PG) || r->cr3 < 0) {
+		x->root.space = VT_ROOT_TDP; /* direct map: TDP, or shadow paging with guest paging off */
+	} else {
+		x->root.space = r->cr3;
+		root_sync(s, &x->root);
+	}
+	if (tr)
+		tr->root_loads++;
+	vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_load: new root");
+	if (vt_fixed(m, VT_FIX_X86_NEW_ROOT_FLUSH))
+		V(m)->flush_tlb_current(m, s, v, tr);
+	else
+		vt_trace_reverted(tr, v, VT_FIX_X86_NEW_ROOT_FLUSH, "the new root is not flushed");
+}
+
+/* ---- the three local flushes (x86.c) ----------------------------------- */
+
+/* kvm_vcpu_flush_tlb_all */
+static void flush_tlb_all(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	V(m)->flush_tlb_all(m, s, v, tr);
+	vt_kvm_clear_request(s, v, VT_REQ_TLB_FLUSH_CURRENT);
+}
+
+/* kvm_vcpu_flush_tlb_guest: under shadow paging, sync first, or the flush refills from stale SPTEs. */
+static void flush_tlb_guest(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (!V(m)->tdp) {
+		if (vt_fixed(m, VT_FIX_X86_GUEST_FLUSH_SYNC)) {
+			mmu_sync_roots(m, s, v, tr);
+			mmu_sync_prev_roots(s, v, tr);
+		} else {
+			vt_trace_reverted(tr, v, VT_FIX_X86_GUEST_FLUSH_SYNC, "the shadow roots are not synced before the flush");
+		}
+	}
+	V(m)->flush_tlb_guest(m, s, v, tr);
+}
+
+/* ---- CR3 and PCID (x86.c) ---------------------------------------------- */
+
+/*
+ * kvm_invalidate_pcid: a flushing MOV CR3, or INVPCID single-context.  Under
+ * TDP KVM's tables are unaffected and the guest flush does it all.  Under
+ * shadow paging: sync and flush if the PCID is the active one; free cached
+ * roots of that PCID (a PCID without a cached root needs nothing: switching
+ * to it builds a new root, which is synced and flushed).
+ */
+static void invalidate_pcid(const struct vt_model *m, struct vt_state *s, int v, uint32_t pcid, bool mov_cr3,
+			    struct vt_trace *tr)
+{
+	if (V(m)->tdp) {
+		if (vt_fixed(m, VT_FIX_X86_INVALIDATE_PCID_TDP)) {
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+			return;
+		}
+		vt_trace_reverted(tr, v, VT_FIX_X86_INVALIDATE_PCID_TDP,
+				  "TDP takes the shadow-paging path: only the active PCID is flushed");
+	}
+	if (vt_x86_pcid(m, R(s, v)) == pcid) {
+		vt_kvm_make_request(s, v, VT_REQ_MMU_SYNC, tr);
+		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr);
+	}
+	/* With PCID off every MOV CR3 flushes, so cached roots need not be freed (509bfe3d9796). */
+	if (!(R(s, v)->cr4 & X86_CR4_PCIDE))
+		return;
+	if (mov_cr3 && !vt_fixed(m, VT_FIX_X86_PCID_ALL_PGDS)) {
+		vt_trace_reverted(tr, v, VT_FIX_X86_PCID_ALL_PGDS, "cached roots with the same PCID are kept");
+		return;
+	}
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++) {
+		struct vt_kvm_root *r = &X(s, v)->prev[i];
+		if (root_valid(r) && r->space >= 0 && root_pcid(m, s, v, r) == (int)pcid) {
+			root_invalidate(r);
+			vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_invalidate_pcid: freed a cached root of that PCID");
+		}
+	}
+}
+
+/* kvm_set_cr3 (after the architectural checks; the register is already written). */
+static void set_cr3(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		    const union vt_gregs *old, struct vt_trace *tr)
+{
+	const struct vt_x86_regs *r = R(s, v);
+	bool pcide = (r->cr4 & X86_CR4_PCIDE) != 0;
+	bool skip_flush = pcide && (op->flags & VT_OPF_NOFLUSH);
+	uint32_t pcid = vt_x86_pcid(m, r);
+	if (old->x86.cr3 != op->space)
+		mmu_new_pgd(m, s, v, op->space, tr);
+	if (!skip_flush)
+		invalidate_pcid(m, s, v, pcid, true, tr);
+}
+
+/* ---- CR0 / CR4 (x86.c) ------------------------------------------------- */
+
+/*
+ * kvm_post_set_cr4.  Since f4bc051fc91a the MMU role reset and the TLB flush
+ * are decided separately, each by the SDM's rule; before it, the role reset
+ * was trusted to imply the flush (a reset frees every root, and every new
+ * root is flushed when it is loaded), and the rules were an else-if chain.
+ */
+static void post_set_cr4(const struct vt_model *m, struct vt_state *s, int v, uint32_t old, uint32_t cr4,
+			 struct vt_trace *tr)
+{
+	uint32_t chg = old ^ cr4;
+	bool pcide_on = !(old & X86_CR4_PCIDE) && (cr4 & X86_CR4_PCIDE);
+	bool pcide_off = (old & X86_CR4_PCIDE) && !(cr4 & X86_CR4_PCIDE);
+	uint32_t role_bits = KVM_MMU_CR4_ROLE_BITS;
+	if (!vt_fixed(m, VT_FIX_X86_PGE_NO_RESET))
+		role_bits |= X86_CR4_PGE; /* before a91a7c709600, PGE was an MMU role bit */
+
+	if (vt_fixed(m, VT_FIX_X86_CR_FLUSH_SPLIT)) {
+		if (chg & role_bits)
+			mmu_reset_context(s, v, tr);
+		/* Roots cached while PCID was off must not survive into PCID mode. */
+		if (!V(m)->tdp && pcide_on) {
+			if (vt_fixed(m, VT_FIX_X86_PCIDE_UNLOAD))
+				mmu_unload(s, v, tr);
+			else
+				vt_trace_reverted(tr, v, VT_FIX_X86_PCIDE_UNLOAD, "roots cached with PCID off are kept");
+		}
+		/* SDM: PGE changed, or PCIDE 1->0: flush every PCID, globals too. */
+		if ((chg & X86_CR4_PGE) || pcide_off)
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		/* SDM: PAE changed, or SMEP 0->1: flush the current PCID. */
+		else if ((chg & X86_CR4_PAE) || (!(old & X86_CR4_SMEP) && (cr4 & X86_CR4_SMEP)))
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr);
+		return;
+	}
+
+	vt_trace_reverted(tr, v, VT_FIX_X86_CR_FLUSH_SPLIT, "kvm_post_set_cr4 relies on the MMU reset to flush");
+	if (chg & role_bits) {
+		mmu_reset_context(s, v, tr);
+	} else if (chg & X86_CR4_PCIDE) {
+		if (pcide_on && !vt_fixed(m, VT_FIX_X86_PCIDE_UNLOAD))
+			vt_trace_reverted(tr, v, VT_FIX_X86_PCIDE_UNLOAD, "roots cached with PCID off are kept");
+		else
+			vt_kvm_make_request(s, v, VT_REQ_MMU_RELOAD, tr);
+	} else if (chg & X86_CR4_PGE) {
+		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+	}
+}
+
+/* kvm_post_set_cr0 */
+static void post_set_cr0(const struct vt_model *m, struct vt_state *s, int v, uint32_t old, uint32_t cr0,
+			 struct vt_trace *tr)
+{
+	uint32_t chg = old ^ cr0;
+	/* Only WP toggled: nothing with paging off; under TDP only MMU metadata (01b31714bd90). */
+	if (chg == X86_CR0_WP) {
+		if (!(cr0 & X86_CR0_PG))
+			return;
+		if (V(m)->tdp)
+			return;
+	}
+	if ((chg & X86_CR0_PG) && !(cr0 & X86_CR0_PG)) {
+		/* SDM: clearing PG flushes the guest's TLB (f4bc051fc91a made it explicit). */
+		if (vt_fixed(m, VT_FIX_X86_CR_FLUSH_SPLIT))
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		else
+			vt_trace_reverted(tr, v, VT_FIX_X86_CR_FLUSH_SPLIT, "CR0.PG 1->0 relies on the MMU reset to flush");
+	}
+	if (chg & KVM_MMU_CR0_ROLE_BITS)
+		mmu_reset_context(s, v, tr);
+}
+
+/* ---- INIT (x86.c kvm_vcpu_reset) --------------------------------------- */
+
+static void vcpu_reset_init(const struct vt_model *m, struct vt_state *s, int v, const union vt_gregs *old,
+			    struct vt_trace *tr)
+{
+	/* The vendor reset runs first (VMX: INVVPID of the vCPU's VPID; SVM: a fresh ASID). */
+	if (vt_fixed(m, VT_FIX_X86_VENDOR_RESET_FLUSH))
+		V(m)->vcpu_reset(m, s, v, true, tr);
+	else
+		vt_trace_reverted(tr, v, VT_FIX_X86_VENDOR_RESET_FLUSH, "the vendor reset does not flush");
+	/* CR3 = 0 is a direct write: no kvm_mmu_new_pgd. */
+	if (old->x86.cr0 & X86_CR0_PG) {
+		if (vt_fixed(m, VT_FIX_X86_INIT_PG_FLUSH))
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		else
+			vt_trace_reverted(tr, v, VT_FIX_X86_INIT_PG_FLUSH, "INIT with paging on relies on the MMU reset to flush");
+		mmu_reset_context(s, v, tr);
+	}
+	if (vt_fixed(m, VT_FIX_X86_INIT_FLUSH))
+		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+	else
+		vt_trace_reverted(tr, v, VT_FIX_X86_INIT_FLUSH, "INIT requests no guest TLB flush");
+}
+
+/* ---- INVLPG / INVPCID (mmu.c, x86.c) ----------------------------------- */
+
+#define ROOT_CURRENT 1u
+#define ROOT_PREV(i) (2u << (i))
+#define ROOTS_ALL 0xfu
+
+/* kvm_mmu_invalidate_addr: flush the address, then (shadow) sync its leaf in the chosen roots. */
+static void invalidate_addr(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, unsigned roots,
+			    struct vt_trace *tr)
+{
+	V(m)->flush_tlb_gva(m, s, v, va, tr);
+	if (V(m)->tdp)
+		return;
+	int vai = vt_model_va_index(m, va);
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	if (roots & ROOT_CURRENT)
+		root_sync_va(m, s, &x->root, vai);
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+		if (roots & ROOT_PREV(i))
+			root_sync_va(m, s, &x->prev[i], vai);
+}
+
+/* kvm_mmu_invlpg: INVLPG also kills global mappings in every PCID, so every cached root is synced. */
+static void mmu_invlpg(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr)
+{
+	unsigned roots = ROOTS_ALL;
+	if (!V(m)->tdp && !vt_fixed(m, VT_FIX_X86_INVLPG_PREV_ROOTS)) {
+		roots = ROOT_CURRENT;
+		vt_trace_reverted(tr, v, VT_FIX_X86_INVLPG_PREV_ROOTS, "INVLPG syncs only the current root");
+	}
+	invalidate_addr(m, s, v, va, roots, tr);
+}
+
+/* kvm_mmu_invpcid_gva: the current root if the PCID is active, plus cached roots of that PCID. */
+static void mmu_invpcid_gva(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, uint32_t pcid,
+			    struct vt_trace *tr)
+{
+	unsigned roots = 0;
+	if (vt_x86_pcid(m, R(s, v)) == pcid)
+		roots |= ROOT_CURRENT;
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++) {
+		const struct vt_kvm_root *r = &X(s, v)->prev[i];
+		if (root_valid(r) && r->space >= 0 && root_pcid(m, s, v, r) == (int)pcid)
+			roots |= ROOT_PREV(i);
+	}
+	if (roots)
+		invalidate_addr(m, s, v, va, roots, tr);
+	else
+		vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_invpcid_gva: no root uses that PCID; nothing to do");
+}
+
+/* kvm_handle_invpcid */
+static void handle_invpcid(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			   struct vt_trace *tr)
+{
+	switch (op->target) {
+	case 0:
+		mmu_invpcid_gva(m, s, v, op->a, (uint32_t)op->b, tr);
+		break;
+	case 1:
+		invalidate_pcid(m, s, v, (uint32_t)op->b, false, tr);
+		break;
+	default:
+		/* Types 2 and 3: KVM does not track global SPTEs, so both flush everything. */
+		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		break;
+	}
+}
+
+/* ---- the hv ops entry points ------------------------------------------- */
+
+void vt_kvm_x86_vcpu_init(const struct vt_model *m, struct vt_state *s, int v)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	memset(x, 0, sizeof(*x));
+	x->loaded_cpu = -1;
+	root_invalidate(&x->root);
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+		root_invalidate(&x->prev[i]);
+}
+
+void vt_kvm_x86_load(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr)
+{
+	V(m)->vcpu_load(m, s, v, pcpu, tr);
+}
+
+/*
+ * vcpu_enter_guest: the request block in KVM's order, kvm_mmu_reload, then
+ * the vendor's VM entry.
+ */
+bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
+{
+	if (vt_kvm_check_request(s, v, VT_REQ_MMU_RELOAD, tr))
+		mmu_unload(s, v, tr);
+	if (vt_kvm_check_request(s, v, VT_REQ_MMU_SYNC, tr))
+		mmu_sync_roots(m, s, v, tr);
+	(void)vt_kvm_check_request(s, v, VT_REQ_LOAD_MMU_PGD, tr);
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH, tr))
+		flush_tlb_all(m, s, v, tr);
+	/* kvm_service_local_tlb_flush_requests */
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr))
+		V(m)->flush_tlb_current(m, s, v, tr);
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr))
+		flush_tlb_guest(m, s, v, tr);
+	mmu_reload(m, s, v, tr);
+	V(m)->run(m, s, v, tr);
+	return true;
+}
+
+void vt_kvm_x86_exit(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	V(m)->exit(m, s, v, tr);
+}
+
+void vt_kvm_x86_put(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+}
+
+bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
+			   const union vt_gregs *old)
+{
+	if (op->flags & VT_OPF_FEP)
+		return true;
+	if (op->code == VT_X86_INIT)
+		return true; /* INIT always exits */
+	return V(m)->intercepts(m, s, v, op, old);
+}
+
+void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr)
+{
+	switch (op->code) {
+	case VT_X86_MOV_CR3:
+		set_cr3(m, s, v, op, old, tr);
+		break;
+	case VT_X86_MOV_CR4:
+		post_set_cr4(m, s, v, old->x86.cr4, R(s, v)->cr4, tr);
+		break;
+	case VT_X86_MOV_CR0:
+		post_set_cr0(m, s, v, old->x86.cr0, R(s, v)->cr0, tr);
+		break;
+	case VT_X86_INVLPG:
+		mmu_invlpg(m, s, v, op->a, tr);
+		break;
+	case VT_X86_INVPCID:
+		handle_invpcid(m, s, v, op, tr);
+		break;
+	case VT_X86_INIT:
+		vcpu_reset_init(m, s, v, old, tr);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A host change to the stage-2 map (kvm_unmap_gfn_range via the MMU
+ * notifier): zap the EPT/NPT or shadow entries for the page, then
+ * kvm_flush_remote_tlbs, which on x86 is KVM_REQ_TLB_FLUSH to every vCPU
+ * plus IPIs.  When that returns the host may reuse the page, so the oracle
+ * stops permitting the old mapping.
+ */
+void vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr)
+{
+	int vm = op->target;
+	uint64_t old = 0;
+	for (int j = 0; j < m->ns; j++)
+		if (m->s2[j].vm == vm && m->s2[j].gpa == op->a)
+			old |= VT_BIT(j);
+	old &= s->vm[vm].s2;
+	s->vm[vm].s2 &= ~old;
+	if (op->code == VT_OP_HOST_REMAP) {
+		s->vm[vm].s2 |= VT_BIT(op->b);
+		s->s_perm |= VT_BIT(op->b);
+	}
+	/* Shadow paging: the rmap zap drops every SPTE that maps the page. */
+	uint64_t ptes = 0;
+	for (int p = 0; p < m->np; p++)
+		if (m->pte[p].vm == vm && m->pte[p].gpa == op->a)
+			ptes |= VT_BIT(p);
+	for (int v = m->vm[vm].first_vcpu; v < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; v++) {
+		struct vt_kvm_x86_vcpu *x = X(s, v);
+		x->root.content &= ~ptes;
+		for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+			x->prev[i].content &= ~ptes;
+	}
+	vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
+	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
+	s->s_perm &= ~(old & ~(op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0));
+}
+
+/* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */
+void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+{
+	struct vt_set none = {{0}};
+	if (V(m)->tdp) {
+		vt_walk_nested(m, s, v, u, s2);
+		return;
+	}
+	*u = none;
+	*s2 = 0;
+	struct vt_kvm_root *r = &X(s, v)->root;
+	struct vt_gctx g;
+	vt_vcpu_gctx(m, s, v, &g);
+	if (!g.paging || !root_valid(r) || r->space < 0 || r->space != g.space)
+		return;
+	/* Shadow page faults add what the guest maps now; unsync SPTEs stay. */
+	r->content |= s->pt[r->space];
+	/* Shadow PTEs carry no global bit: KVM emulates global pages by syncing every root. */
+	struct vt_set t = {{0}};
+	VT_U64_FOREACH(p, r->content) {
+		int x = m->tix[g.ctx][p][0];
+		if (x >= 0)
+			vt_set_add(&t, (unsigned)x);
+	}
+	*u = vt_compose_s2(m, s, &t);
+}

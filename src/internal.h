@@ -1,0 +1,50 @@
+/*
+ * Helpers shared by the layers inside the library; not part of the public
+ * API.  They compute sets from the model and the state and have no policy.
+ */
+#ifndef VTLB_INTERNAL_H
+#define VTLB_INTERNAL_H
+
+#include "vtlb/bits.h"
+#include "vtlb/model.h"
+#include "vtlb/ops.h"
+#include "vtlb/state.h"
+#include "vtlb/trace.h"
+
+#define VT_BIT(i) ((uint64_t)1 << (i))
+#define VT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Translations (over T) the page table of 'space' provides under context
+ * 'ctx', global bits honoured only if global_ok.
+ */
+struct vt_set vt_live_t(const struct vt_model *m, const struct vt_state *s, int space, int ctx, bool global_ok);
+
+/* The same for a vCPU's current context (empty when translation is off). */
+struct vt_set vt_live_vcpu(const struct vt_model *m, const struct vt_state *s, int v);
+
+/* Pair each translation in t with the VM's current stage-2 entry for its page (over U). */
+struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t);
+
+/*
+ * A two-dimensional hardware walk (EPT, NPT, stage 2, partition scope) for
+ * vCPU v: the guest's current tables composed with the current stage 2.
+ */
+void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+
+/* PTE entries (over P) of space mapping the VA with index va. */
+uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va);
+
+/* Let every TLB fill what it may now (the oracle and the hardware); see step.c. */
+void vt_state_settle(const struct vt_model *m, struct vt_state *s);
+
+/* Is the named fix in place (not reverted) in this model? */
+bool vt_fixed(const struct vt_model *m, unsigned fix);
+
+/*
+ * Record that a reverted fix changed the outcome: a trace record naming the
+ * fix and what the old logic did instead.
+ */
+void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Model options: hardware features and sizes a scenario may set with
+ * "option NAME VALUE".  Defaults follow what KVM uses on current hardware,
+ * except tag widths, which are small so that scenarios reach wraparound.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/model.h"
+
+#define ARCH(a) (1u << (a))
+
+static const struct vt_option_decl options[] = {
+	{"vpid", VT_OPT_VPID, ARCH(VT_ARCH_X86), 1, 0, 1, 1, "VMX: enable_vpid (each vCPU gets its own VPID)"},
+	{"asids", VT_OPT_ASIDS, ARCH(VT_ARCH_X86), 8, 1, 200, 0, "SVM: ASIDs per pCPU before a generation bump"},
+	{"flushbyasid", VT_OPT_FLUSHBYASID, ARCH(VT_ARCH_X86), 1, 0, 1, 1, "SVM: CPUID FlushByAsid"},
+	{"fb", VT_OPT_FB, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: HCR_EL2.FB (guest TLBI/IC upgraded to IS)"},
+	{"cnp", VT_OPT_CNP, ARCH(VT_ARCH_ARM64), 0, 0, 1, 1, "arm64: CnP (PEs may share TLB entries)"},
+	{"vmid-bits", VT_OPT_VMID_BITS, ARCH(VT_ARCH_ARM64), 8, 1, 8, 0, "arm64: VMID width in bits"},
+	{"smt8", VT_OPT_SMT8, ARCH(VT_ARCH_PPC), 0, 0, 1, 1, "POWER: SMT8 big cores (two TLB groups per core)"},
+	{"gtse", VT_OPT_GTSE, ARCH(VT_ARCH_PPC), 1, 0, 1, 1, "POWER: LPCR[GTSE] (guest may issue tlbie)"},
+};
+
+const struct vt_option_decl *vt_option_lookup(const char *name)
+{
+	for (size_t i = 0; i < VT_ARRAY_SIZE(options); i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+const struct vt_option_decl *vt_option_at(int i)
+{
+	return i >= 0 && (size_t)i < VT_ARRAY_SIZE(options) ? &options[i] : NULL;
+}
+
+void vt_options_default(struct vt_model *m)
+{
+	for (size_t i = 0; i < VT_ARRAY_SIZE(options); i++)
+		m->opt[options[i].id] = options[i].def;
+}

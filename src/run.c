@@ -1,0 +1,340 @@
+/*
+ * The scripted runner and its report printer; see run.h.
+ *
+ * A script describes vCPUs that keep running: after every event, a vCPU the
+ * script has put in the guest and that left it (an intercepted operation, an
+ * IPI from a remote flush) is entered again, each as its own step marked
+ * "auto" in the trace.  A vCPU placed with 'load' (rather than 'run') is held
+ * outside the guest until the script says 'enter'.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/fixes.h"
+#include "vtlb/ops.h"
+#include "vtlb/run.h"
+
+static void runtime_error(const struct vt_model *m, const struct vt_event *ev, struct vt_diag *d, const char *what)
+{
+	char buf[160];
+	vt_event_format(m, ev, buf, sizeof(buf));
+	snprintf(d->file, sizeof(d->file), "%s", m->file);
+	d->line = ev->line;
+	d->col = ev->col ? ev->col : 1;
+	snprintf(d->msg, sizeof(d->msg), "cannot %s: %s", buf, what);
+}
+
+static bool va_is(const struct vt_model *m, int u, uint64_t va)
+{
+	return m->va[m->pte[m->t[m->u[u].t].p].va] == va;
+}
+
+/* Does the violation satisfy the expectation? */
+static bool expectation_met(const struct vt_model *m, const struct vt_run_result *r)
+{
+	const struct vt_expect *e = &m->expect;
+	switch (e->kind) {
+	case VT_EXP_CLEAN:
+		return r->verdict.kind == VT_V_OK;
+	case VT_EXP_STALE:
+	case VT_EXP_BREACH:
+		if (r->verdict.kind != (e->kind == VT_EXP_STALE ? VT_V_STALE : VT_V_BREACH))
+			return false;
+		if (e->vcpu >= 0 && r->verdict.vcpu != e->vcpu)
+			return false;
+		if (e->has_va && (r->verdict.u < 0 || !va_is(m, r->verdict.u, e->va)))
+			return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool check_holds(const struct vt_model *m, const struct vt_state *s, const struct vt_trace *tr,
+			const struct vt_event *ev, char *why, size_t len)
+{
+	const struct vt_op *o = &ev->op;
+	char vn[32], gpa[48];
+	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
+	if (o->b == UINT64_MAX)
+		snprintf(gpa, sizeof(gpa), "any GPA");
+	else
+		snprintf(gpa, sizeof(gpa), "GPA 0x%" PRIx64, o->b);
+	bool ok;
+	switch (o->code) {
+	case VT_CHK_PERMITS:
+		ok = vt_oracle_permits(m, s, ev->vcpu, o->a, o->b);
+		snprintf(why, len, "check failed: the architecture does not permit %s to use VA 0x%" PRIx64 " -> %s",
+			 vn, o->a, gpa);
+		return ok;
+	case VT_CHK_NPERMITS:
+		ok = !vt_oracle_permits(m, s, ev->vcpu, o->a, o->b);
+		snprintf(why, len, "check failed: the architecture still permits %s to use VA 0x%" PRIx64 " -> %s", vn,
+			 o->a, gpa);
+		return ok;
+	case VT_CHK_HW:
+		ok = vt_hw_returns(m, s, ev->vcpu, o->a, o->b);
+		snprintf(why, len, "check failed: the hardware cannot return VA 0x%" PRIx64 " -> %s to %s", o->a, gpa, vn);
+		return ok;
+	case VT_CHK_NHW:
+		ok = !vt_hw_returns(m, s, ev->vcpu, o->a, o->b);
+		snprintf(why, len, "check failed: the hardware can still return VA 0x%" PRIx64 " -> %s to %s", o->a, gpa,
+			 vn);
+		return ok;
+	case VT_CHK_COUNT_INSN: {
+		uint32_t n = o->a < VT_TRACE_MAX_INSNS ? tr->insn_count[o->a] : 0;
+		snprintf(why, len, "check failed: %s ran %u time(s), expected %" PRIu64, m->hw->insn_names[o->a], n, o->b);
+		return n == o->b;
+	}
+	case VT_CHK_ROOTS:
+		snprintf(why, len, "check failed: %u new root(s) built, expected %" PRIu64, tr->root_loads, o->b);
+		return tr->root_loads == o->b;
+	case VT_CHK_EXITS:
+		snprintf(why, len, "check failed: %u VM exit(s), expected %" PRIu64, tr->exits, o->b);
+		return tr->exits == o->b;
+	case VT_CHK_HW_GPA:
+	case VT_CHK_NHW_GPA: {
+		bool hit = vt_hw_reaches_gpa(m, s, ev->vcpu, o->a, o->b);
+		char hpa[48];
+		if (o->b == UINT64_MAX)
+			snprintf(hpa, sizeof(hpa), "any HPA");
+		else
+			snprintf(hpa, sizeof(hpa), "HPA 0x%" PRIx64, o->b);
+		snprintf(why, len, "check failed: the hardware %s translate GPA 0x%" PRIx64 " -> %s for %s",
+			 hit ? "can still" : "cannot", o->a, hpa, vn);
+		return o->code == VT_CHK_HW_GPA ? hit : !hit;
+	}
+	default:
+		snprintf(why, len, "check failed: unknown check");
+		return false;
+	}
+}
+
+enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struct vt_diag *d)
+{
+	memset(res, 0, sizeof(*res));
+	vt_trace_init(&res->trace);
+	res->verdict.kind = VT_V_OK;
+	res->verdict.u = res->verdict.s = -1;
+	struct vt_state *s = &res->state;
+	struct vt_trace *tr = &res->trace;
+	bool hold[VT_MAX_VCPUS] = {0};
+	vt_state_init(m, s);
+	vt_check(m, s, &res->verdict);
+
+	for (int i = 0; i < m->nscript && res->verdict.kind == VT_V_OK; i++) {
+		const struct vt_event *ev = &m->script[i];
+		if (ev->kind == VT_EV_CHECK) {
+			if (!check_holds(m, s, tr, ev, res->why, sizeof(res->why))) {
+				size_t n = strlen(res->why);
+				snprintf(res->why + n, sizeof(res->why) - n, " (line %u)", ev->line);
+				res->status = VT_FAIL;
+				res->steps = s->meta.step;
+				return res->status;
+			}
+			continue;
+		}
+		struct vt_verdict v;
+		enum vt_step_err e = vt_step(m, s, ev, tr, &v);
+		if (e != VT_STEP_OK) {
+			runtime_error(m, ev, d, vt_step_strerror(e));
+			res->status = VT_ERROR;
+			return res->status;
+		}
+		if (ev->kind == VT_EV_LOAD)
+			hold[ev->vcpu] = !(ev->flags & VT_EVF_ENTER);
+		if (ev->vcpu >= 0 && s->vcpu[ev->vcpu].run == VT_RUN_GUEST)
+			hold[ev->vcpu] = false;
+		if (v.kind != VT_V_OK) {
+			res->verdict = v;
+			res->verdict_rec = tr->n ? tr->n - 1 : 0;
+			res->verdict_line = ev->line;
+			break;
+		}
+		/* vCPUs the script keeps running re-enter the guest. */
+		for (int w = 0; w < m->nvcpus && res->verdict.kind == VT_V_OK; w++) {
+			if (s->vcpu[w].run != VT_RUN_LOADED || hold[w])
+				continue;
+			struct vt_event en;
+			memset(&en, 0, sizeof(en));
+			en.kind = VT_EV_ENTER;
+			en.vcpu = (int8_t)w;
+			en.pcpu = -1;
+			en.flags = VT_EVF_AUTO;
+			en.line = ev->line;
+			e = vt_step(m, s, &en, tr, &v);
+			if (e != VT_STEP_OK) {
+				runtime_error(m, &en, d, vt_step_strerror(e));
+				res->status = VT_ERROR;
+				return res->status;
+			}
+			if (v.kind != VT_V_OK) {
+				res->verdict = v;
+				res->verdict_rec = tr->n ? tr->n - 1 : 0;
+				res->verdict_line = ev->line;
+			}
+		}
+	}
+	res->steps = s->meta.step;
+	if (tr->oom) {
+		snprintf(d->file, sizeof(d->file), "%s", m->file);
+		snprintf(d->msg, sizeof(d->msg), "out of memory while tracing");
+		res->status = VT_ERROR;
+		return res->status;
+	}
+	if (expectation_met(m, res)) {
+		res->status = VT_PASS;
+	} else {
+		res->status = VT_FAIL;
+		if (m->expect.kind == VT_EXP_CLEAN)
+			snprintf(res->why, sizeof(res->why), "expected clean (line %u)", m->expect.line);
+		else if (res->verdict.kind == VT_V_OK)
+			snprintf(res->why, sizeof(res->why), "expected %s (line %u), but the run was clean",
+				 m->expect.kind == VT_EXP_STALE ? "a stale access" : "a breach", m->expect.line);
+		else
+			snprintf(res->why, sizeof(res->why), "expected a different %s (line %u)",
+				 m->expect.kind == VT_EXP_STALE ? "stale access" : "breach", m->expect.line);
+	}
+	return res->status;
+}
+
+void vt_run_result_fini(struct vt_run_result *res)
+{
+	vt_trace_fini(&res->trace);
+}
+
+/* What the oracle lets v use at va now, as "VA x -> GPA y, ..." or "nothing". */
+static void permitted_at(const struct vt_model *m, const struct vt_state *s, int v, uint64_t va, char *buf,
+			 size_t len)
+{
+	struct vt_set ok = vt_oracle_usable(m, s, v);
+	size_t o = 0;
+	uint64_t seen[8];
+	int nseen = 0;
+	buf[0] = 0;
+	VT_SET_FOREACH(t, &ok) {
+		const struct vt_pte *p = &m->pte[m->t[t].p];
+		if (m->va[p->va] != va)
+			continue;
+		int dup = 0;
+		for (int i = 0; i < nseen; i++)
+			dup |= seen[i] == p->gpa;
+		if (dup || nseen == 8)
+			continue;
+		seen[nseen++] = p->gpa;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%sGPA 0x%" PRIx64, nseen > 1 ? " or " : "", p->gpa);
+	}
+	if (!nseen)
+		snprintf(buf, len, "no translation (a fresh walk would fault or see the new mapping)");
+}
+
+void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res, char *buf, size_t len)
+{
+	const struct vt_verdict *v = &res->verdict;
+	char vn[32], key[64], perm[256];
+	vt_model_vcpu_name(m, v->vcpu, vn, sizeof(vn));
+	int p = v->pcpu;
+	uint32_t k = p >= 0 ? res->state.pcpu[p].key : VT_KEY_NONE;
+	if (k != VT_KEY_NONE)
+		m->hw->fmt_key(k, key, sizeof(key));
+	else
+		snprintf(key, sizeof(key), "-");
+	if (v->kind == VT_V_STALE) {
+		const struct vt_cu *u = &m->u[v->u];
+		const struct vt_pte *pt = &m->pte[m->t[u->t].p];
+		uint64_t va = m->va[pt->va];
+		permitted_at(m, &res->state, v->vcpu, va, perm, sizeof(perm));
+		snprintf(buf, len,
+			 "STALE step %u (line %u): vCPU %s on pCPU %d can use VA 0x%" PRIx64 " -> GPA 0x%" PRIx64
+			 " (HPA 0x%" PRIx64 ") from the TLB [%s]; the architecture permits %s",
+			 v->step, res->verdict_line, vn, p, va, pt->gpa, m->s2[u->s].hpa, key, perm);
+	} else if (v->kind == VT_V_BREACH) {
+		const struct vt_s2 *s2 = &m->s2[v->s];
+		snprintf(buf, len,
+			 "BREACH step %u (line %u): vCPU %s on pCPU %d can reach HPA 0x%" PRIx64 " (GPA 0x%" PRIx64
+			 " of VM %s) [%s] after the host unmapped it and its flush completed",
+			 v->step, res->verdict_line, vn, p, s2->hpa, s2->gpa, m->vm[s2->vm].name, key);
+	} else {
+		snprintf(buf, len, "clean");
+	}
+}
+
+void vt_run_report(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int detail)
+{
+	char line[1024];
+	if (res->verdict.kind != VT_V_OK) {
+		vt_verdict_format(m, res, line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
+	if (detail) {
+		fprintf(f, "  trace (%s, %s):\n", vt_backend_name(m->backend), m->title[0] ? m->title : m->file);
+		if (m->reverted) {
+			fprintf(f, "  reverted:");
+			for (unsigned i = 0; i < VT_FIX_COUNT; i++)
+				if (m->reverted & VT_BIT(i))
+					fprintf(f, " %s", vt_fix_info(i)->name);
+			fprintf(f, "\n");
+		}
+		vt_trace_print(f, m, &res->trace, 0, res->trace.n);
+	}
+}
+
+void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace)
+{
+	static const char *const st[] = {"pass", "fail", "error"};
+	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach"};
+	char line[1024];
+	fprintf(f, "{\"file\":");
+	vt_json_str(f, m->file);
+	fprintf(f, ",\"backend\":");
+	vt_json_str(f, vt_backend_name(m->backend));
+	fprintf(f, ",\"status\":\"%s\",\"expect\":\"%s\",\"steps\":%u", st[res->status], ex[m->expect.kind], res->steps);
+	fprintf(f, ",\"reverted\":[");
+	int first = 1;
+	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
+		if (m->reverted & VT_BIT(i)) {
+			fprintf(f, "%s", first ? "" : ",");
+			vt_json_str(f, vt_fix_info(i)->name);
+			first = 0;
+		}
+	fprintf(f, "]");
+	if (res->verdict.kind != VT_V_OK) {
+		char vn[32];
+		vt_model_vcpu_name(m, res->verdict.vcpu, vn, sizeof(vn));
+		vt_verdict_format(m, res, line, sizeof(line));
+		fprintf(f, ",\"verdict\":{\"kind\":\"%s\",\"step\":%u,\"line\":%u,\"vcpu\":",
+			res->verdict.kind == VT_V_STALE ? "stale" : "breach", res->verdict.step, res->verdict_line);
+		vt_json_str(f, vn);
+		fprintf(f, ",\"pcpu\":%d", res->verdict.pcpu);
+		if (res->verdict.u >= 0) {
+			const struct vt_pte *pt = &m->pte[m->t[m->u[res->verdict.u].t].p];
+			fprintf(f, ",\"va\":\"0x%" PRIx64 "\",\"gpa\":\"0x%" PRIx64 "\",\"hpa\":\"0x%" PRIx64 "\"",
+				m->va[pt->va], pt->gpa, m->s2[m->u[res->verdict.u].s].hpa);
+		}
+		fprintf(f, ",\"text\":");
+		vt_json_str(f, line);
+		fprintf(f, "}");
+	}
+	if (res->why[0]) {
+		fprintf(f, ",\"why\":");
+		vt_json_str(f, res->why);
+	}
+	fprintf(f, ",\"invalidations\":{");
+	first = 1;
+	for (unsigned i = 0; i < m->hw->ninsns && i < VT_TRACE_MAX_INSNS; i++)
+		if (res->trace.insn_count[i]) {
+			fprintf(f, "%s", first ? "" : ",");
+			vt_json_str(f, m->hw->insn_names[i]);
+			fprintf(f, ":%u", res->trace.insn_count[i]);
+			first = 0;
+		}
+	fprintf(f, "},\"root_loads\":%u", res->trace.root_loads);
+	if (with_trace) {
+		fprintf(f, ",\"trace\":");
+		vt_trace_print_json(f, m, &res->trace, 0, res->trace.n);
+	}
+	fprintf(f, "}");
+}

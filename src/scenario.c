@@ -1,0 +1,1203 @@
+/*
+ * The scenario parser (docs/scenarios.md has the grammar).  Line-oriented:
+ * each line is split into tokens (words, numbers, '->', ':' and ','; '#'
+ * starts a comment), and the first token decides what the line is.
+ * Declarations (arch first, then machine, vm, space, map, s2, vcpu, option)
+ * precede events; expectations, reverts and bounds may appear anywhere.
+ * Every error stops the parse with one diagnostic naming file:line:col.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/fixes.h"
+#include "vtlb/ops.h"
+#include "vtlb/scenario.h"
+
+/* ---- diagnostics and tokens -------------------------------------------- */
+
+static int verr(struct vt_parser *p, uint32_t col, const char *fmt, va_list ap)
+{
+	if (p->failed)
+		return -1;
+	p->failed = 1;
+	p->diag->line = p->line;
+	p->diag->col = col;
+	vsnprintf(p->diag->msg, sizeof(p->diag->msg), fmt, ap);
+	return -1;
+}
+
+static uint32_t end_col(const struct vt_parser *p)
+{
+	if (p->ntok == 0)
+		return 1;
+	const struct vt_token *t = &p->tok[p->ntok - 1];
+	return t->col + t->len;
+}
+
+int vt_parse_error(struct vt_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	uint32_t col = p->cur < p->ntok ? p->tok[p->cur].col : end_col(p);
+	int r = verr(p, col, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int vt_parse_error_at(struct vt_parser *p, int i, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	uint32_t col = i >= 0 && i < p->ntok ? p->tok[i].col : end_col(p);
+	int r = verr(p, col, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+bool vt_tok_is(const struct vt_parser *p, int i, const char *word)
+{
+	if (i < 0 || i >= p->ntok)
+		return false;
+	size_t n = strlen(word);
+	return p->tok[i].len == n && memcmp(p->tok[i].s, word, n) == 0;
+}
+
+bool vt_parse_at_end(const struct vt_parser *p)
+{
+	return p->cur >= p->ntok;
+}
+
+bool vt_parse_peek(const struct vt_parser *p, const char *word)
+{
+	return vt_tok_is(p, p->cur, word);
+}
+
+bool vt_parse_accept(struct vt_parser *p, const char *word)
+{
+	if (!vt_parse_peek(p, word))
+		return false;
+	p->cur++;
+	return true;
+}
+
+int vt_parse_expect(struct vt_parser *p, const char *word)
+{
+	if (vt_parse_accept(p, word))
+		return 0;
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected '%s' at end of line", word);
+	return vt_parse_error(p, "expected '%s', found '%.*s'", word, (int)p->tok[p->cur].len, p->tok[p->cur].s);
+}
+
+int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
+{
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected %s at end of line", what);
+	const struct vt_token *t = &p->tok[p->cur];
+	const char *s = t->s;
+	uint32_t n = t->len, i = 0;
+	unsigned base = 10;
+	uint64_t v = 0;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == n)
+		return vt_parse_error(p, "expected %s, found '%.*s'", what, (int)n, s);
+	for (; i < n; i++) {
+		unsigned d;
+		char c = s[i];
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return vt_parse_error(p, "expected %s, found '%.*s'", what, (int)n, s);
+		if (v > (UINT64_MAX - d) / base)
+			return vt_parse_error(p, "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
+		v = v * base + d;
+	}
+	*out = v;
+	p->cur++;
+	return 0;
+}
+
+static bool is_name(const struct vt_token *t)
+{
+	if (t->len == 0 || !(isalpha((unsigned char)t->s[0]) || t->s[0] == '_'))
+		return false;
+	for (uint32_t i = 1; i < t->len; i++) {
+		unsigned char c = (unsigned char)t->s[i];
+		if (!isalnum(c) && c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+int vt_parse_word(struct vt_parser *p, const char *what, char *buf, size_t len)
+{
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected %s at end of line", what);
+	const struct vt_token *t = &p->tok[p->cur];
+	if (!is_name(t))
+		return vt_parse_error(p, "expected %s (a name), found '%.*s'", what, (int)t->len, t->s);
+	if (t->len >= len)
+		return vt_parse_error(p, "%s '%.*s' is too long (at most %zu characters)", what, (int)t->len, t->s,
+				      len - 1);
+	memcpy(buf, t->s, t->len);
+	buf[t->len] = 0;
+	p->cur++;
+	return 0;
+}
+
+int vt_parse_space(struct vt_parser *p, int *space)
+{
+	char name[VT_NAME];
+	int at = p->cur;
+	if (vt_parse_word(p, "an address space", name, sizeof(name)) < 0)
+		return -1;
+	int sp = vt_model_space(p->m, name);
+	if (sp < 0)
+		return vt_parse_error_at(p, at, "unknown address space '%s' (declare it with 'space')", name);
+	if (p->vm >= 0 && p->m->space[sp].vm != p->vm)
+		return vt_parse_error_at(p, at, "address space '%s' belongs to VM '%s', not '%s'", name,
+					 p->m->vm[p->m->space[sp].vm].name, p->m->vm[p->vm].name);
+	*space = sp;
+	return 0;
+}
+
+/* Split one line into tokens.  Returns 0, or -1 with a diagnostic. */
+static int tokenize(struct vt_parser *p, const char *s, size_t n)
+{
+	p->ntok = 0;
+	p->cur = 0;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t' || c == '\r') {
+			i++;
+			continue;
+		}
+		if (c == '#')
+			break;
+		if (c < 0x20 || c >= 0x7f) {
+			p->failed = 1;
+			p->diag->line = p->line;
+			p->diag->col = (uint32_t)i + 1;
+			snprintf(p->diag->msg, sizeof(p->diag->msg),
+				 "unexpected character (byte 0x%02x); scenarios are plain ASCII", c);
+			return -1;
+		}
+		if (p->ntok == VT_MAX_TOKENS) {
+			p->failed = 1;
+			p->diag->line = p->line;
+			p->diag->col = (uint32_t)i + 1;
+			snprintf(p->diag->msg, sizeof(p->diag->msg), "too many words on one line (at most %d)",
+				 VT_MAX_TOKENS);
+			return -1;
+		}
+		struct vt_token *t = &p->tok[p->ntok++];
+		t->s = s + i;
+		t->col = (uint32_t)i + 1;
+		if (c == ':' || c == ',') {
+			t->len = 1;
+			i++;
+			continue;
+		}
+		if (c == '-' && i + 1 < n && s[i + 1] == '>') {
+			t->len = 2;
+			i += 2;
+			continue;
+		}
+		size_t j = i;
+		while (j < n) {
+			unsigned char d = (unsigned char)s[j];
+			if (d == ' ' || d == '\t' || d == '\r' || d == '#' || d == ':' || d == ',' || d < 0x20 ||
+			    d >= 0x7f)
+				break;
+			if (d == '-' && j + 1 < n && s[j + 1] == '>')
+				break;
+			j++;
+		}
+		t->len = (uint32_t)(j - i);
+		i = j;
+	}
+	return 0;
+}
+
+/* ---- references ---------------------------------------------------------- */
+
+static int parse_vm(struct vt_parser *p, int *vm)
+{
+	char name[VT_NAME];
+	int at = p->cur;
+	if (vt_parse_word(p, "a VM name", name, sizeof(name)) < 0)
+		return -1;
+	*vm = vt_model_vm(p->m, name);
+	if (*vm < 0)
+		return vt_parse_error_at(p, at, "unknown VM '%s' (declare it with 'vm')", name);
+	return 0;
+}
+
+/* VM.N */
+static int parse_vcpu_ref(struct vt_parser *p, int *v)
+{
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected a vCPU (VM.N) at end of line");
+	const struct vt_token *t = &p->tok[p->cur];
+	const char *dot = memchr(t->s, '.', t->len);
+	if (!dot)
+		return vt_parse_error(p, "expected a vCPU as VM.N, found '%.*s'", (int)t->len, t->s);
+	size_t nl = (size_t)(dot - t->s);
+	char name[VT_NAME];
+	if (nl == 0 || nl >= sizeof(name))
+		return vt_parse_error(p, "expected a vCPU as VM.N, found '%.*s'", (int)t->len, t->s);
+	memcpy(name, t->s, nl);
+	name[nl] = 0;
+	int vm = vt_model_vm(p->m, name);
+	if (vm < 0)
+		return vt_parse_error(p, "unknown VM '%s' in '%.*s'", name, (int)t->len, t->s);
+	const char *d = dot + 1;
+	size_t dl = t->len - nl - 1;
+	if (dl == 0 || dl > 3)
+		return vt_parse_error(p, "expected a vCPU index after '%s.'", name);
+	unsigned idx = 0;
+	for (size_t i = 0; i < dl; i++) {
+		if (!isdigit((unsigned char)d[i]))
+			return vt_parse_error(p, "expected a vCPU index after '%s.'", name);
+		idx = idx * 10 + (unsigned)(d[i] - '0');
+	}
+	if (idx >= p->m->vm[vm].nvcpus)
+		return vt_parse_error(p, "VM '%s' has %d vCPUs; '%.*s' does not exist", name, p->m->vm[vm].nvcpus,
+				      (int)t->len, t->s);
+	*v = p->m->vm[vm].first_vcpu + (int)idx;
+	p->cur++;
+	return 0;
+}
+
+static int parse_pcpu(struct vt_parser *p, int *pc)
+{
+	uint64_t n;
+	int at = p->cur;
+	if (vt_parse_number(p, "a pCPU number", &n) < 0)
+		return -1;
+	if (n >= (uint64_t)p->m->npcpus)
+		return vt_parse_error_at(p, at, "pCPU %llu does not exist (the machine has %d)", (unsigned long long)n,
+					 p->m->npcpus);
+	*pc = (int)n;
+	return 0;
+}
+
+static int expect_end(struct vt_parser *p)
+{
+	if (vt_parse_at_end(p))
+		return 0;
+	return vt_parse_error(p, "unexpected '%.*s' at end of line", (int)p->tok[p->cur].len, p->tok[p->cur].s);
+}
+
+/* ---- declarations -------------------------------------------------------- */
+
+struct pstate {
+	struct vt_parser p;
+	int have_arch;
+	int have_machine;
+	int events;         /* an event has been seen: no more declarations */
+	int in_program;     /* 0: no; 1 + vCPU; VT_MAX_VCPUS + 1: host */
+	uint32_t program_line;
+	uint64_t programs_seen;
+	size_t script_cap;
+};
+
+static int decl_arch(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	if (ps->have_arch)
+		return vt_parse_error_at(p, 0, "'arch' given twice");
+	int be = -1;
+	if (vt_parse_accept(p, "x86")) {
+		if (vt_parse_accept(p, "vmx")) {
+			if (vt_parse_accept(p, "ept"))
+				be = VT_BE_VMX_EPT;
+			else if (vt_parse_accept(p, "shadow"))
+				be = VT_BE_VMX_SHADOW;
+			else
+				return vt_parse_error(p, "expected 'ept' or 'shadow' after 'vmx'");
+		} else if (vt_parse_accept(p, "svm")) {
+			if (vt_parse_accept(p, "npt"))
+				be = VT_BE_SVM_NPT;
+			else if (vt_parse_accept(p, "shadow"))
+				be = VT_BE_SVM_SHADOW;
+			else
+				return vt_parse_error(p, "expected 'npt' or 'shadow' after 'svm'");
+		} else {
+			return vt_parse_error(p, "expected 'vmx' or 'svm' after 'x86'");
+		}
+		m->arch = VT_ARCH_X86;
+	} else if (vt_parse_accept(p, "arm64")) {
+		be = VT_BE_ARM64;
+		m->arch = VT_ARCH_ARM64;
+	} else if (vt_parse_accept(p, "ppc")) {
+		if (vt_parse_expect(p, "radix") < 0)
+			return -1;
+		be = VT_BE_PPC_RADIX;
+		m->arch = VT_ARCH_PPC;
+	} else {
+		return vt_parse_error(p, "expected an architecture: x86 vmx|svm ept|npt|shadow, arm64, ppc radix");
+	}
+	if (expect_end(p) < 0)
+		return -1;
+	m->backend = (enum vt_backend)be;
+	vt_backend_ops(m->backend, &m->aops, &m->oracle, &m->hw, &m->hv);
+	if (!m->aops || !m->oracle || !m->hw || !m->hv)
+		return vt_parse_error_at(p, 1, "backend '%s' is not built into this vtlb", vt_backend_name(m->backend));
+	vt_options_default(m);
+	ps->have_arch = 1;
+	return 0;
+}
+
+static int decl_option(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	char name[32];
+	int at = p->cur;
+	if (vt_parse_word(p, "an option name", name, sizeof(name)) < 0)
+		return -1;
+	const struct vt_option_decl *o = vt_option_lookup(name);
+	if (!o)
+		return vt_parse_error_at(p, at, "unknown option '%s' (see 'vtlb options')", name);
+	if (!(o->archs & (1u << p->m->arch)))
+		return vt_parse_error_at(p, at, "option '%s' does not apply to %s", name, vt_arch_name(p->m->arch));
+	uint64_t v;
+	if (o->boolean && vt_parse_accept(p, "on"))
+		v = 1;
+	else if (o->boolean && vt_parse_accept(p, "off"))
+		v = 0;
+	else if (o->boolean)
+		return vt_parse_error(p, "option '%s' takes 'on' or 'off'", name);
+	else {
+		int vat = p->cur;
+		if (vt_parse_number(p, "a value", &v) < 0)
+			return -1;
+		if (v < o->min || v > o->max)
+			return vt_parse_error_at(p, vat, "option '%s' must be between %u and %u", name, o->min, o->max);
+	}
+	p->m->opt[o->id] = (uint32_t)v;
+	return expect_end(p);
+}
+
+static int decl_machine(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	uint64_t n, t = 1;
+	int at;
+	if (ps->have_machine)
+		return vt_parse_error_at(p, 0, "'machine' given twice");
+	if (vt_parse_accept(p, "pcpus")) {
+		at = p->cur;
+		if (vt_parse_number(p, "a pCPU count", &n) < 0)
+			return -1;
+	} else if (vt_parse_accept(p, "cores")) {
+		at = p->cur;
+		if (vt_parse_number(p, "a core count", &n) < 0 || vt_parse_expect(p, "threads") < 0)
+			return -1;
+		int tat = p->cur;
+		if (vt_parse_number(p, "threads per core", &t) < 0)
+			return -1;
+		if (t < 1 || t > 8)
+			return vt_parse_error_at(p, tat, "threads per core must be 1 to 8");
+	} else {
+		return vt_parse_error(p, "expected 'pcpus N' or 'cores N threads T'");
+	}
+	if (n < 1 || n * t > VT_MAX_PCPUS)
+		return vt_parse_error_at(p, at, "the machine must have 1 to %d pCPUs", VT_MAX_PCPUS);
+	m->npcpus = (int)(n * t);
+	m->threads_per_core = (int)t;
+	ps->have_machine = 1;
+	return expect_end(p);
+}
+
+static int parse_pcpu_list(struct vt_parser *p, uint64_t *mask)
+{
+	*mask = 0;
+	do {
+		int pc;
+		if (parse_pcpu(p, &pc) < 0)
+			return -1;
+		*mask |= VT_BIT(pc);
+	} while (vt_parse_accept(p, ","));
+	return 0;
+}
+
+static int decl_vm(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	char name[VT_NAME];
+	uint64_t n;
+	int at = p->cur;
+	if (!ps->have_machine)
+		return vt_parse_error_at(p, 0, "declare the 'machine' before VMs");
+	if (vt_parse_word(p, "a VM name", name, sizeof(name)) < 0)
+		return -1;
+	if (strchr(name, '.'))
+		return vt_parse_error_at(p, at, "a VM name cannot contain '.'");
+	if (vt_model_vm(m, name) >= 0)
+		return vt_parse_error_at(p, at, "VM '%s' declared twice", name);
+	if (m->nvms == VT_MAX_VMS)
+		return vt_parse_error_at(p, at, "too many VMs (at most %d)", VT_MAX_VMS);
+	if (vt_parse_expect(p, "vcpus") < 0)
+		return -1;
+	int nat = p->cur;
+	if (vt_parse_number(p, "a vCPU count", &n) < 0)
+		return -1;
+	if (n < 1 || (uint64_t)m->nvcpus + n > VT_MAX_VCPUS)
+		return vt_parse_error_at(p, nat, "at most %d vCPUs in all", VT_MAX_VCPUS);
+	struct vt_vm *vm = &m->vm[m->nvms];
+	memcpy(vm->name, name, sizeof(name));
+	vm->nvcpus = (uint8_t)n;
+	vm->first_vcpu = (uint8_t)m->nvcpus;
+	vm->pcpus = (m->npcpus >= 64) ? ~0ull : VT_BIT(m->npcpus) - 1;
+	if (vt_parse_accept(p, "pcpus") && parse_pcpu_list(p, &vm->pcpus) < 0)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		m->vcpu_vm[m->nvcpus] = (uint8_t)m->nvms;
+		m->aops->reset_regs(&m->vcpu_init[m->nvcpus]);
+		m->nvcpus++;
+	}
+	m->nvms++;
+	return expect_end(p);
+}
+
+static int decl_space(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	char name[VT_NAME];
+	int at = p->cur, vm;
+	if (m->nvms == 0)
+		return vt_parse_error_at(p, 0, "declare a 'vm' before its address spaces");
+	if (vt_parse_word(p, "an address-space name", name, sizeof(name)) < 0)
+		return -1;
+	if (vt_model_space(m, name) >= 0)
+		return vt_parse_error_at(p, at, "address space '%s' declared twice", name);
+	if (m->nspaces == VT_MAX_SPACES)
+		return vt_parse_error_at(p, at, "too many address spaces (at most %d)", VT_MAX_SPACES);
+	if (vt_parse_accept(p, "vm")) {
+		if (parse_vm(p, &vm) < 0)
+			return -1;
+	} else if (m->nvms == 1) {
+		vm = 0;
+	} else {
+		return vt_parse_error(p, "with several VMs, say which one: 'space %s vm NAME %s N'", name,
+				      m->aops->ctx_word);
+	}
+	if (!vt_parse_accept(p, m->aops->ctx_word) && !vt_parse_accept(p, "ctx"))
+		return vt_parse_error(p, "expected '%s N' (the context this address space runs under)", m->aops->ctx_word);
+	uint64_t ctx;
+	int cat = p->cur;
+	if (vt_parse_number(p, "a context number", &ctx) < 0)
+		return -1;
+	if (ctx > 0xffff)
+		return vt_parse_error_at(p, cat, "context numbers go up to 0xffff");
+	struct vt_space *sp = &m->space[m->nspaces++];
+	memcpy(sp->name, name, sizeof(name));
+	sp->vm = (uint8_t)vm;
+	sp->ctx = (uint32_t)ctx;
+	return expect_end(p);
+}
+
+/* SPACE VA -> GPA [global]  (the vm of the space is checked against p->vm if set) */
+static int parse_mapping(struct vt_parser *p, struct vt_op *op)
+{
+	int sp;
+	uint64_t va, gpa;
+	if (vt_parse_space(p, &sp) < 0)
+		return -1;
+	int vat = p->cur;
+	if (vt_parse_number(p, "a virtual address", &va) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_number(p, "a guest-physical address", &gpa) < 0)
+		return -1;
+	int g = vt_parse_accept(p, "global");
+	int pte = vt_model_add_pte(p->m, sp, va, gpa, g);
+	if (pte < 0)
+		return vt_parse_error_at(p, vat, "too many page-table entries or virtual addresses (limits %d and %d)",
+					 VT_MAX_P, VT_MAX_VAS);
+	op->code = VT_OP_MAP;
+	op->space = (int16_t)sp;
+	op->a = va;
+	op->b = (uint64_t)pte;
+	if (g)
+		op->flags |= VT_OPF_GLOBAL;
+	return 0;
+}
+
+static int decl_map(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_op op;
+	memset(&op, 0, sizeof(op));
+	p->vm = -1;
+	if (parse_mapping(p, &op) < 0)
+		return -1;
+	uint64_t *pt = &p->m->init_pt[op.space];
+	int va = vt_model_va_index(p->m, op.a);
+	for (int i = 0; i < p->m->np; i++)
+		if ((*pt & VT_BIT(i)) && p->m->pte[i].va == va)
+			return vt_parse_error_at(p, 2, "address 0x%llx is already mapped in '%s'",
+						 (unsigned long long)op.a, p->m->space[op.space].name);
+	*pt |= VT_BIT(op.b);
+	return expect_end(p);
+}
+
+static int decl_s2(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	int vm;
+	uint64_t gpa, hpa;
+	if (parse_vm(p, &vm) < 0)
+		return -1;
+	int at = p->cur;
+	if (vt_parse_number(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_number(p, "a host-physical address", &hpa) < 0)
+		return -1;
+	for (int i = 0; i < p->m->ns; i++)
+		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].vm == vm && p->m->s2[i].gpa == gpa)
+			return vt_parse_error_at(p, at, "guest-physical 0x%llx of '%s' is already mapped",
+						 (unsigned long long)gpa, p->m->vm[vm].name);
+	int s = vt_model_add_s2(p->m, vm, gpa, hpa);
+	if (s < 0)
+		return vt_parse_error_at(p, at, "too many stage-2 mappings (at most %d)", VT_MAX_S);
+	p->m->init_s2 |= VT_BIT(s);
+	return expect_end(p);
+}
+
+static int decl_vcpu(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	int v;
+	if (parse_vcpu_ref(p, &v) < 0)
+		return -1;
+	p->vm = p->m->vcpu_vm[v];
+	return p->m->aops->parse_vcpu(p, &p->m->vcpu_init[v]);
+}
+
+static int decl_fix_ref(struct pstate *ps, int *out)
+{
+	struct vt_parser *p = &ps->p;
+	char name[64];
+	int at = p->cur;
+	if (vt_parse_word(p, "a fix name", name, sizeof(name)) < 0)
+		return -1;
+	int f = vt_fix_lookup(name);
+	if (f < 0)
+		return vt_parse_error_at(p, at, "unknown fix '%s' (see 'vtlb fixes')", name);
+	if (vt_fix_info((unsigned)f)->arch != p->m->arch)
+		return vt_parse_error_at(p, at, "fix '%s' is for %s, not %s", name,
+					 vt_arch_name(vt_fix_info((unsigned)f)->arch), vt_arch_name(p->m->arch));
+	*out = f;
+	return 0;
+}
+
+static int decl_expect(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_expect *e = &p->m->expect;
+	if (e->kind != VT_EXP_NONE)
+		return vt_parse_error_at(p, 0, "'expect' given twice (a scenario has one expectation)");
+	e->line = p->line;
+	e->vcpu = -1;
+	if (vt_parse_accept(p, "clean")) {
+		e->kind = VT_EXP_CLEAN;
+		return expect_end(p);
+	}
+	if (vt_parse_accept(p, "stale"))
+		e->kind = VT_EXP_STALE;
+	else if (vt_parse_accept(p, "breach"))
+		e->kind = VT_EXP_BREACH;
+	else
+		return vt_parse_error(p, "expected 'clean', 'stale' or 'breach'");
+	if (!vt_parse_at_end(p)) {
+		int v;
+		if (parse_vcpu_ref(p, &v) < 0)
+			return -1;
+		e->vcpu = (int8_t)v;
+	}
+	if (!vt_parse_at_end(p)) {
+		if (vt_parse_number(p, "a virtual address", &e->va) < 0)
+			return -1;
+		e->has_va = 1;
+	}
+	return expect_end(p);
+}
+
+static int decl_bounds(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_bounds *b = &p->m->bounds;
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected 'depth N', 'preemptions N' or 'migrations N'");
+	while (!vt_parse_at_end(p)) {
+		uint32_t *dst;
+		uint64_t v;
+		if (vt_parse_accept(p, "depth"))
+			dst = &b->depth;
+		else if (vt_parse_accept(p, "preemptions"))
+			dst = &b->preemptions;
+		else if (vt_parse_accept(p, "migrations"))
+			dst = &b->migrations;
+		else
+			return vt_parse_error(p, "expected 'depth', 'preemptions' or 'migrations'");
+		int at = p->cur;
+		if (vt_parse_number(p, "a bound", &v) < 0)
+			return -1;
+		if (v > 10000)
+			return vt_parse_error_at(p, at, "bounds go up to 10000");
+		*dst = (uint32_t)v;
+	}
+	return 0;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static int push_event(struct pstate *ps, const struct vt_event *ev)
+{
+	struct vt_model *m = ps->p.m;
+	if (ps->in_program) {
+		int who = ps->in_program - 1;
+		if (m->nprog[who] == VT_MAX_PROG)
+			return vt_parse_error_at(&ps->p, 0, "a program has at most %d operations", VT_MAX_PROG);
+		m->prog[who][m->nprog[who]++] = *ev;
+		return 0;
+	}
+	if ((size_t)m->nscript == ps->script_cap) {
+		size_t cap = ps->script_cap ? ps->script_cap * 2 : 64;
+		if (cap > 100000)
+			return vt_parse_error_at(&ps->p, 0, "too many events (at most 100000)");
+		struct vt_event *n = realloc(m->script, cap * sizeof(*n));
+		if (!n)
+			return vt_parse_error_at(&ps->p, 0, "out of memory");
+		m->script = n;
+		ps->script_cap = cap;
+	}
+	m->script[m->nscript++] = *ev;
+	return 0;
+}
+
+static void event_init(struct pstate *ps, struct vt_event *ev, uint8_t kind)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->vcpu = -1;
+	ev->pcpu = -1;
+	ev->line = ps->p.line;
+	ev->col = ps->p.ntok ? ps->p.tok[0].col : 1;
+	ev->op.space = -1;
+	ev->op.target = -1;
+}
+
+/* A guest operation for vCPU v (common page-table ops, or the architecture's). */
+static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_op *op = &ev->op;
+	p->vm = p->m->vcpu_vm[v];
+	p->vcpu = v;
+	ev->kind = VT_EV_GUEST;
+	ev->vcpu = (int8_t)v;
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected a guest operation");
+	if (vt_parse_accept(p, "map")) {
+		if (parse_mapping(p, op) < 0)
+			return -1;
+		return expect_end(p);
+	}
+	if (vt_parse_accept(p, "unmap")) {
+		int sp;
+		if (vt_parse_space(p, &sp) < 0 || vt_parse_number(p, "a virtual address", &op->a) < 0)
+			return -1;
+		if (vt_model_add_va(p->m, op->a) < 0)
+			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+		op->code = VT_OP_UNMAP;
+		op->space = (int16_t)sp;
+		return expect_end(p);
+	}
+	if (vt_parse_accept(p, "access")) {
+		if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+			return -1;
+		if (vt_model_add_va(p->m, op->a) < 0)
+			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+		op->code = VT_OP_ACCESS;
+		return expect_end(p);
+	}
+	const struct vt_arch_ops *a = p->m->aops;
+	for (int i = 0; i < a->nops; i++) {
+		if (vt_parse_accept(p, a->ops[i].name)) {
+			op->code = a->ops[i].code;
+			if (a->ops[i].parse(p, op) < 0)
+				return -1;
+			return expect_end(p);
+		}
+	}
+	return vt_parse_error(p, "unknown %s guest operation '%.*s'", a->name, (int)p->tok[p->cur].len,
+			      p->tok[p->cur].s);
+}
+
+static int parse_host_op(struct pstate *ps, struct vt_event *ev)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_op *op = &ev->op;
+	int vm;
+	ev->kind = VT_EV_HOST;
+	if (vt_parse_accept(p, "unmap")) {
+		if (parse_vm(p, &vm) < 0 || vt_parse_number(p, "a guest-physical address", &op->a) < 0)
+			return -1;
+		op->code = VT_OP_HOST_UNMAP;
+	} else if (vt_parse_accept(p, "remap") || vt_parse_accept(p, "remap-noflush")) {
+		bool raw = vt_tok_is(p, p->cur - 1, "remap-noflush");
+		uint64_t hpa;
+		if (parse_vm(p, &vm) < 0 || vt_parse_number(p, "a guest-physical address", &op->a) < 0 ||
+		    vt_parse_expect(p, "->") < 0 || vt_parse_number(p, "a host-physical address", &hpa) < 0)
+			return -1;
+		int s = vt_model_add_s2(p->m, vm, op->a, hpa);
+		if (s < 0)
+			return vt_parse_error(p, "too many stage-2 mappings (at most %d)", VT_MAX_S);
+		op->code = raw ? VT_OP_HOST_RAW_REMAP : VT_OP_HOST_REMAP;
+		op->b = (uint64_t)s;
+	} else {
+		/* an instrument: one hardware instruction, "NAME on PCPU [key N] [va VA]" */
+		int found = -1, at = p->cur;
+		for (unsigned i = 0; i < p->m->hw->ninsns && !vt_parse_at_end(p); i++)
+			if (vt_tok_is(p, p->cur, p->m->hw->insn_names[i]))
+				found = (int)i;
+		if (found < 0)
+			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
+						 "'remap-noflush VM GPA -> HPA' or a %s instruction",
+					      p->m->hw->name);
+		p->cur++;
+		int pc;
+		uint64_t key = 0;
+		if (vt_parse_expect(p, "on") < 0 || parse_pcpu(p, &pc) < 0)
+			return -1;
+		if (vt_parse_accept(p, "key") && vt_parse_number(p, "a tag", &key) < 0)
+			return -1;
+		if (key > 0xffffffffu)
+			return vt_parse_error_at(p, p->cur - 1, "a tag fits in 32 bits");
+		if (vt_parse_accept(p, "va")) {
+			if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+				return -1;
+			if (vt_model_add_va(p->m, op->a) < 0)
+				return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+		}
+		(void)at;
+		op->code = VT_OP_HOST_INSN;
+		op->b = ((uint64_t)found << 32) | key;
+		op->target = (int16_t)pc;
+		return expect_end(p);
+	}
+	op->target = (int16_t)vm;
+	return expect_end(p);
+}
+
+static int parse_check(struct pstate *ps, struct vt_event *ev)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_op *op = &ev->op;
+	ev->kind = VT_EV_CHECK;
+	if (vt_parse_accept(p, "count")) {
+		char name[48];
+		int at = p->cur;
+		if (vt_parse_at_end(p))
+			return vt_parse_error(p, "expected an instruction name");
+		const struct vt_token *t = &p->tok[p->cur];
+		if (t->len >= sizeof(name))
+			return vt_parse_error(p, "unknown instruction '%.*s'", (int)t->len, t->s);
+		memcpy(name, t->s, t->len);
+		name[t->len] = 0;
+		p->cur++;
+		int found = -1;
+		for (unsigned i = 0; i < p->m->hw->ninsns; i++)
+			if (strcmp(p->m->hw->insn_names[i], name) == 0)
+				found = (int)i;
+		if (found < 0)
+			return vt_parse_error_at(p, at, "unknown %s instruction '%s'", p->m->hw->name, name);
+		op->code = VT_CHK_COUNT_INSN;
+		op->a = (uint64_t)found;
+		if (vt_parse_number(p, "a count", &op->b) < 0)
+			return -1;
+		return expect_end(p);
+	}
+	if (vt_parse_accept(p, "roots") || vt_parse_accept(p, "exits")) {
+		op->code = vt_tok_is(p, p->cur - 1, "roots") ? VT_CHK_ROOTS : VT_CHK_EXITS;
+		if (vt_parse_number(p, "a count", &op->b) < 0)
+			return -1;
+		return expect_end(p);
+	}
+	int v;
+	if (parse_vcpu_ref(p, &v) < 0)
+		return -1;
+	ev->vcpu = (int8_t)v;
+	if (vt_parse_accept(p, "permits"))
+		op->code = VT_CHK_PERMITS;
+	else if (vt_parse_accept(p, "denies"))
+		op->code = VT_CHK_NPERMITS;
+	else if (vt_parse_accept(p, "hits"))
+		op->code = VT_CHK_HW;
+	else if (vt_parse_accept(p, "misses"))
+		op->code = VT_CHK_NHW;
+	else if (vt_parse_accept(p, "hits-gpa"))
+		op->code = VT_CHK_HW_GPA;
+	else if (vt_parse_accept(p, "misses-gpa"))
+		op->code = VT_CHK_NHW_GPA;
+	else
+		return vt_parse_error(p, "expected 'permits', 'denies', 'hits', 'misses', 'hits-gpa' or 'misses-gpa'");
+	if (op->code == VT_CHK_HW_GPA || op->code == VT_CHK_NHW_GPA) {
+		if (vt_parse_number(p, "a guest-physical address", &op->a) < 0)
+			return -1;
+		op->b = UINT64_MAX;
+		if (vt_parse_accept(p, "->") && vt_parse_number(p, "a host-physical address", &op->b) < 0)
+			return -1;
+		return expect_end(p);
+	}
+	if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+		return -1;
+	op->b = UINT64_MAX;
+	if (vt_parse_accept(p, "->") && vt_parse_number(p, "a guest-physical address", &op->b) < 0)
+		return -1;
+	return expect_end(p);
+}
+
+static int parse_event(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_event ev;
+	event_init(ps, &ev, VT_EV_COUNT);
+	ps->events = 1;
+	p->cur = 0;
+
+	if (ps->in_program) {
+		if (ps->in_program == VT_MAX_VCPUS + 1) {
+			if (parse_host_op(ps, &ev) < 0)
+				return -1;
+		} else if (parse_guest_op(ps, ps->in_program - 1, &ev) < 0) {
+			return -1;
+		}
+		return push_event(ps, &ev);
+	}
+	if (vt_parse_accept(p, "run") || vt_parse_accept(p, "load")) {
+		bool run = vt_tok_is(p, 0, "run");
+		int v, pc;
+		if (parse_vcpu_ref(p, &v) < 0 || vt_parse_expect(p, "on") < 0 || parse_pcpu(p, &pc) < 0 ||
+		    expect_end(p) < 0)
+			return -1;
+		ev.kind = VT_EV_LOAD;
+		ev.vcpu = (int8_t)v;
+		ev.pcpu = (int8_t)pc;
+		if (run)
+			ev.flags |= VT_EVF_ENTER;
+		return push_event(ps, &ev);
+	}
+	if (vt_parse_accept(p, "enter")) {
+		int v;
+		if (parse_vcpu_ref(p, &v) < 0)
+			return -1;
+		if (vt_parse_accept(p, "phase"))
+			ev.flags |= VT_EVF_STEP;
+		if (expect_end(p) < 0)
+			return -1;
+		ev.kind = VT_EV_ENTER;
+		ev.vcpu = (int8_t)v;
+		return push_event(ps, &ev);
+	}
+	if (vt_parse_accept(p, "preempt")) {
+		int v;
+		if (parse_vcpu_ref(p, &v) < 0 || expect_end(p) < 0)
+			return -1;
+		ev.kind = VT_EV_PUT;
+		ev.vcpu = (int8_t)v;
+		return push_event(ps, &ev);
+	}
+	if (vt_parse_accept(p, "migrate")) {
+		int v, pc;
+		if (parse_vcpu_ref(p, &v) < 0 || vt_parse_expect(p, "to") < 0 || parse_pcpu(p, &pc) < 0 ||
+		    expect_end(p) < 0)
+			return -1;
+		ev.kind = VT_EV_PUT;
+		ev.vcpu = (int8_t)v;
+		if (push_event(ps, &ev) < 0)
+			return -1;
+		ev.kind = VT_EV_LOAD;
+		ev.pcpu = (int8_t)pc;
+		ev.flags = VT_EVF_ENTER;
+		return push_event(ps, &ev);
+	}
+	if (vt_parse_accept(p, "check")) {
+		if (parse_check(ps, &ev) < 0)
+			return -1;
+		return push_event(ps, &ev);
+	}
+	if (vt_tok_is(p, 0, "host") && vt_tok_is(p, 1, ":")) {
+		p->cur = 2;
+		if (parse_host_op(ps, &ev) < 0)
+			return -1;
+		return push_event(ps, &ev);
+	}
+	if (vt_tok_is(p, 1, ":")) {
+		int v;
+		if (parse_vcpu_ref(p, &v) < 0)
+			return -1;
+		p->cur = 2;
+		if (parse_guest_op(ps, v, &ev) < 0)
+			return -1;
+		ev.flags |= VT_EVF_ENTER;
+		return push_event(ps, &ev);
+	}
+	return vt_parse_error_at(p, 0, "unknown statement '%.*s'", (int)p->tok[0].len, p->tok[0].s);
+}
+
+/* ---- lines ----------------------------------------------------------------- */
+
+static int parse_line(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	p->vm = -1;
+	p->vcpu = -1;
+	if (p->ntok == 0)
+		return 0;
+	if (!ps->have_arch && !vt_tok_is(p, 0, "arch") && !vt_tok_is(p, 0, "title"))
+		return vt_parse_error_at(p, 0, "a scenario starts with 'arch' (after an optional 'title')");
+
+	if (vt_tok_is(p, 0, "end")) {
+		if (!ps->in_program)
+			return vt_parse_error_at(p, 0, "'end' without 'program'");
+		ps->in_program = 0;
+		p->cur = 1;
+		return expect_end(p);
+	}
+	if (ps->in_program)
+		return parse_event(ps);
+
+	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu"};
+	for (size_t i = 0; i < VT_ARRAY_SIZE(decls); i++) {
+		if (!vt_tok_is(p, 0, decls[i]))
+			continue;
+		if (ps->events)
+			return vt_parse_error_at(p, 0, "'%s' is a declaration and must come before the first event",
+						 decls[i]);
+		p->cur = 1;
+		switch (i) {
+		case 0: return decl_arch(ps);
+		case 1: return decl_option(ps);
+		case 2: return decl_machine(ps);
+		case 3: return decl_vm(ps);
+		case 4: return decl_space(ps);
+		case 5: return decl_map(ps);
+		case 6: return decl_s2(ps);
+		default:
+			if (m->nvms == 0)
+				return vt_parse_error_at(p, 0, "declare a 'vm' before its vCPUs");
+			return decl_vcpu(ps);
+		}
+	}
+	p->cur = 1;
+	if (vt_tok_is(p, 0, "title")) {
+		/* the rest of the line as written */
+		if (p->ntok > 1) {
+			const char *b = p->tok[1].s;
+			const char *e = p->tok[p->ntok - 1].s + p->tok[p->ntok - 1].len;
+			size_t n = (size_t)(e - b);
+			if (n >= sizeof(m->title))
+				n = sizeof(m->title) - 1;
+			memcpy(m->title, b, n);
+			m->title[n] = 0;
+		}
+		return 0;
+	}
+	if (vt_tok_is(p, 0, "revert")) {
+		int f;
+		if (decl_fix_ref(ps, &f) < 0)
+			return -1;
+		m->reverted |= VT_BIT(f);
+		return expect_end(p);
+	}
+	if (vt_tok_is(p, 0, "fix")) {
+		int f;
+		size_t i;
+		if (decl_fix_ref(ps, &f) < 0)
+			return -1;
+		for (i = 0; i < VT_ARRAY_SIZE(m->pins) && m->pins[i] >= 0; i++)
+			;
+		if (i == VT_ARRAY_SIZE(m->pins))
+			return vt_parse_error_at(p, 0, "at most %zu 'fix' lines", VT_ARRAY_SIZE(m->pins));
+		m->pins[i] = f;
+		return expect_end(p);
+	}
+	if (vt_tok_is(p, 0, "expect"))
+		return decl_expect(ps);
+	if (vt_tok_is(p, 0, "bounds"))
+		return decl_bounds(ps);
+	if (vt_tok_is(p, 0, "phases")) {
+		if (vt_parse_accept(p, "fine"))
+			m->fine = 1;
+		else if (vt_parse_accept(p, "coarse"))
+			m->fine = 0;
+		else
+			return vt_parse_error(p, "expected 'fine' or 'coarse'");
+		return expect_end(p);
+	}
+	if (vt_tok_is(p, 0, "program")) {
+		if (m->nvms == 0)
+			return vt_parse_error_at(p, 0, "declare a 'vm' before programs");
+		int who;
+		if (vt_parse_accept(p, "host")) {
+			who = VT_MAX_VCPUS;
+		} else if (parse_vcpu_ref(p, &who) < 0) {
+			return -1;
+		}
+		if (expect_end(p) < 0)
+			return -1;
+		if (ps->programs_seen & VT_BIT(who))
+			return vt_parse_error_at(p, 1, "a second program for the same %s", who == VT_MAX_VCPUS ? "host" : "vCPU");
+		ps->programs_seen |= VT_BIT(who);
+		ps->in_program = who + 1;
+		ps->program_line = p->line;
+		m->has_programs = 1;
+		ps->events = 1;
+		return 0;
+	}
+	return parse_event(ps);
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+static int finish(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	char err[256];
+	p->ntok = 0;
+	if (ps->in_program) {
+		p->line = ps->program_line;
+		return vt_parse_error(p, "'program' without 'end'");
+	}
+	if (!ps->have_arch)
+		return vt_parse_error(p, "empty scenario: no 'arch' line");
+	if (!ps->have_machine)
+		return vt_parse_error(p, "no 'machine' declared");
+	if (m->nvms == 0)
+		return vt_parse_error(p, "no 'vm' declared");
+	if (m->nscript && m->has_programs) {
+		p->line = m->script[0].line;
+		return vt_parse_error(p, "a scenario has either a script of events or per-vCPU programs, not both");
+	}
+	if (m->nscript && m->expect.kind == VT_EXP_NONE)
+		return vt_parse_error(p, "no 'expect' line: say what the run should show (expect clean | stale | breach)");
+	if (!m->nscript && !m->has_programs)
+		return vt_parse_error(p, "no events and no programs: nothing to run");
+	for (int i = 0; i < m->npcpus; i++)
+		m->domain_of[i] = (int8_t)(m->hw->domain ? m->hw->domain(m, i) : i);
+	m->ndomains = 0;
+	for (int i = 0; i < m->npcpus; i++)
+		if (m->domain_of[i] + 1 > m->ndomains)
+			m->ndomains = m->domain_of[i] + 1;
+	if (vt_model_finish(m, err, sizeof(err)) < 0)
+		return vt_parse_error(p, "%s", err);
+	return 0;
+}
+
+struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, uint64_t reverted,
+				   struct vt_diag *d)
+{
+	struct pstate ps;
+	memset(&ps, 0, sizeof(ps));
+	memset(d, 0, sizeof(*d));
+	snprintf(d->file, sizeof(d->file), "%s", name);
+	struct vt_model *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(d->msg, sizeof(d->msg), "out of memory");
+		return NULL;
+	}
+	snprintf(m->file, sizeof(m->file), "%s", name);
+	for (size_t i = 0; i < VT_ARRAY_SIZE(m->pins); i++)
+		m->pins[i] = -1;
+	m->reverted = reverted;
+	ps.p.m = m;
+	ps.p.diag = d;
+	ps.p.vm = -1;
+	ps.p.vcpu = -1;
+
+	size_t i = 0;
+	uint32_t line = 0;
+	while (i < len) {
+		size_t j = i;
+		while (j < len && text[j] != '\n')
+			j++;
+		line++;
+		ps.p.line = line;
+		const char *nul = memchr(text + i, 0, j - i);
+		if (nul) {
+			d->line = line;
+			d->col = (uint32_t)(nul - (text + i)) + 1;
+			snprintf(d->msg, sizeof(d->msg), "NUL byte in scenario text");
+			goto fail;
+		}
+		if (j - i > VT_MAX_LINE) {
+			d->line = line;
+			d->col = VT_MAX_LINE + 1;
+			snprintf(d->msg, sizeof(d->msg), "line longer than %d characters", VT_MAX_LINE);
+			goto fail;
+		}
+		if (tokenize(&ps.p, text + i, j - i) < 0 || parse_line(&ps) < 0)
+			goto fail;
+		i = j + 1;
+	}
+	ps.p.line = line ? line : 1;
+	if (finish(&ps) < 0)
+		goto fail;
+	return m;
+fail:
+	vt_model_free(m);
+	return NULL;
+}
+
+struct vt_model *vt_scenario_load(const char *path, uint64_t reverted, struct vt_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->file, sizeof(d->file), "%s", path);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(d->msg, sizeof(d->msg), "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(VT_MAX_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(d->msg, sizeof(d->msg), "out of memory");
+		return NULL;
+	}
+	size_t n = fread(buf, 1, VT_MAX_FILE + 1, f);
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		free(buf);
+		snprintf(d->msg, sizeof(d->msg), "read error");
+		return NULL;
+	}
+	if (n > VT_MAX_FILE) {
+		free(buf);
+		snprintf(d->msg, sizeof(d->msg), "file larger than %u bytes", VT_MAX_FILE);
+		return NULL;
+	}
+	struct vt_model *m = vt_scenario_parse(path, buf, n, reverted, d);
+	free(buf);
+	return m;
+}

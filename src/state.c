@@ -1,0 +1,98 @@
+/*
+ * Power-on state and the hardware TLB slot discipline.
+ *
+ * A TLB domain holds up to VT_MAX_SLOTS tags (VPID+EPTP, ASID, VMID, LPID),
+ * each with a set of combined entries and a set of stage-2 entries.  Used
+ * slots come first, sorted by key, and a slot that becomes empty is
+ * released, so two states with the same TLB contents are byte-identical.
+ * The maximal TLB never evicts; running out of slots is a model limit that
+ * the step reports rather than hides.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/state.h"
+
+int vt_tlb_index(const struct vt_state *s, int d, uint32_t key)
+{
+	for (int i = 0; i < VT_MAX_SLOTS; i++) {
+		uint32_t k = s->dom[d].slot[i].key;
+		if (k == key)
+			return i;
+		if (k == VT_KEY_NONE || k > key)
+			return -1;
+	}
+	return -1;
+}
+
+struct vt_tlb_slot *vt_tlb_find(struct vt_state *s, int d, uint32_t key)
+{
+	int i = vt_tlb_index(s, d, key);
+	return i < 0 ? NULL : &s->dom[d].slot[i];
+}
+
+int vt_tlb_fill(struct vt_state *s, int d, uint32_t key, const struct vt_set *u, uint64_t s2)
+{
+	if (vt_set_empty(u) && !s2)
+		return 0;
+	struct vt_tlb_slot *sl = vt_tlb_find(s, d, key);
+	if (!sl) {
+		struct vt_tlb_slot *slots = s->dom[d].slot;
+		if (slots[VT_MAX_SLOTS - 1].key != VT_KEY_NONE)
+			return -1;
+		int at = 0;
+		while (slots[at].key != VT_KEY_NONE && slots[at].key < key)
+			at++;
+		memmove(&slots[at + 1], &slots[at], sizeof(*slots) * (size_t)(VT_MAX_SLOTS - 1 - at));
+		memset(&slots[at], 0, sizeof(*slots));
+		slots[at].key = key;
+		sl = &slots[at];
+	}
+	vt_set_or(&sl->u, u);
+	sl->s |= s2;
+	return 0;
+}
+
+void vt_tlb_tidy(struct vt_state *s, int d)
+{
+	struct vt_tlb_slot *slots = s->dom[d].slot;
+	int w = 0;
+	for (int r = 0; r < VT_MAX_SLOTS; r++) {
+		if (slots[r].key == VT_KEY_NONE)
+			break;
+		if (vt_set_empty(&slots[r].u) && !slots[r].s)
+			continue;
+		if (w != r)
+			slots[w] = slots[r];
+		w++;
+	}
+	for (; w < VT_MAX_SLOTS; w++) {
+		memset(&slots[w], 0, sizeof(slots[w]));
+		slots[w].key = VT_KEY_NONE;
+	}
+}
+
+void vt_state_init(const struct vt_model *m, struct vt_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < m->nspaces; i++)
+		s->pt[i] = m->init_pt[i];
+	for (int i = 0; i < m->nvms; i++)
+		s->vm[i].s2 = m->init_s2 & m->s_vm[i];
+	s->s_perm = m->init_s2;
+	for (int v = 0; v < VT_MAX_VCPUS; v++) {
+		s->vcpu[v].pcpu = -1;
+		s->vcpu[v].last_pcpu = -1;
+	}
+	for (int p = 0; p < VT_MAX_PCPUS; p++) {
+		s->pcpu[p].vcpu = -1;
+		s->pcpu[p].key = VT_KEY_NONE;
+	}
+	for (int d = 0; d < VT_MAX_DOMAINS; d++)
+		vt_tlb_tidy(s, d);
+	for (int v = 0; v < m->nvcpus; v++) {
+		s->vcpu[v].g = m->vcpu_init[v];
+		m->hv->vcpu_init(m, s, v);
+	}
+	vt_state_settle(m, s);
+}

@@ -1,0 +1,463 @@
+/*
+ * The engine: one step function for scripted runs, exploration and replay.
+ *
+ * A step applies one event through the layers, in the order the machine
+ * would: a guest operation first changes the guest's registers (the
+ * architecture), the oracle removes what the manual says the operation
+ * invalidates, and then either the hypervisor intercepts it (VM exit and
+ * KVM's emulation) or the hardware executes it natively on the tags loaded
+ * on that pCPU.  After every step the maximal TLBs fill: the oracle of every
+ * vCPU whose translation is on may cache whatever its current context maps
+ * (the architecture lets a TLB fill at any time, speculatively), and every
+ * hardware TLB domain with a vCPU in guest mode may cache whatever that
+ * vCPU's walk returns, under the tag loaded there.  Then the invariant is
+ * checked for every vCPU in guest mode.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/fixes.h"
+#include "vtlb/ops.h"
+#include "vtlb/step.h"
+
+/* ---- sets -------------------------------------------------------------- */
+
+struct vt_set vt_live_t(const struct vt_model *m, const struct vt_state *s, int space, int ctx, bool global_ok)
+{
+	struct vt_set r = {{0}};
+	if (space < 0 || ctx < 0)
+		return r;
+	VT_U64_FOREACH(p, s->pt[space]) {
+		int g = global_ok && m->pte[p].g;
+		int t = m->tix[ctx][p][g];
+		if (t >= 0)
+			vt_set_add(&r, (unsigned)t);
+	}
+	return r;
+}
+
+void vt_vcpu_gctx(const struct vt_model *m, const struct vt_state *s, int v, struct vt_gctx *g)
+{
+	m->aops->gctx(m, &s->vcpu[v].g, g);
+}
+
+struct vt_set vt_live_vcpu(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	struct vt_gctx g;
+	vt_vcpu_gctx(m, s, v, &g);
+	if (!g.paging) {
+		struct vt_set none = {{0}};
+		return none;
+	}
+	return vt_live_t(m, s, g.space, g.ctx, g.global_ok);
+}
+
+struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t)
+{
+	struct vt_set r = {{0}};
+	VT_SET_FOREACH(x, t) {
+		int vm = m->t[x].vm;
+		uint64_t cur = s->vm[vm].s2;
+		VT_U64_FOREACH(j, cur) {
+			int u = m->uix[x][j];
+			if (u >= 0)
+				vt_set_add(&r, (unsigned)u);
+		}
+	}
+	return r;
+}
+
+void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+{
+	struct vt_set t = vt_live_vcpu(m, s, v);
+	*u = vt_compose_s2(m, s, &t);
+	*s2 = s->vm[m->vcpu_vm[v]].s2;
+}
+
+uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va)
+{
+	uint64_t r = 0;
+	VT_U64_FOREACH(p, s->pt[space])
+		if (m->pte[p].va == va)
+			r |= VT_BIT(p);
+	return r;
+}
+
+bool vt_fixed(const struct vt_model *m, unsigned fix)
+{
+	return !(m->reverted & VT_BIT(fix));
+}
+
+void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what)
+{
+	vt_trace_add(tr, VT_TR_FIX, vcpu, -1, fix, 0, 0, 0, what);
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+struct vt_set vt_oracle_usable(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	struct vt_gctx g;
+	struct vt_set r = {{0}};
+	vt_vcpu_gctx(m, s, v, &g);
+	if (!g.paging || g.ctx < 0)
+		return r;
+	r = vt_set_union(&m->t_ctx[g.ctx], &m->t_global);
+	vt_set_and(&r, &m->t_vm[m->vcpu_vm[v]]);
+	vt_set_and(&r, &s->vcpu[v].permitted);
+	return r;
+}
+
+struct vt_set vt_hw_usable(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	struct vt_set u = {{0}};
+	uint64_t s2 = 0;
+	int p = s->vcpu[v].pcpu;
+	if (s->vcpu[v].run != VT_RUN_GUEST || p < 0)
+		return u;
+	struct vt_gctx g;
+	vt_vcpu_gctx(m, s, v, &g);
+	m->hw->reach(m, s, p, &g, &u, &s2);
+	return u;
+}
+
+/* Is t's observable result (va -> gpa) among the translations in ok? */
+static bool projection_ok(const struct vt_model *m, const struct vt_set *ok, int t)
+{
+	const struct vt_pte *pt = &m->pte[m->t[t].p];
+	struct vt_set same = vt_set_inter(ok, &m->t_va[pt->va]);
+	VT_SET_FOREACH(x, &same)
+		if (m->pte[m->t[x].p].gpa == pt->gpa)
+			return true;
+	return false;
+}
+
+static bool va_matches(const struct vt_model *m, int t, uint64_t va, uint64_t gpa)
+{
+	const struct vt_pte *p = &m->pte[m->t[t].p];
+	return m->va[p->va] == va && (gpa == UINT64_MAX || p->gpa == gpa);
+}
+
+bool vt_oracle_permits(const struct vt_model *m, const struct vt_state *s, int v, uint64_t va, uint64_t gpa)
+{
+	struct vt_set ok = vt_oracle_usable(m, s, v);
+	VT_SET_FOREACH(t, &ok)
+		if (va_matches(m, t, va, gpa))
+			return true;
+	return false;
+}
+
+bool vt_hw_returns(const struct vt_model *m, const struct vt_state *s, int v, uint64_t va, uint64_t gpa)
+{
+	struct vt_set u = vt_hw_usable(m, s, v);
+	VT_SET_FOREACH(x, &u)
+		if (va_matches(m, m->u[x].t, va, gpa))
+			return true;
+	return false;
+}
+
+bool vt_hw_reaches_gpa(const struct vt_model *m, const struct vt_state *s, int v, uint64_t gpa, uint64_t hpa)
+{
+	int p = s->vcpu[v].pcpu;
+	if (s->vcpu[v].run != VT_RUN_GUEST || p < 0)
+		return false;
+	struct vt_gctx g;
+	struct vt_set u;
+	uint64_t s2 = 0;
+	vt_vcpu_gctx(m, s, v, &g);
+	m->hw->reach(m, s, p, &g, &u, &s2);
+	VT_U64_FOREACH(j, s2)
+		if (m->s2[j].gpa == gpa && (hpa == UINT64_MAX || m->s2[j].hpa == hpa))
+			return true;
+	return false;
+}
+
+void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = VT_V_OK;
+	out->vcpu = -1;
+	out->pcpu = -1;
+	out->u = -1;
+	out->s = -1;
+	out->step = s->meta.step;
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (s->vcpu[v].run != VT_RUN_GUEST)
+			continue;
+		int p = s->vcpu[v].pcpu;
+		struct vt_gctx g;
+		struct vt_set u = {{0}};
+		uint64_t s2 = 0;
+		vt_vcpu_gctx(m, s, v, &g);
+		m->hw->reach(m, s, p, &g, &u, &s2);
+		struct vt_set ok = vt_oracle_usable(m, s, v);
+		VT_SET_FOREACH(x, &u) {
+			int t = m->u[x].t;
+			if (!vt_set_has(&ok, (unsigned)t) && !projection_ok(m, &ok, t)) {
+				out->kind = VT_V_STALE;
+				out->vcpu = (int8_t)v;
+				out->pcpu = (int8_t)p;
+				out->u = (int16_t)x;
+				return;
+			}
+			if (!(s->s_perm & VT_BIT(m->u[x].s))) {
+				out->kind = VT_V_BREACH;
+				out->vcpu = (int8_t)v;
+				out->pcpu = (int8_t)p;
+				out->u = (int16_t)x;
+				out->s = (int16_t)m->u[x].s;
+				return;
+			}
+		}
+		uint64_t bad = s2 & ~s->s_perm;
+		if (bad) {
+			out->kind = VT_V_BREACH;
+			out->vcpu = (int8_t)v;
+			out->pcpu = (int8_t)p;
+			out->s = (int16_t)__builtin_ctzll(bad);
+			return;
+		}
+	}
+}
+
+/* ---- filling ----------------------------------------------------------- */
+
+/*
+ * Let every TLB fill what it may.  The oracle fills for every vCPU whose
+ * translation is on, running or not: from the guest's point of view a
+ * descheduled vCPU is still executing and may cache its context.  The
+ * hardware fills only where a vCPU is in guest mode.
+ */
+static int settle(const struct vt_model *m, struct vt_state *s)
+{
+	for (int v = 0; v < m->nvcpus; v++) {
+		struct vt_set live = vt_live_vcpu(m, s, v);
+		vt_set_or(&s->vcpu[v].permitted, &live);
+	}
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (s->vcpu[v].run != VT_RUN_GUEST)
+			continue;
+		struct vt_set u;
+		uint64_t s2;
+		m->hv->walk(m, s, v, &u, &s2);
+		if (m->hw->fill(m, s, s->vcpu[v].pcpu, &u, s2) < 0)
+			return -1;
+	}
+	for (int d = 0; d < m->ndomains; d++)
+		vt_tlb_tidy(s, d);
+	return 0;
+}
+
+void vt_state_settle(const struct vt_model *m, struct vt_state *s)
+{
+	(void)settle(m, s);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static const char *const step_errors[VT_STEP_ERR_COUNT] = {
+	[VT_STEP_OK] = "ok",
+	[VT_STEP_ERR_VCPU_BUSY] = "the vCPU is already loaded on a pCPU",
+	[VT_STEP_ERR_PCPU_BUSY] = "the pCPU already has a vCPU loaded",
+	[VT_STEP_ERR_PCPU_DENIED] = "the pCPU is not one this VM may use",
+	[VT_STEP_ERR_NOT_LOADED] = "the vCPU is not loaded on a pCPU",
+	[VT_STEP_ERR_NOT_RUNNING] = "the vCPU is not running in the guest",
+	[VT_STEP_ERR_IN_GUEST] = "the vCPU is already in the guest",
+	[VT_STEP_ERR_TLB_FULL] = "a hardware TLB domain ran out of tag slots (model limit)",
+	[VT_STEP_ERR_BAD_EVENT] = "malformed event",
+};
+
+const char *vt_step_strerror(enum vt_step_err e)
+{
+	return (unsigned)e < VT_STEP_ERR_COUNT ? step_errors[e] : "unknown error";
+}
+
+enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state *s, const struct vt_event *ev)
+{
+	int v = ev->vcpu;
+	if (ev->kind != VT_EV_HOST && (v < 0 || v >= m->nvcpus))
+		return VT_STEP_ERR_BAD_EVENT;
+	switch (ev->kind) {
+	case VT_EV_LOAD: {
+		int p = ev->pcpu;
+		if (p < 0 || p >= m->npcpus)
+			return VT_STEP_ERR_BAD_EVENT;
+		if (s->vcpu[v].run != VT_RUN_IDLE)
+			return VT_STEP_ERR_VCPU_BUSY;
+		if (s->pcpu[p].vcpu >= 0)
+			return VT_STEP_ERR_PCPU_BUSY;
+		if (!(m->vm[m->vcpu_vm[v]].pcpus & VT_BIT(p)))
+			return VT_STEP_ERR_PCPU_DENIED;
+		return VT_STEP_OK;
+	}
+	case VT_EV_ENTER:
+		if (s->vcpu[v].run == VT_RUN_IDLE)
+			return VT_STEP_ERR_NOT_LOADED;
+		if (s->vcpu[v].run == VT_RUN_GUEST)
+			return VT_STEP_ERR_IN_GUEST;
+		return VT_STEP_OK;
+	case VT_EV_PUT:
+		return s->vcpu[v].run == VT_RUN_IDLE ? VT_STEP_ERR_NOT_LOADED : VT_STEP_OK;
+	case VT_EV_GUEST:
+		return s->vcpu[v].run == VT_RUN_GUEST ? VT_STEP_OK : VT_STEP_ERR_NOT_RUNNING;
+	case VT_EV_HOST:
+		return VT_STEP_OK;
+	default:
+		return VT_STEP_ERR_BAD_EVENT;
+	}
+}
+
+/* Page-table edits are the guest's own business: no exit, no flush. */
+static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			struct vt_trace *tr)
+{
+	int va = vt_model_va_index(m, op->a);
+	switch (op->code) {
+	case VT_OP_MAP:
+		s->pt[op->space] &= ~vt_pt_va(m, s, op->space, va);
+		s->pt[op->space] |= VT_BIT(op->b);
+		break;
+	case VT_OP_UNMAP:
+		if (va >= 0)
+			s->pt[op->space] &= ~vt_pt_va(m, s, op->space, va);
+		break;
+	case VT_OP_ACCESS: {
+		struct vt_set u = vt_hw_usable(m, s, v);
+		int n = 0;
+		VT_SET_FOREACH(x, &u)
+			if (va_matches(m, m->u[x].t, op->a, UINT64_MAX))
+				n++;
+		vt_trace_add(tr, VT_TR_ACCESS, v, s->vcpu[v].pcpu, 0, 0, op->a, (uint64_t)n, NULL);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		     struct vt_trace *tr)
+{
+	if (op->code < VT_OP_ARCH) {
+		guest_pt_op(m, s, v, op, tr);
+		return;
+	}
+	union vt_gregs old = s->vcpu[v].g;
+	if (m->aops->exec(m, s, v, op) == VT_EXEC_FAULT) {
+		vt_trace_add(tr, VT_TR_FAULT, v, s->vcpu[v].pcpu, op->code, 0, 0, 0, "the architecture faults this operation; no effect");
+		return;
+	}
+	m->oracle->guest_op(m, s, v, op, &old);
+	if (m->hv->intercepts(m, s, v, op, &old)) {
+		vt_trace_add(tr, VT_TR_EXIT, v, s->vcpu[v].pcpu, op->code, 0, 0, 0, NULL);
+		m->hv->exit(m, s, v, tr);
+		s->vcpu[v].run = VT_RUN_LOADED;
+		s->vcpu[v].mode = VT_MODE_OUTSIDE;
+		m->hv->handle(m, s, v, op, &old, tr);
+	} else {
+		m->hw->native(m, s, s->vcpu[v].pcpu, op, &old, tr);
+	}
+}
+
+/*
+ * Host operations.  Two are instruments for pinning hardware rules, not
+ * hypervisor behaviour: one raw instruction on a pCPU, and a stage-2 change
+ * with no flush at all (the old mapping then stays permitted: the host has
+ * not claimed it is gone).  Everything else is the hypervisor's.
+ */
+static void host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr)
+{
+	if (op->code == VT_OP_HOST_INSN) {
+		m->hw->insn(m, s, op->target, (unsigned)(op->b >> 32), (uint32_t)op->b, op->a, tr);
+		return;
+	}
+	if (op->code == VT_OP_HOST_RAW_REMAP) {
+		int vm = op->target;
+		s->vm[vm].s2 &= ~m->s_gpa[op->b];
+		s->vm[vm].s2 |= VT_BIT(op->b);
+		s->s_perm |= VT_BIT(op->b);
+		return;
+	}
+	m->hv->host_op(m, s, op, tr);
+}
+
+static void enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
+{
+	if (m->hv->enter(m, s, v, one_phase, tr)) {
+		s->vcpu[v].run = VT_RUN_GUEST;
+		s->vcpu[v].mode = VT_MODE_IN_GUEST;
+		vt_trace_add(tr, VT_TR_NOTE, v, s->vcpu[v].pcpu, 0, 0, 0, 0, "enters the guest");
+	}
+}
+
+enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev,
+			 struct vt_trace *tr, struct vt_verdict *verdict)
+{
+	enum vt_step_err e = vt_step_enabled(m, s, ev);
+	if (e != VT_STEP_OK)
+		return e;
+	int v = ev->vcpu;
+	s->meta.step++;
+	if (tr)
+		tr->step = s->meta.step;
+	vt_trace_event(tr, ev);
+
+	switch (ev->kind) {
+	case VT_EV_LOAD: {
+		int p = ev->pcpu;
+		struct vt_vcpu_state *vs = &s->vcpu[v];
+		if (vs->last_pcpu >= 0 && vs->last_pcpu != p && s->migrations < UINT8_MAX)
+			s->migrations++;
+		vs->run = VT_RUN_LOADED;
+		vs->pcpu = (int8_t)p;
+		vs->mode = VT_MODE_OUTSIDE;
+		s->pcpu[p].vcpu = (int8_t)v;
+		m->hv->load(m, s, v, p, tr);
+		if (ev->flags & VT_EVF_ENTER)
+			enter(m, s, v, false, tr);
+		break;
+	}
+	case VT_EV_ENTER:
+		enter(m, s, v, (ev->flags & VT_EVF_STEP) != 0, tr);
+		break;
+	case VT_EV_PUT: {
+		struct vt_vcpu_state *vs = &s->vcpu[v];
+		int p = vs->pcpu;
+		if (vs->run == VT_RUN_GUEST) {
+			vt_trace_add(tr, VT_TR_EXIT, v, p, 0, 0, 0, 0, NULL);
+			m->hv->exit(m, s, v, tr);
+			if (s->preemptions < UINT8_MAX)
+				s->preemptions++;
+		}
+		vs->run = VT_RUN_LOADED;
+		vs->mode = VT_MODE_OUTSIDE;
+		m->hv->put(m, s, v, tr);
+		vs->run = VT_RUN_IDLE;
+		vs->pcpu = -1;
+		vs->phase = 0;
+		vs->last_pcpu = (int8_t)p;
+		s->pcpu[p].vcpu = -1;
+		break;
+	}
+	case VT_EV_GUEST:
+		guest_op(m, s, v, &ev->op, tr);
+		if ((ev->flags & VT_EVF_ENTER) && s->vcpu[v].run == VT_RUN_LOADED)
+			enter(m, s, v, false, tr);
+		break;
+	case VT_EV_HOST:
+		host_op(m, s, &ev->op, tr);
+		break;
+	default:
+		return VT_STEP_ERR_BAD_EVENT;
+	}
+
+	if (settle(m, s) < 0)
+		return VT_STEP_ERR_TLB_FULL;
+	vt_check(m, s, verdict);
+	if (verdict->kind == VT_V_STALE)
+		vt_trace_add(tr, VT_TR_STALE, verdict->vcpu, verdict->pcpu, (uint32_t)verdict->u, 0, 0, 0, NULL);
+	else if (verdict->kind == VT_V_BREACH)
+		vt_trace_add(tr, VT_TR_BREACH, verdict->vcpu, verdict->pcpu, (uint32_t)verdict->u,
+			     (uint32_t)verdict->s, 0, 0, NULL);
+	return VT_STEP_OK;
+}
