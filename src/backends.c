@@ -45,18 +45,20 @@ static const struct backend backends[VT_BE_COUNT] = {
 	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow},
 	[VT_BE_SVM_NPT] = {"x86 svm npt", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt},
 	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow},
-	[VT_BE_ARM64] = {"arm64", NULL, NULL, NULL, NULL},
-	[VT_BE_PPC_RADIX] = {"ppc radix", NULL, NULL, NULL, NULL},
+	[VT_BE_ARM64] = {"arm64", &vt_arm64_arch_ops, &vt_arm64_oracle_ops, &vt_arm64_hw_ops, &vt_kvm_arm64_ops},
+	[VT_BE_PPC_RADIX] = {"ppc radix", &vt_ppc_arch_ops, &vt_ppc_oracle_ops, &vt_ppc_hw_ops, &vt_kvm_ppc_ops},
 };
 
+/* A backend whose tables are placeholders (no name) is not built: all four come back NULL. */
 void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const struct vt_oracle_ops **o,
 		    const struct vt_hw_ops **h, const struct vt_hv_ops **v)
 {
 	const struct backend *b = &backends[be];
-	*a = b->arch;
-	*o = b->oracle;
-	*h = b->hw;
-	*v = b->hv;
+	bool built = b->arch->name && b->hw->name && b->hv->name && b->oracle->guest_op;
+	*a = built ? b->arch : NULL;
+	*o = built ? b->oracle : NULL;
+	*h = built ? b->hw : NULL;
+	*v = built ? b->hv : NULL;
 }
 
 const char *vt_backend_name(enum vt_backend be)

@@ -11,8 +11,9 @@
 #include "internal.h"
 #include "vtlb/fixes.h"
 
-static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
-	[VT_FIX_X86_INIT_FLUSH] = {
+const struct vt_fix_info vt_fixes_x86[] = {
+	{
+		.id = VT_FIX_X86_INIT_FLUSH,
 		.name = "x86-init-flush",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_LATENT,
@@ -22,7 +23,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/init-flush-latent.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_INIT_PG_FLUSH] = {
+	{
+		.id = VT_FIX_X86_INIT_PG_FLUSH,
 		.name = "x86-init-pg-flush",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_LATENT,
@@ -32,7 +34,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/init-flush-latent.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_CR_FLUSH_SPLIT] = {
+	{
+		.id = VT_FIX_X86_CR_FLUSH_SPLIT,
 		.name = "x86-cr-flush-split",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_LATENT,
@@ -43,7 +46,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/cr4-smep-flush.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_VENDOR_RESET_FLUSH] = {
+	{
+		.id = VT_FIX_X86_VENDOR_RESET_FLUSH,
 		.name = "x86-vendor-reset-flush",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_LATENT,
@@ -54,7 +58,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/init-flush-latent.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_NEW_ROOT_FLUSH] = {
+	{
+		.id = VT_FIX_X86_NEW_ROOT_FLUSH,
 		.name = "x86-new-root-flush",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -66,7 +71,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/new-root-flush.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_PCIDE_UNLOAD] = {
+	{
+		.id = VT_FIX_X86_PCIDE_UNLOAD,
 		.name = "x86-pcide-unload",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -77,7 +83,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/pcide-unload.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_PCID_ALL_PGDS] = {
+	{
+		.id = VT_FIX_X86_PCID_ALL_PGDS,
 		.name = "x86-pcid-all-pgds",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -88,7 +95,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/pcid-all-pgds.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_INVLPG_PREV_ROOTS] = {
+	{
+		.id = VT_FIX_X86_INVLPG_PREV_ROOTS,
 		.name = "x86-invlpg-prev-roots",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -99,7 +107,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/invlpg-prev-roots.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_GUEST_FLUSH_SYNC] = {
+	{
+		.id = VT_FIX_X86_GUEST_FLUSH_SYNC,
 		.name = "x86-guest-flush-sync",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -111,7 +120,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/guest-flush-sync.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_INVALIDATE_PCID_TDP] = {
+	{
+		.id = VT_FIX_X86_INVALIDATE_PCID_TDP,
 		.name = "x86-invalidate-pcid-tdp",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -121,7 +131,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/invalidate-pcid-tdp.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_VMX_GUEST_FLUSH_VPID] = {
+	{
+		.id = VT_FIX_X86_VMX_GUEST_FLUSH_VPID,
 		.name = "x86-vmx-guest-flush-vpid",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_COST,
@@ -132,7 +143,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/vmx-guest-flush-vpid.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_VMX_MIGRATE_FLUSH] = {
+	{
+		.id = VT_FIX_X86_VMX_MIGRATE_FLUSH,
 		.name = "x86-vmx-migrate-flush",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -143,7 +155,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/vmx-migrate-flush.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_SVM_CPU_NEW_ASID] = {
+	{
+		.id = VT_FIX_X86_SVM_CPU_NEW_ASID,
 		.name = "x86-svm-cpu-new-asid",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
@@ -153,7 +166,8 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.scenario = "scenarios/x86/svm-cpu-new-asid.vtlb",
 		.modelled = 1,
 	},
-	[VT_FIX_X86_PGE_NO_RESET] = {
+	{
+		.id = VT_FIX_X86_PGE_NO_RESET,
 		.name = "x86-pge-no-reset",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_COST,
@@ -163,103 +177,26 @@ static const struct vt_fix_info fixes[VT_FIX_COUNT] = {
 		.modelled = 1,
 	},
 
-	[VT_FIX_ARM64_VCPU_MULTIPLEX] = {
-		.name = "arm64-vcpu-multiplex",
-		.arch = VT_ARCH_ARM64,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "arm/arm64: KVM: Perform local TLB invalidation when multiplexing vcpus on a single CPU "
-			  "(94d0e5980d67, Marc Zyngier, 2016) [seed 004]",
-		.rule = "when a different vCPU of the same VM last ran on this pCPU, invalidate the VMID's "
-			"stage-1 entries locally before entry",
-	},
-	[VT_FIX_ARM64_ICACHE_ISOLATION] = {
-		.name = "arm64-icache-isolation",
-		.arch = VT_ARCH_ARM64,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: arm64: Ensure I-cache isolation between vcpus of a same VM (01dc9262ff57, Marc Zyngier, 2021)",
-		.rule = "the vCPU-switch flush also invalidates the local I-cache",
-	},
-	[VT_FIX_ARM64_VMID_BEFORE_VTTBR] = {
-		.name = "arm64-vmid-before-vttbr",
-		.arch = VT_ARCH_ARM64,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: arm64: Ensure a VMID is allocated before programming VTTBR_EL2 (fa808ed4e199, "
-			  "Oliver Upton, 2025)",
-		.rule = "the VMID is allocated or refreshed in kvm_arch_vcpu_load before VTTBR_EL2 is written",
-	},
-	[VT_FIX_ARM64_VMID_ROLLOVER_FLUSH] = {
-		.name = "arm64-vmid-rollover-flush",
-		.arch = VT_ARCH_ARM64,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: arm64: Introduce a new VMID allocator for KVM (417838392f2e, Shameer Kolothum, 2021)",
-		.rule = "a VMID rollover flushes every VMID on every PE (TLBI ALLE1IS) before any VMID is reused",
-	},
-	[VT_FIX_ARM64_VMID_LOCKLESS] = {
-		.name = "arm64-vmid-lockless",
-		.arch = VT_ARCH_ARM64,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: arm/arm64: Fix VMID alloc race by reverting to lock-less (Christoffer Dall, 2018)",
-		.rule = "a vCPU never enters with a VMID from a previous generation",
-	},
-	[VT_FIX_ARM64_S2_UNMAP_ORDER] = {
-		.name = "arm64-s2-unmap-order",
-		.arch = VT_ARCH_ARM64,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "__kvm_tlb_flush_vmid_ipa: TLBI IPAS2E1IS; DSB ISH; TLBI VMALLE1IS; DSB ISH",
-		.rule = "a stage-2 unmap invalidates the IPA, completes it, then invalidates stage-1 (combined) entries",
-	},
-	[VT_FIX_PPC_RADIX_VCPU_MOVE] = {
-		.name = "ppc-radix-vcpu-move",
-		.arch = VT_ARCH_PPC,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: PPC: Book3S HV: Invalidate TLB on radix guest vcpu movement (a29ebeaf5575, "
-			  "Paul Mackerras, 2017) [seed 003]",
-		.rule = "when a vCPU starts on a core other than the one it last ran on, the old core's TLB "
-			"group is marked to flush the LPID before its next guest entry",
-	},
-	[VT_FIX_PPC_IPI_OLD_CORE] = {
-		.name = "ppc-ipi-old-core",
-		.arch = VT_ARCH_PPC,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "a29ebeaf5575 (Paul Mackerras, 2017) [seed 003]",
-		.rule = "threads of the old core running a vCPU of the same guest are interrupted so they flush "
-			"before running guest code again",
-	},
-	[VT_FIX_PPC_CLEAR_AFTER_FLUSH] = {
-		.name = "ppc-clear-after-flush",
-		.arch = VT_ARCH_PPC,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "a29ebeaf5575 (Paul Mackerras, 2017) [seed 003]",
-		.rule = "a thread clears its need_tlb_flush bit only after the flush has completed",
-	},
-	[VT_FIX_PPC_SMT8_TLB_GROUP] = {
-		.name = "ppc-smt8-tlb-group",
-		.arch = VT_ARCH_PPC,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: PPC: Book3S HV: Fix TLB management on SMT8 POWER9 and POWER10 processors "
-			  "(77bbbc0cf848, Suraj Jitindar Singh, 2021)",
-		.rule = "an SMT8 big core is two TLB groups (even and odd threads); flush marks follow the groups",
-	},
-	[VT_FIX_PPC_NESTED_VCPU_MOVE] = {
-		.name = "ppc-nested-vcpu-move",
-		.arch = VT_ARCH_PPC,
-		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: PPC: Book3S HV: Invalidate TLB when nested vcpu moves physical cpu "
-			  "(Suraj Jitindar Singh, 2018; hash unverified)",
-		.rule = "the same movement rule for nested guests, per nested LPID",
-	},
+	{.name = NULL},
 };
+
+static const struct vt_fix_info *const catalogues[] = {vt_fixes_x86, vt_fixes_arm64, vt_fixes_ppc};
 
 const struct vt_fix_info *vt_fix_info(unsigned fix)
 {
-	return fix < VT_FIX_COUNT ? &fixes[fix] : NULL;
+	for (size_t c = 0; c < VT_ARRAY_SIZE(catalogues); c++)
+		for (const struct vt_fix_info *f = catalogues[c]; f->name; f++)
+			if ((unsigned)f->id == fix)
+				return f;
+	return NULL;
 }
 
 int vt_fix_lookup(const char *name)
 {
-	for (int i = 0; i < VT_FIX_COUNT; i++)
-		if (fixes[i].name && strcmp(fixes[i].name, name) == 0)
-			return i;
+	for (size_t c = 0; c < VT_ARRAY_SIZE(catalogues); c++)
+		for (const struct vt_fix_info *f = catalogues[c]; f->name; f++)
+			if (strcmp(f->name, name) == 0)
+				return f->id;
 	return -1;
 }
 

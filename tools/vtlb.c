@@ -261,6 +261,8 @@ static int cmd_fixes(const struct opts *o)
 	int first = 1;
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++) {
 		const struct vt_fix_info *f = vt_fix_info(i);
+		if (!f)
+			continue;
 		if (o->json) {
 			printf("%s{\"name\":", first ? "" : ",");
 			vt_json_str(stdout, f->name);

@@ -23,9 +23,20 @@ enum vt_fix_kind {
 	VT_FIX_KIND_COUNT
 };
 
-enum vt_fix {
-	/* x86 */
-	VT_FIX_X86_INIT_FLUSH,
+/*
+ * Fix ids: a bit each in model->reverted.  Each architecture numbers its own
+ * from its base, in its own header, and keeps its catalogue in its own file
+ * (src/fixes.c for x86, src/fixes_arm64.c, src/fixes_ppc.c).
+ */
+enum {
+	VT_FIX_X86_BASE = 0,
+	VT_FIX_ARM64_BASE = 24,
+	VT_FIX_PPC_BASE = 44,
+	VT_FIX_COUNT = 64
+};
+
+enum vt_fix_x86 {
+	VT_FIX_X86_INIT_FLUSH = VT_FIX_X86_BASE,
 	VT_FIX_X86_INIT_PG_FLUSH,
 	VT_FIX_X86_CR_FLUSH_SPLIT,
 	VT_FIX_X86_VENDOR_RESET_FLUSH,
@@ -39,23 +50,14 @@ enum vt_fix {
 	VT_FIX_X86_VMX_MIGRATE_FLUSH,
 	VT_FIX_X86_SVM_CPU_NEW_ASID,
 	VT_FIX_X86_PGE_NO_RESET,
-	/* arm64 */
-	VT_FIX_ARM64_VCPU_MULTIPLEX,
-	VT_FIX_ARM64_ICACHE_ISOLATION,
-	VT_FIX_ARM64_VMID_BEFORE_VTTBR,
-	VT_FIX_ARM64_VMID_ROLLOVER_FLUSH,
-	VT_FIX_ARM64_VMID_LOCKLESS,
-	VT_FIX_ARM64_S2_UNMAP_ORDER,
-	/* POWER */
-	VT_FIX_PPC_RADIX_VCPU_MOVE,
-	VT_FIX_PPC_IPI_OLD_CORE,
-	VT_FIX_PPC_CLEAR_AFTER_FLUSH,
-	VT_FIX_PPC_SMT8_TLB_GROUP,
-	VT_FIX_PPC_NESTED_VCPU_MOVE,
-	VT_FIX_COUNT
+	VT_FIX_X86_END
 };
 
+#include "vtlb/fixes_arm64.h"
+#include "vtlb/fixes_ppc.h"
+
 struct vt_fix_info {
+	int id;                 /* its enum value */
 	const char *name;
 	enum vt_arch arch;
 	enum vt_fix_kind kind;
@@ -66,7 +68,13 @@ struct vt_fix_info {
 	int modelled;           /* 0: named for the catalogue but not (yet) modelled */
 };
 
+/* Catalogue entry of a fix id, or NULL if no fix has that id. */
 const struct vt_fix_info *vt_fix_info(unsigned fix);
+
+/* The per-architecture catalogues, each ending with an entry whose name is NULL. */
+extern const struct vt_fix_info vt_fixes_x86[];
+extern const struct vt_fix_info vt_fixes_arm64[];
+extern const struct vt_fix_info vt_fixes_ppc[];
 /* Fix id by name, or -1. */
 int vt_fix_lookup(const char *name);
 const char *vt_fix_kind_name(enum vt_fix_kind k);

@@ -196,28 +196,13 @@ struct vt_vm {
 };
 
 /*
- * Per-architecture guest register file, as the guest sees it.  Lives in the
- * state (one per vCPU) and in the model (the initial values).
+ * Per-architecture guest register files, as the guest sees them, one header
+ * each (vtlb/regs_<arch>.h).  They live in the state (one per vCPU) and in
+ * the model (the initial values).  Each is at most 16 bytes.
  */
-struct vt_x86_regs {
-	uint32_t cr0;
-	uint32_t cr4;
-	int8_t cr3;        /* space loaded in CR3, or -1 */
-	uint8_t efer;      /* EFER.LME (X86_EFER_LME) */
-	uint8_t pad[6];
-};
-
-struct vt_arm64_regs {
-	int8_t ttbr0;      /* space in TTBR0_EL1 (its ASID with it), or -1 */
-	uint8_t mmu;       /* SCTLR_EL1.M */
-	uint8_t pad[14];
-};
-
-struct vt_ppc_regs {
-	int8_t pid;        /* space in PIDR, or -1 */
-	uint8_t mmu;       /* MSR[IR|DR] */
-	uint8_t pad[14];
-};
+#include "vtlb/regs_arm64.h"
+#include "vtlb/regs_ppc.h"
+#include "vtlb/regs_x86.h"
 
 union vt_gregs {
 	struct vt_x86_regs x86;

@@ -149,7 +149,13 @@ extern const struct vt_arch_ops vt_x86_arch_ops;
 extern const struct vt_oracle_ops vt_x86_oracle_ops;
 extern const struct vt_hw_ops vt_vmx_hw_ops;
 extern const struct vt_hw_ops vt_svm_hw_ops;
-extern const struct vt_hv_ops vt_kvm_vmx_ops;
-extern const struct vt_hv_ops vt_kvm_svm_ops;
+extern const struct vt_arch_ops vt_arm64_arch_ops;
+extern const struct vt_oracle_ops vt_arm64_oracle_ops;
+extern const struct vt_hw_ops vt_arm64_hw_ops;
+extern const struct vt_hv_ops vt_kvm_arm64_ops;
+extern const struct vt_arch_ops vt_ppc_arch_ops;
+extern const struct vt_oracle_ops vt_ppc_oracle_ops;
+extern const struct vt_hw_ops vt_ppc_hw_ops;
+extern const struct vt_hv_ops vt_kvm_ppc_ops;
 
 #endif

@@ -58,66 +58,13 @@ struct vt_tlb_dom {
 	uint64_t icache;     /* arm64: I-cache lines that may hold guest code (over P) */
 };
 
-/* ---- KVM, x86 ---------------------------------------------------------- */
-
-#define VT_ROOT_INVALID (-1)
-#define VT_ROOT_TDP (-2)
-#define VT_KVM_NUM_PREV_ROOTS 3
-
-/* A root of kvm_mmu: root.hpa/pgd (space), its role, and under shadow paging
- * the guest PTEs its shadow tables may still mirror (unsync pages included). */
-struct vt_kvm_root {
-	int8_t space;        /* pgd: the guest CR3 it shadows; VT_ROOT_INVALID, VT_ROOT_TDP */
-	uint8_t pad;
-	uint16_t role;
-	uint32_t pad2;
-	uint64_t content;    /* over P */
-};
-
-struct vt_kvm_x86_vcpu {
-	int8_t loaded_cpu;   /* VMX loaded_vmcs->cpu, SVM current_vmcb->cpu; -1 if never */
-	uint8_t asid;        /* SVM svm->asid */
-	uint8_t asid_gen;    /* SVM current_vmcb->asid_generation */
-	uint8_t tlb_ctl;     /* SVM vmcb->control.tlb_ctl for the next VMRUN */
-	uint8_t pad[4];
-	struct vt_kvm_root root;
-	struct vt_kvm_root prev[VT_KVM_NUM_PREV_ROOTS];
-};
-
-struct vt_kvm_svm_pcpu {
-	uint8_t asid_gen;    /* svm_cpu_data.asid_generation */
-	uint8_t next_asid;   /* svm_cpu_data.next_asid */
-	uint8_t pad[6];
-};
-
-/* ---- KVM, arm64 -------------------------------------------------------- */
-
-struct vt_kvm_arm64_vcpu {
-	uint8_t pad[8];
-};
-
-struct vt_kvm_arm64_pcpu {
-	struct vt_pending pending[VT_MAX_PENDING];
-};
-
-struct vt_kvm_arm64_vm {
-	int8_t last_vcpu_ran[VT_MAX_PCPUS];
-	uint8_t pad[8];
-};
-
-/* ---- KVM, POWER radix -------------------------------------------------- */
-
-struct vt_kvm_ppc_vcpu {
-	uint8_t pad[8];
-};
-
-struct vt_kvm_ppc_pcpu {
-	struct vt_pending pending[VT_MAX_PENDING];
-};
-
-struct vt_kvm_ppc_vm {
-	uint64_t need_tlb_flush;  /* cpumask */
-};
+/*
+ * Per-backend hypervisor state, one header each; the unions below embed
+ * them.  Every struct has a size that is a multiple of 8 bytes.
+ */
+#include "vtlb/state_arm64.h"
+#include "vtlb/state_ppc.h"
+#include "vtlb/state_x86.h"
 
 /* ---- the value --------------------------------------------------------- */
 
@@ -174,6 +121,12 @@ struct vt_vm_state {
 	} h;
 };
 
+/* Machine-wide hypervisor state (e.g. the arm64 VMID allocator). */
+union vt_hv_global {
+	struct vt_kvm_arm64_global arm64;
+	struct vt_kvm_ppc_global ppc;
+};
+
 struct vt_state_meta {
 	uint32_t step;       /* events applied so far */
 	uint32_t pad;
@@ -188,6 +141,7 @@ struct vt_state {
 	uint8_t preemptions; /* used by exploration bounds */
 	uint8_t migrations;
 	uint8_t pad[5];
+	union vt_hv_global hg;
 	struct vt_vm_state vm[VT_MAX_VMS];
 	struct vt_vcpu_state vcpu[VT_MAX_VCPUS];
 	struct vt_pcpu_state pcpu[VT_MAX_PCPUS];

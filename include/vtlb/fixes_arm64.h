@@ -1,0 +1,13 @@
+/* arm64 fix ids (catalogue in src/fixes_arm64.c). */
+#ifndef VTLB_FIXES_ARM64_H
+#define VTLB_FIXES_ARM64_H
+
+enum vt_fix_arm64 {
+	VT_FIX_ARM64_VCPU_MULTIPLEX = VT_FIX_ARM64_BASE,
+	VT_FIX_ARM64_ICACHE_ISOLATION,
+	VT_FIX_ARM64_VMID_BEFORE_VTTBR,
+	VT_FIX_ARM64_VMID_ROLLOVER_FLUSH,
+	VT_FIX_ARM64_END
+};
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * KVM arm64 state (see src/hv/kvm_arm64.c).  Placeholder until the arm64
+ * backend is built; owned by the arm64 files.
+ */
+#ifndef VTLB_STATE_ARM64_H
+#define VTLB_STATE_ARM64_H
+
+#include <stdint.h>
+
+#include "vtlb/model.h"
+
+struct vt_kvm_arm64_vcpu {
+	uint8_t pad[8];
+};
+
+struct vt_kvm_arm64_pcpu {
+	uint8_t pad[8];
+};
+
+struct vt_kvm_arm64_vm {
+	int8_t last_vcpu_ran[VT_MAX_PCPUS];
+};
+
+struct vt_kvm_arm64_global {
+	uint8_t pad[8];
+};
+
+#endif
