@@ -19,6 +19,7 @@ static const struct vt_option_decl options[] = {
 	{"vmid-bits", VT_OPT_VMID_BITS, ARCH(VT_ARCH_ARM64), 8, 1, 8, 0, "arm64: VMID width in bits"},
 	{"smt8", VT_OPT_SMT8, ARCH(VT_ARCH_PPC), 0, 0, 1, 1, "POWER: SMT8 big cores (two TLB groups per core)"},
 	{"gtse", VT_OPT_GTSE, ARCH(VT_ARCH_PPC), 1, 0, 1, 1, "POWER: LPCR[GTSE] (guest may issue tlbie)"},
+	{"vhe", VT_OPT_VHE, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: VHE host (stage 2 loaded at vcpu_load)"},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

@@ -946,6 +946,11 @@ static int parse_event(struct pstate *ps)
 	}
 	if (vt_tok_is(p, 0, "host") && vt_tok_is(p, 1, ":")) {
 		p->cur = 2;
+		/* a trailing 'phase' runs one fine-grained phase of the operation */
+		if (vt_tok_is(p, p->ntok - 1, "phase")) {
+			ev.flags |= VT_EVF_STEP;
+			p->ntok--;
+		}
 		if (parse_host_op(ps, &ev) < 0)
 			return -1;
 		return push_event(ps, &ev);

@@ -365,7 +365,8 @@ static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const 
  * with no flush at all (the old mapping then stays permitted: the host has
  * not claimed it is gone).  Everything else is the hypervisor's.
  */
-static void host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr)
+static void host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
+		    struct vt_trace *tr)
 {
 	if (op->code == VT_OP_HOST_INSN) {
 		m->hw->insn(m, s, op->target, (unsigned)(op->b >> 32), (uint32_t)op->b, op->a, tr);
@@ -378,7 +379,10 @@ static void host_op(const struct vt_model *m, struct vt_state *s, const struct v
 		s->s_perm |= VT_BIT(op->b);
 		return;
 	}
-	m->hv->host_op(m, s, op, tr);
+	if (m->hv->host_op(m, s, op, one_phase, tr))
+		s->host_phase = 0;
+	else
+		vt_trace_note(tr, -1, -1, "host operation in progress");
 }
 
 static void enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
@@ -445,7 +449,7 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 			enter(m, s, v, false, tr);
 		break;
 	case VT_EV_HOST:
-		host_op(m, s, &ev->op, tr);
+		host_op(m, s, &ev->op, (ev->flags & VT_EVF_STEP) != 0, tr);
 		break;
 	default:
 		return VT_STEP_ERR_BAD_EVENT;

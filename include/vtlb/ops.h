@@ -133,8 +133,13 @@ struct vt_hv_ops {
 	/* Emulate an intercepted op (registers already updated; old = before). */
 	void (*handle)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		       const union vt_gregs *old, struct vt_trace *tr);
-	/* A host-side change (stage-2 unmap/remap) with its remote flush. */
-	void (*host_op)(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr);
+	/*
+	 * A host-side change (stage-2 unmap/remap) with its remote flush.  With
+	 * one_phase, do only the next fine-grained phase (progress is kept in
+	 * s->host_phase); return true when the operation is complete.
+	 */
+	bool (*host_op)(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
+			struct vt_trace *tr);
 	/* What a hardware walk for v can return now: guest+stage-2 tables, or KVM's shadow tables. */
 	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 };

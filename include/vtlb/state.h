@@ -96,6 +96,10 @@ struct vt_vcpu_state {
 	union vt_gregs g;    /* guest registers */
 	struct vt_set permitted; /* oracle: translations the architecture lets it observe (over T) */
 	union {
+		struct vt_oracle_arm64 arm64;
+		struct vt_oracle_ppc ppc;
+	} o;                 /* oracle bookkeeping (e.g. guest invalidations not yet complete) */
+	union {
 		struct vt_kvm_x86_vcpu x86;
 		struct vt_kvm_arm64_vcpu arm64;
 		struct vt_kvm_ppc_vcpu ppc;
@@ -138,9 +142,10 @@ struct vt_state {
 	uint64_t pt[VT_MAX_SPACES];
 	uint64_t s_perm;
 	uint8_t host_pc;     /* next op of the host program */
+	uint8_t host_phase;  /* fine-grained phase of the host operation in progress (0: none) */
 	uint8_t preemptions; /* used by exploration bounds */
 	uint8_t migrations;
-	uint8_t pad[5];
+	uint8_t pad[4];
 	union vt_hv_global hg;
 	struct vt_vm_state vm[VT_MAX_VMS];
 	struct vt_vcpu_state vcpu[VT_MAX_VCPUS];

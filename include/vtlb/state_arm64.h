@@ -9,6 +9,11 @@
 
 #include "vtlb/model.h"
 
+/* Oracle bookkeeping per vCPU (owned by src/oracle/arm64.c). */
+struct vt_oracle_arm64 {
+	uint8_t pad[8];
+};
+
 struct vt_kvm_arm64_vcpu {
 	uint8_t pad[8];
 };

@@ -9,6 +9,11 @@
 
 #include "vtlb/model.h"
 
+/* Oracle bookkeeping per vCPU (owned by src/oracle/ppc.c). */
+struct vt_oracle_ppc {
+	uint8_t pad[8];
+};
+
 struct vt_kvm_ppc_vcpu {
 	uint8_t pad[8];
 };

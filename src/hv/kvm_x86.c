@@ -577,7 +577,8 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
  * plus IPIs.  When that returns the host may reuse the page, so the oracle
  * stops permitting the old mapping.
  */
-void vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr)
+bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
+			struct vt_trace *tr)
 {
 	int vm = op->target;
 	uint64_t old = 0;
@@ -604,6 +605,7 @@ void vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 	vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
 	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
 	s->s_perm &= ~(old & ~(op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0));
+	return true;
 }
 
 /* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */

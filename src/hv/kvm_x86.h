@@ -50,7 +50,8 @@ bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, i
 			   const union vt_gregs *old);
 void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		       const union vt_gregs *old, struct vt_trace *tr);
-void vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, struct vt_trace *tr);
+bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
+			struct vt_trace *tr);
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 
 extern const char *const vt_kvm_x86_req_names[];
