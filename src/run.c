@@ -325,7 +325,7 @@ void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_r
 	fprintf(f, ",\"invalidations\":{");
 	first = 1;
 	for (unsigned i = 0; i < m->hw->ninsns && i < VT_TRACE_MAX_INSNS; i++)
-		if (res->trace.insn_count[i]) {
+		if (res->trace.insn_count[i] && m->hw->insn_names[i]) {
 			fprintf(f, "%s", first ? "" : ",");
 			vt_json_str(f, m->hw->insn_names[i]);
 			fprintf(f, ":%u", res->trace.insn_count[i]);

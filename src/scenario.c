@@ -776,7 +776,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		/* an instrument: one hardware instruction, "NAME on PCPU [key N] [va VA]" */
 		int found = -1, at = p->cur;
 		for (unsigned i = 0; i < p->m->hw->ninsns && !vt_parse_at_end(p); i++)
-			if (vt_tok_is(p, p->cur, p->m->hw->insn_names[i]))
+			if (p->m->hw->insn_names[i] && vt_tok_is(p, p->cur, p->m->hw->insn_names[i]))
 				found = (int)i;
 		if (found < 0)
 			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
@@ -825,7 +825,7 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 		p->cur++;
 		int found = -1;
 		for (unsigned i = 0; i < p->m->hw->ninsns; i++)
-			if (strcmp(p->m->hw->insn_names[i], name) == 0)
+			if (p->m->hw->insn_names[i] && strcmp(p->m->hw->insn_names[i], name) == 0)
 				found = (int)i;
 		if (found < 0)
 			return vt_parse_error_at(p, at, "unknown %s instruction '%s'", p->m->hw->name, name);

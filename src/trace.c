@@ -100,6 +100,16 @@ void vt_trace_insn(struct vt_trace *tr, int pcpu, unsigned insn, uint32_t key, u
 
 /* ---- formatting -------------------------------------------------------- */
 
+static const char *req_name(const struct vt_model *m, uint32_t code)
+{
+	return code < m->hv->nreqs ? m->hv->req_names[code] : "request?";
+}
+
+static const char *insn_name(const struct vt_model *m, uint32_t code)
+{
+	return code < m->hw->ninsns && m->hw->insn_names[code] ? m->hw->insn_names[code] : "insn?";
+}
+
 void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len)
 {
 	char vn[32], op[160];
@@ -123,7 +133,7 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 			snprintf(buf, len, "host: unmap %s 0x%" PRIx64, m->vm[o->target].name, o->a);
 		} else if (o->code == VT_OP_HOST_INSN) {
 			unsigned insn = (unsigned)(o->b >> 32);
-			snprintf(buf, len, "host: %s on %d key %u%s", insn < m->hw->ninsns ? m->hw->insn_names[insn] : "?",
+			snprintf(buf, len, "host: %s on %d key %u%s", insn_name(m, insn),
 				 o->target, (unsigned)(o->b & 0xffffffffu), "");
 			if (o->a) {
 				size_t n = strlen(buf);
@@ -159,16 +169,6 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 		break;
 	}
 	snprintf(buf, len, "%s: %s", vn, op);
-}
-
-static const char *req_name(const struct vt_model *m, uint32_t code)
-{
-	return code < m->hv->nreqs ? m->hv->req_names[code] : "request?";
-}
-
-static const char *insn_name(const struct vt_model *m, uint32_t code)
-{
-	return code < m->hw->ninsns ? m->hw->insn_names[code] : "insn?";
 }
 
 /* One record as a line of text (without indentation or newline). */

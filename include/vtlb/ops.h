@@ -82,7 +82,7 @@ struct vt_oracle_ops {
 
 struct vt_hw_ops {
 	const char *name;
-	const char *const *insn_names;   /* indexed by the backend's instruction codes */
+	const char *const *insn_names;   /* by instruction code; NULL for codes this hardware lacks */
 	unsigned ninsns;
 	/* TLB domain of a pCPU (NULL: every pCPU has its own TLB). */
 	int (*domain)(const struct vt_model *m, int pcpu);

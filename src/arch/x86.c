@@ -11,7 +11,8 @@
 #include "internal.h"
 #include "vtlb/x86.h"
 
-const char *const vt_x86_insn_names[VT_X86_INSN_COUNT] = {
+/* Each vendor names only its own instructions; the other's codes stay NULL. */
+const char *const vt_vmx_insn_names[VT_X86_INSN_COUNT] = {
 	[VT_VMX_INVVPID_ADDR] = "invvpid.addr",
 	[VT_VMX_INVVPID_SINGLE] = "invvpid.single",
 	[VT_VMX_INVVPID_ALL] = "invvpid.all",
@@ -20,6 +21,9 @@ const char *const vt_x86_insn_names[VT_X86_INSN_COUNT] = {
 	[VT_VMX_INVEPT_GLOBAL] = "invept.global",
 	[VT_VMX_ENTRY_NOVPID] = "vmentry.vpid0-flush",
 	[VT_VMX_EXIT_NOVPID] = "vmexit.vpid0-flush",
+};
+
+const char *const vt_svm_insn_names[VT_X86_INSN_COUNT] = {
 	[VT_SVM_VMRUN_FLUSH_ALL] = "vmrun.flush-all",
 	[VT_SVM_VMRUN_FLUSH_ASID] = "vmrun.flush-asid",
 	[VT_SVM_VMRUN_FLUSH_ASID_NG] = "vmrun.flush-asid-nonglobal",

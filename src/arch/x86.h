@@ -10,7 +10,8 @@
 #include "vtlb/state.h"
 #include "vtlb/x86.h"
 
-extern const char *const vt_x86_insn_names[VT_X86_INSN_COUNT];
+extern const char *const vt_vmx_insn_names[VT_X86_INSN_COUNT];
+extern const char *const vt_svm_insn_names[VT_X86_INSN_COUNT];
 
 /* Combined entries a natively executed guest op removes (any VM; the caller picks the tag). */
 struct vt_set vt_x86_native_mask(const struct vt_model *m, const struct vt_state *s, int pcpu,

@@ -103,7 +103,7 @@ static void svm_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
 
 const struct vt_hw_ops vt_svm_hw_ops = {
 	.name = "svm",
-	.insn_names = vt_x86_insn_names,
+	.insn_names = vt_svm_insn_names,
 	.ninsns = VT_X86_INSN_COUNT,
 	.native = svm_native,
 	.reach = svm_reach,

@@ -164,7 +164,7 @@ static void vmx_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
 
 const struct vt_hw_ops vt_vmx_hw_ops = {
 	.name = "vmx",
-	.insn_names = vt_x86_insn_names,
+	.insn_names = vt_vmx_insn_names,
 	.ninsns = VT_X86_INSN_COUNT,
 	.native = vmx_native,
 	.reach = vmx_reach,
