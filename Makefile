@@ -104,7 +104,7 @@ check: check-build
 	prove -j$(JOBS) tests/
 
 bench: $(BENCH_BIN) $(O)/vtlb
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	$(O)/bench/explore scenarios/explore/*.vtlb
 
 clean:
 	rm -rf build

@@ -25,6 +25,7 @@
 		.handle = vt_kvm_x86_handle,                   \
 		.host_op = vt_kvm_x86_host_op,                 \
 		.walk = vt_kvm_x86_walk,                       \
+		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \
 	}
 
 static const struct vt_hv_ops kvm_vmx_ept = KVM_X86_HV(vt_kvm_vmx_ept, "kvm-vmx-ept");

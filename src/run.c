@@ -112,7 +112,27 @@ static bool check_holds(const struct vt_model *m, const struct vt_state *s, cons
 	}
 }
 
+static enum vt_status run_events(const struct vt_model *m, const struct vt_event *script, int nscript,
+				 bool auto_enter, struct vt_run_result *res, struct vt_diag *d);
+
 enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struct vt_diag *d)
+{
+	return run_events(m, m->script, m->nscript, !m->explicit_schedule, res, d);
+}
+
+enum vt_status vt_run_events(const struct vt_model *m, const struct vt_event *ev, int n, struct vt_run_result *res,
+			     struct vt_diag *d)
+{
+	enum vt_status st = run_events(m, ev, n, false, res, d);
+	/* no expectation applies: report whether a violation was found */
+	if (st != VT_ERROR)
+		res->status = res->verdict.kind == VT_V_OK ? VT_PASS : VT_FAIL;
+	res->why[0] = 0;
+	return res->status;
+}
+
+static enum vt_status run_events(const struct vt_model *m, const struct vt_event *script, int nscript,
+				 bool auto_enter, struct vt_run_result *res, struct vt_diag *d)
 {
 	memset(res, 0, sizeof(*res));
 	vt_trace_init(&res->trace);
@@ -124,8 +144,8 @@ enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struc
 	vt_state_init(m, s);
 	vt_check(m, s, &res->verdict);
 
-	for (int i = 0; i < m->nscript && res->verdict.kind == VT_V_OK; i++) {
-		const struct vt_event *ev = &m->script[i];
+	for (int i = 0; i < nscript && res->verdict.kind == VT_V_OK; i++) {
+		const struct vt_event *ev = &script[i];
 		if (ev->kind == VT_EV_CHECK) {
 			if (!check_holds(m, s, tr, ev, res->why, sizeof(res->why))) {
 				size_t n = strlen(res->why);
@@ -154,7 +174,7 @@ enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struc
 			break;
 		}
 		/* vCPUs the script keeps running re-enter the guest. */
-		for (int w = 0; w < m->nvcpus && res->verdict.kind == VT_V_OK; w++) {
+		for (int w = 0; w < m->nvcpus && res->verdict.kind == VT_V_OK && auto_enter; w++) {
 			if (s->vcpu[w].run != VT_RUN_LOADED || hold[w])
 				continue;
 			struct vt_event en;
@@ -234,8 +254,10 @@ static void permitted_at(const struct vt_model *m, const struct vt_state *s, int
 void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res, char *buf, size_t len)
 {
 	const struct vt_verdict *v = &res->verdict;
-	char vn[32], key[64], perm[256];
+	char vn[32], key[64], perm[256], where[32] = "";
 	vt_model_vcpu_name(m, v->vcpu, vn, sizeof(vn));
+	if (res->verdict_line)
+		snprintf(where, sizeof(where), " (line %u)", res->verdict_line);
 	int p = v->pcpu;
 	uint32_t k = p >= 0 ? res->state.pcpu[p].key : VT_KEY_NONE;
 	if (k != VT_KEY_NONE)
@@ -248,15 +270,15 @@ void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res
 		uint64_t va = m->va[pt->va];
 		permitted_at(m, &res->state, v->vcpu, va, perm, sizeof(perm));
 		snprintf(buf, len,
-			 "STALE step %u (line %u): vCPU %s on pCPU %d can use VA 0x%" PRIx64 " -> GPA 0x%" PRIx64
+			 "STALE step %u%s: vCPU %s on pCPU %d can use VA 0x%" PRIx64 " -> GPA 0x%" PRIx64
 			 " (HPA 0x%" PRIx64 ") from the TLB [%s]; the architecture permits %s",
-			 v->step, res->verdict_line, vn, p, va, pt->gpa, m->s2[u->s].hpa, key, perm);
+			 v->step, where, vn, p, va, pt->gpa, m->s2[u->s].hpa, key, perm);
 	} else if (v->kind == VT_V_BREACH) {
 		const struct vt_s2 *s2 = &m->s2[v->s];
 		snprintf(buf, len,
-			 "BREACH step %u (line %u): vCPU %s on pCPU %d can reach HPA 0x%" PRIx64 " (GPA 0x%" PRIx64
+			 "BREACH step %u%s: vCPU %s on pCPU %d can reach HPA 0x%" PRIx64 " (GPA 0x%" PRIx64
 			 " of VM %s) [%s] after the host unmapped it and its flush completed",
-			 v->step, res->verdict_line, vn, p, s2->hpa, s2->gpa, m->vm[s2->vm].name, key);
+			 v->step, where, vn, p, s2->hpa, s2->gpa, m->vm[s2->vm].name, key);
 	} else {
 		snprintf(buf, len, "clean");
 	}

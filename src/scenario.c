@@ -875,6 +875,11 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 	return expect_end(p);
 }
 
+static bool m_explicit(const struct pstate *ps)
+{
+	return ps->p.m->explicit_schedule != 0;
+}
+
 static int parse_event(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
@@ -962,7 +967,8 @@ static int parse_event(struct pstate *ps)
 		p->cur = 2;
 		if (parse_guest_op(ps, v, &ev) < 0)
 			return -1;
-		ev.flags |= VT_EVF_ENTER;
+		if (!m_explicit(ps))
+			ev.flags |= VT_EVF_ENTER;
 		return push_event(ps, &ev);
 	}
 	return vt_parse_error_at(p, 0, "unknown statement '%.*s'", (int)p->tok[0].len, p->tok[0].s);
@@ -1050,6 +1056,17 @@ static int parse_line(struct pstate *ps)
 		return decl_expect(ps);
 	if (vt_tok_is(p, 0, "bounds"))
 		return decl_bounds(ps);
+	if (vt_tok_is(p, 0, "schedule")) {
+		if (ps->events)
+			return vt_parse_error_at(p, 0, "'schedule' must come before the first event");
+		if (vt_parse_accept(p, "explicit"))
+			m->explicit_schedule = 1;
+		else if (vt_parse_accept(p, "auto"))
+			m->explicit_schedule = 0;
+		else
+			return vt_parse_error(p, "expected 'explicit' or 'auto'");
+		return expect_end(p);
+	}
 	if (vt_tok_is(p, 0, "phases")) {
 		if (vt_parse_accept(p, "fine"))
 			m->fine = 1;
@@ -1134,6 +1151,7 @@ struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t le
 	snprintf(m->file, sizeof(m->file), "%s", name);
 	for (size_t i = 0; i < VT_ARRAY_SIZE(m->pins); i++)
 		m->pins[i] = -1;
+	m->bounds.depth = m->bounds.preemptions = m->bounds.migrations = VT_BOUND_UNSET;
 	m->reverted = reverted;
 	ps.p.m = m;
 	ps.p.diag = d;

@@ -72,6 +72,24 @@ void vt_tlb_tidy(struct vt_state *s, int d)
 	}
 }
 
+void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
+			    const int8_t *map)
+{
+	memcpy(out, in, sizeof(*out));
+	for (int p = 0; p < m->npcpus; p++) {
+		out->pcpu[map[p]] = in->pcpu[p];
+		out->dom[m->domain_of[map[p]]] = in->dom[m->domain_of[p]];
+	}
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (in->vcpu[v].pcpu >= 0)
+			out->vcpu[v].pcpu = map[in->vcpu[v].pcpu];
+		if (in->vcpu[v].last_pcpu >= 0)
+			out->vcpu[v].last_pcpu = map[in->vcpu[v].last_pcpu];
+	}
+	if (m->hv->permute_pcpus)
+		m->hv->permute_pcpus(m, out, map);
+}
+
 void vt_state_init(const struct vt_model *m, struct vt_state *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -410,8 +410,6 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 	case VT_EV_LOAD: {
 		int p = ev->pcpu;
 		struct vt_vcpu_state *vs = &s->vcpu[v];
-		if (vs->last_pcpu >= 0 && vs->last_pcpu != p && s->migrations < UINT8_MAX)
-			s->migrations++;
 		vs->run = VT_RUN_LOADED;
 		vs->pcpu = (int8_t)p;
 		vs->mode = VT_MODE_OUTSIDE;
@@ -430,8 +428,6 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		if (vs->run == VT_RUN_GUEST) {
 			vt_trace_add(tr, VT_TR_EXIT, v, p, 0, 0, 0, 0, NULL);
 			m->hv->exit(m, s, v, tr);
-			if (s->preemptions < UINT8_MAX)
-				s->preemptions++;
 		}
 		vs->run = VT_RUN_LOADED;
 		vs->mode = VT_MODE_OUTSIDE;

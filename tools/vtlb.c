@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "vtlb/explore.h"
 #include "vtlb/fixes.h"
 #include "vtlb/model.h"
 #include "vtlb/ops.h"
@@ -28,6 +30,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run FILE|DIR...      run scenarios (*.vtlb; directories recursively), one line each\n"
+	"  explore FILE|DIR...  search every interleaving of the scenarios' programs within bounds\n"
 	"  fixes                list the named fixes: NAME ARCH KIND ORIGIN -- RULE\n"
 	"  options              list the scenario options per architecture\n"
 	"\n"
@@ -36,11 +39,29 @@ static const char usage[] =
 	"  --json               machine-readable output\n"
 	"  --trace              print the full trace of every scenario, not only of failures\n"
 	"  -q, --quiet          print only failures and the summary\n"
+	"\n"
+	"explore options:\n"
+	"  --depth N            at most N steps per interleaving (default: the scenario's, else 48)\n"
+	"  --preemptions N      at most N preemptions of a vCPU with work left (default 2)\n"
+	"  --migrations N       at most N loads of a vCPU on another pCPU than its last (default 2)\n"
+	"  --jobs N             worker threads (default: 1)\n"
+	"  --random N           sample N random interleavings instead of all (never exhaustive)\n"
+	"  --seed S             random mode seed (default 1)\n"
+	"  --max-memory SIZE    cap the visited set (e.g. 512M, 2G); reaching it ends the search incomplete\n"
+	"  --time-limit SEC     stop after SEC seconds (incomplete)\n"
+	"  --no-por             no partial-order reduction (for measurement)\n"
+	"  --no-symmetry        no pCPU symmetry reduction (for measurement)\n"
+	"  --no-shrink          report the counterexample as found\n"
+	"  --emit FILE          write the counterexample as a scenario that 'vtlb run' replays\n"
+	"  --progress           progress on stderr once a second (default on a terminal)\n"
+	"  --strict             exit 3 when a search is incomplete\n"
 	"  -h, --help           this text\n"
 	"  --version            print the version\n"
 	"\n"
-	"exit status: 0 every expectation held; 1 an expectation failed or a stale\n"
-	"access was found; 2 bad input or usage.\n"
+	"exit status: 0 every expectation held (run) or every search was clean or\n"
+	"incomplete (explore; an incomplete search is never reported as clean); 1 an\n"
+	"expectation failed or a stale access or breach was found; 2 bad input or\n"
+	"usage; 3 (explore --strict) a search was incomplete.\n"
 	"See docs/scenarios.md for the scenario language and docs/fixes.md for the fixes.\n";
 
 struct opts {
@@ -48,6 +69,9 @@ struct opts {
 	int json;
 	int trace;
 	int quiet;
+	int strict;
+	const char *emit;
+	struct vt_explore_opts x;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -252,6 +276,179 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 	return err ? 2 : fail ? 1 : 0;
 }
 
+/* ---- explore --------------------------------------------------------------- */
+
+static void bounds_text(const struct vt_bounds *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "depth %u, %u preemption%s, %u migration%s", b->depth, b->preemptions,
+		 b->preemptions == 1 ? "" : "s", b->migrations, b->migrations == 1 ? "" : "s");
+}
+
+static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "%llu states, %llu transitions (%llu pruned by POR, %llu commutation checks%s), max depth %u, %.1f MiB, %.2f s",
+		 (unsigned long long)r->states, (unsigned long long)r->transitions, (unsigned long long)r->pruned,
+		 (unsigned long long)r->checks, r->symmetric ? ", pCPU symmetry" : "", r->max_depth,
+		 (double)r->memory / 1048576.0, r->seconds);
+}
+
+static void explore_json(const struct vt_model *m, const struct vt_explore_result *r, const struct vt_run_result *rr)
+{
+	static const char *const st[] = {"clean", "violation", "incomplete", "error"};
+	printf("{\"file\":");
+	vt_json_str(stdout, m->file);
+	printf(",\"status\":\"%s\",\"exhaustive\":%s", st[r->status], r->status == VT_EXPLORE_CLEAN ? "true" : "false");
+	printf(",\"bounds\":{\"depth\":%u,\"preemptions\":%u,\"migrations\":%u}", r->bounds.depth,
+	       r->bounds.preemptions, r->bounds.migrations);
+	printf(",\"states\":%llu,\"transitions\":%llu,\"pruned\":%llu,\"checks\":%llu,\"symmetry\":%s,\"max_depth\":%u,"
+	       "\"memory\":%llu,\"seconds\":%.3f",
+	       (unsigned long long)r->states, (unsigned long long)r->transitions, (unsigned long long)r->pruned,
+	       (unsigned long long)r->checks, r->symmetric ? "true" : "false", r->max_depth, (unsigned long long)r->memory,
+	       r->seconds);
+	if (r->walks)
+		printf(",\"walks\":%llu", (unsigned long long)r->walks);
+	if (r->why) {
+		printf(",\"why\":");
+		vt_json_str(stdout, r->why);
+	}
+	if (rr) {
+		char line[1024];
+		vt_verdict_format(m, rr, line, sizeof(line));
+		printf(",\"verdict\":");
+		vt_json_str(stdout, line);
+		printf(",\"steps\":%d,\"steps_found\":%d,\"counterexample\":[", r->npath, r->npath_found);
+		for (int i = 0; i < r->npath; i++) {
+			vt_event_format(m, &r->path[i], line, sizeof(line));
+			printf("%s", i ? "," : "");
+			vt_json_str(stdout, line);
+		}
+		printf("],\"trace\":");
+		vt_trace_print_json(stdout, m, &rr->trace, 0, rr->trace.n);
+	}
+	printf("}");
+}
+
+static int explore_one(const struct opts *o, const char *path, int *clean, int *viol, int *incomplete, int first)
+{
+	struct vt_diag d;
+	struct vt_model *m = vt_scenario_load(path, o->reverted, &d);
+	if (o->json && !first)
+		printf(",");
+	if (!m) {
+		if (o->json)
+			json_diag(&d);
+		else {
+			printf("ERROR %s\n", path);
+			print_diag(&d);
+		}
+		return 2;
+	}
+	if (!m->has_programs) {
+		if (o->json)
+			printf("{\"file\":\"%s\",\"status\":\"skipped\"}", path);
+		else if (!o->quiet)
+			printf("skip  %-48s a script, no programs: use 'vtlb run'\n", path);
+		vt_model_free(m);
+		return 0;
+	}
+	struct vt_explore_result r;
+	enum vt_explore_status st = vt_explore(m, &o->x, &r);
+	char bt[128], stt[256];
+	bounds_text(&r.bounds, bt, sizeof(bt));
+	stats_text(&r, stt, sizeof(stt));
+	int rc = 0;
+	if (st == VT_EXPLORE_VIOLATION) {
+		struct vt_run_result *rr = malloc(sizeof(*rr));
+		if (!rr) {
+			vt_explore_result_fini(&r);
+			vt_model_free(m);
+			return 2;
+		}
+		vt_run_events(m, r.path, r.npath, rr, &d);
+		rr->verdict_line = 0;
+		(*viol)++;
+		rc = 1;
+		if (o->json) {
+			explore_json(m, &r, rr);
+		} else {
+			printf("FOUND %-48s counterexample in %d steps (found at %d)\n", path, r.npath, r.npath_found);
+			vt_run_report(stdout, m, rr, 1);
+			printf("  searched: %s; %s\n", bt, stt);
+		}
+		if (o->emit) {
+			FILE *f = fopen(o->emit, "w");
+			if (!f || vt_explore_emit(f, m, o->reverted, &r) < 0) {
+				fprintf(stderr, "vtlb: cannot write %s\n", o->emit);
+				rc = 2;
+			} else if (!o->json) {
+				printf("  wrote %s: replay with 'vtlb run %s%s'\n", o->emit, o->emit, "");
+			}
+			if (f)
+				fclose(f);
+		}
+		vt_run_result_fini(rr);
+		free(rr);
+	} else if (st == VT_EXPLORE_CLEAN) {
+		(*clean)++;
+		if (o->json)
+			explore_json(m, &r, NULL);
+		else if (!o->quiet)
+			printf("clean %-48s exhaustive within %s: %s\n", path, bt, stt);
+	} else if (st == VT_EXPLORE_INCOMPLETE) {
+		(*incomplete)++;
+		rc = o->strict ? 3 : 0;
+		if (o->json)
+			explore_json(m, &r, NULL);
+		else
+			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s); %s: %s\n", path, r.why, bt, stt);
+	} else {
+		rc = 2;
+		if (o->json)
+			explore_json(m, &r, NULL);
+		else {
+			printf("ERROR %s\n", path);
+			fprintf(stderr, "%s: error: %s\n", path, r.why);
+		}
+	}
+	vt_explore_result_fini(&r);
+	vt_model_free(m);
+	return rc;
+}
+
+static int cmd_explore(const struct opts *o, int argc, char **argv)
+{
+	struct paths ps = {0};
+	int worst = 0;
+	if (argc == 0)
+		return usage_error("%s", "explore: give at least one scenario file or directory");
+	for (int i = 0; i < argc; i++)
+		if (collect(&ps, argv[i], 1) < 0)
+			worst = 2;
+	if (o->emit && ps.n != 1)
+		return usage_error("%s", "--emit needs exactly one scenario");
+	int clean = 0, viol = 0, inc = 0, err = worst ? 1 : 0;
+	if (o->json)
+		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
+	for (size_t i = 0; i < ps.n; i++) {
+		int rc = explore_one(o, ps.v[i], &clean, &viol, &inc, i == 0);
+		if (rc == 2)
+			err++;
+		if (rc == 2 || (rc == 1 && worst != 2) || (rc == 3 && worst == 0))
+			worst = rc;
+	}
+	if (o->json)
+		printf("],\"summary\":{\"clean\":%d,\"violations\":%d,\"incomplete\":%d,\"errors\":%d}}\n", clean, viol,
+		       inc, err);
+	else
+		printf("%zu file%s: %d clean (exhaustive), %d with a violation, %d incomplete, %d error%s\n", ps.n,
+		       ps.n == 1 ? "" : "s", clean, viol, inc, err, err == 1 ? "" : "s");
+	for (size_t i = 0; i < ps.n; i++)
+		free(ps.v[i]);
+	free(ps.v);
+	return worst;
+}
+
 /* ---- fixes / options --------------------------------------------------- */
 
 static int cmd_fixes(const struct opts *o)
@@ -305,9 +502,37 @@ static int cmd_options(const struct opts *o)
 	return 0;
 }
 
+static int parse_u64(const char *s, uint64_t *out, int size_suffix)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	if (size_suffix && *end) {
+		int sh = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : -1;
+		if (sh < 0 || end[1])
+			return -1;
+		if (v > (~0ull >> sh))
+			return -1;
+		v <<= sh;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
+	o.x.por = 1;
+	o.x.symmetry = 1;
+	o.x.shrink = 1;
+	o.x.seed = 1;
+	o.x.progress = isatty(2);
+	o.x.progress_out = stderr;
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
 	const char *cmd = NULL;
@@ -329,6 +554,55 @@ int main(int argc, char **argv)
 			o.trace = 1;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			o.quiet = 1;
+		} else if (!strcmp(a, "--depth") || !strcmp(a, "--preemptions") || !strcmp(a, "--migrations") ||
+			   !strcmp(a, "--jobs") || !strcmp(a, "--random") || !strcmp(a, "--seed") ||
+			   !strcmp(a, "--max-memory") || !strcmp(a, "--time-limit")) {
+			uint64_t v;
+			if (i + 1 >= argc || parse_u64(argv[i + 1], &v, !strcmp(a, "--max-memory")) < 0) {
+				free(args);
+				return usage_error("%s needs a non-negative number", a);
+			}
+			i++;
+			if (!strcmp(a, "--depth")) {
+				if (v < 1 || v > VT_EXPLORE_MAX_DEPTH) {
+					free(args);
+					return usage_error("%s", "--depth must be 1 to 512");
+				}
+				o.x.bounds.depth = (uint32_t)v;
+				o.x.has_depth = 1;
+			} else if (!strcmp(a, "--preemptions")) {
+				o.x.bounds.preemptions = v > 255 ? 255 : (uint32_t)v;
+				o.x.has_preemptions = 1;
+			} else if (!strcmp(a, "--migrations")) {
+				o.x.bounds.migrations = v > 255 ? 255 : (uint32_t)v;
+				o.x.has_migrations = 1;
+			} else if (!strcmp(a, "--jobs")) {
+				o.x.jobs = v > 64 ? 64 : (int)v;
+			} else if (!strcmp(a, "--random")) {
+				o.x.random_walks = v;
+			} else if (!strcmp(a, "--seed")) {
+				o.x.seed = v;
+			} else if (!strcmp(a, "--max-memory")) {
+				o.x.max_memory = v;
+			} else {
+				o.x.time_limit = (double)v;
+			}
+		} else if (strcmp(a, "--no-por") == 0) {
+			o.x.por = 0;
+		} else if (strcmp(a, "--no-symmetry") == 0) {
+			o.x.symmetry = 0;
+		} else if (strcmp(a, "--no-shrink") == 0) {
+			o.x.shrink = 0;
+		} else if (strcmp(a, "--progress") == 0) {
+			o.x.progress = 1;
+		} else if (strcmp(a, "--strict") == 0) {
+			o.strict = 1;
+		} else if (strcmp(a, "--emit") == 0) {
+			if (i + 1 >= argc) {
+				free(args);
+				return usage_error("%s", "--emit needs a file name");
+			}
+			o.emit = argv[++i];
 		} else if (strcmp(a, "--revert") == 0 || strncmp(a, "--revert=", 9) == 0) {
 			const char *name = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!name) {
@@ -356,6 +630,8 @@ int main(int argc, char **argv)
 		rc = 2;
 	} else if (strcmp(cmd, "run") == 0) {
 		rc = cmd_run(&o, nargs, args);
+	} else if (strcmp(cmd, "explore") == 0) {
+		rc = cmd_explore(&o, nargs, args);
 	} else if (strcmp(cmd, "fixes") == 0) {
 		rc = nargs ? usage_error("%s", "fixes takes no arguments") : cmd_fixes(&o);
 	} else if (strcmp(cmd, "options") == 0) {

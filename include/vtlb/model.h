@@ -218,6 +218,8 @@ struct vt_gctx {
 	int8_t global_ok;  /* global entries are created (x86: CR4.PGE) */
 };
 
+/* Exploration bounds; VT_BOUND_UNSET where the scenario says nothing. */
+#define VT_BOUND_UNSET UINT32_MAX
 struct vt_bounds {
 	uint32_t depth;
 	uint32_t preemptions;
@@ -308,6 +310,7 @@ struct vt_model {
 	struct vt_event prog[VT_MAX_VCPUS + 1][VT_MAX_PROG];
 	struct vt_bounds bounds;
 	int fine;                    /* enter in fine-grained phases */
+	int explicit_schedule;       /* script: no automatic re-entry; every enter is written */
 };
 
 /* Option ids (values in model->opt).  See src/options.c for names and ranges. */

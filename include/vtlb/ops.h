@@ -142,6 +142,13 @@ struct vt_hv_ops {
 			struct vt_trace *tr);
 	/* What a hardware walk for v can return now: guest+stage-2 tables, or KVM's shadow tables. */
 	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+	/*
+	 * Optional: rename pCPUs in the backend's own state (pCPU p becomes
+	 * map[p]); the engine renames its fields.  A backend that provides it
+	 * declares its logic symmetric under pCPU renaming, which lets the
+	 * explorer treat interchangeable pCPUs as one.
+	 */
+	void (*permute_pcpus)(const struct vt_model *m, struct vt_state *s, const int8_t *map);
 };
 
 /* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */

@@ -39,6 +39,14 @@ struct vt_run_result {
 enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struct vt_diag *d);
 void vt_run_result_fini(struct vt_run_result *res);
 
+/*
+ * Run an explicit list of events (no re-entry added, no expectation): the
+ * status is VT_PASS when no violation occurred, VT_FAIL when one did.  Used
+ * to replay and explain a counterexample.
+ */
+enum vt_status vt_run_events(const struct vt_model *m, const struct vt_event *ev, int n, struct vt_run_result *res,
+			     struct vt_diag *d);
+
 /* One-line description of the verdict ("STALE ..." / "BREACH ..."), no newline. */
 void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res, char *buf, size_t len);
 

@@ -143,8 +143,8 @@ struct vt_state {
 	uint64_t s_perm;
 	uint8_t host_pc;     /* next op of the host program */
 	uint8_t host_phase;  /* fine-grained phase of the host operation in progress (0: none) */
-	uint8_t preemptions; /* used by exploration bounds */
-	uint8_t migrations;
+	uint8_t preemptions; /* exploration: preemptions used so far (the explorer counts) */
+	uint8_t migrations;  /* exploration: migrations used so far */
 	uint8_t pad[4];
 	union vt_hv_global hg;
 	struct vt_vm_state vm[VT_MAX_VMS];
@@ -158,6 +158,14 @@ struct vt_state {
 
 /* Power-on state for a model: every byte defined. */
 void vt_state_init(const struct vt_model *m, struct vt_state *s);
+
+/*
+ * Rename pCPUs: pCPU p becomes map[p] (a permutation), in the engine's
+ * fields and through the backend's permute_pcpus hook.  Only meaningful when
+ * each pCPU is its own TLB domain.
+ */
+void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
+			    const int8_t *map);
 
 /* ---- TLB slot helpers (hardware side) ---------------------------------- */
 

@@ -608,6 +608,14 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 	return true;
 }
 
+/* The only pCPU index x86 KVM keeps per vCPU: where its VMCS/VMCB last ran. */
+void vt_kvm_x86_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map)
+{
+	for (int v = 0; v < m->nvcpus; v++)
+		if (X(s, v)->loaded_cpu >= 0)
+			X(s, v)->loaded_cpu = map[X(s, v)->loaded_cpu];
+}
+
 /* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
 {

@@ -54,6 +54,8 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 			struct vt_trace *tr);
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 
+void vt_kvm_x86_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map);
+
 extern const char *const vt_kvm_x86_req_names[];
 
 #endif

@@ -1,0 +1,1092 @@
+/*
+ * The explorer (see include/vtlb/explore.h).
+ *
+ * Search.  A depth-first search over state values.  The visited set keys a
+ * state by a 64-bit hash of its canonical bytes and keeps those bytes
+ * (zero-run compressed) so that a collision is resolved by comparison and
+ * never skips a state.  Each entry remembers the smallest depth at which the
+ * state was reached (a shallower revisit explores it again, with the larger
+ * remaining budget) and its sleep set.
+ *
+ * Partial-order reduction: sleep sets (Godefroid) over guest operations of
+ * different vCPUs, with independence checked where it is used: two guest
+ * operations are independent at s when both orders are enabled, neither
+ * exposes a violation, and both orders reach byte-identical states.  This is
+ * conditional independence (Godefroid & Pirottin, 1993), under which sleep
+ * sets still visit every reachable state.  Scheduling and host events are
+ * always treated as dependent.  With a state cache, sleep sets save steps
+ * into states already seen, not states: commuted orders have the same
+ * length, so they stay sound under a depth bound (an ample set that takes a
+ * stuttering step early would not).
+ *
+ * Bounds: depth (steps), preemptions (a vCPU taken off its pCPU) and
+ * migrations (a vCPU loaded on a pCPU other than its last).  Both
+ * counters live in the state.  A counterexample is shrunk by removing steps
+ * (keeping every program a prefix of itself) and renaming pCPUs to the
+ * fewest, each candidate replayed through the same step function.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "vtlb/explore.h"
+#include "vtlb/fixes.h"
+#include "vtlb/ops.h"
+#include "vtlb/scenario.h"
+#include "vtlb/trace.h"
+
+#define MAX_CHOICES 64
+#define HOST VT_MAX_VCPUS
+
+/* ---- choices ------------------------------------------------------------- */
+
+static bool prog_done(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	return s->vcpu[v].pc >= m->nprog[v];
+}
+
+static void choice(struct vt_event *e, uint8_t kind, int v, int p, uint8_t flags)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->vcpu = (int8_t)v;
+	e->pcpu = (int8_t)p;
+	e->flags = flags;
+	e->op.space = -1;
+	e->op.target = -1;
+}
+
+int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const struct vt_bounds *b,
+		       struct vt_event *out, int max)
+{
+	int n = 0;
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (!m->nprog[v])
+			continue;
+		const struct vt_vcpu_state *vs = &s->vcpu[v];
+		bool done = prog_done(m, s, v);
+		bool may_put = s->preemptions < b->preemptions;
+		/*
+		 * A vCPU keeps running after its program ends (its guest idles), so
+		 * scheduling never depends on how far the program got.
+		 */
+		switch (vs->run) {
+		case VT_RUN_IDLE:
+			for (int p = 0; p < m->npcpus && n < max; p++) {
+				if (s->pcpu[p].vcpu >= 0 || !(m->vm[m->vcpu_vm[v]].pcpus & VT_BIT(p)))
+					continue;
+				if (vs->last_pcpu >= 0 && vs->last_pcpu != p && s->migrations >= b->migrations)
+					continue;
+				choice(&out[n++], VT_EV_LOAD, v, p, 0);
+			}
+			break;
+		case VT_RUN_LOADED:
+			if (n < max)
+				choice(&out[n++], VT_EV_ENTER, v, -1, m->fine ? VT_EVF_STEP : 0);
+			if (may_put && n < max)
+				choice(&out[n++], VT_EV_PUT, v, -1, 0);
+			break;
+		case VT_RUN_GUEST:
+			if (!done && n < max) {
+				out[n] = m->prog[v][vs->pc];
+				out[n].flags = 0;
+				n++;
+			}
+			if (may_put && n < max)
+				choice(&out[n++], VT_EV_PUT, v, -1, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	if (s->host_pc < m->nprog[HOST] && n < max) {
+		out[n] = m->prog[HOST][s->host_pc];
+		out[n].flags = m->fine ? VT_EVF_STEP : 0;
+		n++;
+	}
+	return n;
+}
+
+enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev,
+				  struct vt_trace *tr, struct vt_verdict *v)
+{
+	int w = ev->vcpu;
+	bool migrating = ev->kind == VT_EV_LOAD && s->vcpu[w].last_pcpu >= 0 && s->vcpu[w].last_pcpu != ev->pcpu;
+	bool preempting = ev->kind == VT_EV_PUT;
+	enum vt_step_err e = vt_step(m, s, ev, tr, v);
+	if (e != VT_STEP_OK)
+		return e;
+	if (ev->kind == VT_EV_GUEST)
+		s->vcpu[w].pc++;
+	else if (ev->kind == VT_EV_HOST && s->host_phase == 0)
+		s->host_pc++;
+	if (migrating && s->migrations < UINT8_MAX)
+		s->migrations++;
+	if (preempting && s->preemptions < UINT8_MAX)
+		s->preemptions++;
+	return VT_STEP_OK;
+}
+
+/* ---- canonical bytes, compression, hashing ------------------------------- */
+
+/* Zero runs become (0, length); everything else is copied.  Returns the length. */
+static size_t compress(const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		if (in[i]) {
+			out[o++] = in[i++];
+			continue;
+		}
+		size_t r = 1;
+		while (i + r < n && !in[i + r] && r < 255)
+			r++;
+		out[o++] = 0;
+		out[o++] = (uint8_t)r;
+		i += r;
+	}
+	return o;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h ^= w;
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p + i, n - i);
+	h ^= w;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return h;
+}
+
+/* ---- the visited set ------------------------------------------------------ */
+
+struct entry {
+	uint64_t hash;       /* 0: empty */
+	uint64_t off;        /* into the arena */
+	uint16_t len;
+	uint16_t depth;      /* smallest depth seen */
+	uint8_t sleep;       /* guest transitions never explored from here */
+	uint8_t pad[3];
+};
+
+struct visited {
+	pthread_mutex_t lock;
+	struct entry *tab;
+	size_t cap;          /* power of two */
+	size_t used;
+	uint8_t *arena;
+	size_t arena_len;
+	size_t arena_cap;
+	uint64_t max_memory;
+	int full;            /* the memory cap was reached */
+};
+
+static int visited_init(struct visited *vs, uint64_t max_memory)
+{
+	memset(vs, 0, sizeof(*vs));
+	pthread_mutex_init(&vs->lock, NULL);
+	vs->max_memory = max_memory;
+	vs->cap = 1 << 14;
+	vs->tab = calloc(vs->cap, sizeof(*vs->tab));
+	vs->arena_cap = 1 << 20;
+	vs->arena = malloc(vs->arena_cap);
+	return vs->tab && vs->arena ? 0 : -1;
+}
+
+static void visited_fini(struct visited *vs)
+{
+	free(vs->tab);
+	free(vs->arena);
+	pthread_mutex_destroy(&vs->lock);
+}
+
+static uint64_t visited_memory(const struct visited *vs)
+{
+	return vs->cap * sizeof(struct entry) + vs->arena_cap;
+}
+
+static int visited_grow(struct visited *vs)
+{
+	size_t cap = vs->cap * 2;
+	if ((uint64_t)cap * sizeof(struct entry) + vs->arena_cap > vs->max_memory)
+		return -1;
+	struct entry *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < vs->cap; i++) {
+		if (!vs->tab[i].hash)
+			continue;
+		size_t j = vs->tab[i].hash & (cap - 1);
+		while (t[j].hash)
+			j = (j + 1) & (cap - 1);
+		t[j] = vs->tab[i];
+	}
+	free(vs->tab);
+	vs->tab = t;
+	vs->cap = cap;
+	return 0;
+}
+
+enum visit {
+	VISIT_NEW,      /* explore every transition not asleep */
+	VISIT_SHALLOWER,/* seen deeper before: explore every transition not asleep */
+	VISIT_EXTRA,    /* explore only the guest transitions in *extra */
+	VISIT_SKIP,
+	VISIT_FULL,     /* the memory cap was reached */
+};
+
+static enum visit visited_check(struct visited *vs, const uint8_t *c, size_t len, uint64_t h, unsigned depth,
+				uint8_t sleep, uint8_t *extra)
+{
+	if (!h)
+		h = 1;
+	enum visit r;
+	pthread_mutex_lock(&vs->lock);
+	size_t j = h & (vs->cap - 1);
+	for (;; j = (j + 1) & (vs->cap - 1)) {
+		struct entry *e = &vs->tab[j];
+		if (!e->hash)
+			break;
+		if (e->hash != h || e->len != len || memcmp(vs->arena + e->off, c, len) != 0)
+			continue;
+		if (depth < e->depth) {
+			e->depth = (uint16_t)depth;
+			e->sleep = sleep;
+			r = VISIT_SHALLOWER;
+		} else {
+			*extra = e->sleep & (uint8_t)~sleep;
+			e->sleep &= sleep;
+			r = *extra ? VISIT_EXTRA : VISIT_SKIP;
+		}
+		pthread_mutex_unlock(&vs->lock);
+		return r;
+	}
+	/* insert */
+	if (visited_memory(vs) > vs->max_memory) {
+		vs->full = 1;
+		pthread_mutex_unlock(&vs->lock);
+		return VISIT_FULL;
+	}
+	if (vs->arena_len + len > vs->arena_cap) {
+		size_t cap = vs->arena_cap * 2;
+		uint8_t *a = NULL;
+		if ((uint64_t)cap + vs->cap * sizeof(struct entry) <= vs->max_memory)
+			a = realloc(vs->arena, cap);
+		if (!a) {
+			vs->full = 1;
+			pthread_mutex_unlock(&vs->lock);
+			return VISIT_FULL;
+		}
+		vs->arena = a;
+		vs->arena_cap = cap;
+	}
+	if ((vs->used + 1) * 4 > vs->cap * 3) {
+		if (visited_grow(vs) < 0) {
+			vs->full = 1;
+			pthread_mutex_unlock(&vs->lock);
+			return VISIT_FULL;
+		}
+		j = h & (vs->cap - 1);
+		while (vs->tab[j].hash)
+			j = (j + 1) & (vs->cap - 1);
+	}
+	struct entry *e = &vs->tab[j];
+	e->hash = h;
+	e->off = vs->arena_len;
+	e->len = (uint16_t)len;
+	e->depth = (uint16_t)depth;
+	e->sleep = sleep;
+	memcpy(vs->arena + vs->arena_len, c, len);
+	vs->arena_len += len;
+	vs->used++;
+	pthread_mutex_unlock(&vs->lock);
+	return VISIT_NEW;
+}
+
+/* ---- the search ---------------------------------------------------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct frame {
+	struct vt_state s;
+	struct vt_event choice[MAX_CHOICES];
+	int n;
+	struct vt_event taken;   /* the event that led here */
+};
+
+struct search {
+	const struct vt_model *m;
+	const struct vt_explore_opts *o;
+	struct vt_bounds b;
+	int symmetric;
+	atomic_uint_fast64_t checks;
+	struct visited vs;
+	atomic_int stop;
+	atomic_uint_fast64_t transitions;
+	atomic_uint_fast64_t pruned;
+	atomic_uint max_depth;
+	double start;
+	double last_progress;
+	pthread_mutex_t found_lock;
+	int found;
+	int error;
+	const char *why;
+	struct vt_event *path;
+	int npath;
+	struct vt_verdict verdict;
+	uint64_t found_walk;     /* random mode: walk index of the reported violation */
+	/* work queue of start states (jobs > 1) */
+	pthread_mutex_t q_lock;
+	struct work *q;
+	int nq, qnext;
+	atomic_uint_fast64_t next_walk;
+};
+
+struct work {
+	struct vt_state s;
+	unsigned depth;
+	uint8_t sleep;
+	int nprefix;
+	struct vt_event prefix[VT_EXPLORE_MAX_DEPTH];
+};
+
+/*
+ * pCPU symmetry: pCPUs are interchangeable when each is its own TLB domain,
+ * every VM may use every one, and the backend renames its own pCPU indices.
+ * A state's representative sorts the pCPUs by what they hold (loaded vCPU,
+ * tag, backend data, TLB contents, which vCPUs last ran there); ties keep
+ * their order, which only costs reduction, never soundness.
+ */
+static bool symmetry_applies(const struct vt_model *m)
+{
+	if (!m->hv->permute_pcpus || m->npcpus < 2)
+		return false;
+	for (int p = 0; p < m->npcpus; p++)
+		if (m->domain_of[p] != p)
+			return false;
+	uint64_t all = VT_BIT(m->npcpus) - 1;
+	for (int i = 0; i < m->nvms; i++)
+		if ((m->vm[i].pcpus & all) != all)
+			return false;
+	return true;
+}
+
+struct pkey {
+	int p;
+	uint64_t last;
+	const struct vt_state *s;
+};
+
+static int pkey_cmp(const void *a, const void *b)
+{
+	const struct pkey *x = a, *y = b;
+	int c = memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
+	if (!c)
+		c = memcmp(&x->s->dom[x->p], &y->s->dom[y->p], sizeof(x->s->dom[0]));
+	if (!c)
+		c = x->last < y->last ? -1 : x->last > y->last;
+	if (!c)
+		c = x->p - y->p;
+	return c;
+}
+
+static const struct vt_state *representative(const struct vt_model *m, const struct vt_state *s,
+					     struct vt_state *tmp)
+{
+	struct pkey k[VT_MAX_PCPUS];
+	int8_t map[VT_MAX_PCPUS];
+	bool identity = true;
+	for (int p = 0; p < m->npcpus; p++) {
+		k[p].p = p;
+		k[p].s = s;
+		k[p].last = 0;
+		for (int v = 0; v < m->nvcpus; v++)
+			if (s->vcpu[v].last_pcpu == p)
+				k[p].last |= VT_BIT(v);
+	}
+	qsort(k, (size_t)m->npcpus, sizeof(k[0]), pkey_cmp);
+	for (int i = 0; i < m->npcpus; i++) {
+		map[k[i].p] = (int8_t)i;
+		identity &= k[i].p == i;
+	}
+	if (identity)
+		return s;
+	vt_state_permute_pcpus(m, s, tmp, map);
+	return tmp;
+}
+
+static size_t canon(const struct search *S, const struct vt_state *s, struct vt_state *tmp, uint8_t *buf,
+		    uint64_t *h)
+{
+	if (S && S->symmetric)
+		s = representative(S->m, s, tmp);
+	size_t n = compress((const uint8_t *)s + VT_STATE_CANON_OFF, VT_STATE_CANON_LEN, buf);
+	*h = hash_bytes(buf, n);
+	return n;
+}
+
+static void report(struct search *S, const struct vt_event *prefix, int nprefix, const struct frame *fr, int nfr,
+		   const struct vt_event *last, const struct vt_verdict *v, uint64_t walk)
+{
+	pthread_mutex_lock(&S->found_lock);
+	if (!S->found || walk < S->found_walk) {
+		int n = nprefix + nfr + 1;
+		struct vt_event *p = malloc((size_t)n * sizeof(*p));
+		if (p) {
+			memcpy(p, prefix, (size_t)nprefix * sizeof(*p));
+			for (int i = 0; i < nfr; i++)
+				p[nprefix + i] = fr[i + 1].taken;
+			p[n - 1] = *last;
+			free(S->path);
+			S->path = p;
+			S->npath = n;
+			S->verdict = *v;
+			S->found = 1;
+			S->found_walk = walk;
+		}
+	}
+	pthread_mutex_unlock(&S->found_lock);
+	if (!S->o->random_walks)
+		atomic_store(&S->stop, 1);
+}
+
+static void stop_error(struct search *S, const char *why)
+{
+	pthread_mutex_lock(&S->found_lock);
+	if (!S->error) {
+		S->error = 1;
+		S->why = why;
+	}
+	pthread_mutex_unlock(&S->found_lock);
+	atomic_store(&S->stop, 1);
+}
+
+static void progress(struct search *S)
+{
+	if (!S->o->progress || pthread_mutex_trylock(&S->found_lock) != 0)
+		return;
+	double t = now();
+	if (t - S->last_progress >= 1.0) {
+		S->last_progress = t;
+		pthread_mutex_lock(&S->vs.lock);
+		uint64_t states = S->vs.used, mem = visited_memory(&S->vs);
+		pthread_mutex_unlock(&S->vs.lock);
+		fprintf(S->o->progress_out,
+			"vtlb explore: %llu states (%.0f/s), %llu transitions, depth %u, %.1f MiB, %.1f s\n",
+			(unsigned long long)states, (double)states / (t - S->start),
+			(unsigned long long)atomic_load(&S->transitions), atomic_load(&S->max_depth),
+			(double)mem / 1048576.0, t - S->start);
+		fflush(S->o->progress_out);
+	}
+	pthread_mutex_unlock(&S->found_lock);
+}
+
+static bool check_limits(struct search *S)
+{
+	if (atomic_load(&S->stop))
+		return true;
+	if ((atomic_load(&S->transitions) & 1023) == 0) {
+		if (S->o->time_limit > 0 && now() - S->start > S->o->time_limit) {
+			pthread_mutex_lock(&S->found_lock);
+			if (!S->why)
+				S->why = "time limit reached";
+			pthread_mutex_unlock(&S->found_lock);
+			atomic_store(&S->stop, 1);
+			return true;
+		}
+		progress(S);
+	}
+	return false;
+}
+
+/*
+ * Are guest events a and b (of different vCPUs) independent at s?  sa is
+ * s after a (already computed).
+ */
+static bool independent(struct search *S, const struct vt_state *s, const struct vt_state *sa,
+			const struct vt_event *a, const struct vt_event *b, struct vt_state *tmp1,
+			struct vt_state *tmp2)
+{
+	const struct vt_model *m = S->m;
+	struct vt_verdict v;
+	memcpy(tmp1, sa, sizeof(*tmp1));
+	if (vt_explore_apply(m, tmp1, b, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+		return false;
+	memcpy(tmp2, s, sizeof(*tmp2));
+	if (vt_explore_apply(m, tmp2, b, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+		return false;
+	if (vt_explore_apply(m, tmp2, a, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+		return false;
+	atomic_fetch_add(&S->checks, 1);
+	return memcmp((const uint8_t *)tmp1 + VT_STATE_CANON_OFF, (const uint8_t *)tmp2 + VT_STATE_CANON_OFF,
+		      VT_STATE_CANON_LEN) == 0;
+}
+
+struct worker {
+	struct search *S;
+	struct frame *fr;        /* [depth bound + 1] */
+	uint8_t *cbuf;
+	struct vt_state *tmp1, *tmp2, *child;
+	const struct vt_event *prefix;
+	int nprefix;
+	unsigned base;           /* depth of fr[0] */
+};
+
+/* Explore from fr[k] (its state is set), with sleep set 'sleep'. */
+static void dfs(struct worker *W, int k, uint8_t sleep)
+{
+	struct search *S = W->S;
+	const struct vt_model *m = S->m;
+	struct frame *f = &W->fr[k];
+	unsigned depth = W->base + (unsigned)k;
+	if (check_limits(S))
+		return;
+	unsigned md = atomic_load(&S->max_depth);
+	while (depth > md && !atomic_compare_exchange_weak(&S->max_depth, &md, depth))
+		;
+	uint64_t h;
+	size_t len = canon(S, &f->s, W->tmp1, W->cbuf, &h);
+	uint8_t extra = 0;
+	enum visit vis = visited_check(&S->vs, W->cbuf, len, h, depth, sleep, &extra);
+	if (vis == VISIT_SKIP)
+		return;
+	if (vis == VISIT_FULL) {
+		pthread_mutex_lock(&S->found_lock);
+		if (!S->why)
+			S->why = "memory cap reached";
+		pthread_mutex_unlock(&S->found_lock);
+		atomic_store(&S->stop, 1);
+		return;
+	}
+	if (depth >= S->b.depth)
+		return;
+	f->n = vt_explore_choices(m, &f->s, &S->b, f->choice, MAX_CHOICES);
+	uint8_t done = 0; /* guest transitions explored so far from here */
+	for (int i = 0; i < f->n && !atomic_load(&S->stop); i++) {
+		const struct vt_event *c = &f->choice[i];
+		bool guest = c->kind == VT_EV_GUEST;
+		uint8_t bit = guest ? (uint8_t)(1u << c->vcpu) : 0;
+		if (guest && (sleep & bit)) {
+			atomic_fetch_add(&S->pruned, 1);
+			continue;
+		}
+		if (vis == VISIT_EXTRA && !(guest && (extra & bit)))
+			continue;
+		struct frame *g = &W->fr[k + 1];
+		memcpy(&g->s, &f->s, sizeof(g->s));
+		struct vt_verdict v;
+		enum vt_step_err e = vt_explore_apply(m, &g->s, c, NULL, &v);
+		atomic_fetch_add(&S->transitions, 1);
+		if (e == VT_STEP_ERR_TLB_FULL) {
+			stop_error(S, "a hardware TLB domain ran out of tag slots (model limit)");
+			return;
+		}
+		if (e != VT_STEP_OK)
+			continue;
+		g->taken = *c;
+		if (v.kind != VT_V_OK) {
+			report(S, W->prefix, W->nprefix, W->fr, k, c, &v, 0);
+			return;
+		}
+		uint8_t child_sleep = 0;
+		if (S->o->por && guest) {
+			uint8_t cand = (uint8_t)((sleep | done) & ~bit);
+			for (int j = 0; j < f->n && cand; j++) {
+				const struct vt_event *b = &f->choice[j];
+				if (b->kind != VT_EV_GUEST || !(cand & (1u << b->vcpu)))
+					continue;
+				cand &= (uint8_t)~(1u << b->vcpu);
+				if (independent(S, &f->s, &g->s, c, b, W->tmp1, W->tmp2))
+					child_sleep |= (uint8_t)(1u << b->vcpu);
+			}
+		}
+		dfs(W, k + 1, child_sleep);
+		done |= bit;
+	}
+}
+
+static int worker_init(struct worker *W, struct search *S)
+{
+	memset(W, 0, sizeof(*W));
+	W->S = S;
+	W->fr = calloc(S->b.depth + 2, sizeof(*W->fr));
+	W->cbuf = malloc(2 * VT_STATE_CANON_LEN + 16);
+	W->tmp1 = malloc(sizeof(struct vt_state));
+	W->tmp2 = malloc(sizeof(struct vt_state));
+	W->child = malloc(sizeof(struct vt_state));
+	return W->fr && W->cbuf && W->tmp1 && W->tmp2 && W->child ? 0 : -1;
+}
+
+static void worker_fini(struct worker *W)
+{
+	free(W->fr);
+	free(W->cbuf);
+	free(W->tmp1);
+	free(W->tmp2);
+	free(W->child);
+}
+
+static void *dfs_thread(void *arg)
+{
+	struct search *S = arg;
+	struct worker W;
+	if (worker_init(&W, S) < 0) {
+		stop_error(S, "out of memory");
+		worker_fini(&W);
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&S->q_lock);
+		int i = S->qnext < S->nq ? S->qnext++ : -1;
+		pthread_mutex_unlock(&S->q_lock);
+		if (i < 0 || atomic_load(&S->stop))
+			break;
+		struct work *w = &S->q[i];
+		memcpy(&W.fr[0].s, &w->s, sizeof(w->s));
+		W.prefix = w->prefix;
+		W.nprefix = w->nprefix;
+		W.base = w->depth;
+		dfs(&W, 0, w->sleep);
+	}
+	worker_fini(&W);
+	return NULL;
+}
+
+/*
+ * With several jobs, expand the first levels breadth-first into a queue of
+ * start states (each kept in the visited set as it is expanded), then let
+ * the workers search below them.
+ */
+static int build_queue(struct search *S, const struct vt_state *init, int want)
+{
+	const struct vt_model *m = S->m;
+	int cap = want * 8 + 64;
+	S->q = calloc((size_t)cap, sizeof(*S->q));
+	if (!S->q)
+		return -1;
+	memcpy(&S->q[0].s, init, sizeof(*init));
+	S->nq = 1;
+	uint8_t *cbuf = malloc(2 * VT_STATE_CANON_LEN + 16);
+	struct vt_event *ch = malloc(MAX_CHOICES * sizeof(*ch));
+	struct vt_state *tmp = malloc(sizeof(*tmp));
+	if (!cbuf || !ch || !tmp) {
+		free(cbuf);
+		free(ch);
+		free(tmp);
+		return -1;
+	}
+	unsigned level = 0;
+	while (S->nq < want && level + 1 < S->b.depth && level < 4) {
+		int n0 = S->nq, out = 0;
+		struct work *next = calloc((size_t)cap, sizeof(*next));
+		if (!next)
+			break;
+		for (int i = 0; i < n0 && !atomic_load(&S->stop); i++) {
+			struct work *w = &S->q[i];
+			uint64_t h;
+			uint8_t extra;
+			size_t len = canon(S, &w->s, tmp, cbuf, &h);
+			if (visited_check(&S->vs, cbuf, len, h, w->depth, 0, &extra) != VISIT_NEW)
+				continue;
+			int n = vt_explore_choices(m, &w->s, &S->b, ch, MAX_CHOICES);
+			for (int c = 0; c < n; c++) {
+				if (out == cap)
+					break;
+				struct work *x = &next[out];
+				memcpy(&x->s, &w->s, sizeof(x->s));
+				struct vt_verdict v;
+				enum vt_step_err e = vt_explore_apply(m, &x->s, &ch[c], NULL, &v);
+				atomic_fetch_add(&S->transitions, 1);
+				if (e == VT_STEP_ERR_TLB_FULL) {
+					stop_error(S, "a hardware TLB domain ran out of tag slots (model limit)");
+					break;
+				}
+				if (e != VT_STEP_OK)
+					continue;
+				memcpy(x->prefix, w->prefix, (size_t)w->nprefix * sizeof(w->prefix[0]));
+				x->nprefix = w->nprefix + 1;
+				x->prefix[w->nprefix] = ch[c];
+				x->depth = w->depth + 1;
+				if (v.kind != VT_V_OK) {
+					report(S, x->prefix, x->nprefix - 1, NULL, 0, &ch[c], &v, 0);
+					break;
+				}
+				out++;
+			}
+		}
+		free(S->q);
+		S->q = next;
+		S->nq = out;
+		level++;
+		if (out == 0)
+			break;
+	}
+	free(cbuf);
+	free(ch);
+	free(tmp);
+	return 0;
+}
+
+/* ---- random mode ------------------------------------------------------------ */
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void *random_thread(void *arg)
+{
+	struct search *S = arg;
+	const struct vt_model *m = S->m;
+	struct vt_state *s = malloc(sizeof(*s));
+	struct vt_state *init = malloc(sizeof(*init));
+	struct vt_event *path = malloc(S->b.depth * sizeof(*path) + sizeof(*path));
+	struct vt_event ch[MAX_CHOICES];
+	if (!s || !init || !path) {
+		stop_error(S, "out of memory");
+		goto out;
+	}
+	vt_state_init(m, init);
+	for (;;) {
+		uint64_t w = atomic_fetch_add(&S->next_walk, 1);
+		if (w >= S->o->random_walks || atomic_load(&S->stop))
+			break;
+		pthread_mutex_lock(&S->found_lock);
+		int beyond = S->found && w > S->found_walk;
+		pthread_mutex_unlock(&S->found_lock);
+		if (beyond)
+			break;
+		uint64_t rng = S->o->seed ^ (w * 0xd1342543de82ef95ull);
+		memcpy(s, init, sizeof(*s));
+		for (unsigned d = 0; d < S->b.depth; d++) {
+			int n = vt_explore_choices(m, s, &S->b, ch, MAX_CHOICES);
+			if (!n)
+				break;
+			const struct vt_event *c = &ch[splitmix(&rng) % (uint64_t)n];
+			struct vt_verdict v;
+			enum vt_step_err e = vt_explore_apply(m, s, c, NULL, &v);
+			atomic_fetch_add(&S->transitions, 1);
+			if (e == VT_STEP_ERR_TLB_FULL) {
+				stop_error(S, "a hardware TLB domain ran out of tag slots (model limit)");
+				goto out;
+			}
+			path[d] = *c;
+			unsigned md = atomic_load(&S->max_depth);
+			while (d + 1 > md && !atomic_compare_exchange_weak(&S->max_depth, &md, d + 1))
+				;
+			if (v.kind != VT_V_OK) {
+				report(S, path, (int)d, NULL, 0, c, &v, w);
+				break;
+			}
+		}
+		if (check_limits(S))
+			break;
+	}
+out:
+	free(s);
+	free(init);
+	free(path);
+	return NULL;
+}
+
+/* ---- shrinking ------------------------------------------------------------ */
+
+/* Replay a path with the run semantics; the violation it ends in, if any. */
+static bool replay(const struct vt_model *m, const struct vt_event *p, int n, struct vt_verdict *out)
+{
+	struct vt_state *s = malloc(sizeof(*s));
+	bool hit = false;
+	if (!s)
+		return false;
+	vt_state_init(m, s);
+	for (int i = 0; i < n; i++) {
+		struct vt_verdict v;
+		if (vt_step(m, s, &p[i], NULL, &v) != VT_STEP_OK)
+			break;
+		if (v.kind != VT_V_OK) {
+			hit = i == n - 1;
+			*out = v;
+			break;
+		}
+	}
+	free(s);
+	return hit;
+}
+
+static bool same_op(const struct vt_event *a, const struct vt_event *b)
+{
+	return a->op.code == b->op.code && a->op.flags == b->op.flags && a->op.space == b->op.space &&
+	       a->op.target == b->op.target && a->op.a == b->op.a && a->op.b == b->op.b;
+}
+
+/* Every vCPU's guest operations are a prefix of its program, in order. */
+static bool programs_respected(const struct vt_model *m, const struct vt_event *p, int n)
+{
+	int pc[VT_MAX_VCPUS] = {0};
+	for (int i = 0; i < n; i++) {
+		if (p[i].kind != VT_EV_GUEST)
+			continue;
+		int v = p[i].vcpu;
+		if (pc[v] >= m->nprog[v] || !same_op(&p[i], &m->prog[v][pc[v]]))
+			return false;
+		pc[v]++;
+	}
+	return true;
+}
+
+static int shrink(const struct vt_model *m, struct vt_event *p, int n, const struct vt_verdict *want)
+{
+	struct vt_event *c = malloc((size_t)n * sizeof(*c));
+	if (!c)
+		return n;
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		/* drop single steps, latest first */
+		for (int i = n - 2; i >= 0; i--) {
+			if (p[i].kind == VT_EV_HOST)
+				continue;
+			memcpy(c, p, (size_t)i * sizeof(*c));
+			memcpy(c + i, p + i + 1, (size_t)(n - i - 1) * sizeof(*c));
+			struct vt_verdict v;
+			if (programs_respected(m, c, n - 1) && replay(m, c, n - 1, &v) && v.kind == want->kind) {
+				memcpy(p, c, (size_t)(n - 1) * sizeof(*c));
+				n--;
+				changed = true;
+			}
+		}
+		/* use the lowest-numbered pCPUs: rename pCPU a to b (swapping) */
+		for (int a = m->npcpus - 1; a > 0; a--) {
+			for (int b = 0; b < a; b++) {
+				bool used_a = false;
+				for (int i = 0; i < n; i++)
+					used_a |= p[i].kind == VT_EV_LOAD && p[i].pcpu == a;
+				if (!used_a)
+					break;
+				memcpy(c, p, (size_t)n * sizeof(*c));
+				for (int i = 0; i < n; i++) {
+					if (c[i].kind != VT_EV_LOAD)
+						continue;
+					if (c[i].pcpu == a)
+						c[i].pcpu = (int8_t)b;
+					else if (c[i].pcpu == b)
+						c[i].pcpu = (int8_t)a;
+				}
+				struct vt_verdict v;
+				bool lower = false;
+				int maxp_old = 0, maxp_new = 0;
+				for (int i = 0; i < n; i++)
+					if (p[i].kind == VT_EV_LOAD) {
+						maxp_old = p[i].pcpu > maxp_old ? p[i].pcpu : maxp_old;
+						maxp_new = c[i].pcpu > maxp_new ? c[i].pcpu : maxp_new;
+					}
+				lower = maxp_new < maxp_old;
+				if (lower && replay(m, c, n, &v) && v.kind == want->kind) {
+					memcpy(p, c, (size_t)n * sizeof(*c));
+					changed = true;
+				}
+			}
+		}
+	}
+	free(c);
+	return n;
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+static uint32_t pick(int has, uint32_t opt, uint32_t scen, uint32_t def)
+{
+	if (has)
+		return opt;
+	return scen != VT_BOUND_UNSET ? scen : def;
+}
+
+enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_explore_opts *o,
+				  struct vt_explore_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct search *S = calloc(1, sizeof(*S));
+	if (!S) {
+		r->status = VT_EXPLORE_ERROR;
+		r->why = "out of memory";
+		return r->status;
+	}
+	S->m = m;
+	S->o = o;
+	S->b.depth = pick(o->has_depth, o->bounds.depth, m->bounds.depth, VT_EXPLORE_DEFAULT_DEPTH);
+	S->b.preemptions = pick(o->has_preemptions, o->bounds.preemptions, m->bounds.preemptions,
+				VT_EXPLORE_DEFAULT_PREEMPTIONS);
+	S->b.migrations = pick(o->has_migrations, o->bounds.migrations, m->bounds.migrations,
+			       VT_EXPLORE_DEFAULT_MIGRATIONS);
+	if (S->b.depth > VT_EXPLORE_MAX_DEPTH)
+		S->b.depth = VT_EXPLORE_MAX_DEPTH;
+	r->bounds = S->b;
+	S->symmetric = o->symmetry && symmetry_applies(m);
+	r->symmetric = S->symmetric;
+	pthread_mutex_init(&S->found_lock, NULL);
+	pthread_mutex_init(&S->q_lock, NULL);
+	if (visited_init(&S->vs, o->max_memory ? o->max_memory : (2ull << 30)) < 0) {
+		r->status = VT_EXPLORE_ERROR;
+		r->why = "out of memory";
+		goto done;
+	}
+	S->start = S->last_progress = now();
+	int jobs = o->jobs > 1 ? o->jobs : 1;
+	if (jobs > 64)
+		jobs = 64;
+
+	struct vt_state *init = malloc(sizeof(*init));
+	if (!init) {
+		r->status = VT_EXPLORE_ERROR;
+		r->why = "out of memory";
+		goto done;
+	}
+	vt_state_init(m, init);
+	struct vt_verdict v0;
+	vt_check(m, init, &v0);
+	if (v0.kind != VT_V_OK) {
+		/* the initial state itself violates: an empty counterexample cannot be shown as steps */
+		r->status = VT_EXPLORE_ERROR;
+		r->why = "the initial state already violates the invariant";
+		free(init);
+		goto done;
+	}
+
+	pthread_t th[64];
+	if (o->random_walks) {
+		for (int i = 0; i < jobs; i++)
+			pthread_create(&th[i], NULL, random_thread, S);
+		for (int i = 0; i < jobs; i++)
+			pthread_join(th[i], NULL);
+	} else {
+		if (build_queue(S, init, jobs > 1 ? jobs * 4 : 1) < 0) {
+			r->status = VT_EXPLORE_ERROR;
+			r->why = "out of memory";
+			free(init);
+			goto done;
+		}
+		for (int i = 0; i < jobs; i++)
+			pthread_create(&th[i], NULL, dfs_thread, S);
+		for (int i = 0; i < jobs; i++)
+			pthread_join(th[i], NULL);
+	}
+	free(init);
+
+	r->states = S->vs.used;
+	r->transitions = atomic_load(&S->transitions);
+	r->pruned = atomic_load(&S->pruned);
+	r->checks = atomic_load(&S->checks);
+	r->max_depth = atomic_load(&S->max_depth);
+	r->memory = visited_memory(&S->vs);
+	r->state_bytes = S->vs.arena_len + S->vs.used * sizeof(struct entry);
+	r->walks = o->random_walks ? (atomic_load(&S->next_walk) < o->random_walks ? atomic_load(&S->next_walk)
+										  : o->random_walks)
+				   : 0;
+	if (S->error) {
+		r->status = VT_EXPLORE_ERROR;
+		r->why = S->why;
+	} else if (S->found) {
+		r->status = VT_EXPLORE_VIOLATION;
+		r->npath_found = S->npath;
+		r->npath = o->shrink ? shrink(m, S->path, S->npath, &S->verdict) : S->npath;
+		r->path = S->path;
+		S->path = NULL;
+		if (!replay(m, r->path, r->npath, &r->verdict))
+			r->verdict = S->verdict;
+	} else if (S->why) {
+		r->status = VT_EXPLORE_INCOMPLETE;
+		r->why = S->why;
+	} else if (o->random_walks) {
+		r->status = VT_EXPLORE_INCOMPLETE;
+		r->why = "random mode samples interleavings; it proves nothing";
+	} else {
+		r->status = VT_EXPLORE_CLEAN;
+	}
+done:
+	r->seconds = now() - S->start;
+	visited_fini(&S->vs);
+	free(S->q);
+	free(S->path);
+	pthread_mutex_destroy(&S->found_lock);
+	pthread_mutex_destroy(&S->q_lock);
+	enum vt_explore_status st = r->status;
+	free(S);
+	return st;
+}
+
+void vt_explore_result_fini(struct vt_explore_result *r)
+{
+	free(r->path);
+	r->path = NULL;
+}
+
+int vt_explore_emit(FILE *f, const struct vt_model *m, uint64_t cli_reverted, const struct vt_explore_result *r)
+{
+	FILE *in = fopen(m->file, "r");
+	if (!in)
+		return -1;
+	char line[VT_MAX_LINE + 2];
+	bool in_prog = false;
+	while (fgets(line, sizeof(line), in)) {
+		char w[32] = "";
+		if (sscanf(line, " %31s", w) != 1) {
+			fputs(line, f);
+			continue;
+		}
+		if (in_prog) {
+			if (strcmp(w, "end") == 0)
+				in_prog = false;
+			continue;
+		}
+		if (strcmp(w, "program") == 0) {
+			in_prog = true;
+			continue;
+		}
+		if (!strcmp(w, "bounds") || !strcmp(w, "phases") || !strcmp(w, "expect") || !strcmp(w, "schedule"))
+			continue;
+		fputs(line, f);
+		if (!strchr(line, '\n'))
+			fputc('\n', f);
+	}
+	fclose(in);
+	fprintf(f, "\n# Counterexample found by 'vtlb explore' (%d steps, shrunk from %d),\n", r->npath, r->npath_found);
+	fprintf(f, "# one line per step; replay it with 'vtlb run'.\n");
+	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
+		if ((cli_reverted & VT_BIT(i)) && vt_fix_info(i))
+			fprintf(f, "revert %s\n", vt_fix_info(i)->name);
+	fprintf(f, "schedule explicit\n");
+	char buf[256];
+	for (int i = 0; i < r->npath; i++) {
+		vt_event_format(m, &r->path[i], buf, sizeof(buf));
+		fprintf(f, "%s%s\n", buf, r->path[i].kind == VT_EV_HOST && (r->path[i].flags & VT_EVF_STEP) ? " phase" : "");
+	}
+	char vn[32];
+	vt_model_vcpu_name(m, r->verdict.vcpu, vn, sizeof(vn));
+	if (r->verdict.kind == VT_V_STALE) {
+		const struct vt_pte *p = &m->pte[m->t[m->u[r->verdict.u].t].p];
+		fprintf(f, "expect stale %s 0x%llx\n", vn, (unsigned long long)m->va[p->va]);
+	} else {
+		fprintf(f, "expect breach %s\n", vn);
+	}
+	return 0;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/perl
+# The explorer's contract:
+#   - every bundled exploration scenario is clean and exhaustive within its bounds;
+#   - for every correctness fix (and every latent fix, whose partners its
+#     scenario reverts), 'explore --revert NAME' finds a stale access on its
+#     own, and the emitted scenario replays to the same STALE line;
+#   - an incomplete search (random mode, memory cap) is never reported clean.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use File::Temp qw(tempdir);
+require './tests/lib.pl';
+
+my $dir = tempdir(CLEANUP => 1);
+my ($st, $out, $err) = run_vtlb('explore', 'scenarios/explore/');
+is($st, 0, 'explore.suite exits 0') or diag($out, $err);
+my @lines = grep { /^(clean|FOUND|INCOMPLETE|ERROR) / } split /\n/, $out;
+ok(@lines > 0, 'explore.suite explored something');
+like($_, qr/^clean \S+\s+exhaustive within depth \d+/, "explore.suite: $_") for @lines;
+
+# which exploration scenario shows which fix
+my %scenario;
+for my $f (sort glob('scenarios/explore/*.vtlb')) {
+    open(my $fh, '<', $f) or die;
+    while (<$fh>) { $scenario{$1} = $f if /^fix (\S+)$/ }
+}
+
+($st, $out) = run_vtlb('fixes', '--json');
+my $fixes = decode_json($out);
+for my $f (@$fixes) {
+    next unless $f->{modelled} && $f->{kind} ne 'cost';
+    my $n = $f->{name};
+    my $sc = $scenario{$n};
+    ok($sc, "$n: has an exploration scenario") or next;
+    my $emit = "$dir/$n.vtlb";
+    my ($s1, $o1, $e1) = run_vtlb('explore', '--revert', $n, '--emit', $emit, $sc);
+    is($s1, 1, "$n: explore --revert finds a violation") or diag($o1, $e1);
+    my ($found) = $o1 =~ /^((?:STALE|BREACH) .*)$/m;
+    ok($found, "$n: prints the finding");
+    ok(-s $emit, "$n: emits a scenario");
+    my ($s2, $o2, $e2) = run_vtlb('run', '--trace', '--revert', $n, $emit);
+    is($s2, 0, "$n: the emitted scenario replays as expected") or diag($o2, $e2);
+    my ($again) = $o2 =~ /^((?:STALE|BREACH) .*)$/m;
+    (my $a = $found // '') =~ s/ \(line \d+\)//;
+    (my $b = $again // '') =~ s/ \(line \d+\)//;
+    is($b, $a, "$n: the replay reaches the same finding");
+    if ($f->{kind} eq 'correctness') {
+        my ($s3) = run_vtlb('explore', '--revert', $n, 'scenarios/explore/');
+        is($s3, 1, "$n: explore --revert over scenarios/explore/ exits 1");
+    }
+}
+
+my $one = 'scenarios/explore/vmx-migrate-flush.vtlb';
+($st, $out) = run_vtlb('explore', '--random', '20', '--seed', '3', $one);
+is($st, 0, 'explore.random exits 0 without a violation');
+like($out, qr/^INCOMPLETE .*NOT exhaustive/m, 'explore.random says incomplete');
+unlike($out, qr/^clean /m, 'explore.random never says clean');
+($st) = run_vtlb('explore', '--strict', '--random', '20', $one);
+is($st, 3, 'explore.strict incomplete exits 3');
+($st, $out) = run_vtlb('explore', '--max-memory', '1K', $one);
+like($out, qr/^INCOMPLETE .*memory cap/m, 'explore.max-memory incomplete');
+($st, $out) = run_vtlb('explore', '--jobs', '2', $one);
+is($st, 0, 'explore.jobs2 exits 0');
+like($out, qr/^clean /m, 'explore.jobs2 clean');
+
+($st, $out) = run_vtlb('explore', '--json', $one);
+my $doc = eval { decode_json($out) };
+ok($doc, 'explore.json parses') or diag($@);
+is($doc->{results}[0]{status}, 'clean', 'explore.json status');
+ok($doc->{results}[0]{exhaustive}, 'explore.json exhaustive');
+
+($st, $out) = run_vtlb('explore', '--revert', 'x86-vmx-migrate-flush', '--json', $one);
+is($st, 1, 'explore.json violation exits 1');
+$doc = decode_json($out);
+is($doc->{results}[0]{status}, 'violation', 'explore.json violation status');
+ok(@{ $doc->{results}[0]{counterexample} } > 0, 'explore.json counterexample');
+
+($st, $out) = run_vtlb('explore', 'scenarios/x86/vmx-migrate-flush.vtlb');
+is($st, 0, 'explore.script-only file is skipped');
+like($out, qr/^skip /m, 'explore.skip line');
+($st) = run_vtlb('explore', 'tests/bad/empty.vtlb');
+is($st, 2, 'explore.bad input exits 2');
+($st) = run_vtlb('explore', '--depth', '0', $one);
+is($st, 2, 'explore.bad depth exits 2');
+done_testing;

@@ -1,0 +1,228 @@
+/*
+ * Unit tests of the explorer on small state spaces whose size is known by
+ * hand, and on a planted bug at a known depth.
+ *
+ * explore.count: two VMs of one vCPU each, pinned to their own pCPU, each
+ * running k guest operations that change nothing but the program counter
+ * (INVLPG of an unmapped page), no preemption.  Each vCPU goes through k + 3
+ * local states (idle, loaded, in the guest before each of its k operations
+ * and after the last; it keeps running after its program) along k + 2
+ * transitions, and the two never interact, so the search must store exactly
+ * (k + 3)^2 states, take 2 (k + 2) (k + 3) transitions without reduction and
+ * reach depth 2 (k + 2).  Sleep sets must store the same states (they prune
+ * transitions, not states) and take no more transitions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vtlb/explore.h"
+#include "vtlb/vtlb.h"
+
+static struct vt_model *parse(const char *text, uint64_t reverted)
+{
+	struct vt_diag d;
+	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), reverted, &d);
+	if (!m)
+		printf("# parse error: %u:%u: %s\n", d.line, d.col, d.msg);
+	return m;
+}
+
+static struct vt_explore_opts opts(int por)
+{
+	struct vt_explore_opts o;
+	memset(&o, 0, sizeof(o));
+	o.por = por;
+	o.symmetry = 1;
+	o.shrink = 1;
+	o.jobs = 1;
+	return o;
+}
+
+static void test_counts(int k)
+{
+	char text[2048];
+	int n = snprintf(text, sizeof(text),
+			 "arch x86 vmx ept\n"
+			 "machine pcpus 2\n"
+			 "vm a vcpus 1 pcpus 0\n"
+			 "vm b vcpus 1 pcpus 1\n"
+			 "space A vm a pcid 0\n"
+			 "space B vm b pcid 0\n"
+			 "map A 0x1000 -> 0x5000\n"
+			 "map B 0x1000 -> 0x6000\n"
+			 "vcpu a.0 long cr3 A\n"
+			 "vcpu b.0 long cr3 B\n"
+			 "bounds depth 100 preemptions 0 migrations 0\n");
+	for (int v = 0; v < 2; v++) {
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "program %s\n", v ? "b.0" : "a.0");
+		for (int i = 0; i < k; i++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "invlpg 0x2000\n");
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "end\n");
+	}
+	struct vt_model *m = parse(text, 0);
+	if (!tap_ok(m != NULL, "explore.count.k%d.parse", k))
+		return;
+
+	struct vt_explore_opts o = opts(0);
+	struct vt_explore_result r, rp;
+	vt_explore(m, &o, &r);
+	uint64_t states = (uint64_t)(k + 3) * (uint64_t)(k + 3);
+	uint64_t trans = 2ull * (uint64_t)(k + 2) * (uint64_t)(k + 3);
+	tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.count.k%d.clean-and-exhaustive", k);
+	tap_ok(r.states == states, "explore.count.k%d.states (%llu, expected %llu)", k, (unsigned long long)r.states,
+	       (unsigned long long)states);
+	tap_ok(r.transitions == trans, "explore.count.k%d.transitions-without-por (%llu, expected %llu)", k,
+	       (unsigned long long)r.transitions, (unsigned long long)trans);
+	tap_ok(r.max_depth == (unsigned)(2 * (k + 2)), "explore.count.k%d.max-depth (%u)", k, r.max_depth);
+	o = opts(1);
+	vt_explore(m, &o, &rp);
+	tap_ok(rp.status == VT_EXPLORE_CLEAN, "explore.count.k%d.por-clean", k);
+	tap_ok(rp.states == states, "explore.count.k%d.por-keeps-every-state (%llu)", k, (unsigned long long)rp.states);
+	tap_ok(rp.transitions <= r.transitions, "explore.count.k%d.por-takes-no-more-transitions (%llu <= %llu)", k,
+	       (unsigned long long)rp.transitions, (unsigned long long)r.transitions);
+	tap_ok(k < 2 || rp.pruned > 0, "explore.count.k%d.sleep-sets-prune (%llu)", k, (unsigned long long)rp.pruned);
+	vt_explore_result_fini(&r);
+	vt_explore_result_fini(&rp);
+	vt_model_free(m);
+}
+
+/* pCPU symmetry: one vCPU, two interchangeable pCPUs, one operation. */
+static void test_symmetry(void)
+{
+	static const char text[] = "arch x86 vmx ept\n"
+				   "machine pcpus 2\n"
+				   "vm g vcpus 1\n"
+				   "space A pcid 0\n"
+				   "map A 0x1000 -> 0x5000\n"
+				   "vcpu g.0 long cr3 A\n"
+				   "bounds depth 100 preemptions 0 migrations 0\n"
+				   "program g.0\naccess 0x1000\nend\n";
+	struct vt_model *m = parse(text, 0);
+	if (!m)
+		return;
+	/*
+	 * Without symmetry: idle, then loaded / in guest before / after the
+	 * operation on either pCPU: 1 + 2 * 3 states.  With it: 1 + 3.
+	 */
+	struct vt_explore_opts o = opts(1);
+	struct vt_explore_result r;
+	o.symmetry = 0;
+	vt_explore(m, &o, &r);
+	tap_ok(r.states == 7 && !r.symmetric, "explore.symmetry.off-states (%llu)", (unsigned long long)r.states);
+	vt_explore_result_fini(&r);
+	o.symmetry = 1;
+	vt_explore(m, &o, &r);
+	tap_ok(r.states == 4 && r.symmetric, "explore.symmetry.on-states (%llu)", (unsigned long long)r.states);
+	vt_explore_result_fini(&r);
+	vt_model_free(m);
+}
+
+/*
+ * A planted bug at a known depth: without the VMX migration flush, the
+ * guest's local INVLPG on another pCPU leaves its entry behind.  The
+ * shortest counterexample runs the first three operations and goes pCPU 0 ->
+ * 1 -> 0 (a vCPU is only scheduled while it has work left, so the last
+ * operation is what keeps it running): load, enter, op, op, preempt, load,
+ * enter, op, preempt, load, enter = 11 steps.  So depth 10 is clean and exhaustive, depth 11 finds it, and the
+ * shrunk counterexample has 11 steps and replays to a stale access.
+ */
+static const char planted[] = "arch x86 vmx ept\n"
+			      "machine pcpus 2\n"
+			      "vm g vcpus 1\n"
+			      "space A pcid 1\n"
+			      "map A 0x1000 -> 0x5000\n"
+			      "vcpu g.0 long cr3 A cr4 +pcide\n"
+			      "bounds preemptions 2 migrations 2\n"
+			      "program g.0\n"
+			      "access 0x1000\n"
+			      "map A 0x1000 -> 0x6000\n"
+			      "invlpg 0x1000\n"
+			      "access 0x1000\n"
+			      "end\n";
+
+static void test_planted(void)
+{
+	uint64_t rev = (uint64_t)1 << VT_FIX_X86_VMX_MIGRATE_FLUSH;
+	struct vt_model *m = parse(planted, rev);
+	if (!m)
+		return;
+	struct vt_explore_opts o = opts(1);
+	struct vt_explore_result r;
+	o.bounds.depth = 10;
+	o.has_depth = 1;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.planted.depth10-clean");
+	vt_explore_result_fini(&r);
+	o.bounds.depth = 11;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_VIOLATION, "explore.planted.depth11-found");
+	tap_ok(r.npath == 11, "explore.planted.shrunk-to-11 (%d)", r.npath);
+	tap_ok(r.verdict.kind == VT_V_STALE && r.verdict.vcpu == 0, "explore.planted.stale-by-g0");
+	struct vt_run_result *rr = calloc(1, sizeof(*rr));
+	struct vt_diag d;
+	if (rr) {
+		vt_run_events(m, r.path, r.npath, rr, &d);
+		tap_ok(rr->verdict.kind == VT_V_STALE && rr->verdict.step == 11, "explore.planted.replays-at-step-11");
+		vt_run_result_fini(rr);
+		free(rr);
+	}
+	vt_explore_result_fini(&r);
+
+	/* the same search without shrinking may report a longer path, never a shorter one */
+	o.bounds.depth = 30;
+	o.shrink = 0;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath >= 11, "explore.planted.unshrunk-at-least-11 (%d)", r.npath);
+	vt_explore_result_fini(&r);
+
+	/* random mode is reproducible from its seed */
+	struct vt_explore_result a, b;
+	o.random_walks = 2000;
+	o.seed = 7;
+	o.shrink = 0;
+	vt_explore(m, &o, &a);
+	vt_explore(m, &o, &b);
+	tap_ok(a.status == VT_EXPLORE_VIOLATION, "explore.random.finds-it");
+	tap_ok(a.npath == b.npath && a.npath > 0 && memcmp(a.path, b.path, (size_t)a.npath * sizeof(*a.path)) == 0,
+	       "explore.random.same-seed-same-path");
+	vt_explore_result_fini(&a);
+	vt_explore_result_fini(&b);
+	vt_model_free(m);
+
+	/* with the fix in place: clean, and random mode says incomplete, never clean */
+	m = parse(planted, 0);
+	if (!m)
+		return;
+	o = opts(1);
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.planted.fixed-clean");
+	vt_explore_result_fini(&r);
+	o.random_walks = 50;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "explore.random.never-clean");
+	vt_explore_result_fini(&r);
+	/* a memory cap too small for the search is incomplete, not clean */
+	o = opts(1);
+	o.max_memory = 1;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "explore.memory-cap.incomplete");
+	vt_explore_result_fini(&r);
+	/* two jobs find the same verdict */
+	o = opts(1);
+	o.jobs = 2;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.jobs2.clean");
+	vt_explore_result_fini(&r);
+	vt_model_free(m);
+}
+
+int main(void)
+{
+	test_counts(1);
+	test_counts(3);
+	test_symmetry();
+	test_planted();
+	return tap_done();
+}
