@@ -27,6 +27,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -132,22 +133,30 @@ enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, 
 
 /* ---- canonical bytes, compression, hashing ------------------------------- */
 
-/* Zero runs become (0, length); everything else is copied.  Returns the length. */
+/*
+ * The canonical bytes, word by word: each non-zero 64-bit word is written
+ * after the count of zero words before it (a byte; a run longer than 255
+ * continues with a literal zero word), and the count of trailing zero words
+ * ends the output.  Inputs have one fixed length, so the encoding is
+ * injective: equal outputs mean equal states.  Returns the length.
+ */
 static size_t compress(const uint8_t *in, size_t n, uint8_t *out)
 {
 	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		if (in[i]) {
-			out[o++] = in[i++];
+	unsigned z = 0;
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, in + i, 8);
+		if (!w && z < 255) {
+			z++;
 			continue;
 		}
-		size_t r = 1;
-		while (i + r < n && !in[i + r] && r < 255)
-			r++;
-		out[o++] = 0;
-		out[o++] = (uint8_t)r;
-		i += r;
+		out[o++] = (uint8_t)z;
+		memcpy(out + o, &w, 8);
+		o += 8;
+		z = 0;
 	}
+	out[o++] = (uint8_t)z;
 	return o;
 }
 
@@ -432,12 +441,32 @@ static const struct vt_state *representative(const struct vt_model *m, const str
 	return tmp;
 }
 
+/*
+ * The identity of a state: its canonical part, less the array elements the
+ * model never uses (VMs, vCPUs, pCPUs and TLB domains beyond its counts),
+ * which are the same in every state of a search.  Each section is a whole
+ * number of 8-byte words.
+ */
 static size_t canon(const struct search *S, const struct vt_state *s, struct vt_state *tmp, uint8_t *buf,
 		    uint64_t *h)
 {
-	if (S && S->symmetric)
-		s = representative(S->m, s, tmp);
-	size_t n = compress((const uint8_t *)s + VT_STATE_CANON_OFF, VT_STATE_CANON_LEN, buf);
+	const struct vt_model *m = S->m;
+	uint8_t gather[sizeof(struct vt_state)];
+	size_t g = 0;
+	if (S->symmetric)
+		s = representative(m, s, tmp);
+#define GATHER(from, bytes)                              \
+	do {                                             \
+		memcpy(gather + g, (from), (bytes));      \
+		g += (bytes);                            \
+	} while (0)
+	GATHER((const uint8_t *)s + VT_STATE_CANON_OFF, offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
+	GATHER(s->vm, (size_t)m->nvms * sizeof(s->vm[0]));
+	GATHER(s->vcpu, (size_t)m->nvcpus * sizeof(s->vcpu[0]));
+	GATHER(s->pcpu, (size_t)m->npcpus * sizeof(s->pcpu[0]));
+	GATHER(s->dom, (size_t)m->ndomains * sizeof(s->dom[0]));
+#undef GATHER
+	size_t n = compress(gather, g, buf);
 	*h = hash_bytes(buf, n);
 	return n;
 }
