@@ -1,11 +1,114 @@
 /*
- * The arm64 part of the fix catalogue (see src/fixes.c).  Placeholder until
- * the arm64 backend is built.
+ * The arm64 part of the fix catalogue (see src/fixes.c; docs/arm64.md is
+ * its long form).  Origins come from docs/notes/kvm-arm64-ppc-source.md
+ * (Part A); "unverified" marks what could not be checked against a stored
+ * source.  Kinds are what the model shows with the bundled scenarios.
  */
 #include <stddef.h>
 
 #include "vtlb/fixes.h"
 
 const struct vt_fix_info vt_fixes_arm64[] = {
+	{
+		.id = VT_FIX_ARM64_VCPU_MULTIPLEX,
+		.name = "arm64-vcpu-multiplex",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "arm/arm64: KVM: Perform local TLB invalidation when multiplexing vcpus on a single CPU "
+			  "(94d0e5980d67, Marc Zyngier, 2016, v4.9) [seed 004]; per stage-2 MMU since a0e50aa3f4a8 (2020), "
+			  "keyed on vcpu_idx since 5f4bd815ec71 (2023)",
+		.rule = "kvm_arch_vcpu_load: when mmu->last_vcpu_ran[cpu] is not this vCPU, __kvm_flush_cpu_context "
+			"(local TLBI VMALLE1 for the VM's VMID; DSB NSH; ISB) before it runs, because the TLB is tagged by "
+			"VMID, not by vCPU, and HCR_EL2.FB only broadcasts what a guest invalidates",
+		.scenario = "scenarios/arm64/seed004-vcpu-multiplex.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_ICACHE_ISOLATION,
+		.name = "arm64-icache-isolation",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: arm64: Ensure I-cache isolation between vcpus of a same VM (01dc9262ff57, Marc Zyngier, "
+			  "2021, v5.12-rc, stable)",
+		.rule = "__kvm_flush_cpu_context also invalidates the PE's I-cache (IC IALLU), so lines another vCPU of "
+			"the VM allocated on this PE cannot be hit",
+		.scenario = "scenarios/arm64/icache-isolation.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_VMID_BEFORE_VTTBR,
+		.name = "arm64-vmid-before-vttbr",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: arm64: Ensure a VMID is allocated before programming VTTBR_EL2 (fa808ed4e199, Oliver Upton, "
+			  "2025, v6.14-rc, stable 6.13; fixes 934bf871f011, 2023)",
+		.rule = "kvm_arch_vcpu_load calls kvm_arm_vmid_update before VHE loads VTTBR_EL2; before, a vCPU whose "
+			"update took the fast path kept the VMID vcpu_load had written (0 for a new VM)",
+		.scenario = "scenarios/arm64/vmid-before-vttbr.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_VMID_ROLLOVER_FLUSH,
+		.name = "arm64-vmid-rollover-flush",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "flush_context -> __kvm_flush_vm_context (TLBI ALLE1IS) at VMID rollover: in KVM/ARM's VMID "
+			  "allocator since it was merged (2013, introducing commit unverified), kept by "
+			  "KVM: arm64: Introduce a new VMID allocator for KVM (417838392f2e, Shameer Kolothum, 2021, v5.17)",
+		.rule = "a VMID number passes to another VM only after a generation rollover that invalidates every "
+			"VMID's entries on every PE",
+		.scenario = "scenarios/arm64/vmid-rollover-flush.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_S2_UNMAP_ORDER,
+		.name = "arm64-s2-unmap-order",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "__kvm_tlb_flush_vmid_ipa: DSB ISH between TLBI IPAS2E1IS and TLBI VMALLE1IS (present in "
+			  "arm64 KVM from its early hyp.S; introducing commit unverified)",
+		.rule = "the stage-2 invalidation must complete before the stage-1 one, or a walk on another PE can "
+			"refill a combined entry from the stage-2 entry still cached (shown as a breach)",
+		.scenario = "scenarios/arm64/s2-unmap-order.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_SWITCH_TO_DSB,
+		.name = "arm64-switch-to-dsb",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "arm64 __switch_to: dsb(ish) \"in case the thread migrates to a different CPU\" (host kernel, "
+			  "since the arm64 port, 2012; introducing commit unverified)",
+		.rule = "a vCPU thread leaving a CPU completes that CPU's pending TLB maintenance, so a guest TLBI "
+			"interrupted before its DSB is complete when the DSB runs on another CPU",
+		.scenario = "scenarios/arm64/switch-to-dsb.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_VMID_ALLOCATOR,
+		.name = "arm64-vmid-allocator",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_COST,
+		.origin = "KVM: arm64: Introduce a new VMID allocator for KVM (417838392f2e, Shameer Kolothum, 2021, v5.17; "
+			  "with f8051e960922, 3248136b3637 (Julien Grall) and 100b4f092f87)",
+		.rule = "VMIDs active or reserved on a CPU keep their number across a rollover, which flushes with TLBI "
+			"ALLE1IS and sends no IPI; before, each rollover forced every vCPU out of the guest (force_vm_exit) "
+			"and gave every VM a new VMID",
+		.scenario = "scenarios/arm64/vmid-allocator.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_VMID_LOCKLESS,
+		.name = "arm64-vmid-lockless",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: arm/arm64: Fix VMID alloc race by reverting to lock-less (Christoffer Dall, 2018, v5.0, "
+			  "stable; fixes f0cf47d939d0; hash unverified, believed fb544d1ca65a); code of the allocator "
+			  "before v5.17",
+		.rule = "update_vmid writes the new VMID before it publishes the VM's VMID generation, so a sibling vCPU "
+			"whose unlocked need_new_vmid_gen() sees the new generation also enters with the new VMID",
+		.scenario = "scenarios/arm64/vmid-lockless.vtlb",
+		.modelled = 1,
+	},
 	{.name = NULL},
 };

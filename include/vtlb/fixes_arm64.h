@@ -1,4 +1,4 @@
-/* arm64 fix ids (catalogue in src/fixes_arm64.c). */
+/* arm64 fix ids (catalogue in src/fixes_arm64.c; at most 20). */
 #ifndef VTLB_FIXES_ARM64_H
 #define VTLB_FIXES_ARM64_H
 
@@ -7,6 +7,10 @@ enum vt_fix_arm64 {
 	VT_FIX_ARM64_ICACHE_ISOLATION,
 	VT_FIX_ARM64_VMID_BEFORE_VTTBR,
 	VT_FIX_ARM64_VMID_ROLLOVER_FLUSH,
+	VT_FIX_ARM64_S2_UNMAP_ORDER,
+	VT_FIX_ARM64_SWITCH_TO_DSB,
+	VT_FIX_ARM64_VMID_ALLOCATOR,
+	VT_FIX_ARM64_VMID_LOCKLESS,
 	VT_FIX_ARM64_END
 };
 

@@ -1,4 +1,500 @@
-/* The arm64 hardware TLB.  Placeholder: the backend is not built yet. */
-#include "vtlb/ops.h"
+/*
+ * The arm64 hardware TLB (Arm ARM DDI0487 D8.16 "Translation Lookaside
+ * Buffers", D8.17 "TLB maintenance", HCR_EL2 D24.2.62).
+ *
+ * Each PE has its own TLB (a domain).  A slot is keyed by the VMID the PE's
+ * VTTBR_EL2 held when the entries were walked; inside it, 'u' holds stage-1
+ * and combined (VA -> IPA -> PA) entries, tagged with their ASID unless
+ * global, and 's' holds stage-2-only (IPA -> PA) entries.  A lookup in
+ * context g uses the slot of the VMID loaded on the PE: its entries of g's
+ * ASID and its global entries (global is still per VMID).
+ *
+ * What the maximal TLB does on top of the common fill:
+ *   - A walk may finish with a stage-2 entry still cached in the TLB, so the
+ *     fill composes the running vCPU's stage-1 translations with every
+ *     cached stage-2 entry of the slot, not only with the current stage 2.
+ *   - Every TLBI is pending until its issuer's DSB (D8.17.4): entries in its
+ *     scope stay usable until then, on every PE it reaches.  DSB NSH
+ *     completes only local TLBIs.  When one DSB completes a stage-1 and a
+ *     stage-2 invalidation, they complete in the worst order: stage 1
+ *     first, then walks on other PEs may refill combined entries from
+ *     stage-2 entries still cached, then stage 2 (which never removes
+ *     combined entries: TLBI IPAS2E1).  Pending capacity is a model limit;
+ *     when it is reached the oldest TLBI completes early, which the
+ *     architecture allows.
+ *   - HCR_EL2.FB (option fb, KVM's default) upgrades a guest's local TLBI
+ *     and IC IALLU to the Inner Shareable form; HCR_EL2.BSU = IS (always set
+ *     by KVM) makes every guest DSB at least Inner Shareable.
+ *   - With CnP (option cnp: VTTBR_EL2.CnP, which KVM sets when the CPUs
+ *     support it), a walk may also land in a TLB shared by every PE:
+ *     stage-2 entries always, stage-1 and combined entries when the guest's
+ *     TTBR0_EL1.CnP is set too (D8.16, "Common not Private").  A local TLBI
+ *     reaches the shared TLB as well as the issuer's own.  The shared TLB is
+ *     the domain after the last pCPU (so CnP needs a free domain: at most 7
+ *     pCPUs; with 8 the option has no effect).
+ *   - The I-cache (per PE, dom[].icache over P): a guest 'fetch' allocates
+ *     the lines of the page-table entry it fetched through.  Lines are
+ *     indexed by VA and tagged by the ASID (AIVIVT, as ARMv8.0 allowed), so a
+ *     vCPU of the same VM fetching at that VA may hit them whatever its own
+ *     tables say; reach() reports such a line as the translation it caches.
+ *     Only IC IALLU / IC IALLUIS remove lines (they take effect at once).
+ */
+#include <stdio.h>
+#include <string.h>
 
-const struct vt_hw_ops vt_arm64_hw_ops = {.name = NULL};
+#include "arch/arm64.h"
+#include "internal.h"
+#include "vtlb/arm64.h"
+#include "vtlb/ops.h"
+#include "vtlb/step.h"
+#include "vtlb/trace.h"
+
+static const char *const arm64_insn_names[VT_A64_INSN_COUNT] = {
+	[2 * VT_TLBI_VMALLE1] = "tlbi.vmalle1",
+	[2 * VT_TLBI_VMALLE1 + 1] = "tlbi.vmalle1is",
+	[2 * VT_TLBI_VAE1] = "tlbi.vae1",
+	[2 * VT_TLBI_VAE1 + 1] = "tlbi.vae1is",
+	[2 * VT_TLBI_VALE1] = "tlbi.vale1",
+	[2 * VT_TLBI_VALE1 + 1] = "tlbi.vale1is",
+	[2 * VT_TLBI_VAAE1] = "tlbi.vaae1",
+	[2 * VT_TLBI_VAAE1 + 1] = "tlbi.vaae1is",
+	[2 * VT_TLBI_VAALE1] = "tlbi.vaale1",
+	[2 * VT_TLBI_VAALE1 + 1] = "tlbi.vaale1is",
+	[2 * VT_TLBI_ASIDE1] = "tlbi.aside1",
+	[2 * VT_TLBI_ASIDE1 + 1] = "tlbi.aside1is",
+	[2 * VT_TLBI_VMALLS12E1] = "tlbi.vmalls12e1",
+	[2 * VT_TLBI_VMALLS12E1 + 1] = "tlbi.vmalls12e1is",
+	[2 * VT_TLBI_IPAS2E1] = "tlbi.ipas2e1",
+	[2 * VT_TLBI_IPAS2E1 + 1] = "tlbi.ipas2e1is",
+	[2 * VT_TLBI_ALLE1] = "tlbi.alle1",
+	[2 * VT_TLBI_ALLE1 + 1] = "tlbi.alle1is",
+	[VT_A64_I_DSB_NSH] = "dsb.nsh",
+	[VT_A64_I_DSB_ISH] = "dsb.ish",
+	[VT_A64_I_DSB_ISHST] = "dsb.ishst",
+	[VT_A64_I_ISB] = "isb",
+	[VT_A64_I_IC_IALLU] = "ic.iallu",
+	[VT_A64_I_IC_IALLUIS] = "ic.ialluis",
+};
+
+/* The CnP shared TLB's domain, or -1. */
+static int shared_dom(const struct vt_model *m)
+{
+	if (!m->opt[VT_OPT_CNP] || m->npcpus >= VT_MAX_DOMAINS)
+		return -1;
+	return m->npcpus;
+}
+
+static const struct vt_tlb_slot *slot_of(const struct vt_state *s, int d, uint32_t key)
+{
+	int i = vt_tlb_index(s, d, key);
+	return i < 0 ? NULL : &s->dom[d].slot[i];
+}
+
+/* Combined entries a lookup in context g may use: its ASID's and global ones (any VM: the slot decides). */
+static struct vt_set usable_mask(const struct vt_model *m, const struct vt_gctx *g)
+{
+	struct vt_set r = m->u_global;
+	uint32_t asid = m->ctx[g->ctx].value;
+	for (int c = 0; c < m->nctx; c++)
+		if (m->ctx[c].value == asid)
+			vt_set_or(&r, &m->u_ctx[c]);
+	return r;
+}
+
+/* Pair translations t with the stage-2 entries in s2 (same VM and page) over U. */
+static struct vt_set compose(const struct vt_model *m, const struct vt_set *t, uint64_t s2)
+{
+	struct vt_set r = {{0}};
+	VT_SET_FOREACH(x, t) {
+		VT_U64_FOREACH(j, s2) {
+			int u = m->uix[x][j];
+			if (u >= 0)
+				vt_set_add(&r, (unsigned)u);
+		}
+	}
+	return r;
+}
+
+/* Stage-2 entries cached for VMID key in pCPU p's own TLB and in the shared one. */
+static uint64_t cached_s2(const struct vt_model *m, const struct vt_state *s, int p, uint32_t key)
+{
+	uint64_t r = 0;
+	const struct vt_tlb_slot *sl = slot_of(s, m->domain_of[p], key);
+	if (sl)
+		r |= sl->s;
+	int sd = shared_dom(m);
+	if (sd >= 0 && (sl = slot_of(s, sd, key)))
+		r |= sl->s;
+	return r;
+}
+
+/* The translations an I-cache line (a page-table entry) stands for in context g of VM vm. */
+static struct vt_set icache_t(const struct vt_model *m, int vm, const struct vt_gctx *g, uint64_t lines)
+{
+	struct vt_set t = {{0}};
+	VT_U64_FOREACH(p, lines) {
+		if (m->pte[p].vm != vm)
+			continue;
+		if (m->pte[p].g) {
+			for (int c = 0; c < m->nctx; c++) {
+				int x = m->ctx[c].vm == vm ? m->tix[c][p][1] : -1;
+				if (x >= 0)
+					vt_set_add(&t, (unsigned)x);
+			}
+		} else if (m->tix[g->ctx][p][0] >= 0) {
+			vt_set_add(&t, (unsigned)m->tix[g->ctx][p][0]);
+		}
+	}
+	return t;
+}
+
+static void a64_reach(const struct vt_model *m, const struct vt_state *s, int p, const struct vt_gctx *g,
+		      struct vt_set *u, uint64_t *s2)
+{
+	struct vt_set none = {{0}};
+	*u = none;
+	*s2 = 0;
+	uint32_t key = s->pcpu[p].key;
+	if (!g->paging || g->ctx < 0 || key == VT_KEY_NONE)
+		return;
+	struct vt_set use = usable_mask(m, g);
+	int doms[2] = {m->domain_of[p], shared_dom(m)};
+	for (int i = 0; i < 2; i++) {
+		const struct vt_tlb_slot *sl = doms[i] >= 0 ? slot_of(s, doms[i], key) : NULL;
+		if (!sl)
+			continue;
+		struct vt_set x = vt_set_inter(&sl->u, &use);
+		vt_set_or(u, &x);
+		*s2 |= sl->s;
+	}
+	int v = s->pcpu[p].vcpu;
+	uint64_t lines = s->dom[m->domain_of[p]].icache;
+	if (v >= 0 && lines) {
+		int vm = m->vcpu_vm[v];
+		struct vt_set t = icache_t(m, vm, g, lines);
+		struct vt_set x = compose(m, &t, s->vm[vm].s2);
+		vt_set_or(u, &x);
+	}
+}
+
+/*
+ * Fill what the walk of the vCPU running on p returns, plus its stage-1
+ * translations completed by stage-2 entries still cached (refill).  Returns
+ * the new combined entries, or -1 when a domain has no free slot.
+ */
+static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2,
+		    struct vt_set *added)
+{
+	uint32_t key = s->pcpu[p].key;
+	int v = s->pcpu[p].vcpu;
+	struct vt_set all = *u;
+	if (v >= 0) {
+		struct vt_set live = vt_live_vcpu(m, s, v);
+		struct vt_set x = compose(m, &live, cached_s2(m, s, p, key) | s2);
+		vt_set_or(&all, &x);
+	}
+	int d = m->domain_of[p];
+	if (added) {
+		const struct vt_tlb_slot *sl = slot_of(s, d, key);
+		*added = sl ? vt_set_minus(&all, &sl->u) : all;
+	}
+	if (vt_tlb_fill(s, d, key, &all, s2) < 0)
+		return -1;
+	int sd = shared_dom(m);
+	if (sd >= 0) {
+		struct vt_set none = {{0}};
+		bool cnp = v >= 0 && s->vcpu[v].g.arm64.cnp;
+		if (vt_tlb_fill(s, sd, key, cnp ? &all : &none, s2) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int a64_fill(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2)
+{
+	if (s->pcpu[p].key == VT_KEY_NONE)
+		return 0;
+	return fill_key(m, s, p, u, s2, NULL);
+}
+
+/* ---- invalidation -------------------------------------------------------- */
+
+static void tidy_all(const struct vt_model *m, struct vt_state *s)
+{
+	for (int d = 0; d < m->ndomains; d++)
+		vt_tlb_tidy(s, d);
+	int sd = shared_dom(m);
+	if (sd >= 0)
+		vt_tlb_tidy(s, sd);
+}
+
+/* Apply a completed TLBI's scope to every TLB it reaches. */
+static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struct vt_pending *pd)
+{
+	unsigned kind = vt_a64_insn_kind(pd->insn);
+	bool is = vt_a64_insn_is_broadcast(pd->insn);
+	unsigned vmid = vt_a64_key_vmid(pd->key);
+	int va = vt_arm64_tlbi_by_va(kind) ? vt_model_va_index(m, pd->arg) : -1;
+	struct vt_set umask = vt_arm64_tlbi_umask(m, kind, vt_a64_key_asid(pd->key), va);
+	uint64_t smask = vt_arm64_tlbi_smask(m, kind, vt_a64_ipa(pd->key, pd->arg));
+	int sd = shared_dom(m);
+	for (int d = 0; d < VT_MAX_DOMAINS; d++) {
+		bool reached = is ? (d < m->ndomains || d == sd)
+				  : (d == sd || (pd->issuer < m->npcpus && d == m->domain_of[pd->issuer]));
+		if (!reached)
+			continue;
+		for (int i = 0; i < VT_MAX_SLOTS; i++) {
+			struct vt_tlb_slot *sl = &s->dom[d].slot[i];
+			if (sl->key == VT_KEY_NONE)
+				break;
+			if (kind != VT_TLBI_ALLE1 && sl->key != vmid)
+				continue;
+			vt_set_clear(&sl->u, &umask);
+			sl->s &= ~smask;
+		}
+	}
+	tidy_all(m, s);
+}
+
+static bool stage1_only(unsigned insn)
+{
+	unsigned k = vt_a64_insn_kind(insn);
+	return k != VT_TLBI_IPAS2E1 && k != VT_TLBI_VMALLS12E1 && k != VT_TLBI_ALLE1;
+}
+
+/*
+ * Walks on the PEs running a vCPU refill from stage-2 entries still in the
+ * TLB (between the completion of two TLBIs of one DSB).
+ */
+static void refill(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
+{
+	struct vt_set none = {{0}};
+	for (int p = 0; p < m->npcpus; p++) {
+		int v = s->pcpu[p].vcpu;
+		if (v < 0 || s->vcpu[v].run != VT_RUN_GUEST || s->pcpu[p].key == VT_KEY_NONE)
+			continue;
+		struct vt_set added;
+		if (fill_key(m, s, p, &none, 0, &added) == 0 && !vt_set_empty(&added))
+			vt_trace_note(tr, v, p,
+				      "a walk completes from a stage-2 entry still in the TLB: a combined entry is refilled "
+				      "before the stage-2 invalidation completes");
+	}
+}
+
+/* Complete the TLBIs 'issuer' has pending (local ones only with all == false). */
+static int dsb_complete(const struct vt_model *m, struct vt_state *s, int issuer, bool all, bool apply,
+			struct vt_trace *tr)
+{
+	struct vt_pending *pend = s->hg.arm64.pend;
+	struct vt_pending done[VT_ARM64_HW_PENDING], keep[VT_ARM64_HW_PENDING];
+	int nd = 0, nk = 0;
+	memset(keep, 0, sizeof(keep));
+	for (int i = 0; i < VT_ARM64_HW_PENDING && pend[i].used; i++) {
+		if (pend[i].issuer == issuer && (all || !vt_a64_insn_is_broadcast(pend[i].insn)))
+			done[nd++] = pend[i];
+		else
+			keep[nk++] = pend[i];
+	}
+	if (!apply)
+		return nd;
+	memcpy(pend, keep, sizeof(keep));
+	/* Worst order: stage-1 scopes, then refills from cached stage 2, then stage-2 scopes. */
+	bool s1 = false, s2 = false;
+	for (int i = 0; i < nd; i++) {
+		if (stage1_only(done[i].insn)) {
+			tlbi_apply(m, s, &done[i]);
+			s1 = true;
+		} else {
+			s2 = true;
+		}
+	}
+	if (s1 && s2)
+		refill(m, s, tr);
+	for (int i = 0; i < nd; i++)
+		if (!stage1_only(done[i].insn))
+			tlbi_apply(m, s, &done[i]);
+	return nd;
+}
+
+/* Issue a TLBI: pending until its issuer's DSB. */
+static void tlbi_issue(const struct vt_model *m, struct vt_state *s, int p_trace, int issuer, unsigned insn,
+		       uint32_t key, uint64_t arg, struct vt_trace *tr)
+{
+	struct vt_pending *pend = s->hg.arm64.pend;
+	struct vt_pending t;
+	memset(&t, 0, sizeof(t));
+	t.used = 1;
+	t.insn = (uint8_t)insn;
+	t.issuer = (uint8_t)issuer;
+	t.key = key;
+	t.arg = arg;
+	int i;
+	for (i = 0; i < VT_ARM64_HW_PENDING && pend[i].used; i++)
+		if (memcmp(&pend[i], &t, sizeof(t)) == 0)
+			return;
+	if (i == VT_ARM64_HW_PENDING) {
+		vt_trace_note(tr, -1, p_trace, "model limit: the oldest pending TLBI completes early (the architecture allows it)");
+		struct vt_pending old = pend[0];
+		memmove(&pend[0], &pend[1], sizeof(*pend) * (VT_ARM64_HW_PENDING - 1));
+		memset(&pend[VT_ARM64_HW_PENDING - 1], 0, sizeof(*pend));
+		tlbi_apply(m, s, &old);
+		i = VT_ARM64_HW_PENDING - 1;
+	}
+	pend[i] = t;
+}
+
+void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace, int issuer, unsigned insn,
+		      uint32_t key, uint64_t arg, struct vt_trace *tr)
+{
+	if (vt_a64_insn_is_tlbi(insn)) {
+		vt_trace_insn(tr, p_trace, insn, key, arg);
+		tlbi_issue(m, s, p_trace, issuer, insn, key, arg, tr);
+		return;
+	}
+	switch (insn) {
+	case VT_A64_I_DSB_NSH:
+	case VT_A64_I_DSB_ISH: {
+		bool all = insn == VT_A64_I_DSB_ISH;
+		vt_trace_insn(tr, p_trace, insn, (uint32_t)dsb_complete(m, s, issuer, all, false, tr), 0);
+		dsb_complete(m, s, issuer, all, true, tr);
+		return;
+	}
+	case VT_A64_I_IC_IALLU:
+		vt_trace_insn(tr, p_trace, insn, key, 0);
+		if (issuer < m->npcpus)
+			s->dom[m->domain_of[issuer]].icache = 0;
+		return;
+	case VT_A64_I_IC_IALLUIS:
+		vt_trace_insn(tr, p_trace, insn, key, 0);
+		for (int d = 0; d < VT_MAX_DOMAINS; d++)
+			s->dom[d].icache = 0;
+		return;
+	default:
+		/* DSB ISHST orders stores and completes no TLBI; ISB has no TLB effect. */
+		vt_trace_insn(tr, p_trace, insn, key, 0);
+		return;
+	}
+}
+
+static void a64_insn(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key, uint64_t arg,
+		     struct vt_trace *tr)
+{
+	if (insn < VT_A64_INSN_COUNT)
+		vt_arm64_insn_as(m, s, p, p, insn, key, arg, tr);
+}
+
+void vt_arm64_hw_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map)
+{
+	struct vt_pending *pend = s->hg.arm64.pend;
+	for (int i = 0; i < VT_ARM64_HW_PENDING && pend[i].used; i++)
+		if (pend[i].issuer < m->npcpus)
+			pend[i].issuer = (uint8_t)map[pend[i].issuer];
+}
+
+/* ---- guest instructions executed natively -------------------------------- */
+
+static void a64_native(const struct vt_model *m, struct vt_state *s, int p, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr)
+{
+	int v = s->pcpu[p].vcpu;
+	unsigned vmid = vt_a64_key_vmid(s->pcpu[p].key);
+	switch (op->code) {
+	case VT_A64_TLBI: {
+		unsigned kind = (unsigned)op->target;
+		bool is = (op->flags & VT_OPF_IS) != 0;
+		if (!is && m->opt[VT_OPT_FB]) {
+			vt_trace_note(tr, v, p, "HCR_EL2.FB: the local TLBI is broadcast (Inner Shareable)");
+			is = true;
+		}
+		unsigned asid = 0;
+		if (vt_arm64_tlbi_by_asid(kind))
+			asid = (op->flags & VT_A64_OPF_ASID) ? (unsigned)op->b : vt_arm64_asid(m, old);
+		uint64_t arg = vt_arm64_tlbi_by_va(kind) ? op->a : 0;
+		vt_arm64_insn_as(m, s, p, p, vt_a64_tlbi_insn(kind, is), vt_a64_key(vmid, asid), arg, tr);
+		return;
+	}
+	case VT_A64_DSB:
+		if (op->target == VT_DSB_NSH)
+			vt_trace_note(tr, v, p, "HCR_EL2.BSU = IS: the DSB is Inner Shareable");
+		vt_arm64_insn_as(m, s, p, p, VT_A64_I_DSB_ISH, 0, 0, tr);
+		return;
+	case VT_A64_IC: {
+		unsigned insn = op->target ? VT_A64_I_IC_IALLUIS : VT_A64_I_IC_IALLU;
+		if (insn == VT_A64_I_IC_IALLU && m->opt[VT_OPT_FB]) {
+			vt_trace_note(tr, v, p, "HCR_EL2.FB: IC IALLU is broadcast (IC IALLUIS)");
+			insn = VT_A64_I_IC_IALLUIS;
+		}
+		vt_arm64_insn_as(m, s, p, p, insn, vmid, 0, tr);
+		return;
+	}
+	case VT_A64_FETCH: {
+		struct vt_gctx g;
+		vt_vcpu_gctx(m, s, v, &g);
+		int va = vt_model_va_index(m, op->a);
+		if (g.paging && va >= 0 && vt_pt_va(m, s, g.space, va)) {
+			s->dom[m->domain_of[p]].icache |= vt_pt_va(m, s, g.space, va);
+			vt_trace_note(tr, v, p, "the PE's I-cache allocates the lines fetched through this VA's entry");
+		}
+		return;
+	}
+	default:
+		/* TTBR0_EL1 and SCTLR_EL1 writes, ISB: nothing cached changes. */
+		return;
+	}
+}
+
+/* ---- formatting ------------------------------------------------------------ */
+
+static void a64_fmt_key(uint32_t key, char *buf, size_t len)
+{
+	snprintf(buf, len, "VMID %u", vt_a64_key_vmid(key));
+}
+
+static void a64_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
+{
+	unsigned vmid = vt_a64_key_vmid(key);
+	if (vt_a64_insn_is_tlbi(insn)) {
+		unsigned kind = vt_a64_insn_kind(insn);
+		if (kind == VT_TLBI_ALLE1)
+			snprintf(buf, len, "every VMID");
+		else if (vt_arm64_tlbi_by_asid(kind))
+			snprintf(buf, len, "VMID %u ASID %u", vmid, vt_a64_key_asid(key));
+		else if (kind == VT_TLBI_IPAS2E1 && (key >> 8))
+			snprintf(buf, len, "VMID %u IPA 0x%llx", vmid, (unsigned long long)vt_a64_ipa(key, 0));
+		else
+			snprintf(buf, len, "VMID %u", vmid);
+		return;
+	}
+	switch (insn) {
+	case VT_A64_I_DSB_NSH:
+	case VT_A64_I_DSB_ISH:
+		snprintf(buf, len, "%u pending TLBI%s complete%s", key, key == 1 ? "" : "s", key == 1 ? "s" : "");
+		return;
+	case VT_A64_I_DSB_ISHST:
+		snprintf(buf, len, "orders the page-table stores");
+		return;
+	case VT_A64_I_ISB:
+		snprintf(buf, len, "context synchronization");
+		return;
+	case VT_A64_I_IC_IALLU:
+		snprintf(buf, len, "this PE's I-cache");
+		return;
+	case VT_A64_I_IC_IALLUIS:
+		snprintf(buf, len, "every PE's I-cache");
+		return;
+	default:
+		snprintf(buf, len, "?");
+	}
+}
+
+const struct vt_hw_ops vt_arm64_hw_ops = {
+	.name = "arm64",
+	.insn_names = arm64_insn_names,
+	.ninsns = VT_A64_INSN_COUNT,
+	.native = a64_native,
+	.reach = a64_reach,
+	.fill = a64_fill,
+	.insn = a64_insn,
+	.fmt_key = a64_fmt_key,
+	.fmt_operand = a64_fmt_operand,
+};
