@@ -1,4 +1,294 @@
-/* The POWER radix hardware TLB.  Placeholder: the backend is not built yet. */
-#include "vtlb/ops.h"
+/*
+ * The POWER9/POWER10 radix TLB (Power ISA v3.0B Book III §6.7.10, §6.10.2
+ * tlbie/tlbiel; Book II §4.4 ptesync/tlbsync; the POWER9 user's manual for
+ * the shared TLB).
+ *
+ * Topology.  One TLB per core, shared by every SMT thread of it; an SMT8
+ * "big core" (option smt8, with 'machine cores N threads 8') is two fused
+ * SMT4 cores whose TLBs are the even and the odd threads.  A TLB domain is
+ * that group.
+ *
+ * Tags.  A slot is keyed by the LPID loaded in LPIDR (s->pcpu[p].key): its
+ * 'u' set holds process-scoped entries (EA -> RA through both scopes; the
+ * PID is in each entry's context), its 's' set partition-scoped entries
+ * (guest real -> host real).  Radix has no global bit: a lookup uses only
+ * entries of the current PID.
+ *
+ * Scopes and completion (the maximal TLB: an entry stays until an
+ * invalidation is certainly performed):
+ *   tlbiel   this thread's TLB group, at once; later refills survive.
+ *            (ptesync orders it; taking effect at issue is within what
+ *            the hardware may do and never hides a refill.)
+ *   tlbie    every TLB, but only once the issuing thread has executed
+ *            tlbsync and then ptesync: until then it is pending.  A tlbsync
+ *            orders only its own thread's tlbies.  XXX: performing at
+ *            completion also removes refills made since the issue, which a
+ *            real TLB may keep; this can hide, never invent, a stale entry.
+ *   RIC=1    the page-walk cache only, which is not modelled.
+ *   IS=0 PRS=0 (tlbie.gpa) removes the partition-scoped entries of the guest
+ *            real address and every process-scoped entry derived from them,
+ *            which is what KVM's kvmppc_radix_tlbie_page() relies on.
+ * The ERAT (per-thread first-level cache) is not modelled.
+ */
+#include <stdio.h>
+#include <string.h>
 
-const struct vt_hw_ops vt_ppc_hw_ops = {.name = NULL};
+#include "internal.h"
+#include "vtlb/ppc.h"
+#include "vtlb/trace.h"
+
+static const char *const ppc_insn_names[VT_PPC_INSN_COUNT] = {
+	[VT_PPC_TLBIEL_VA] = "tlbiel.va",     [VT_PPC_TLBIEL_PID] = "tlbiel.pid", [VT_PPC_TLBIEL_PWC] = "tlbiel.pwc",
+	[VT_PPC_TLBIEL_LPID] = "tlbiel.lpid", [VT_PPC_TLBIE_VA] = "tlbie.va",     [VT_PPC_TLBIE_PID] = "tlbie.pid",
+	[VT_PPC_TLBIE_PWC] = "tlbie.pwc",     [VT_PPC_TLBIE_LPID] = "tlbie.lpid", [VT_PPC_TLBIE_GPA] = "tlbie.gpa",
+	[VT_PPC_EIEIO] = "eieio",             [VT_PPC_TLBSYNC] = "tlbsync",       [VT_PPC_PTESYNC] = "ptesync",
+};
+
+/* The TLB group of a thread: the core, or the even/odd half of an SMT8 big core. */
+static int ppc_domain(const struct vt_model *m, int p)
+{
+	int t = m->threads_per_core > 0 ? m->threads_per_core : 1;
+	int core = p / t;
+	if (m->opt[VT_OPT_SMT8] && t == 8)
+		return core * 2 + (p % t) % 2;
+	return core;
+}
+
+/* Combined entries of a PID value (any VM: the hardware matches tags, not VMs). */
+static struct vt_set pid_umask(const struct vt_model *m, uint32_t pid)
+{
+	struct vt_set r = {{0}};
+	for (int c = 0; c < m->nctx; c++)
+		if (m->ctx[c].value == pid)
+			vt_set_or(&r, &m->u_ctx[c]);
+	return r;
+}
+
+static void ppc_reach(const struct vt_model *m, const struct vt_state *s, int p, const struct vt_gctx *g,
+		      struct vt_set *u, uint64_t *s2)
+{
+	struct vt_set none = {{0}};
+	*u = none;
+	*s2 = 0;
+	uint32_t key = s->pcpu[p].key;
+	if (key == VT_KEY_NONE)
+		return;
+	int i = vt_tlb_index(s, m->domain_of[p], key);
+	if (i < 0)
+		return;
+	const struct vt_tlb_slot *sl = &s->dom[m->domain_of[p]].slot[i];
+	*s2 = sl->s;
+	if (!g->paging || g->ctx < 0)
+		return; /* real mode: partition scope only */
+	struct vt_set use = pid_umask(m, m->ctx[g->ctx].value);
+	*u = vt_set_inter(&sl->u, &use);
+}
+
+static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2)
+{
+	uint32_t key = s->pcpu[p].key;
+	if (key == VT_KEY_NONE)
+		return 0;
+	return vt_tlb_fill(s, m->domain_of[p], key, u, s2);
+}
+
+/* Remove the scope of one instruction from the slot of its LPID in domain d. */
+static void apply(const struct vt_model *m, struct vt_state *s, int d, unsigned insn, uint32_t key, uint64_t arg)
+{
+	uint32_t lpid = key;
+	struct vt_set mask = {{0}};
+	uint64_t smask = 0;
+	switch (insn) {
+	case VT_PPC_TLBIEL_VA:
+	case VT_PPC_TLBIE_VA: {
+		int va = vt_model_va_index(m, arg);
+		if (va < 0)
+			return;
+		lpid = vt_ppc_rs_lpid(key);
+		mask = pid_umask(m, vt_ppc_rs_pid(key));
+		vt_set_and(&mask, &m->u_va[va]);
+		break;
+	}
+	case VT_PPC_TLBIEL_PID:
+	case VT_PPC_TLBIE_PID:
+		lpid = vt_ppc_rs_lpid(key);
+		mask = pid_umask(m, vt_ppc_rs_pid(key));
+		break;
+	case VT_PPC_TLBIEL_LPID:
+	case VT_PPC_TLBIE_LPID:
+		for (int i = 0; i < VT_SET_WORDS; i++)
+			mask.w[i] = ~(uint64_t)0;
+		break;
+	case VT_PPC_TLBIE_GPA:
+		for (int j = 0; j < m->ns; j++)
+			if (m->s2[j].gpa == arg) {
+				smask |= VT_BIT(j);
+				vt_set_or(&mask, &m->u_s[j]);
+			}
+		break;
+	default:
+		return;
+	}
+	struct vt_tlb_slot *sl = vt_tlb_find(s, d, lpid);
+	if (!sl)
+		return;
+	vt_set_clear(&sl->u, &mask);
+	sl->s &= ~smask;
+}
+
+/* ---- pending tlbies ------------------------------------------------------ */
+
+static void pend_remove(struct vt_state *s, int i)
+{
+	struct vt_pending *pd = s->hg.ppc.pend;
+	for (; i + 1 < VT_MAX_PENDING; i++)
+		pd[i] = pd[i + 1];
+	memset(&pd[VT_MAX_PENDING - 1], 0, sizeof(pd[0]));
+}
+
+static void perform_everywhere(const struct vt_model *m, struct vt_state *s, const struct vt_pending *pd)
+{
+	for (int d = 0; d < m->ndomains; d++)
+		apply(m, s, d, pd->insn, pd->key, pd->arg);
+}
+
+static void pend_add(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key,
+		     uint64_t arg, struct vt_trace *tr)
+{
+	struct vt_pending *pd = s->hg.ppc.pend;
+	if (pd[VT_MAX_PENDING - 1].used) {
+		/* XXX: a model limit; performing early can only hide a stale entry. */
+		vt_trace_note(tr, -1, p, "model limit: too many tlbies in flight, the oldest is performed now");
+		perform_everywhere(m, s, &pd[0]);
+		pend_remove(s, 0);
+	}
+	int i = 0;
+	while (pd[i].used)
+		i++;
+	pd[i].used = 1;
+	pd[i].insn = (uint8_t)insn;
+	pd[i].issuer = (uint8_t)p;
+	pd[i].pad = 0;
+	pd[i].key = key;
+	pd[i].arg = arg;
+}
+
+/* tlbsync: this thread's earlier tlbies are ordered before its next ptesync. */
+static void pend_sync(struct vt_state *s, int p)
+{
+	for (int i = 0; i < VT_MAX_PENDING; i++)
+		if (s->hg.ppc.pend[i].used == 1 && s->hg.ppc.pend[i].issuer == p)
+			s->hg.ppc.pend[i].used = 2;
+}
+
+/* ptesync: the tlbies this thread's tlbsync ordered are now performed everywhere. */
+static void pend_complete(const struct vt_model *m, struct vt_state *s, int p)
+{
+	for (int i = 0; i < VT_MAX_PENDING;) {
+		struct vt_pending *pd = &s->hg.ppc.pend[i];
+		if (pd->used == 2 && pd->issuer == p) {
+			perform_everywhere(m, s, pd);
+			pend_remove(s, i);
+		} else {
+			i++;
+		}
+	}
+}
+
+static void ppc_insn(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key, uint64_t arg,
+		     struct vt_trace *tr)
+{
+	vt_trace_insn(tr, p, insn, key, arg);
+	switch (insn) {
+	case VT_PPC_TLBIEL_VA:
+	case VT_PPC_TLBIEL_PID:
+	case VT_PPC_TLBIEL_LPID:
+		apply(m, s, m->domain_of[p], insn, key, arg);
+		break;
+	case VT_PPC_TLBIE_VA:
+	case VT_PPC_TLBIE_PID:
+	case VT_PPC_TLBIE_LPID:
+	case VT_PPC_TLBIE_GPA:
+		pend_add(m, s, p, insn, key, arg, tr);
+		break;
+	case VT_PPC_TLBSYNC:
+		pend_sync(s, p);
+		break;
+	case VT_PPC_PTESYNC:
+		pend_complete(m, s, p);
+		break;
+	default: /* eieio, the page-walk-cache forms */
+		break;
+	}
+}
+
+/* A guest instruction executed natively, under the LPID in LPIDR. */
+static void ppc_native(const struct vt_model *m, struct vt_state *s, int p, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr)
+{
+	uint32_t lpid = s->pcpu[p].key;
+	bool local = op->code == VT_PPC_OP_TLBIEL;
+	unsigned insn;
+	switch (op->code) {
+	case VT_PPC_OP_TLBIEL:
+	case VT_PPC_OP_TLBIE:
+		if (vt_ppc_op_ric(op) == 1)
+			insn = local ? VT_PPC_TLBIEL_PWC : VT_PPC_TLBIE_PWC;
+		else if (op->target == 0)
+			insn = local ? VT_PPC_TLBIEL_VA : VT_PPC_TLBIE_VA;
+		else
+			insn = local ? VT_PPC_TLBIEL_PID : VT_PPC_TLBIE_PID;
+		ppc_insn(m, s, p, insn, vt_ppc_rs(lpid, vt_ppc_op_pid(m, op, old)), op->target == 0 ? op->a : 0, tr);
+		return;
+	case VT_PPC_OP_EIEIO:
+		ppc_insn(m, s, p, VT_PPC_EIEIO, 0, 0, tr);
+		return;
+	case VT_PPC_OP_TLBSYNC:
+		ppc_insn(m, s, p, VT_PPC_TLBSYNC, 0, 0, tr);
+		return;
+	case VT_PPC_OP_PTESYNC:
+		ppc_insn(m, s, p, VT_PPC_PTESYNC, 0, 0, tr);
+		return;
+	default: /* mtpid, mmu: no invalidation */
+		return;
+	}
+}
+
+static void ppc_fmt_key(uint32_t key, char *buf, size_t len)
+{
+	snprintf(buf, len, "LPID %u", key);
+}
+
+static void ppc_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
+{
+	switch (insn) {
+	case VT_PPC_TLBIEL_VA:
+	case VT_PPC_TLBIEL_PID:
+	case VT_PPC_TLBIEL_PWC:
+	case VT_PPC_TLBIE_VA:
+	case VT_PPC_TLBIE_PID:
+	case VT_PPC_TLBIE_PWC:
+		snprintf(buf, len, "LPID %u PID %u", vt_ppc_rs_lpid(key), vt_ppc_rs_pid(key));
+		return;
+	case VT_PPC_TLBIEL_LPID:
+	case VT_PPC_TLBIE_LPID:
+	case VT_PPC_TLBIE_GPA:
+		snprintf(buf, len, "LPID %u", key);
+		return;
+	default:
+		snprintf(buf, len, "this thread");
+	}
+}
+
+const struct vt_hw_ops vt_ppc_hw_ops = {
+	.name = "ppc-radix",
+	.insn_names = ppc_insn_names,
+	.ninsns = VT_PPC_INSN_COUNT,
+	.domain = ppc_domain,
+	.native = ppc_native,
+	.reach = ppc_reach,
+	.fill = ppc_fill,
+	.insn = ppc_insn,
+	.fmt_key = ppc_fmt_key,
+	.fmt_operand = ppc_fmt_operand,
+};
