@@ -147,9 +147,9 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 	for (int i = 0; i < nscript && res->verdict.kind == VT_V_OK; i++) {
 		const struct vt_event *ev = &script[i];
 		if (ev->kind == VT_EV_CHECK) {
-			if (!check_holds(m, s, tr, ev, res->why, sizeof(res->why))) {
-				size_t n = strlen(res->why);
-				snprintf(res->why + n, sizeof(res->why) - n, " (line %u)", ev->line);
+			char why[sizeof(res->why) - 16];
+			if (!check_holds(m, s, tr, ev, why, sizeof(why))) {
+				snprintf(res->why, sizeof(res->why), "%s (line %u)", why, ev->line);
 				res->status = VT_FAIL;
 				res->steps = s->meta.step;
 				return res->status;

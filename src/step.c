@@ -209,7 +209,8 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 				return;
 			}
 		}
-		uint64_t bad = s2 & ~s->s_perm;
+		/* A guest-physical entry of another VM is a breach as much as an unmapped page. */
+		uint64_t bad = s2 & ~(s->s_perm & m->s_vm[m->vcpu_vm[v]]);
 		if (bad) {
 			out->kind = VT_V_BREACH;
 			out->vcpu = (int8_t)v;
