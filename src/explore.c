@@ -190,7 +190,15 @@ struct entry {
 	uint8_t pad[3];
 };
 
-struct visited {
+/*
+ * The visited set is split into independent stripes, each with its own
+ * lock, table and arena; the top bits of a state's hash pick the stripe, so
+ * workers rarely wait for each other.  Totals are atomic so that progress
+ * reports can read them without a lock.
+ */
+#define NSTRIPES 64
+
+struct stripe {
 	pthread_mutex_t lock;
 	struct entry *tab;
 	size_t cap;          /* power of two */
@@ -198,53 +206,74 @@ struct visited {
 	uint8_t *arena;
 	size_t arena_len;
 	size_t arena_cap;
+};
+
+struct visited {
+	struct stripe st[NSTRIPES];
 	uint64_t max_memory;
-	int full;            /* the memory cap was reached */
+	atomic_uint_fast64_t used;    /* states stored */
+	atomic_uint_fast64_t memory;  /* bytes allocated */
+	atomic_uint_fast64_t stored;  /* bytes used: compressed states and entries */
 };
 
 static int visited_init(struct visited *vs, uint64_t max_memory)
 {
 	memset(vs, 0, sizeof(*vs));
-	pthread_mutex_init(&vs->lock, NULL);
 	vs->max_memory = max_memory;
-	vs->cap = 1 << 14;
-	vs->tab = calloc(vs->cap, sizeof(*vs->tab));
-	vs->arena_cap = 1 << 20;
-	vs->arena = malloc(vs->arena_cap);
-	return vs->tab && vs->arena ? 0 : -1;
+	int ok = 1;
+	for (int i = 0; i < NSTRIPES; i++) {
+		struct stripe *t = &vs->st[i];
+		pthread_mutex_init(&t->lock, NULL);
+		t->cap = 1 << 8;
+		t->tab = calloc(t->cap, sizeof(*t->tab));
+		t->arena_cap = 1 << 14;
+		t->arena = malloc(t->arena_cap);
+		ok &= t->tab && t->arena;
+		atomic_fetch_add(&vs->memory, t->cap * sizeof(struct entry) + t->arena_cap);
+	}
+	return ok ? 0 : -1;
 }
 
 static void visited_fini(struct visited *vs)
 {
-	free(vs->tab);
-	free(vs->arena);
-	pthread_mutex_destroy(&vs->lock);
-}
-
-static uint64_t visited_memory(const struct visited *vs)
-{
-	return vs->cap * sizeof(struct entry) + vs->arena_cap;
-}
-
-static int visited_grow(struct visited *vs)
-{
-	size_t cap = vs->cap * 2;
-	if ((uint64_t)cap * sizeof(struct entry) + vs->arena_cap > vs->max_memory)
-		return -1;
-	struct entry *t = calloc(cap, sizeof(*t));
-	if (!t)
-		return -1;
-	for (size_t i = 0; i < vs->cap; i++) {
-		if (!vs->tab[i].hash)
-			continue;
-		size_t j = vs->tab[i].hash & (cap - 1);
-		while (t[j].hash)
-			j = (j + 1) & (cap - 1);
-		t[j] = vs->tab[i];
+	for (int i = 0; i < NSTRIPES; i++) {
+		free(vs->st[i].tab);
+		free(vs->st[i].arena);
+		pthread_mutex_destroy(&vs->st[i].lock);
 	}
-	free(vs->tab);
-	vs->tab = t;
-	vs->cap = cap;
+}
+
+static uint64_t visited_memory(struct visited *vs)
+{
+	return atomic_load(&vs->memory);
+}
+
+/* Would allocating 'more' bytes pass the cap? */
+static bool over_cap(struct visited *vs, uint64_t more)
+{
+	return atomic_load(&vs->memory) + more > vs->max_memory;
+}
+
+static int stripe_grow(struct visited *vs, struct stripe *t)
+{
+	size_t cap = t->cap * 2;
+	if (over_cap(vs, (uint64_t)t->cap * sizeof(struct entry)))
+		return -1;
+	struct entry *n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->tab[i].hash)
+			continue;
+		size_t j = t->tab[i].hash & (cap - 1);
+		while (n[j].hash)
+			j = (j + 1) & (cap - 1);
+		n[j] = t->tab[i];
+	}
+	free(t->tab);
+	t->tab = n;
+	atomic_fetch_add(&vs->memory, (uint64_t)t->cap * sizeof(struct entry));
+	t->cap = cap;
 	return 0;
 }
 
@@ -261,14 +290,15 @@ static enum visit visited_check(struct visited *vs, const uint8_t *c, size_t len
 {
 	if (!h)
 		h = 1;
-	enum visit r;
-	pthread_mutex_lock(&vs->lock);
-	size_t j = h & (vs->cap - 1);
-	for (;; j = (j + 1) & (vs->cap - 1)) {
-		struct entry *e = &vs->tab[j];
+	enum visit r = VISIT_NEW;
+	struct stripe *t = &vs->st[h >> 58];
+	pthread_mutex_lock(&t->lock);
+	size_t j = h & (t->cap - 1);
+	for (;; j = (j + 1) & (t->cap - 1)) {
+		struct entry *e = &t->tab[j];
 		if (!e->hash)
 			break;
-		if (e->hash != h || e->len != len || memcmp(vs->arena + e->off, c, len) != 0)
+		if (e->hash != h || e->len != len || memcmp(t->arena + e->off, c, len) != 0)
 			continue;
 		if (depth < e->depth) {
 			e->depth = (uint16_t)depth;
@@ -279,49 +309,46 @@ static enum visit visited_check(struct visited *vs, const uint8_t *c, size_t len
 			e->sleep &= sleep;
 			r = *extra ? VISIT_EXTRA : VISIT_SKIP;
 		}
-		pthread_mutex_unlock(&vs->lock);
+		pthread_mutex_unlock(&t->lock);
 		return r;
 	}
 	/* insert */
-	if (visited_memory(vs) > vs->max_memory) {
-		vs->full = 1;
-		pthread_mutex_unlock(&vs->lock);
-		return VISIT_FULL;
-	}
-	if (vs->arena_len + len > vs->arena_cap) {
-		size_t cap = vs->arena_cap * 2;
+	if (over_cap(vs, 0))
+		goto full;
+	if (t->arena_len + len > t->arena_cap) {
+		size_t cap = t->arena_cap * 2;
 		uint8_t *a = NULL;
-		if ((uint64_t)cap + vs->cap * sizeof(struct entry) <= vs->max_memory)
-			a = realloc(vs->arena, cap);
-		if (!a) {
-			vs->full = 1;
-			pthread_mutex_unlock(&vs->lock);
-			return VISIT_FULL;
-		}
-		vs->arena = a;
-		vs->arena_cap = cap;
+		if (!over_cap(vs, t->arena_cap))
+			a = realloc(t->arena, cap);
+		if (!a)
+			goto full;
+		atomic_fetch_add(&vs->memory, t->arena_cap);
+		t->arena = a;
+		t->arena_cap = cap;
 	}
-	if ((vs->used + 1) * 4 > vs->cap * 3) {
-		if (visited_grow(vs) < 0) {
-			vs->full = 1;
-			pthread_mutex_unlock(&vs->lock);
-			return VISIT_FULL;
-		}
-		j = h & (vs->cap - 1);
-		while (vs->tab[j].hash)
-			j = (j + 1) & (vs->cap - 1);
+	if ((t->used + 1) * 4 > t->cap * 3) {
+		if (stripe_grow(vs, t) < 0)
+			goto full;
+		j = h & (t->cap - 1);
+		while (t->tab[j].hash)
+			j = (j + 1) & (t->cap - 1);
 	}
-	struct entry *e = &vs->tab[j];
+	struct entry *e = &t->tab[j];
 	e->hash = h;
-	e->off = vs->arena_len;
+	e->off = t->arena_len;
 	e->len = (uint16_t)len;
 	e->depth = (uint16_t)depth;
 	e->sleep = sleep;
-	memcpy(vs->arena + vs->arena_len, c, len);
-	vs->arena_len += len;
-	vs->used++;
-	pthread_mutex_unlock(&vs->lock);
+	memcpy(t->arena + t->arena_len, c, len);
+	t->arena_len += len;
+	t->used++;
+	atomic_fetch_add(&vs->used, 1);
+	atomic_fetch_add(&vs->stored, len + sizeof(struct entry));
+	pthread_mutex_unlock(&t->lock);
 	return VISIT_NEW;
+full:
+	pthread_mutex_unlock(&t->lock);
+	return VISIT_FULL;
 }
 
 /* ---- the search ---------------------------------------------------------- */
@@ -361,10 +388,17 @@ struct search {
 	int npath;
 	struct vt_verdict verdict;
 	uint64_t found_walk;     /* random mode: walk index of the reported violation */
-	/* work queue of start states (jobs > 1) */
+	/*
+	 * The work queue: states handed from a busy worker to an idle one.  A
+	 * worker donates a child instead of searching it itself only while
+	 * another worker is waiting ('hungry'), so one job never queues.
+	 */
 	pthread_mutex_t q_lock;
-	struct work *q;
-	int nq, qnext;
+	pthread_cond_t q_cond;
+	struct work **q;
+	int nq, qcap;
+	int idle, nworkers, q_done;
+	atomic_int hungry;
 	atomic_uint_fast64_t next_walk;
 };
 
@@ -471,6 +505,8 @@ static size_t canon(const struct search *S, const struct vt_state *s, struct vt_
 	return n;
 }
 
+static void wake_all(struct search *S);
+
 static void report(struct search *S, const struct vt_event *prefix, int nprefix, const struct frame *fr, int nfr,
 		   const struct vt_event *last, const struct vt_verdict *v, uint64_t walk)
 {
@@ -492,8 +528,10 @@ static void report(struct search *S, const struct vt_event *prefix, int nprefix,
 		}
 	}
 	pthread_mutex_unlock(&S->found_lock);
-	if (!S->o->random_walks)
+	if (!S->o->random_walks) {
 		atomic_store(&S->stop, 1);
+		wake_all(S);
+	}
 }
 
 static void stop_error(struct search *S, const char *why)
@@ -505,6 +543,7 @@ static void stop_error(struct search *S, const char *why)
 	}
 	pthread_mutex_unlock(&S->found_lock);
 	atomic_store(&S->stop, 1);
+	wake_all(S);
 }
 
 static void progress(struct search *S)
@@ -514,9 +553,7 @@ static void progress(struct search *S)
 	double t = now();
 	if (t - S->last_progress >= 1.0) {
 		S->last_progress = t;
-		pthread_mutex_lock(&S->vs.lock);
-		uint64_t states = S->vs.used, mem = visited_memory(&S->vs);
-		pthread_mutex_unlock(&S->vs.lock);
+		uint64_t states = atomic_load(&S->vs.used), mem = visited_memory(&S->vs);
 		fprintf(S->o->progress_out,
 			"vtlb explore: %llu states (%.0f/s), %llu transitions, depth %u, %.1f MiB, %.1f s\n",
 			(unsigned long long)states, (double)states / (t - S->start),
@@ -577,6 +614,8 @@ struct worker {
 	int nprefix;
 	unsigned base;           /* depth of fr[0] */
 };
+
+static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep);
 
 /* Explore from fr[k] (its state is set), with sleep set 'sleep'. */
 static void dfs(struct worker *W, int k, uint8_t sleep)
@@ -646,7 +685,8 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 					child_sleep |= (uint8_t)(1u << b->vcpu);
 			}
 		}
-		dfs(W, k + 1, child_sleep);
+		if (!donate(W, k, &g->s, c, child_sleep))
+			dfs(W, k + 1, child_sleep);
 		done |= bit;
 	}
 }
@@ -672,6 +712,85 @@ static void worker_fini(struct worker *W)
 	free(W->child);
 }
 
+/* Wake every worker waiting for work (the search stops). */
+static void wake_all(struct search *S)
+{
+	pthread_mutex_lock(&S->q_lock);
+	pthread_cond_broadcast(&S->q_cond);
+	pthread_mutex_unlock(&S->q_lock);
+}
+
+static int queue_push(struct search *S, struct work *w)
+{
+	pthread_mutex_lock(&S->q_lock);
+	if (S->nq == S->qcap) {
+		int cap = S->qcap ? S->qcap * 2 : 16;
+		struct work **q = realloc(S->q, (size_t)cap * sizeof(*q));
+		if (!q) {
+			pthread_mutex_unlock(&S->q_lock);
+			return -1;
+		}
+		S->q = q;
+		S->qcap = cap;
+	}
+	S->q[S->nq++] = w;
+	pthread_cond_signal(&S->q_cond);
+	pthread_mutex_unlock(&S->q_lock);
+	return 0;
+}
+
+/* The next work item, or NULL when the search is over (nothing queued and nobody working, or stopped). */
+static struct work *queue_pop(struct search *S)
+{
+	struct work *w = NULL;
+	pthread_mutex_lock(&S->q_lock);
+	for (;;) {
+		if (S->nq > 0) {
+			w = S->q[--S->nq];
+			break;
+		}
+		if (S->q_done || atomic_load(&S->stop))
+			break;
+		if (S->idle + 1 == S->nworkers) {
+			S->q_done = 1;
+			pthread_cond_broadcast(&S->q_cond);
+			break;
+		}
+		S->idle++;
+		atomic_store(&S->hungry, S->idle);
+		pthread_cond_wait(&S->q_cond, &S->q_lock);
+		S->idle--;
+		atomic_store(&S->hungry, S->idle);
+	}
+	pthread_mutex_unlock(&S->q_lock);
+	return w;
+}
+
+/* Hand the child reached by c from fr[k] to an idle worker, if one waits. */
+static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep)
+{
+	struct search *S = W->S;
+	if (atomic_load(&S->hungry) == 0)
+		return false;
+	struct work *w = malloc(sizeof(*w));
+	if (!w)
+		return false;
+	memcpy(&w->s, child, sizeof(*child));
+	w->depth = W->base + (unsigned)k + 1;
+	w->sleep = sleep;
+	w->nprefix = 0;
+	memcpy(w->prefix, W->prefix, (size_t)W->nprefix * sizeof(w->prefix[0]));
+	w->nprefix = W->nprefix;
+	for (int i = 1; i <= k; i++)
+		w->prefix[w->nprefix++] = W->fr[i].taken;
+	w->prefix[w->nprefix++] = *c;
+	if (queue_push(S, w) < 0) {
+		free(w);
+		return false;
+	}
+	return true;
+}
+
 static void *dfs_thread(void *arg)
 {
 	struct search *S = arg;
@@ -679,98 +798,20 @@ static void *dfs_thread(void *arg)
 	if (worker_init(&W, S) < 0) {
 		stop_error(S, "out of memory");
 		worker_fini(&W);
+		wake_all(S);
 		return NULL;
 	}
-	for (;;) {
-		pthread_mutex_lock(&S->q_lock);
-		int i = S->qnext < S->nq ? S->qnext++ : -1;
-		pthread_mutex_unlock(&S->q_lock);
-		if (i < 0 || atomic_load(&S->stop))
-			break;
-		struct work *w = &S->q[i];
+	struct work *w;
+	while ((w = queue_pop(S))) {
 		memcpy(&W.fr[0].s, &w->s, sizeof(w->s));
 		W.prefix = w->prefix;
 		W.nprefix = w->nprefix;
 		W.base = w->depth;
 		dfs(&W, 0, w->sleep);
+		free(w);
 	}
 	worker_fini(&W);
 	return NULL;
-}
-
-/*
- * With several jobs, expand the first levels breadth-first into a queue of
- * start states (each kept in the visited set as it is expanded), then let
- * the workers search below them.
- */
-static int build_queue(struct search *S, const struct vt_state *init, int want)
-{
-	const struct vt_model *m = S->m;
-	int cap = want * 8 + 64;
-	S->q = calloc((size_t)cap, sizeof(*S->q));
-	if (!S->q)
-		return -1;
-	memcpy(&S->q[0].s, init, sizeof(*init));
-	S->nq = 1;
-	uint8_t *cbuf = malloc(2 * VT_STATE_CANON_LEN + 16);
-	struct vt_event *ch = malloc(MAX_CHOICES * sizeof(*ch));
-	struct vt_state *tmp = malloc(sizeof(*tmp));
-	if (!cbuf || !ch || !tmp) {
-		free(cbuf);
-		free(ch);
-		free(tmp);
-		return -1;
-	}
-	unsigned level = 0;
-	while (S->nq < want && level + 1 < S->b.depth && level < 4) {
-		int n0 = S->nq, out = 0;
-		struct work *next = calloc((size_t)cap, sizeof(*next));
-		if (!next)
-			break;
-		for (int i = 0; i < n0 && !atomic_load(&S->stop); i++) {
-			struct work *w = &S->q[i];
-			uint64_t h;
-			uint8_t extra;
-			size_t len = canon(S, &w->s, tmp, cbuf, &h);
-			if (visited_check(&S->vs, cbuf, len, h, w->depth, 0, &extra) != VISIT_NEW)
-				continue;
-			int n = vt_explore_choices(m, &w->s, &S->b, ch, MAX_CHOICES);
-			for (int c = 0; c < n; c++) {
-				if (out == cap)
-					break;
-				struct work *x = &next[out];
-				memcpy(&x->s, &w->s, sizeof(x->s));
-				struct vt_verdict v;
-				enum vt_step_err e = vt_explore_apply(m, &x->s, &ch[c], NULL, &v);
-				atomic_fetch_add(&S->transitions, 1);
-				if (e == VT_STEP_ERR_TLB_FULL) {
-					stop_error(S, "a hardware TLB domain ran out of tag slots (model limit)");
-					break;
-				}
-				if (e != VT_STEP_OK)
-					continue;
-				memcpy(x->prefix, w->prefix, (size_t)w->nprefix * sizeof(w->prefix[0]));
-				x->nprefix = w->nprefix + 1;
-				x->prefix[w->nprefix] = ch[c];
-				x->depth = w->depth + 1;
-				if (v.kind != VT_V_OK) {
-					report(S, x->prefix, x->nprefix - 1, NULL, 0, &ch[c], &v, 0);
-					break;
-				}
-				out++;
-			}
-		}
-		free(S->q);
-		S->q = next;
-		S->nq = out;
-		level++;
-		if (out == 0)
-			break;
-	}
-	free(cbuf);
-	free(ch);
-	free(tmp);
-	return 0;
 }
 
 /* ---- random mode ------------------------------------------------------------ */
@@ -974,6 +1015,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	r->symmetric = S->symmetric;
 	pthread_mutex_init(&S->found_lock, NULL);
 	pthread_mutex_init(&S->q_lock, NULL);
+	pthread_cond_init(&S->q_cond, NULL);
 	if (visited_init(&S->vs, o->max_memory ? o->max_memory : (2ull << 30)) < 0) {
 		r->status = VT_EXPLORE_ERROR;
 		r->why = "out of memory";
@@ -1008,12 +1050,19 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		for (int i = 0; i < jobs; i++)
 			pthread_join(th[i], NULL);
 	} else {
-		if (build_queue(S, init, jobs > 1 ? jobs * 4 : 1) < 0) {
+		struct work *w0 = malloc(sizeof(*w0));
+		if (!w0) {
 			r->status = VT_EXPLORE_ERROR;
 			r->why = "out of memory";
 			free(init);
 			goto done;
 		}
+		memcpy(&w0->s, init, sizeof(*init));
+		w0->depth = 0;
+		w0->sleep = 0;
+		w0->nprefix = 0;
+		S->nworkers = jobs;
+		queue_push(S, w0);
 		for (int i = 0; i < jobs; i++)
 			pthread_create(&th[i], NULL, dfs_thread, S);
 		for (int i = 0; i < jobs; i++)
@@ -1021,13 +1070,13 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	}
 	free(init);
 
-	r->states = S->vs.used;
+	r->states = atomic_load(&S->vs.used);
 	r->transitions = atomic_load(&S->transitions);
 	r->pruned = atomic_load(&S->pruned);
 	r->checks = atomic_load(&S->checks);
 	r->max_depth = atomic_load(&S->max_depth);
 	r->memory = visited_memory(&S->vs);
-	r->state_bytes = S->vs.arena_len + S->vs.used * sizeof(struct entry);
+	r->state_bytes = atomic_load(&S->vs.stored);
 	r->walks = o->random_walks ? (atomic_load(&S->next_walk) < o->random_walks ? atomic_load(&S->next_walk)
 										  : o->random_walks)
 				   : 0;
@@ -1054,10 +1103,13 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 done:
 	r->seconds = now() - S->start;
 	visited_fini(&S->vs);
+	for (int i = 0; i < S->nq; i++)
+		free(S->q[i]);
 	free(S->q);
 	free(S->path);
 	pthread_mutex_destroy(&S->found_lock);
 	pthread_mutex_destroy(&S->q_lock);
+	pthread_cond_destroy(&S->q_cond);
 	enum vt_explore_status st = r->status;
 	free(S);
 	return st;
