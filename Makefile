@@ -104,7 +104,7 @@ check: check-build
 	prove -j$(JOBS) tests/
 
 bench: $(BENCH_BIN) $(O)/vtlb
-	$(O)/bench/explore scenarios/explore/*.vtlb
+	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
 
 clean:
 	rm -rf build

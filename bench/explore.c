@@ -1,6 +1,6 @@
 /*
  * The exploration benchmark: for every exploration scenario given on the
- * command line (default: scenarios/explore/*.vtlb via the Makefile), the
+ * command line (`make bench` passes scenarios/explore and bench/scenarios), the
  * clean exhaustive search with every fix in place (states, transitions,
  * states per second, bytes per stored state), the same with partial-order
  * and symmetry reduction off, and for the fix each scenario names, the time

@@ -8,7 +8,7 @@
  * their ASID only.  VMRUN applies the VMCB's TLB_CONTROL: 1 flushes every
  * ASID, 3 the guest's ASID, 7 its non-global entries.  INVLPGA removes one
  * page of an ASID; whether it removes global entries is not settled by the
- * text we have, so the aggressive model keeps them (docs/questions.md).
+ * text we have, so the aggressive model keeps them (docs/questions-x86.md Q1).
  */
 #include <stdio.h>
 
