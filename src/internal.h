@@ -32,6 +32,16 @@ struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, 
  */
 void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 
+/*
+ * Combined entries (over U) tagged with context value 'value' in any VM:
+ * hardware matches the PCID/ASID/PID it is given, the tag slot says whose
+ * it is.
+ */
+struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value);
+
+/* What a hardware lookup in context g may use: its context's entries and global ones. */
+struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g);
+
 /* PTE entries (over P) of space mapping the VA with index va. */
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va);
 

@@ -135,12 +135,16 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 	memset(m->uix, 0xff, sizeof(m->uix));
 	memset(m->space_ctx, 0xff, sizeof(m->space_ctx));
 
-	/* Every guest-physical page has a stage-2 mapping, declared or default. */
+	/*
+	 * Every guest-physical page starts mapped: declared with 's2', or by
+	 * default.  (A host remap later in the scenario adds an entry that is
+	 * not initial: it does not count.)
+	 */
 	for (int i = 0; i < m->np; i++) {
 		const struct vt_pte *p = &m->pte[i];
 		int found = 0;
 		for (int j = 0; j < m->ns; j++)
-			if (m->s2[j].vm == p->vm && m->s2[j].gpa == p->gpa)
+			if ((m->init_s2 & ((uint64_t)1 << j)) && m->s2[j].vm == p->vm && m->s2[j].gpa == p->gpa)
 				found = 1;
 		if (!found) {
 			int j = vt_model_add_s2(m, p->vm, p->gpa, vt_model_default_hpa(p->vm, p->gpa));

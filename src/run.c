@@ -159,7 +159,7 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 		struct vt_verdict v;
 		enum vt_step_err e = vt_step(m, s, ev, tr, &v);
 		if (e != VT_STEP_OK) {
-			runtime_error(m, ev, d, vt_step_strerror(e));
+			runtime_error(m, ev, d, e == VT_STEP_ERR_LIMIT ? vt_limit_str(s->meta.limit) : vt_step_strerror(e));
 			res->status = VT_ERROR;
 			return res->status;
 		}
@@ -186,7 +186,7 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 			en.line = ev->line;
 			e = vt_step(m, s, &en, tr, &v);
 			if (e != VT_STEP_OK) {
-				runtime_error(m, &en, d, vt_step_strerror(e));
+				runtime_error(m, &en, d, e == VT_STEP_ERR_LIMIT ? vt_limit_str(s->meta.limit) : vt_step_strerror(e));
 				res->status = VT_ERROR;
 				return res->status;
 			}
@@ -275,10 +275,13 @@ void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res
 			 v->step, where, vn, p, va, pt->gpa, m->s2[u->s].hpa, key, perm);
 	} else if (v->kind == VT_V_BREACH) {
 		const struct vt_s2 *s2 = &m->s2[v->s];
+		bool foreign = v->vcpu >= 0 && s2->vm != m->vcpu_vm[v->vcpu];
 		snprintf(buf, len,
 			 "BREACH step %u%s: vCPU %s on pCPU %d can reach HPA 0x%" PRIx64 " (GPA 0x%" PRIx64
-			 " of VM %s) [%s] after the host unmapped it and its flush completed",
-			 v->step, where, vn, p, s2->hpa, s2->gpa, m->vm[s2->vm].name, key);
+			 " of VM %s) [%s] %s",
+			 v->step, where, vn, p, s2->hpa, s2->gpa, m->vm[s2->vm].name, key,
+			 foreign ? "although that page belongs to another VM"
+				 : "after the host unmapped it and its flush completed");
 	} else {
 		snprintf(buf, len, "clean");
 	}

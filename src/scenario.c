@@ -506,8 +506,9 @@ static int decl_space(struct pstate *ps)
 	int cat = p->cur;
 	if (vt_parse_number(p, "a context number", &ctx) < 0)
 		return -1;
-	if (ctx > 0xffff)
-		return vt_parse_error_at(p, cat, "context numbers go up to 0xffff");
+	uint32_t cmax = m->aops->ctx_max && m->aops->ctx_max < 0xffff ? m->aops->ctx_max : 0xffff;
+	if (ctx > cmax)
+		return vt_parse_error_at(p, cat, "a %s goes up to 0x%x", m->aops->ctx_word, cmax);
 	struct vt_space *sp = &m->space[m->nspaces++];
 	memcpy(sp->name, name, sizeof(name));
 	sp->vm = (uint8_t)vm;
@@ -657,10 +658,13 @@ static int decl_bounds(struct pstate *ps)
 		else
 			return vt_parse_error(p, "expected 'depth', 'preemptions' or 'migrations'");
 		int at = p->cur;
+		bool depth = dst == &b->depth;
 		if (vt_parse_number(p, "a bound", &v) < 0)
 			return -1;
-		if (v > 10000)
-			return vt_parse_error_at(p, at, "bounds go up to 10000");
+		if (depth && (v < 1 || v > 512))
+			return vt_parse_error_at(p, at, "the depth bound must be 1 to 512");
+		if (!depth && v > 255)
+			return vt_parse_error_at(p, at, "preemption and migration bounds go up to 255");
 		*dst = (uint32_t)v;
 	}
 	return 0;
@@ -1123,6 +1127,10 @@ static int finish(struct pstate *ps)
 	}
 	if (m->nscript && m->expect.kind == VT_EXP_NONE)
 		return vt_parse_error(p, "no 'expect' line: say what the run should show (expect clean | stale | breach)");
+	if (m->has_programs && m->expect.kind != VT_EXP_NONE) {
+		p->line = m->expect.line;
+		return vt_parse_error(p, "'expect' is for scripts; 'vtlb explore' checks every state of every interleaving");
+	}
 	if (!m->nscript && !m->has_programs)
 		return vt_parse_error(p, "no events and no programs: nothing to run");
 	for (int i = 0; i < m->npcpus; i++)
@@ -1131,6 +1139,12 @@ static int finish(struct pstate *ps)
 	for (int i = 0; i < m->npcpus; i++)
 		if (m->domain_of[i] + 1 > m->ndomains)
 			m->ndomains = m->domain_of[i] + 1;
+	if (m->hw->ndomains)
+		m->ndomains = m->hw->ndomains(m);
+	if (m->ndomains > VT_MAX_DOMAINS)
+		return vt_parse_error(p, "model limit: this machine needs %d TLB domains, at most %d are modelled "
+					 "(a CnP shared TLB takes one: use fewer pCPUs)",
+				      m->ndomains, VT_MAX_DOMAINS);
 	if (vt_model_finish(m, err, sizeof(err)) < 0)
 		return vt_parse_error(p, "%s", err);
 	return 0;
@@ -1196,6 +1210,10 @@ struct vt_model *vt_scenario_load(const char *path, uint64_t reverted, struct vt
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->file, sizeof(d->file), "%s", path);
+	if (strlen(path) >= sizeof(((struct vt_model *)0)->file)) {
+		snprintf(d->msg, sizeof(d->msg), "path longer than %zu characters", sizeof(((struct vt_model *)0)->file) - 1);
+		return NULL;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		snprintf(d->msg, sizeof(d->msg), "cannot open: %s", strerror(errno));

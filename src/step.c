@@ -74,6 +74,22 @@ void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct 
 	*s2 = s->vm[m->vcpu_vm[v]].s2;
 }
 
+struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value)
+{
+	struct vt_set r = {{0}};
+	for (int c = 0; c < m->nctx; c++)
+		if (m->ctx[c].value == value)
+			vt_set_or(&r, &m->u_ctx[c]);
+	return r;
+}
+
+struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g)
+{
+	struct vt_set r = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
+	vt_set_or(&r, &m->u_global);
+	return r;
+}
+
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va)
 {
 	uint64_t r = 0;
@@ -264,9 +280,23 @@ static const char *const step_errors[VT_STEP_ERR_COUNT] = {
 	[VT_STEP_ERR_NOT_LOADED] = "the vCPU is not loaded on a pCPU",
 	[VT_STEP_ERR_NOT_RUNNING] = "the vCPU is not running in the guest",
 	[VT_STEP_ERR_IN_GUEST] = "the vCPU is already in the guest",
-	[VT_STEP_ERR_TLB_FULL] = "a hardware TLB domain ran out of tag slots (model limit)",
+	[VT_STEP_ERR_LIMIT] = "a model limit was hit",
+	[VT_STEP_ERR_HOST_BUSY] = "another host operation is still in progress (finish it with 'phase' steps first)",
 	[VT_STEP_ERR_BAD_EVENT] = "malformed event",
 };
+
+static const char *const limits[VT_LIMIT_COUNT] = {
+	[VT_LIMIT_NONE] = "no limit",
+	[VT_LIMIT_TLB_SLOTS] = "model limit: a hardware TLB domain ran out of tag slots (at most 8 tags per domain)",
+	[VT_LIMIT_PENDING] = "model limit: too many hardware invalidations in flight at once",
+	[VT_LIMIT_ORACLE_PENDING] = "model limit: too many guest invalidations awaiting their barrier",
+	[VT_LIMIT_VMIDS] = "model limit: no free VMID after a rollover (raise 'option vmid-bits')",
+};
+
+const char *vt_limit_str(unsigned limit)
+{
+	return limit < VT_LIMIT_COUNT ? limits[limit] : "model limit";
+}
 
 const char *vt_step_strerror(enum vt_step_err e)
 {
@@ -302,6 +332,10 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 	case VT_EV_GUEST:
 		return s->vcpu[v].run == VT_RUN_GUEST ? VT_STEP_OK : VT_STEP_ERR_NOT_RUNNING;
 	case VT_EV_HOST:
+		/* A host operation in progress must be finished before another starts. */
+		if (s->host_phase && ev->op.code != VT_OP_HOST_INSN && ev->op.code != VT_OP_HOST_RAW_REMAP &&
+		    memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0)
+			return VT_STEP_ERR_HOST_BUSY;
 		return VT_STEP_OK;
 	default:
 		return VT_STEP_ERR_BAD_EVENT;
@@ -380,10 +414,14 @@ static void host_op(const struct vt_model *m, struct vt_state *s, const struct v
 		s->s_perm |= VT_BIT(op->b);
 		return;
 	}
-	if (m->hv->host_op(m, s, op, one_phase, tr))
+	if (!s->host_phase)
+		s->host_cur = *op;
+	if (m->hv->host_op(m, s, op, one_phase, tr)) {
 		s->host_phase = 0;
-	else
+		memset(&s->host_cur, 0, sizeof(s->host_cur));
+	} else {
 		vt_trace_note(tr, -1, -1, "host operation in progress");
+	}
 }
 
 static void enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
@@ -453,7 +491,9 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 	}
 
 	if (settle(m, s) < 0)
-		return VT_STEP_ERR_TLB_FULL;
+		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
+	if (s->meta.limit)
+		return VT_STEP_ERR_LIMIT;
 	vt_check(m, s, verdict);
 	if (verdict->kind == VT_V_STALE)
 		vt_trace_add(tr, VT_TR_STALE, verdict->vcpu, verdict->pcpu, (uint32_t)verdict->u, 0, 0, 0, NULL);

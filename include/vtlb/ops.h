@@ -49,6 +49,7 @@ struct vt_op_decl {
 struct vt_arch_ops {
 	const char *name;
 	const char *ctx_word;    /* what the guest's own tag is called: pcid, asid, pid */
+	uint32_t ctx_max;        /* its largest value (x86: 12-bit PCIDs) */
 	const struct vt_op_decl *ops;
 	int nops;
 	/* Contexts a space's translations may be tagged with (at most 2). */
@@ -86,6 +87,11 @@ struct vt_hw_ops {
 	unsigned ninsns;
 	/* TLB domain of a pCPU (NULL: every pCPU has its own TLB). */
 	int (*domain)(const struct vt_model *m, int pcpu);
+	/*
+	 * How many TLB domains the state uses, if more than the pCPUs' own
+	 * (e.g. a TLB shared by every PE under CnP); NULL: just those.
+	 */
+	int (*ndomains)(const struct vt_model *m);
 	/* Effects of a guest op that ran natively (was not intercepted). */
 	void (*native)(const struct vt_model *m, struct vt_state *s, int pcpu, const struct vt_op *op,
 		       const union vt_gregs *old, struct vt_trace *tr);

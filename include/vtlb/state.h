@@ -131,10 +131,32 @@ union vt_hv_global {
 	struct vt_kvm_ppc_global ppc;
 };
 
+/*
+ * Model limits.  Where the model runs out of room (tag slots, invalidations
+ * in flight, VMIDs) it must not quietly behave like hardware it is not: the
+ * layer records the limit here and the step fails with VT_STEP_ERR_LIMIT.
+ */
+enum vt_limit {
+	VT_LIMIT_NONE,
+	VT_LIMIT_TLB_SLOTS,        /* a TLB domain has no free tag slot */
+	VT_LIMIT_PENDING,          /* too many hardware invalidations in flight */
+	VT_LIMIT_ORACLE_PENDING,   /* too many guest invalidations awaiting their barrier */
+	VT_LIMIT_VMIDS,            /* no free VMID after a rollover */
+	VT_LIMIT_COUNT
+};
+
 struct vt_state_meta {
 	uint32_t step;       /* events applied so far */
-	uint32_t pad;
+	uint16_t limit;      /* enum vt_limit: the first model limit hit, if any */
+	uint16_t pad;
 };
+
+/* Record that a model limit was hit (the first one wins). */
+static inline void vt_state_limit(struct vt_state_meta *meta, enum vt_limit l)
+{
+	if (!meta->limit)
+		meta->limit = (uint16_t)l;
+}
 
 struct vt_state {
 	struct vt_state_meta meta;
@@ -146,6 +168,7 @@ struct vt_state {
 	uint8_t preemptions; /* exploration: preemptions used so far (the explorer counts) */
 	uint8_t migrations;  /* exploration: migrations used so far */
 	uint8_t pad[4];
+	struct vt_op host_cur; /* the host operation in progress (zero when none) */
 	union vt_hv_global hg;
 	struct vt_vm_state vm[VT_MAX_VMS];
 	struct vt_vcpu_state vcpu[VT_MAX_VCPUS];

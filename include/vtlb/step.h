@@ -46,12 +46,16 @@ enum vt_step_err {
 	VT_STEP_ERR_NOT_LOADED,     /* enter/put: vCPU not loaded */
 	VT_STEP_ERR_NOT_RUNNING,    /* guest op: vCPU not in the guest */
 	VT_STEP_ERR_IN_GUEST,       /* enter: already in the guest */
-	VT_STEP_ERR_TLB_FULL,       /* a TLB domain ran out of tag slots (a model limit) */
+	VT_STEP_ERR_LIMIT,          /* a model limit was hit (vt_limit_str says which); the state is unusable */
+	VT_STEP_ERR_HOST_BUSY,      /* host op: another host operation is still in progress */
 	VT_STEP_ERR_BAD_EVENT,
 	VT_STEP_ERR_COUNT
 };
 
 const char *vt_step_strerror(enum vt_step_err e);
+
+/* What a model limit means, for messages. */
+const char *vt_limit_str(unsigned limit);
 
 /* Can ev be applied in s?  VT_STEP_OK or the reason it cannot. */
 enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state *s, const struct vt_event *ev);
@@ -59,7 +63,7 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 /*
  * Apply ev to s.  On VT_STEP_OK, *v holds the verdict of the invariant
  * check after the step.  On an error s is unchanged unless the error is
- * VT_STEP_ERR_TLB_FULL (the state is then unusable).
+ * VT_STEP_ERR_LIMIT (the state is then unusable; s->meta.limit says why).
  */
 enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev,
 			 struct vt_trace *tr, struct vt_verdict *v);

@@ -76,12 +76,16 @@ static const char *const arm64_insn_names[VT_A64_INSN_COUNT] = {
 	[VT_A64_I_IC_IALLUIS] = "ic.ialluis",
 };
 
-/* The CnP shared TLB's domain, or -1. */
+/* The CnP shared TLB's domain (after the PEs' own), or -1. */
 static int shared_dom(const struct vt_model *m)
 {
-	if (!m->opt[VT_OPT_CNP] || m->npcpus >= VT_MAX_DOMAINS)
-		return -1;
-	return m->npcpus;
+	return m->opt[VT_OPT_CNP] ? m->npcpus : -1;
+}
+
+/* The PEs' TLBs, and the shared one under CnP: part of every state. */
+static int arm64_ndomains(const struct vt_model *m)
+{
+	return m->npcpus + (m->opt[VT_OPT_CNP] ? 1 : 0);
 }
 
 static const struct vt_tlb_slot *slot_of(const struct vt_state *s, int d, uint32_t key)
@@ -90,16 +94,6 @@ static const struct vt_tlb_slot *slot_of(const struct vt_state *s, int d, uint32
 	return i < 0 ? NULL : &s->dom[d].slot[i];
 }
 
-/* Combined entries a lookup in context g may use: its ASID's and global ones (any VM: the slot decides). */
-static struct vt_set usable_mask(const struct vt_model *m, const struct vt_gctx *g)
-{
-	struct vt_set r = m->u_global;
-	uint32_t asid = m->ctx[g->ctx].value;
-	for (int c = 0; c < m->nctx; c++)
-		if (m->ctx[c].value == asid)
-			vt_set_or(&r, &m->u_ctx[c]);
-	return r;
-}
 
 /* Pair translations t with the stage-2 entries in s2 (same VM and page) over U. */
 static struct vt_set compose(const struct vt_model *m, const struct vt_set *t, uint64_t s2)
@@ -157,7 +151,7 @@ static void a64_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	uint32_t key = s->pcpu[p].key;
 	if (!g->paging || g->ctx < 0 || key == VT_KEY_NONE)
 		return;
-	struct vt_set use = usable_mask(m, g);
+	struct vt_set use = vt_usable_umask(m, g); /* its ASID's and global ones (any VM: the slot decides) */
 	int doms[2] = {m->domain_of[p], shared_dom(m)};
 	for (int i = 0; i < 2; i++) {
 		const struct vt_tlb_slot *sl = doms[i] >= 0 ? slot_of(s, doms[i], key) : NULL;
@@ -333,12 +327,9 @@ static void tlbi_issue(const struct vt_model *m, struct vt_state *s, int p_trace
 		if (memcmp(&pend[i], &t, sizeof(t)) == 0)
 			return;
 	if (i == VT_ARM64_HW_PENDING) {
-		vt_trace_note(tr, -1, p_trace, "model limit: the oldest pending TLBI completes early (the architecture allows it)");
-		struct vt_pending old = pend[0];
-		memmove(&pend[0], &pend[1], sizeof(*pend) * (VT_ARM64_HW_PENDING - 1));
-		memset(&pend[VT_ARM64_HW_PENDING - 1], 0, sizeof(*pend));
-		tlbi_apply(m, s, &old);
-		i = VT_ARM64_HW_PENDING - 1;
+		/* Completing one early would be legal hardware, but a less aggressive one: refuse. */
+		vt_state_limit(&s->meta, VT_LIMIT_PENDING);
+		return;
 	}
 	pend[i] = t;
 }
@@ -489,6 +480,7 @@ static void a64_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
 
 const struct vt_hw_ops vt_arm64_hw_ops = {
 	.name = "arm64",
+	.ndomains = arm64_ndomains,
 	.insn_names = arm64_insn_names,
 	.ninsns = VT_A64_INSN_COUNT,
 	.native = a64_native,

@@ -54,15 +54,6 @@ static int ppc_domain(const struct vt_model *m, int p)
 	return core;
 }
 
-/* Combined entries of a PID value (any VM: the hardware matches tags, not VMs). */
-static struct vt_set pid_umask(const struct vt_model *m, uint32_t pid)
-{
-	struct vt_set r = {{0}};
-	for (int c = 0; c < m->nctx; c++)
-		if (m->ctx[c].value == pid)
-			vt_set_or(&r, &m->u_ctx[c]);
-	return r;
-}
 
 static void ppc_reach(const struct vt_model *m, const struct vt_state *s, int p, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
@@ -80,7 +71,7 @@ static void ppc_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	*s2 = sl->s;
 	if (!g->paging || g->ctx < 0)
 		return; /* real mode: partition scope only */
-	struct vt_set use = pid_umask(m, m->ctx[g->ctx].value);
+	struct vt_set use = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
 	*u = vt_set_inter(&sl->u, &use);
 }
 
@@ -105,14 +96,14 @@ static void apply(const struct vt_model *m, struct vt_state *s, int d, unsigned 
 		if (va < 0)
 			return;
 		lpid = vt_ppc_rs_lpid(key);
-		mask = pid_umask(m, vt_ppc_rs_pid(key));
+		mask = vt_ctx_value_umask(m, vt_ppc_rs_pid(key));
 		vt_set_and(&mask, &m->u_va[va]);
 		break;
 	}
 	case VT_PPC_TLBIEL_PID:
 	case VT_PPC_TLBIE_PID:
 		lpid = vt_ppc_rs_lpid(key);
-		mask = pid_umask(m, vt_ppc_rs_pid(key));
+		mask = vt_ctx_value_umask(m, vt_ppc_rs_pid(key));
 		break;
 	case VT_PPC_TLBIEL_LPID:
 	case VT_PPC_TLBIE_LPID:
@@ -157,10 +148,9 @@ static void pend_add(const struct vt_model *m, struct vt_state *s, int p, unsign
 {
 	struct vt_pending *pd = s->hg.ppc.pend;
 	if (pd[VT_MAX_PENDING - 1].used) {
-		/* XXX: a model limit; performing early can only hide a stale entry. */
-		vt_trace_note(tr, -1, p, "model limit: too many tlbies in flight, the oldest is performed now");
-		perform_everywhere(m, s, &pd[0]);
-		pend_remove(s, 0);
+		/* Performing one early could only hide a stale entry: refuse instead. */
+		vt_state_limit(&s->meta, VT_LIMIT_PENDING);
+		return;
 	}
 	int i = 0;
 	while (pd[i].used)

@@ -38,13 +38,3 @@ struct vt_set vt_x86_native_mask(const struct vt_model *m, const struct vt_state
 	vt_x86_scope(m, op, &old->x86, &s->vcpu[v].g.x86, &sc);
 	return vt_x86_scope_umask(m, &sc);
 }
-
-struct vt_set vt_x86_usable_mask(const struct vt_model *m, const struct vt_gctx *g)
-{
-	struct vt_set r = m->u_global;
-	uint32_t pcid = m->ctx[g->ctx].value;
-	for (int c = 0; c < m->nctx; c++)
-		if (m->ctx[c].value == pcid)
-			vt_set_or(&r, &m->u_ctx[c]);
-	return r;
-}

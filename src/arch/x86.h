@@ -17,7 +17,4 @@ extern const char *const vt_svm_insn_names[VT_X86_INSN_COUNT];
 struct vt_set vt_x86_native_mask(const struct vt_model *m, const struct vt_state *s, int pcpu,
 				 const struct vt_op *op, const union vt_gregs *old);
 
-/* Entries a lookup in context g may use: its PCID's, and global ones (SDM §4.10.2.4). */
-struct vt_set vt_x86_usable_mask(const struct vt_model *m, const struct vt_gctx *g);
-
 #endif

@@ -29,7 +29,7 @@ static void svm_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	int i = vt_tlb_index(s, d, key);
 	if (i < 0)
 		return;
-	struct vt_set use = vt_x86_usable_mask(m, g);
+	struct vt_set use = vt_usable_umask(m, g); /* its PCID's and global ones (SDM §4.10.2.4) */
 	*u = vt_set_inter(&s->dom[d].slot[i].u, &use);
 	*s2 = s->dom[d].slot[i].s;
 }

@@ -39,7 +39,7 @@ static void vmx_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	if (!g->paging || g->ctx < 0 || key == VT_KEY_NONE)
 		return;
 	int d = m->domain_of[p];
-	struct vt_set use = vt_x86_usable_mask(m, g);
+	struct vt_set use = vt_usable_umask(m, g); /* its PCID's and global ones (SDM §4.10.2.4) */
 	for (int i = 0; i < VT_MAX_SLOTS; i++) {
 		const struct vt_tlb_slot *sl = &s->dom[d].slot[i];
 		if (sl->key == VT_KEY_NONE)

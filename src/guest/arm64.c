@@ -364,6 +364,7 @@ static void arm64_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, c
 const struct vt_arch_ops vt_arm64_arch_ops = {
 	.name = "arm64",
 	.ctx_word = "asid",
+	.ctx_max = 0xffff, /* 16-bit ASIDs (TCR_EL1.AS) */
 	.ops = arm64_ops,
 	.nops = (int)VT_ARRAY_SIZE(arm64_ops),
 	.ctx_variants = arm64_ctx_variants,

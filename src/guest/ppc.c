@@ -273,6 +273,7 @@ static void ppc_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, cha
 const struct vt_arch_ops vt_ppc_arch_ops = {
 	.name = "ppc",
 	.ctx_word = "pid",
+	.ctx_max = 0xffff, /* PIDR is 20 bits; the model keeps 16 */
 	.ops = ppc_ops,
 	.nops = (int)VT_ARRAY_SIZE(ppc_ops),
 	.ctx_variants = ppc_ctx_variants,

@@ -390,8 +390,8 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 		if ((cr4 & X86_CR4_PCIDE) && !(r->cr4 & X86_CR4_PCIDE) &&
 		    (!long_mode(r) || (r->cr3 >= 0 && m->space[r->cr3].ctx != 0)))
 			return VT_EXEC_FAULT;
-		/* PAE cannot be cleared in long mode. */
-		if (long_mode(r) && !(cr4 & X86_CR4_PAE))
+		/* PAE cannot be cleared, nor LA57 changed, in long mode. */
+		if (long_mode(r) && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ r->cr4) & X86_CR4_LA57)))
 			return VT_EXEC_FAULT;
 		r->cr4 = cr4;
 		return VT_EXEC_OK;
@@ -481,6 +481,7 @@ static void x86_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, cha
 const struct vt_arch_ops vt_x86_arch_ops = {
 	.name = "x86",
 	.ctx_word = "pcid",
+	.ctx_max = 0xfff,
 	.ops = x86_ops,
 	.nops = (int)VT_ARRAY_SIZE(x86_ops),
 	.ctx_variants = x86_ctx_variants,

@@ -167,8 +167,8 @@ static void new_vmid(const struct vt_model *m, struct vt_state *s, int vm, int p
 		idx = find_free(m, s, 1);
 		if (idx == num_user_vmids(m)) {
 			/* KVM: "We have more VMIDs than CPUs, so this will always succeed". */
-			vt_trace_note(tr, -1, p, "model limit: no free VMID after the rollover (use more vmid-bits)");
-			idx = num_user_vmids(m) - 1;
+			vt_state_limit(&s->meta, VT_LIMIT_VMIDS);
+			return;
 		}
 	}
 	map_set(s, idx);

@@ -84,9 +84,9 @@ static void dsb(const struct vt_model *m, struct vt_state *s, int v, bool ish)
 }
 
 /*
- * Record a TLBI until its DSB.  With every record in use, the new one is
- * dropped: the oracle then permits more than the architecture requires,
- * which can hide a bug but never invent one.
+ * Record a TLBI until its DSB.  With every record in use the step fails with
+ * a model limit: dropping it would let the oracle permit more than the
+ * architecture requires and hide a bug.
  */
 static void issue(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		  const union vt_gregs *old)
@@ -109,6 +109,7 @@ static void issue(const struct vt_model *m, struct vt_state *s, int v, const str
 		if (memcmp(&o->pend[i], &t, sizeof(t)) == 0)
 			return;
 	}
+	vt_state_limit(&s->meta, VT_LIMIT_ORACLE_PENDING);
 }
 
 static void arm64_oracle_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
