@@ -25,6 +25,7 @@
  * (keeping every program a prefix of itself) and renaming pCPUs to the
  * fewest, each candidate replayed through the same step function.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -39,7 +40,7 @@
 #include "vtlb/scenario.h"
 #include "vtlb/trace.h"
 
-#define MAX_CHOICES 64
+#define MAX_CHOICES VT_EXPLORE_MAX_CHOICES
 #define HOST VT_MAX_VCPUS
 
 /* ---- choices ------------------------------------------------------------- */
@@ -64,6 +65,8 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 		       struct vt_event *out, int max)
 {
 	int n = 0;
+	/* never silently fewer choices than the state has */
+	assert(max >= MAX_CHOICES);
 	for (int v = 0; v < m->nvcpus; v++) {
 		if (!m->nprog[v])
 			continue;
@@ -428,6 +431,10 @@ static bool symmetry_applies(const struct vt_model *m)
 	for (int i = 0; i < m->nvms; i++)
 		if ((m->vm[i].pcpus & all) != all)
 			return false;
+	/* a host instrument names its pCPU: the pCPUs are no longer interchangeable */
+	for (int i = 0; i < m->nprog[HOST]; i++)
+		if (m->prog[HOST][i].op.code == VT_OP_HOST_INSN)
+			return false;
 	return true;
 }
 
@@ -575,6 +582,7 @@ static bool check_limits(struct search *S)
 				S->why = "time limit reached";
 			pthread_mutex_unlock(&S->found_lock);
 			atomic_store(&S->stop, 1);
+			wake_all(S);
 			return true;
 		}
 		progress(S);
@@ -632,7 +640,13 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	uint64_t h;
 	size_t len = canon(S, &f->s, W->tmp1, W->cbuf, &h);
 	uint8_t extra = 0;
-	enum visit vis = visited_check(&S->vs, W->cbuf, len, h, depth, sleep, &extra);
+	/*
+	 * At the depth bound nothing will be explored from here: record the
+	 * state as if every transition were asleep, so that its stored sleep
+	 * set still says what was never explored.
+	 */
+	bool at_bound = depth >= S->b.depth;
+	enum visit vis = visited_check(&S->vs, W->cbuf, len, h, depth, at_bound ? 0xff : sleep, &extra);
 	if (vis == VISIT_SKIP)
 		return;
 	if (vis == VISIT_FULL) {
@@ -641,9 +655,10 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 			S->why = "memory cap reached";
 		pthread_mutex_unlock(&S->found_lock);
 		atomic_store(&S->stop, 1);
+		wake_all(S);
 		return;
 	}
-	if (depth >= S->b.depth)
+	if (at_bound)
 		return;
 	f->n = vt_explore_choices(m, &f->s, &S->b, f->choice, MAX_CHOICES);
 	uint8_t done = 0; /* guest transitions explored so far from here */
@@ -662,8 +677,8 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		struct vt_verdict v;
 		enum vt_step_err e = vt_explore_apply(m, &g->s, c, NULL, &v);
 		atomic_fetch_add(&S->transitions, 1);
-		if (e == VT_STEP_ERR_TLB_FULL) {
-			stop_error(S, "a hardware TLB domain ran out of tag slots (model limit)");
+		if (e == VT_STEP_ERR_LIMIT) {
+			stop_error(S, vt_limit_str(g->s.meta.limit));
 			return;
 		}
 		if (e != VT_STEP_OK)
@@ -749,8 +764,10 @@ static struct work *queue_pop(struct search *S)
 			w = S->q[--S->nq];
 			break;
 		}
-		if (S->q_done || atomic_load(&S->stop))
+		if (S->q_done || atomic_load(&S->stop)) {
+			pthread_cond_broadcast(&S->q_cond);
 			break;
+		}
 		if (S->idle + 1 == S->nworkers) {
 			S->q_done = 1;
 			pthread_cond_broadcast(&S->q_cond);
@@ -856,10 +873,12 @@ static void *random_thread(void *arg)
 			struct vt_verdict v;
 			enum vt_step_err e = vt_explore_apply(m, s, c, NULL, &v);
 			atomic_fetch_add(&S->transitions, 1);
-			if (e == VT_STEP_ERR_TLB_FULL) {
-				stop_error(S, "a hardware TLB domain ran out of tag slots (model limit)");
+			if (e == VT_STEP_ERR_LIMIT) {
+				stop_error(S, vt_limit_str(s->meta.limit));
 				goto out;
 			}
+			if (e != VT_STEP_OK)
+				break;
 			path[d] = *c;
 			unsigned md = atomic_load(&S->max_depth);
 			while (d + 1 > md && !atomic_compare_exchange_weak(&S->max_depth, &md, d + 1))

@@ -1,5 +1,6 @@
 #!/usr/bin/perl
 # A short fuzz smoke run: seeded random mutations of the bundled scenarios
+# (scripts through 'run', exploration scenarios through a short 'explore')
 # must give exit 0, 1 or 2, never a crash, a hang or a sanitizer report.
 use strict;
 use warnings;
@@ -12,6 +13,7 @@ my $rounds = $ENV{VTLB_FUZZ_ROUNDS} // 150;
 srand($seed);
 note("seed $seed, $rounds rounds");
 my @src = sort glob('scenarios/*/*.vtlb');
+$main::TIMEOUT = 30;
 my $dir = tempdir(CLEANUP => 1);
 my @words = qw(run preempt migrate map unmap access mov cr3 cr4 cr0 +pge -pcide invlpg invpcid
                init fep noflush host remap unmap check permits hits expect clean stale vm space
@@ -35,7 +37,11 @@ for my $i (1 .. $rounds) {
     open(my $o, '>', $t) or die;
     print $o @lines;
     close $o;
-    my ($st, $out, $err) = run_vtlb('run', $t);
+    # scripts are run; exploration scenarios are explored, briefly
+    my $explore = grep { /^program / } @lines;
+    my ($st, $out, $err) = $explore
+        ? run_vtlb('explore', '--depth', '8', '--time-limit', '5', $t)
+        : run_vtlb('run', $t);
     if ($st > 2 || $err =~ /Sanitizer|runtime error/) {
         $bad++;
         diag("mutation $i of $f: exit $st\n$err");

@@ -63,6 +63,22 @@ like($out, qr/^INCOMPLETE .*memory cap/m, 'explore.max-memory incomplete');
 ($st, $out) = run_vtlb('explore', '--jobs', '2', $one);
 is($st, 0, 'explore.jobs2 exits 0');
 like($out, qr/^clean /m, 'explore.jobs2 clean');
+my ($states1) = (run_vtlb('explore', '--jobs', '1', $one))[1] =~ /: (\d+) states/;
+my ($states2) = $out =~ /: (\d+) states/;
+is($states2, $states1, 'explore.jobs2 stores the same states as one job');
+($st, $out) = run_vtlb('explore', '--jobs', '2', '--revert', 'x86-vmx-migrate-flush', $one);
+is($st, 1, 'explore.jobs2 finds the violation one job finds');
+# stopping early must never hang a worker waiting for work
+{
+    no warnings "once";
+    local $main::TIMEOUT = 20;
+    my $hung = 0;
+    for my $i (1 .. 25) {
+        my ($s) = run_vtlb('explore', '--jobs', '2', '--max-memory', '1K', $one);
+        $hung++ if $s != 0;
+    }
+    is($hung, 0, 'explore.jobs2 with a memory cap always ends (25 runs)');
+}
 
 ($st, $out) = run_vtlb('explore', '--json', $one);
 my $doc = eval { decode_json($out) };

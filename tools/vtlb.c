@@ -228,10 +228,13 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 		if (!m->nscript) {
 			/* an exploration scenario: nothing scripted to run */
 			vt_model_free(m);
-			if (o->json)
-				printf("{\"file\":\"%s\",\"status\":\"skipped\"}", ps.v[i]);
-			else if (!o->quiet)
+			if (o->json) {
+				printf("{\"file\":");
+				vt_json_str(stdout, ps.v[i]);
+				printf(",\"status\":\"skipped\"}");
+			} else if (!o->quiet) {
 				printf("skip  %-48s program only: use 'vtlb explore'\n", ps.v[i]);
+			}
 			continue;
 		}
 		struct vt_run_result r;
@@ -345,10 +348,13 @@ static int explore_one(const struct opts *o, const char *path, int *clean, int *
 		return 2;
 	}
 	if (!m->has_programs) {
-		if (o->json)
-			printf("{\"file\":\"%s\",\"status\":\"skipped\"}", path);
-		else if (!o->quiet)
+		if (o->json) {
+			printf("{\"file\":");
+			vt_json_str(stdout, path);
+			printf(",\"status\":\"skipped\"}");
+		} else if (!o->quiet) {
 			printf("skip  %-48s a script, no programs: use 'vtlb run'\n", path);
+		}
 		vt_model_free(m);
 		return 0;
 	}
@@ -365,7 +371,15 @@ static int explore_one(const struct opts *o, const char *path, int *clean, int *
 			vt_model_free(m);
 			return 2;
 		}
-		vt_run_events(m, r.path, r.npath, rr, &d);
+		if (vt_run_events(m, r.path, r.npath, rr, &d) != VT_FAIL || rr->verdict.kind == VT_V_OK) {
+			/* the counterexample must replay to its violation; anything else is a bug here */
+			fprintf(stderr, "%s: error: the counterexample does not replay (internal error)\n", path);
+			vt_run_result_fini(rr);
+			free(rr);
+			vt_explore_result_fini(&r);
+			vt_model_free(m);
+			return 2;
+		}
 		rr->verdict_line = 0;
 		(*viol)++;
 		rc = 1;
@@ -527,6 +541,7 @@ static int parse_u64(const char *s, uint64_t *out, int size_suffix)
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
+	int has_seed = 0;
 	o.x.por = 1;
 	o.x.symmetry = 1;
 	o.x.shrink = 1;
@@ -570,21 +585,44 @@ int main(int argc, char **argv)
 				}
 				o.x.bounds.depth = (uint32_t)v;
 				o.x.has_depth = 1;
-			} else if (!strcmp(a, "--preemptions")) {
-				o.x.bounds.preemptions = v > 255 ? 255 : (uint32_t)v;
-				o.x.has_preemptions = 1;
-			} else if (!strcmp(a, "--migrations")) {
-				o.x.bounds.migrations = v > 255 ? 255 : (uint32_t)v;
-				o.x.has_migrations = 1;
+			} else if (!strcmp(a, "--preemptions") || !strcmp(a, "--migrations")) {
+				if (v > 255) {
+					free(args);
+					return usage_error("%s goes up to 255", a);
+				}
+				if (a[2] == 'p') {
+					o.x.bounds.preemptions = (uint32_t)v;
+					o.x.has_preemptions = 1;
+				} else {
+					o.x.bounds.migrations = (uint32_t)v;
+					o.x.has_migrations = 1;
+				}
 			} else if (!strcmp(a, "--jobs")) {
-				o.x.jobs = v > 64 ? 64 : (int)v;
+				if (v < 1 || v > 64) {
+					free(args);
+					return usage_error("%s", "--jobs must be 1 to 64");
+				}
+				o.x.jobs = (int)v;
 			} else if (!strcmp(a, "--random")) {
+				if (v < 1) {
+					free(args);
+					return usage_error("%s", "--random needs at least one walk");
+				}
 				o.x.random_walks = v;
 			} else if (!strcmp(a, "--seed")) {
 				o.x.seed = v;
+				has_seed = 1;
 			} else if (!strcmp(a, "--max-memory")) {
+				if (v < 1) {
+					free(args);
+					return usage_error("%s", "--max-memory must be positive");
+				}
 				o.x.max_memory = v;
 			} else {
+				if (v < 1) {
+					free(args);
+					return usage_error("%s", "--time-limit must be at least 1 second");
+				}
 				o.x.time_limit = (double)v;
 			}
 		} else if (strcmp(a, "--no-por") == 0) {
@@ -625,6 +663,10 @@ int main(int argc, char **argv)
 		}
 	}
 	int rc;
+	if (has_seed && !o.x.random_walks) {
+		free(args);
+		return usage_error("%s", "--seed only applies with --random");
+	}
 	if (!cmd) {
 		fputs(usage, stderr);
 		rc = 2;

@@ -28,6 +28,8 @@
 #define VT_EXPLORE_DEFAULT_PREEMPTIONS 2
 #define VT_EXPLORE_DEFAULT_MIGRATIONS 2
 #define VT_EXPLORE_MAX_DEPTH 512
+/* Every vCPU loading on every pCPU, plus the host: the most choices a state can have. */
+#define VT_EXPLORE_MAX_CHOICES (VT_MAX_VCPUS * VT_MAX_PCPUS + 1)
 
 struct vt_explore_opts {
 	struct vt_bounds bounds;     /* a zero field takes the scenario's bound, then the default */
@@ -85,8 +87,9 @@ void vt_explore_result_fini(struct vt_explore_result *r);
 int vt_explore_emit(FILE *f, const struct vt_model *m, uint64_t cli_reverted, const struct vt_explore_result *r);
 
 /*
- * The enabled choices at s, at most 'max' of them.  Exposed for tests: the
- * choices are the explorer's whole notion of what can happen next.
+ * The enabled choices at s; 'max' must be at least VT_EXPLORE_MAX_CHOICES,
+ * so that no choice is ever dropped.  Exposed for tests: the choices are the
+ * explorer's whole notion of what can happen next.
  */
 int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const struct vt_bounds *b,
 		       struct vt_event *out, int max);

@@ -123,9 +123,9 @@ static void test_symmetry(void)
  * A planted bug at a known depth: without the VMX migration flush, the
  * guest's local INVLPG on another pCPU leaves its entry behind.  The
  * shortest counterexample runs the first three operations and goes pCPU 0 ->
- * 1 -> 0 (a vCPU is only scheduled while it has work left, so the last
- * operation is what keeps it running): load, enter, op, op, preempt, load,
- * enter, op, preempt, load, enter = 11 steps.  So depth 10 is clean and exhaustive, depth 11 finds it, and the
+ * 1 -> 0: load, enter, op, op, preempt, load, enter, op, preempt, load,
+ * enter = 11 steps (the stale entry is reachable as soon as the vCPU is back
+ * in the guest on pCPU 0).  So depth 10 is clean and exhaustive, depth 11 finds it, and the
  * shrunk counterexample has 11 steps and replays to a stale access.
  */
 static const char planted[] = "arch x86 vmx ept\n"
@@ -218,8 +218,40 @@ static void test_planted(void)
 	vt_model_free(m);
 }
 
+/*
+ * The most choices a state can have: 8 vCPUs that may each load on any of 8
+ * pCPUs, and a host operation.  At depth 1 (no symmetry) the search must
+ * store the initial state and one state per choice: 1 + 64 + 1.
+ */
+static void test_all_choices(void)
+{
+	char text[4096];
+	int n = snprintf(text, sizeof(text),
+			 "arch x86 vmx ept\nmachine pcpus 8\nvm g vcpus 8\nspace A pcid 0\n"
+			 "map A 0x1000 -> 0x5000\n");
+	for (int v = 0; v < 8; v++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "vcpu g.%d long cr3 A\n", v);
+	for (int v = 0; v < 8; v++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "program g.%d\ninvlpg 0x1000\nend\n", v);
+	snprintf(text + n, sizeof(text) - (size_t)n, "program host\nremap g 0x5000 -> 0x9000\nend\n");
+	struct vt_model *m = parse(text, 0);
+	if (!m)
+		return;
+	struct vt_explore_opts o = opts(1);
+	o.symmetry = 0;
+	o.bounds.depth = 1;
+	o.has_depth = 1;
+	struct vt_explore_result r;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_CLEAN && r.states == 66, "explore.choices.all-66-taken (%llu states)",
+	       (unsigned long long)r.states);
+	vt_explore_result_fini(&r);
+	vt_model_free(m);
+}
+
 int main(void)
 {
+	test_all_choices();
 	test_counts(1);
 	test_counts(3);
 	test_symmetry();
