@@ -134,30 +134,21 @@ static bool svm_intercepts(const struct vt_model *m, const struct vt_state *s, i
 	}
 }
 
-const struct vt_kvm_x86_vendor vt_kvm_svm_npt = {
-	.name = "svm-npt",
-	.tdp = true,
-	.flush_tlb_all = svm_flush_tlb_asid,
-	.flush_tlb_current = svm_flush_tlb_asid,
-	.flush_tlb_gva = svm_flush_tlb_gva,
-	.flush_tlb_guest = svm_flush_tlb_asid,
-	.vcpu_load = svm_vcpu_load,
-	.vcpu_reset = svm_vcpu_reset,
-	.run = svm_run,
-	.exit = svm_exit,
-	.intercepts = svm_intercepts,
-};
+/* The hooks are the same with and without NPT; only tdp_enabled differs. */
+#define SVM_VENDOR(label, npt)                          \
+	{                                               \
+		.name = label,                          \
+		.tdp = npt,                             \
+		.flush_tlb_all = svm_flush_tlb_asid,    \
+		.flush_tlb_current = svm_flush_tlb_asid,\
+		.flush_tlb_gva = svm_flush_tlb_gva,     \
+		.flush_tlb_guest = svm_flush_tlb_asid,  \
+		.vcpu_load = svm_vcpu_load,             \
+		.vcpu_reset = svm_vcpu_reset,           \
+		.run = svm_run,                         \
+		.exit = svm_exit,                       \
+		.intercepts = svm_intercepts,           \
+	}
 
-const struct vt_kvm_x86_vendor vt_kvm_svm_shadow = {
-	.name = "svm-shadow",
-	.tdp = false,
-	.flush_tlb_all = svm_flush_tlb_asid,
-	.flush_tlb_current = svm_flush_tlb_asid,
-	.flush_tlb_gva = svm_flush_tlb_gva,
-	.flush_tlb_guest = svm_flush_tlb_asid,
-	.vcpu_load = svm_vcpu_load,
-	.vcpu_reset = svm_vcpu_reset,
-	.run = svm_run,
-	.exit = svm_exit,
-	.intercepts = svm_intercepts,
-};
+const struct vt_kvm_x86_vendor vt_kvm_svm_npt = SVM_VENDOR("svm-npt", true);
+const struct vt_kvm_x86_vendor vt_kvm_svm_shadow = SVM_VENDOR("svm-shadow", false);

@@ -151,30 +151,21 @@ static bool vmx_intercepts(const struct vt_model *m, const struct vt_state *s, i
 	}
 }
 
-const struct vt_kvm_x86_vendor vt_kvm_vmx_ept = {
-	.name = "vmx-ept",
-	.tdp = true,
-	.flush_tlb_all = vmx_flush_tlb_all,
-	.flush_tlb_current = vmx_flush_tlb_current,
-	.flush_tlb_gva = vmx_flush_tlb_gva,
-	.flush_tlb_guest = vmx_flush_tlb_guest,
-	.vcpu_load = vmx_vcpu_load,
-	.vcpu_reset = vmx_vcpu_reset,
-	.run = vmx_run,
-	.exit = vmx_exit,
-	.intercepts = vmx_intercepts,
-};
+/* The hooks are the same with and without EPT; only tdp_enabled differs. */
+#define VMX_VENDOR(label, ept)                          \
+	{                                               \
+		.name = label,                          \
+		.tdp = ept,                             \
+		.flush_tlb_all = vmx_flush_tlb_all,     \
+		.flush_tlb_current = vmx_flush_tlb_current, \
+		.flush_tlb_gva = vmx_flush_tlb_gva,     \
+		.flush_tlb_guest = vmx_flush_tlb_guest, \
+		.vcpu_load = vmx_vcpu_load,             \
+		.vcpu_reset = vmx_vcpu_reset,           \
+		.run = vmx_run,                         \
+		.exit = vmx_exit,                       \
+		.intercepts = vmx_intercepts,           \
+	}
 
-const struct vt_kvm_x86_vendor vt_kvm_vmx_shadow = {
-	.name = "vmx-shadow",
-	.tdp = false,
-	.flush_tlb_all = vmx_flush_tlb_all,
-	.flush_tlb_current = vmx_flush_tlb_current,
-	.flush_tlb_gva = vmx_flush_tlb_gva,
-	.flush_tlb_guest = vmx_flush_tlb_guest,
-	.vcpu_load = vmx_vcpu_load,
-	.vcpu_reset = vmx_vcpu_reset,
-	.run = vmx_run,
-	.exit = vmx_exit,
-	.intercepts = vmx_intercepts,
-};
+const struct vt_kvm_x86_vendor vt_kvm_vmx_ept = VMX_VENDOR("vmx-ept", true);
+const struct vt_kvm_x86_vendor vt_kvm_vmx_shadow = VMX_VENDOR("vmx-shadow", false);
