@@ -17,7 +17,8 @@
  * always treated as dependent.  With a state cache, sleep sets save steps
  * into states already seen, not states: commuted orders have the same
  * length, so they stay sound under a depth bound (an ample set that takes a
- * stuttering step early would not).
+ * stuttering step early would not).  Shrinking keeps host operations: each
+ * vCPU's and the host's operations must stay a prefix of their program.
  *
  * Bounds: depth (steps), preemptions (a vCPU taken off its pCPU) and
  * migrations (a vCPU loaded on a pCPU other than its last).  Both

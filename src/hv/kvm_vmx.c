@@ -111,6 +111,11 @@ static void vmx_vcpu_reset(const struct vt_model *m, struct vt_state *s, int v, 
 	vpid_sync_context(m, s, v, tr);
 }
 
+/*
+ * VM entry (vmx_vcpu_run -> __vmx_vcpu_run): the hardware now translates with
+ * the VMCS's VPID and EPTP.  With VPID 0, SDM 28.3.3.1: VM entry invalidates
+ * the linear and combined mappings of VPID 0.
+ */
 static void vmx_run(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	int p = s->vcpu[v].pcpu;
@@ -119,6 +124,7 @@ static void vmx_run(const struct vt_model *m, struct vt_state *s, int v, struct 
 		m->hw->insn(m, s, p, VT_VMX_ENTRY_NOVPID, 0, 0, tr);
 }
 
+/* VM exit: with VPID 0 it invalidates VPID 0's mappings too (SDM 28.3.3.1). */
 static void vmx_exit(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	if (!vpid(m, v))
