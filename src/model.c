@@ -156,8 +156,8 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 
 	/* Contexts, and T. */
 	for (int sp = 0; sp < m->nspaces; sp++) {
-		uint32_t v[2];
-		int n = m->aops->ctx_variants(m, sp, v);
+		uint32_t v[2] = {m->space[sp].ctx, 0};
+		int n = m->aops->ctx_variants ? m->aops->ctx_variants(m, sp, v) : 1;
 		for (int k = 0; k < n; k++) {
 			int c = ctx_add(m, m->space[sp].vm, v[k]);
 			if (c < 0) {

@@ -52,7 +52,7 @@ struct vt_arch_ops {
 	uint32_t ctx_max;        /* its largest value (x86: 12-bit PCIDs) */
 	const struct vt_op_decl *ops;
 	int nops;
-	/* Contexts a space's translations may be tagged with (at most 2). */
+	/* Contexts a space's translations may be tagged with (at most 2); NULL: only its own. */
 	int (*ctx_variants)(const struct vt_model *m, int space, uint32_t out[2]);
 	/* The register file of a vCPU nobody declared (power-on, translation off). */
 	void (*reset_regs)(union vt_gregs *r);

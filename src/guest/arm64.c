@@ -162,12 +162,6 @@ static const struct vt_op_decl arm64_ops[] = {
 
 /* ---- registers and context ------------------------------------------------ */
 
-static int arm64_ctx_variants(const struct vt_model *m, int space, uint32_t out[2])
-{
-	out[0] = m->space[space].ctx;
-	return 1;
-}
-
 /* Reset: SCTLR_EL1.M = 0, TTBR0_EL1 unknown (no table). */
 static void arm64_reset_regs(union vt_gregs *gr)
 {
@@ -367,7 +361,6 @@ const struct vt_arch_ops vt_arm64_arch_ops = {
 	.ctx_max = 0xffff, /* 16-bit ASIDs (TCR_EL1.AS) */
 	.ops = arm64_ops,
 	.nops = (int)VT_ARRAY_SIZE(arm64_ops),
-	.ctx_variants = arm64_ctx_variants,
 	.reset_regs = arm64_reset_regs,
 	.parse_vcpu = arm64_parse_vcpu,
 	.gctx = arm64_gctx,

@@ -138,12 +138,6 @@ static const struct vt_op_decl ppc_ops[] = {
 	{"ptesync", VT_PPC_OP_PTESYNC, parse_none, "ptesync"},
 };
 
-static int ppc_ctx_variants(const struct vt_model *m, int space, uint32_t out[2])
-{
-	out[0] = m->space[space].ctx;
-	return 1;
-}
-
 /* Power-on: real mode (MSR[IR|DR] = 0), PIDR = 0. */
 static void ppc_reset_regs(union vt_gregs *gr)
 {
@@ -276,7 +270,6 @@ const struct vt_arch_ops vt_ppc_arch_ops = {
 	.ctx_max = 0xffff, /* PIDR is 20 bits; the model keeps 16 */
 	.ops = ppc_ops,
 	.nops = (int)VT_ARRAY_SIZE(ppc_ops),
-	.ctx_variants = ppc_ctx_variants,
 	.reset_regs = ppc_reset_regs,
 	.parse_vcpu = ppc_parse_vcpu,
 	.gctx = ppc_gctx,

@@ -22,11 +22,7 @@
 
 static struct vt_model *parse(const char *text, uint64_t reverted)
 {
-	struct vt_diag d;
-	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), reverted, &d);
-	if (!m)
-		printf("# parse error: %u:%u: %s\n", d.line, d.col, d.msg);
-	return m;
+	return tap_parse(text, reverted);
 }
 
 static struct vt_explore_opts opts(int por)

@@ -14,11 +14,7 @@
 
 static struct vt_model *parse(const char *text)
 {
-	struct vt_diag d;
-	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), 0, &d);
-	if (!m)
-		printf("# parse error: %u:%u: %s\n", d.line, d.col, d.msg);
-	return m;
+	return tap_parse(text, 0);
 }
 
 static void test_domains(void)

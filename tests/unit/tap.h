@@ -8,6 +8,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "vtlb/scenario.h"
 
 static int tap_count;
 static int tap_failed;
@@ -28,6 +31,16 @@ static inline int tap_ok(int ok, const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 	return ok;
+}
+
+/* Parse a scenario from a string; NULL (and a TAP comment saying why) on error. */
+static inline struct vt_model *tap_parse(const char *text, uint64_t reverted)
+{
+	struct vt_diag d;
+	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), reverted, &d);
+	if (!m)
+		printf("# parse error: %u:%u: %s\n", d.line, d.col, d.msg);
+	return m;
 }
 
 static inline int tap_done(void)
