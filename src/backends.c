@@ -34,7 +34,8 @@ static const struct vt_hv_ops kvm_svm_npt = KVM_X86_HV(vt_kvm_svm_npt, "kvm-svm-
 static const struct vt_hv_ops kvm_svm_shadow = KVM_X86_HV(vt_kvm_svm_shadow, "kvm-svm-shadow");
 
 struct backend {
-	const char *name;
+	const char *name;          /* the words after 'arch' in a scenario */
+	enum vt_arch isa;
 	const struct vt_arch_ops *arch;
 	const struct vt_oracle_ops *oracle;
 	const struct vt_hw_ops *hw;
@@ -42,12 +43,12 @@ struct backend {
 };
 
 static const struct backend backends[VT_BE_COUNT] = {
-	[VT_BE_VMX_EPT] = {"x86 vmx ept", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_ept},
-	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow},
-	[VT_BE_SVM_NPT] = {"x86 svm npt", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt},
-	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow},
-	[VT_BE_ARM64] = {"arm64", &vt_arm64_arch_ops, &vt_arm64_oracle_ops, &vt_arm64_hw_ops, &vt_kvm_arm64_ops},
-	[VT_BE_PPC_RADIX] = {"ppc radix", &vt_ppc_arch_ops, &vt_ppc_oracle_ops, &vt_ppc_hw_ops, &vt_kvm_ppc_ops},
+	[VT_BE_VMX_EPT] = {"x86 vmx ept", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_ept},
+	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow},
+	[VT_BE_SVM_NPT] = {"x86 svm npt", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt},
+	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow},
+	[VT_BE_ARM64] = {"arm64", VT_ARCH_ARM64, &vt_arm64_arch_ops, &vt_arm64_oracle_ops, &vt_arm64_hw_ops, &vt_kvm_arm64_ops},
+	[VT_BE_PPC_RADIX] = {"ppc radix", VT_ARCH_PPC, &vt_ppc_arch_ops, &vt_ppc_oracle_ops, &vt_ppc_hw_ops, &vt_kvm_ppc_ops},
 };
 
 /* A backend whose tables are placeholders (no name) is not built: all four come back NULL. */
@@ -60,6 +61,11 @@ void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const stru
 	*o = built ? b->oracle : NULL;
 	*h = built ? b->hw : NULL;
 	*v = built ? b->hv : NULL;
+}
+
+enum vt_arch vt_backend_arch(enum vt_backend be)
+{
+	return backends[be].isa;
 }
 
 const char *vt_backend_name(enum vt_backend be)

@@ -59,6 +59,12 @@ int vt_parse_error_at(struct vt_parser *p, int i, const char *fmt, ...)
 	return r;
 }
 
+/* Does token i equal the len bytes at word? */
+static bool vt_tok_is_n(const struct vt_parser *p, int i, const char *word, size_t len)
+{
+	return i >= 0 && i < p->ntok && p->tok[i].len == len && memcmp(p->tok[i].s, word, len) == 0;
+}
+
 bool vt_tok_is(const struct vt_parser *p, int i, const char *word)
 {
 	if (i < 0 || i >= p->ntok)
@@ -321,37 +327,43 @@ static int decl_arch(struct pstate *ps)
 	struct vt_model *m = p->m;
 	if (ps->have_arch)
 		return vt_parse_error_at(p, 0, "'arch' given twice");
+	/* Match the words against the backends' names, word by word (src/backends.c). */
 	int be = -1;
-	if (vt_parse_accept(p, "x86")) {
-		if (vt_parse_accept(p, "vmx")) {
-			if (vt_parse_accept(p, "ept"))
-				be = VT_BE_VMX_EPT;
-			else if (vt_parse_accept(p, "shadow"))
-				be = VT_BE_VMX_SHADOW;
-			else
-				return vt_parse_error(p, "expected 'ept' or 'shadow' after 'vmx'");
-		} else if (vt_parse_accept(p, "svm")) {
-			if (vt_parse_accept(p, "npt"))
-				be = VT_BE_SVM_NPT;
-			else if (vt_parse_accept(p, "shadow"))
-				be = VT_BE_SVM_SHADOW;
-			else
-				return vt_parse_error(p, "expected 'npt' or 'shadow' after 'svm'");
-		} else {
-			return vt_parse_error(p, "expected 'vmx' or 'svm' after 'x86'");
+	for (int w = 0;; w++) {
+		char seen[160] = "";
+		int matched = 0;
+		be = -1;
+		for (int b = 0; b < VT_BE_COUNT; b++) {
+			const char *name = vt_backend_name((enum vt_backend)b);
+			int ok = 1, i = 0;
+			const char *q = name;
+			for (; i < w && ok; i++) {
+				size_t len = strcspn(q, " ");
+				ok = vt_tok_is_n(p, 1 + i, q, len);
+				q += len + (q[len] == ' ');
+			}
+			if (!ok)
+				continue;
+			if (!*q) {
+				be = b; /* the words so far name this backend exactly */
+				continue;
+			}
+			size_t len = strcspn(q, " ");
+			char word[40];
+			snprintf(word, sizeof(word), "'%.*s'", (int)len, q);
+			if (vt_tok_is_n(p, 1 + w, q, len))
+				matched = 1;
+			else if (!strstr(seen, word))
+				snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s%s", seen[0] ? " or " : "", word);
 		}
-		m->arch = VT_ARCH_X86;
-	} else if (vt_parse_accept(p, "arm64")) {
-		be = VT_BE_ARM64;
-		m->arch = VT_ARCH_ARM64;
-	} else if (vt_parse_accept(p, "ppc")) {
-		if (vt_parse_expect(p, "radix") < 0)
-			return -1;
-		be = VT_BE_PPC_RADIX;
-		m->arch = VT_ARCH_PPC;
-	} else {
-		return vt_parse_error(p, "expected an architecture: x86 vmx|svm ept|npt|shadow, arm64, ppc radix");
+		if (matched)
+			continue;
+		p->cur = 1 + w;
+		if (be >= 0)
+			break;
+		return vt_parse_error(p, "expected %s after '%.*s'", seen, (int)p->tok[w].len, p->tok[w].s);
 	}
+	m->arch = vt_backend_arch((enum vt_backend)be);
 	if (expect_end(p) < 0)
 		return -1;
 	m->backend = (enum vt_backend)be;

@@ -160,7 +160,9 @@ struct vt_hv_ops {
 /* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */
 void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const struct vt_oracle_ops **o,
 		    const struct vt_hw_ops **h, const struct vt_hv_ops **v);
+/* A backend's name is the words a scenario writes after 'arch' ("x86 vmx ept"). */
 const char *vt_backend_name(enum vt_backend be);
+enum vt_arch vt_backend_arch(enum vt_backend be);
 
 /* The registered tables. */
 extern const struct vt_arch_ops vt_x86_arch_ops;
