@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	       "states/s", "B/state", "no-POR tr", "no-sym st", "fix reverted", "found s", "steps");
 	for (int i = 1; i < argc; i++) {
 		struct vt_diag d;
-		struct vt_model *m = vt_scenario_load(argv[i], 0, &d);
+		struct vt_model *m = vt_scenario_load(argv[i], VT_FIXSET_NONE, &d);
 		if (!m) {
 			fprintf(stderr, "%s:%u:%u: %s\n", d.file, d.line, d.col, d.msg);
 			return 2;
@@ -74,7 +74,9 @@ int main(int argc, char **argv)
 		char fixname[64] = "-", found[32] = "-", steps[16] = "-";
 		int fix = m->pins[0];
 		if (fix >= 0 && vt_fix_info((unsigned)fix)->kind != VT_FIX_COST) {
-			struct vt_model *mr = vt_scenario_load(argv[i], (uint64_t)1 << fix, &d);
+			struct vt_fixset rev = VT_FIXSET_NONE;
+			vt_fixset_add(&rev, (unsigned)fix);
+			struct vt_model *mr = vt_scenario_load(argv[i], rev, &d);
 			struct vt_explore_result rv;
 			double tf = best_of(mr, &o, &rv);
 			snprintf(fixname, sizeof(fixname), "%s", vt_fix_info((unsigned)fix)->name);

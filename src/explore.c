@@ -1141,7 +1141,7 @@ void vt_explore_result_fini(struct vt_explore_result *r)
 	r->path = NULL;
 }
 
-int vt_explore_emit(FILE *f, const struct vt_model *m, uint64_t cli_reverted, const struct vt_explore_result *r)
+int vt_explore_emit(FILE *f, const struct vt_model *m, struct vt_fixset cli_reverted, const struct vt_explore_result *r)
 {
 	FILE *in = fopen(m->file, "r");
 	if (!in)
@@ -1173,7 +1173,7 @@ int vt_explore_emit(FILE *f, const struct vt_model *m, uint64_t cli_reverted, co
 	fprintf(f, "\n# Counterexample found by 'vtlb explore' (%d steps, shrunk from %d),\n", r->npath, r->npath_found);
 	fprintf(f, "# one line per step; replay it with 'vtlb run'.\n");
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
-		if ((cli_reverted & VT_BIT(i)) && vt_fix_info(i))
+		if (vt_fixset_has(cli_reverted, i) && vt_fix_info(i))
 			fprintf(f, "revert %s\n", vt_fix_info(i)->name);
 	fprintf(f, "schedule explicit\n");
 	char buf[256];

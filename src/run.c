@@ -296,10 +296,10 @@ void vt_run_report(FILE *f, const struct vt_model *m, const struct vt_run_result
 	}
 	if (detail) {
 		fprintf(f, "  trace (%s, %s):\n", vt_backend_name(m->backend), m->title[0] ? m->title : m->file);
-		if (m->reverted) {
+		if (!vt_fixset_is_empty(m->reverted)) {
 			fprintf(f, "  reverted:");
 			for (unsigned i = 0; i < VT_FIX_COUNT; i++)
-				if ((m->reverted & VT_BIT(i)) && vt_fix_info(i))
+				if (vt_fixset_has(m->reverted, i) && vt_fix_info(i))
 					fprintf(f, " %s", vt_fix_info(i)->name);
 			fprintf(f, "\n");
 		}
@@ -320,7 +320,7 @@ void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_r
 	fprintf(f, ",\"reverted\":[");
 	int first = 1;
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
-		if ((m->reverted & VT_BIT(i)) && vt_fix_info(i)) {
+		if (vt_fixset_has(m->reverted, i) && vt_fix_info(i)) {
 			fprintf(f, "%s", first ? "" : ",");
 			vt_json_str(f, vt_fix_info(i)->name);
 			first = 0;

@@ -1053,7 +1053,7 @@ static int parse_line(struct pstate *ps)
 		int f;
 		if (decl_fix_ref(ps, &f) < 0)
 			return -1;
-		m->reverted |= VT_BIT(f);
+		vt_fixset_add(&m->reverted, (unsigned)f);
 		return expect_end(p);
 	}
 	if (vt_tok_is(p, 0, "fix")) {
@@ -1162,7 +1162,7 @@ static int finish(struct pstate *ps)
 	return 0;
 }
 
-struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, uint64_t reverted,
+struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, struct vt_fixset reverted,
 				   struct vt_diag *d)
 {
 	struct pstate ps;
@@ -1218,7 +1218,7 @@ fail:
 	return NULL;
 }
 
-struct vt_model *vt_scenario_load(const char *path, uint64_t reverted, struct vt_diag *d)
+struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, struct vt_diag *d)
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->file, sizeof(d->file), "%s", path);

@@ -101,7 +101,7 @@ uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space,
 
 bool vt_fixed(const struct vt_model *m, unsigned fix)
 {
-	return !(m->reverted & VT_BIT(fix));
+	return !vt_fixset_has(m->reverted, fix);
 }
 
 void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what)

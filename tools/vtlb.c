@@ -65,7 +65,7 @@ static const char usage[] =
 	"See docs/scenarios.md for the scenario language and docs/fixes.md for the fixes.\n";
 
 struct opts {
-	uint64_t reverted;
+	struct vt_fixset reverted;
 	int json;
 	int trace;
 	int quiet;
@@ -652,7 +652,7 @@ int main(int argc, char **argv)
 				free(args);
 				return usage_error("unknown fix '%s' (see 'vtlb fixes')", name);
 			}
-			o.reverted |= (uint64_t)1 << f;
+			vt_fixset_add(&o.reverted, (unsigned)f);
 		} else if (a[0] == '-' && a[1]) {
 			free(args);
 			return usage_error("unknown option '%s'", a);

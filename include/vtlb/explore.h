@@ -84,7 +84,7 @@ void vt_explore_result_fini(struct vt_explore_result *r);
  * per step, and the expectation.  Returns 0, or -1 if the source cannot be
  * read.
  */
-int vt_explore_emit(FILE *f, const struct vt_model *m, uint64_t cli_reverted, const struct vt_explore_result *r);
+int vt_explore_emit(FILE *f, const struct vt_model *m, struct vt_fixset cli_reverted, const struct vt_explore_result *r);
 
 /*
  * The enabled choices at s; 'max' must be at least VT_EXPLORE_MAX_CHOICES,

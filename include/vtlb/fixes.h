@@ -24,15 +24,15 @@ enum vt_fix_kind {
 };
 
 /*
- * Fix ids: a bit each in model->reverted.  Each architecture numbers its own
+ * Fix ids: a bit each in a struct vt_fixset (model->reverted).  Each architecture numbers its own
  * from its base, in its own header, and keeps its catalogue in its own file
  * (src/fixes.c for x86, src/fixes_arm64.c, src/fixes_ppc.c).
  */
 enum {
 	VT_FIX_X86_BASE = 0,
-	VT_FIX_ARM64_BASE = 24,
-	VT_FIX_PPC_BASE = 44,
-	VT_FIX_COUNT = 64
+	VT_FIX_ARM64_BASE = 64,
+	VT_FIX_PPC_BASE = 96,
+	VT_FIX_COUNT = 64 * VT_FIXSET_WORDS
 };
 
 enum vt_fix_x86 {

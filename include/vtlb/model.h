@@ -231,6 +231,45 @@ struct vt_hw_ops;
 struct vt_hv_ops;
 struct vt_oracle_ops;
 
+/*
+ * A set of named fixes (enum vt_fix_* in fixes.h): a bit per fix id.  Fix
+ * ids run to VT_FIXSET_WORDS * 64; the set is a value, passed and compared
+ * like one.
+ */
+#define VT_FIXSET_WORDS 2
+struct vt_fixset {
+	uint64_t w[VT_FIXSET_WORDS];
+};
+
+#define VT_FIXSET_NONE ((struct vt_fixset){{0}})
+
+static inline int vt_fixset_has(struct vt_fixset s, unsigned fix)
+{
+	return fix < 64 * VT_FIXSET_WORDS && (s.w[fix / 64] >> (fix % 64) & 1);
+}
+
+static inline void vt_fixset_add(struct vt_fixset *s, unsigned fix)
+{
+	if (fix < 64 * VT_FIXSET_WORDS)
+		s->w[fix / 64] |= (uint64_t)1 << (fix % 64);
+}
+
+static inline int vt_fixset_is_empty(struct vt_fixset s)
+{
+	for (int i = 0; i < VT_FIXSET_WORDS; i++)
+		if (s.w[i])
+			return 0;
+	return 1;
+}
+
+/* a | b */
+static inline struct vt_fixset vt_fixset_union(struct vt_fixset a, struct vt_fixset b)
+{
+	for (int i = 0; i < VT_FIXSET_WORDS; i++)
+		a.w[i] |= b.w[i];
+	return a;
+}
+
 struct vt_model {
 	char file[256];
 	enum vt_arch arch;
@@ -241,7 +280,7 @@ struct vt_model {
 	const struct vt_oracle_ops *oracle;
 
 	uint32_t opt[VT_MAX_OPTS];   /* enum vt_opt */
-	uint64_t reverted;           /* bit per enum vt_fix: logic before that patch */
+	struct vt_fixset reverted;   /* the fixes whose logic is from before the patch */
 
 	/* topology */
 	int npcpus;

@@ -50,10 +50,10 @@ struct vt_parser {
  * NULL with *d filled.  'reverted' is or-ed into the model's reverted fixes
  * (command-line --revert).
  */
-struct vt_model *vt_scenario_load(const char *path, uint64_t reverted, struct vt_diag *d);
+struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, struct vt_diag *d);
 
 /* The same from a buffer; 'name' is used in diagnostics. */
-struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, uint64_t reverted,
+struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, struct vt_fixset reverted,
 				   struct vt_diag *d);
 
 /* ---- token API for operand parsers ------------------------------------ */

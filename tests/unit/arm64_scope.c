@@ -13,13 +13,13 @@
 
 static struct vt_model *parse(const char *text)
 {
-	return tap_parse(text, 0);
+	return tap_parse(text, VT_FIXSET_NONE);
 }
 
 static int parse_fails(const char *text, const char *needle)
 {
 	struct vt_diag d;
-	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), 0, &d);
+	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), VT_FIXSET_NONE, &d);
 	if (m) {
 		vt_model_free(m);
 		return 0;

@@ -10,7 +10,7 @@
 
 static struct vt_model *parse(const char *text)
 {
-	return tap_parse(text, 0);
+	return tap_parse(text, VT_FIXSET_NONE);
 }
 
 static void test_bits(void)

@@ -20,7 +20,7 @@
 #include "vtlb/explore.h"
 #include "vtlb/vtlb.h"
 
-static struct vt_model *parse(const char *text, uint64_t reverted)
+static struct vt_model *parse(const char *text, struct vt_fixset reverted)
 {
 	return tap_parse(text, reverted);
 }
@@ -57,7 +57,7 @@ static void test_counts(int k)
 			n += snprintf(text + n, sizeof(text) - (size_t)n, "invlpg 0x2000\n");
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "end\n");
 	}
-	struct vt_model *m = parse(text, 0);
+	struct vt_model *m = parse(text, VT_FIXSET_NONE);
 	if (!tap_ok(m != NULL, "explore.count.k%d.parse", k))
 		return;
 
@@ -95,7 +95,7 @@ static void test_symmetry(void)
 				   "vcpu g.0 long cr3 A\n"
 				   "bounds depth 100 preemptions 0 migrations 0\n"
 				   "program g.0\naccess 0x1000\nend\n";
-	struct vt_model *m = parse(text, 0);
+	struct vt_model *m = parse(text, VT_FIXSET_NONE);
 	if (!m)
 		return;
 	/*
@@ -140,7 +140,8 @@ static const char planted[] = "arch x86 vmx ept\n"
 
 static void test_planted(void)
 {
-	uint64_t rev = (uint64_t)1 << VT_FIX_X86_VMX_MIGRATE_FLUSH;
+	struct vt_fixset rev = VT_FIXSET_NONE;
+	vt_fixset_add(&rev, VT_FIX_X86_VMX_MIGRATE_FLUSH);
 	struct vt_model *m = parse(planted, rev);
 	if (!m)
 		return;
@@ -188,7 +189,7 @@ static void test_planted(void)
 	vt_model_free(m);
 
 	/* with the fix in place: clean, and random mode says incomplete, never clean */
-	m = parse(planted, 0);
+	m = parse(planted, VT_FIXSET_NONE);
 	if (!m)
 		return;
 	o = opts(1);
@@ -230,7 +231,7 @@ static void test_all_choices(void)
 	for (int v = 0; v < 8; v++)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "program g.%d\ninvlpg 0x1000\nend\n", v);
 	snprintf(text + n, sizeof(text) - (size_t)n, "program host\nremap g 0x5000 -> 0x9000\nend\n");
-	struct vt_model *m = parse(text, 0);
+	struct vt_model *m = parse(text, VT_FIXSET_NONE);
 	if (!m)
 		return;
 	struct vt_explore_opts o = opts(1);

@@ -34,7 +34,7 @@ static inline int tap_ok(int ok, const char *fmt, ...)
 }
 
 /* Parse a scenario from a string; NULL (and a TAP comment saying why) on error. */
-static inline struct vt_model *tap_parse(const char *text, uint64_t reverted)
+static inline struct vt_model *tap_parse(const char *text, struct vt_fixset reverted)
 {
 	struct vt_diag d;
 	struct vt_model *m = vt_scenario_parse("unit", text, strlen(text), reverted, &d);
