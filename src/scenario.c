@@ -8,10 +8,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "vtlb/fixes.h"
@@ -100,13 +103,9 @@ int vt_parse_expect(struct vt_parser *p, const char *word)
 	return vt_parse_error(p, "expected '%s', found '%.*s'", word, (int)p->tok[p->cur].len, p->tok[p->cur].s);
 }
 
-int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
+int vt_number_parse(const char *s, size_t n, uint64_t *out)
 {
-	if (vt_parse_at_end(p))
-		return vt_parse_error(p, "expected %s at end of line", what);
-	const struct vt_token *t = &p->tok[p->cur];
-	const char *s = t->s;
-	uint32_t n = t->len, i = 0;
+	size_t i = 0;
 	unsigned base = 10;
 	uint64_t v = 0;
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -114,7 +113,7 @@ int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
 		i = 2;
 	}
 	if (i == n)
-		return vt_parse_error(p, "expected %s, found '%.*s'", what, (int)n, s);
+		return VT_NUM_INVALID;
 	for (; i < n; i++) {
 		unsigned d;
 		char c = s[i];
@@ -125,12 +124,25 @@ int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
 		else if (base == 16 && c >= 'A' && c <= 'F')
 			d = (unsigned)(c - 'A' + 10);
 		else
-			return vt_parse_error(p, "expected %s, found '%.*s'", what, (int)n, s);
+			return VT_NUM_INVALID;
 		if (v > (UINT64_MAX - d) / base)
-			return vt_parse_error(p, "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
+			return VT_NUM_OVERFLOW;
 		v = v * base + d;
 	}
 	*out = v;
+	return 0;
+}
+
+int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
+{
+	if (vt_parse_at_end(p))
+		return vt_parse_error(p, "expected %s at end of line", what);
+	const struct vt_token *t = &p->tok[p->cur];
+	int rc = vt_number_parse(t->s, t->len, out);
+	if (rc == VT_NUM_INVALID)
+		return vt_parse_error(p, "expected %s, found '%.*s'", what, (int)t->len, t->s);
+	if (rc == VT_NUM_OVERFLOW)
+		return vt_parse_error(p, "%s '%.*s' does not fit in 64 bits", what, (int)t->len, t->s);
 	p->cur++;
 	return 0;
 }
@@ -1218,6 +1230,25 @@ fail:
 	return NULL;
 }
 
+const char *vt_file_kind(unsigned mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a file";
+}
+
 struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, struct vt_diag *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -1226,9 +1257,31 @@ struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, s
 		snprintf(d->msg, sizeof(d->msg), "path longer than %zu characters", sizeof(((struct vt_model *)0)->file) - 1);
 		return NULL;
 	}
-	FILE *f = fopen(path, "rb");
+	/*
+	 * Only a regular file is a scenario.  O_NONBLOCK: opening a FIFO (or a
+	 * device) must not wait for a writer; fstat() then rejects it.
+	 */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(d->msg, sizeof(d->msg), "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		snprintf(d->msg, sizeof(d->msg), "cannot open: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(d->msg, sizeof(d->msg), "not a regular file (%s): only regular files are scenarios",
+			 vt_file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		snprintf(d->msg, sizeof(d->msg), "cannot open: %s", strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	char *buf = malloc(VT_MAX_FILE + 1);
@@ -1238,11 +1291,11 @@ struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, s
 		return NULL;
 	}
 	size_t n = fread(buf, 1, VT_MAX_FILE + 1, f);
-	int err = ferror(f);
+	int err = errno, failed = ferror(f);
 	fclose(f);
-	if (err) {
+	if (failed) {
 		free(buf);
-		snprintf(d->msg, sizeof(d->msg), "read error");
+		snprintf(d->msg, sizeof(d->msg), "read error: %s", strerror(err));
 		return NULL;
 	}
 	if (n > VT_MAX_FILE) {

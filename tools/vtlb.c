@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,39 +72,93 @@ struct opts {
 	int quiet;
 	int strict;
 	const char *emit;
+	int diag_to_stderr;          /* stderr is not the file stdout goes to */
 	struct vt_explore_opts x;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
 	fprintf(stderr, "vtlb: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n(see 'vtlb --help')\n");
 	return 2;
 }
 
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* ---- file discovery ------------------------------------------------------ */
 
+/*
+ * What a walk found, in order: a scenario to load, or an entry that could not
+ * be used (err: the reason).  Errors stay in place so that each is reported
+ * where it sorts and everything after it still runs.
+ */
+struct entry {
+	char *path;
+	char *err;
+};
+
 struct paths {
-	char **v;
+	struct entry *v;
 	size_t n, cap;
 };
 
-static int paths_add(struct paths *ps, const char *p)
+static int paths_add(struct paths *ps, const char *p, const char *err)
 {
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 64;
-		char **v = realloc(ps->v, cap * sizeof(*v));
+		struct entry *v = realloc(ps->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		ps->v = v;
 		ps->cap = cap;
 	}
-	ps->v[ps->n] = strdup(p);
-	if (!ps->v[ps->n])
+	ps->v[ps->n].path = strdup(p);
+	ps->v[ps->n].err = err ? strdup(err) : NULL;
+	if (!ps->v[ps->n].path || (err && !ps->v[ps->n].err)) {
+		free(ps->v[ps->n].path);
+		free(ps->v[ps->n].err);
 		return -1;
+	}
 	ps->n++;
 	return 0;
+}
+
+static int paths_error(struct paths *ps, const char *p, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
+static int paths_error(struct paths *ps, const char *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return paths_add(ps, p, msg);
+}
+
+static void paths_free(struct paths *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		free(ps->v[i].path);
+		free(ps->v[i].err);
+	}
+	free(ps->v);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -117,70 +172,211 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int collect(struct paths *ps, const char *path, int top)
+/* A directory on the path from the walk's root: cycles are found by identity. */
+struct dir_frame {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+	const struct dir_frame *up;
+};
+
+/*
+ * stat() 'path', following symbolic links; on failure add the reason as an
+ * error entry and return -1 (-2 when out of memory).
+ */
+static int stat_entry(struct paths *ps, const char *path, struct stat *st)
+{
+	if (stat(path, st) == 0)
+		return 0;
+	int e = errno;
+	struct stat lst;
+	int rc;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if (e == ENOENT)
+			rc = paths_error(ps, path, "dangling symbolic link (its target does not exist)");
+		else
+			rc = paths_error(ps, path, "cannot follow symbolic link: %s", strerror(e));
+	} else {
+		rc = paths_error(ps, path, "cannot open: %s", strerror(e));
+	}
+	return rc < 0 ? -2 : -1;
+}
+
+static int walk(struct paths *ps, const char *path, const struct dir_frame *up);
+
+/*
+ * Add 'path' (or, for a directory, every *.vtlb below it, sorted, hidden
+ * entries skipped).  'top': named on the command line, so any name is a
+ * scenario.  Only regular files are scenarios; every entry that cannot be
+ * used becomes one error entry.  Returns -1 only when out of memory.
+ */
+static int collect(struct paths *ps, const char *path, int top, const struct dir_frame *up)
 {
 	struct stat st;
-	if (stat(path, &st) < 0) {
-		fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
+	int rc = stat_entry(ps, path, &st);
+	if (rc == -2)
 		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (top || ends_with(path, ".vtlb"))
-			return paths_add(ps, path);
+	if (rc < 0)
 		return 0;
+	if (S_ISDIR(st.st_mode)) {
+		for (const struct dir_frame *f = up; f; f = f->up)
+			if (f->dev == st.st_dev && f->ino == st.st_ino)
+				return paths_error(ps, path, "directory cycle: it leads back to '%s', which is being walked; not followed",
+						   f->path);
+		struct dir_frame me = {st.st_dev, st.st_ino, path, up};
+		return walk(ps, path, &me);
 	}
+	if (!top && !ends_with(path, ".vtlb"))
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return paths_error(ps, path, "not a regular file (%s): only regular files are scenarios",
+				   vt_file_kind((unsigned)st.st_mode));
+	return paths_add(ps, path, NULL);
+}
+
+static int walk(struct paths *ps, const char *path, const struct dir_frame *up)
+{
 	DIR *d = opendir(path);
-	if (!d) {
-		fprintf(stderr, "%s: error: cannot open directory: %s\n", path, strerror(errno));
-		return -1;
-	}
-	struct paths sub = {0};
+	if (!d)
+		return paths_error(ps, path, "cannot read directory: %s", strerror(errno));
+	char **sub = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *e;
 	int rc = 0;
-	while ((e = readdir(d))) {
+	for (;;) {
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			if (errno)
+				rc = paths_error(ps, path, "cannot read directory: %s", strerror(errno));
+			break;
+		}
 		if (e->d_name[0] == '.')
 			continue;
-		size_t n = strlen(path) + strlen(e->d_name) + 2;
-		char *full = malloc(n);
-		if (!full) {
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 32;
+			char **v = realloc(sub, c * sizeof(*v));
+			if (!v) {
+				rc = -1;
+				break;
+			}
+			sub = v;
+			cap = c;
+		}
+		size_t len = strlen(path) + strlen(e->d_name) + 2;
+		sub[n] = malloc(len);
+		if (!sub[n]) {
 			rc = -1;
 			break;
 		}
-		snprintf(full, n, "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);
-		rc = paths_add(&sub, full);
-		free(full);
-		if (rc < 0)
-			break;
+		snprintf(sub[n], len, "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);
+		n++;
 	}
 	closedir(d);
-	qsort(sub.v, sub.n, sizeof(*sub.v), cmp_str);
-	for (size_t i = 0; i < sub.n; i++) {
+	if (n)
+		qsort(sub, n, sizeof(*sub), cmp_str);
+	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)
-			rc = collect(ps, sub.v[i], 0);
-		free(sub.v[i]);
+			rc = collect(ps, sub[i], 0, up);
+		free(sub[i]);
 	}
-	free(sub.v);
+	free(sub);
 	return rc;
 }
 
-/* ---- run ------------------------------------------------------------------- */
-
-static void print_diag(const struct vt_diag *d)
+static int collect_all(struct paths *ps, int argc, char **argv)
 {
-	if (d->line)
-		fprintf(stderr, "%s:%u:%u: error: %s\n", d->file, d->line, d->col, d->msg);
+	for (int i = 0; i < argc; i++)
+		if (collect(ps, argv[i], 1, NULL) < 0) {
+			fprintf(stderr, "vtlb: out of memory\n");
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * --revert NAME applies to scenarios of NAME's architecture; as a 'revert'
+ * line in a file of another architecture is an error, so is a --revert that
+ * no scenario of this invocation can use.  'explore' selects which files
+ * count: those with programs (explore) or with a script (run).
+ */
+static int check_reverts(const struct opts *o, const struct paths *ps, int explore)
+{
+	if (vt_fixset_is_empty(o->reverted))
+		return 0;
+	unsigned archs = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct vt_diag d;
+		if (ps->v[i].err)
+			continue;
+		struct vt_model *m = vt_scenario_load(ps->v[i].path, VT_FIXSET_NONE, &d);
+		if (!m)
+			continue;
+		if (explore ? m->has_programs : m->nscript > 0)
+			archs |= 1u << m->arch;
+		vt_model_free(m);
+	}
+	for (unsigned i = 0; i < VT_FIX_COUNT; i++) {
+		const struct vt_fix_info *f = vt_fix_info(i);
+		if (!vt_fixset_has(o->reverted, i) || !f || (archs & (1u << f->arch)))
+			continue;
+		return usage_error("--revert %s: it is a fix of %s, and no %s scenario %s given (files that cannot "
+				   "be read or parsed do not count)",
+				   f->name, vt_arch_name(f->arch), vt_arch_name(f->arch),
+				   explore ? "with programs to explore was" : "with a script to run was");
+	}
+	return 0;
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+/*
+ * One error of one file: in text, the ERROR line carries file:line:col and
+ * the message (so stdout alone says everything); the same diagnostic goes to
+ * stderr in the compiler format, unless stderr is where stdout goes.
+ */
+static void report_error(const struct opts *o, const char *file, uint32_t line, uint32_t col, const char *msg)
+{
+	if (o->json) {
+		printf("{\"file\":");
+		vt_json_str(stdout, file);
+		printf(",\"status\":\"error\",\"error\":{\"line\":%u,\"col\":%u,\"message\":", line, col);
+		vt_json_str(stdout, msg);
+		printf("}}");
+		return;
+	}
+	if (line)
+		printf("ERROR %s:%u:%u: %s\n", file, line, col, msg);
 	else
-		fprintf(stderr, "%s: error: %s\n", d->file, d->msg);
+		printf("ERROR %s: %s\n", file, msg);
+	if (o->diag_to_stderr) {
+		fflush(stdout);
+		if (line)
+			fprintf(stderr, "%s:%u:%u: error: %s\n", file, line, col, msg);
+		else
+			fprintf(stderr, "%s: error: %s\n", file, msg);
+	}
 }
 
-static void json_diag(const struct vt_diag *d)
+static void report_diag(const struct opts *o, const struct vt_diag *d)
 {
-	printf("{\"file\":");
-	vt_json_str(stdout, d->file);
-	printf(",\"status\":\"error\",\"error\":{\"line\":%u,\"col\":%u,\"message\":", d->line, d->col);
-	vt_json_str(stdout, d->msg);
-	printf("}}");
+	report_error(o, d->file, d->line, d->col, d->msg);
 }
+
+static void report_skip(const struct opts *o, const char *path, const char *why)
+{
+	if (o->json) {
+		printf("{\"file\":");
+		vt_json_str(stdout, path);
+		printf(",\"status\":\"skipped\",\"why\":");
+		vt_json_str(stdout, why);
+		printf("}");
+	} else if (!o->quiet) {
+		printf("skip  %-48s %s\n", path, why);
+	}
+}
+
+/* ---- run ------------------------------------------------------------------- */
 
 static void summary_line(const struct vt_model *m, const struct vt_run_result *r, char *buf, size_t len)
 {
@@ -190,7 +386,7 @@ static void summary_line(const struct vt_model *m, const struct vt_run_result *r
 		return;
 	}
 	if (r->verdict.kind == VT_V_OK) {
-		snprintf(buf, len, "clean as expected (%u steps)", r->steps);
+		snprintf(buf, len, "clean as expected (%u step%s)", r->steps, plural(r->steps));
 		return;
 	}
 	vt_model_vcpu_name(m, r->verdict.vcpu, vn, sizeof(vn));
@@ -201,61 +397,51 @@ static void summary_line(const struct vt_model *m, const struct vt_run_result *r
 static int cmd_run(const struct opts *o, int argc, char **argv)
 {
 	struct paths ps = {0};
-	int bad = 0;
 	if (argc == 0)
 		return usage_error("%s", "run: give at least one scenario file or directory");
-	for (int i = 0; i < argc; i++)
-		if (collect(&ps, argv[i], 1) < 0)
-			bad = 1;
-	int pass = 0, fail = 0, err = bad;
+	if (collect_all(&ps, argc, argv) < 0 || check_reverts(o, &ps, 0)) {
+		paths_free(&ps);
+		return 2;
+	}
+	int pass = 0, fail = 0, err = 0, skip = 0;
 	if (o->json)
 		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
 	for (size_t i = 0; i < ps.n; i++) {
 		struct vt_diag d;
-		struct vt_model *m = vt_scenario_load(ps.v[i], o->reverted, &d);
 		if (o->json && i)
 			printf(",");
+		if (ps.v[i].err) {
+			err++;
+			report_error(o, ps.v[i].path, 0, 0, ps.v[i].err);
+			continue;
+		}
+		struct vt_model *m = vt_scenario_load(ps.v[i].path, o->reverted, &d);
 		if (!m) {
 			err++;
-			if (o->json)
-				json_diag(&d);
-			else {
-				printf("ERROR %s\n", ps.v[i]);
-				print_diag(&d);
-			}
+			report_diag(o, &d);
 			continue;
 		}
 		if (!m->nscript) {
 			/* an exploration scenario: nothing scripted to run */
 			vt_model_free(m);
-			if (o->json) {
-				printf("{\"file\":");
-				vt_json_str(stdout, ps.v[i]);
-				printf(",\"status\":\"skipped\"}");
-			} else if (!o->quiet) {
-				printf("skip  %-48s program only: use 'vtlb explore'\n", ps.v[i]);
-			}
+			skip++;
+			report_skip(o, ps.v[i].path, "program only, no script: use 'vtlb explore'");
 			continue;
 		}
 		struct vt_run_result r;
 		enum vt_status st = vt_run(m, &r, &d);
 		if (st == VT_ERROR) {
 			err++;
-			if (o->json)
-				json_diag(&d);
-			else {
-				printf("ERROR %s\n", ps.v[i]);
-				print_diag(&d);
-			}
+			report_diag(o, &d);
 		} else if (o->json) {
 			vt_run_report_json(stdout, m, &r, o->trace || st == VT_FAIL);
 		} else {
 			char line[600];
 			summary_line(m, &r, line, sizeof(line));
 			if (st == VT_PASS && !o->quiet)
-				printf("ok    %-48s %s\n", ps.v[i], line);
+				printf("ok    %-48s %s\n", ps.v[i].path, line);
 			if (st == VT_FAIL)
-				printf("FAIL  %-48s %s\n", ps.v[i], line);
+				printf("FAIL  %-48s %s\n", ps.v[i].path, line);
 			if (st == VT_FAIL || o->trace)
 				vt_run_report(stdout, m, &r, 1);
 		}
@@ -266,16 +452,15 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 		vt_run_result_fini(&r);
 		vt_model_free(m);
 	}
-	int total = pass + fail + err;
+	int total = pass + fail + err + skip;
 	if (o->json)
-		printf("],\"summary\":{\"total\":%d,\"passed\":%d,\"failed\":%d,\"errors\":%d}}\n", total, pass, fail,
-		       err);
+		printf("],\"summary\":{\"total\":%d,\"passed\":%d,\"failed\":%d,\"errors\":%d,\"skipped\":%d}}\n", total,
+		       pass, fail, err, skip);
 	else
-		printf("%d scenario%s: %d passed, %d failed, %d error%s\n", total, total == 1 ? "" : "s", pass, fail,
-		       err, err == 1 ? "" : "s");
-	for (size_t i = 0; i < ps.n; i++)
-		free(ps.v[i]);
-	free(ps.v);
+		printf("%d scenario%s: %d passed, %d failed, %d error%s, %d skipped%s\n", total, plural((uint64_t)total),
+		       pass, fail, err, plural((uint64_t)err), skip,
+		       skip ? " (programs only: 'vtlb explore' runs them)" : "");
+	paths_free(&ps);
 	return err ? 2 : fail ? 1 : 0;
 }
 
@@ -284,19 +469,102 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 static void bounds_text(const struct vt_bounds *b, char *buf, size_t len)
 {
 	snprintf(buf, len, "depth %u, %u preemption%s, %u migration%s", b->depth, b->preemptions,
-		 b->preemptions == 1 ? "" : "s", b->migrations, b->migrations == 1 ? "" : "s");
+		 plural(b->preemptions), b->migrations, plural(b->migrations));
 }
 
 static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "%llu states, %llu transitions (%llu pruned by POR, %llu commutation checks%s), max depth %u, %.1f MiB, %.2f s",
-		 (unsigned long long)r->states, (unsigned long long)r->transitions, (unsigned long long)r->pruned,
-		 (unsigned long long)r->checks, r->symmetric ? ", pCPU symmetry" : "", r->max_depth,
+		 "%llu state%s, %llu transition%s (%llu pruned by POR, %llu commutation check%s%s), max depth %u, "
+		 "%.1f MiB, %.2f s",
+		 (unsigned long long)r->states, plural(r->states), (unsigned long long)r->transitions,
+		 plural(r->transitions), (unsigned long long)r->pruned, (unsigned long long)r->checks,
+		 plural(r->checks), r->symmetric ? ", pCPU symmetry" : "", r->max_depth,
 		 (double)r->memory / 1048576.0, r->seconds);
 }
 
-static void explore_json(const struct vt_model *m, const struct vt_explore_result *r, const struct vt_run_result *rr)
+/*
+ * What --emit did for one search.  After a search, FILE holds that search's
+ * counterexample or, when it found none, no longer exists: an older
+ * counterexample left in place would look current.
+ */
+struct emit_result {
+	int written;        /* the counterexample is in the file */
+	int removed;        /* no counterexample: an older regular file was removed */
+	char err[320];      /* why writing (or removing) failed, or "" */
+};
+
+static void emit_json(const struct opts *o, const struct emit_result *e)
+{
+	if (!o->emit)
+		return;
+	printf(",\"emit\":{\"file\":");
+	vt_json_str(stdout, o->emit);
+	printf(",\"written\":%s,\"removed\":%s", e->written ? "true" : "false", e->removed ? "true" : "false");
+	if (e->err[0]) {
+		printf(",\"error\":");
+		vt_json_str(stdout, e->err);
+	}
+	printf("}");
+}
+
+static void emit_text(const struct opts *o, const struct emit_result *e)
+{
+	if (!o->emit || o->json)
+		return;
+	if (e->err[0])
+		printf("  --emit: %s\n", e->err);
+	else if (e->written)
+		printf("  wrote %s: replay with 'vtlb run %s'\n", o->emit, o->emit);
+	else if (e->removed)
+		printf("  --emit: no counterexample, nothing written; removed the older %s\n", o->emit);
+	else
+		printf("  --emit: no counterexample, nothing written to %s\n", o->emit);
+}
+
+static void emit_write(const struct opts *o, const struct vt_model *m, const struct vt_explore_result *r,
+		       struct emit_result *e)
+{
+	FILE *f = fopen(o->emit, "w");
+	if (!f) {
+		snprintf(e->err, sizeof(e->err), "cannot write %s: %s", o->emit, strerror(errno));
+		return;
+	}
+	errno = 0;
+	int bad = vt_explore_emit(f, m, o->reverted, r) < 0 || fflush(f) != 0 || ferror(f);
+	int err = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	if (!bad) {
+		e->written = 1;
+		return;
+	}
+	if (o->diag_to_stderr)
+		fprintf(stderr, "vtlb: cannot write %s: %s\n", o->emit, err ? strerror(err) : "write error");
+	/* a partial counterexample must not stay behind looking whole */
+	struct stat st;
+	if (stat(o->emit, &st) == 0 && S_ISREG(st.st_mode))
+		remove(o->emit);
+	snprintf(e->err, sizeof(e->err), "cannot write %s: %s; nothing written", o->emit,
+		 err ? strerror(err) : "write error");
+}
+
+static void emit_none(const struct opts *o, struct emit_result *e)
+{
+	struct stat st;
+	if (lstat(o->emit, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	if (remove(o->emit) == 0)
+		e->removed = 1;
+	else
+		snprintf(e->err, sizeof(e->err), "no counterexample, nothing written; cannot remove the older %s: %s",
+			 o->emit, strerror(errno));
+}
+
+static void explore_json(const struct opts *o, const struct vt_model *m, const struct vt_explore_result *r,
+			 const struct vt_run_result *rr, const struct emit_result *e)
 {
 	static const char *const st[] = {"clean", "violation", "incomplete", "error"};
 	printf("{\"file\":");
@@ -329,105 +597,142 @@ static void explore_json(const struct vt_model *m, const struct vt_explore_resul
 		printf("],\"trace\":");
 		vt_trace_print_json(stdout, m, &rr->trace, 0, rr->trace.n);
 	}
+	emit_json(o, e);
 	printf("}");
 }
 
-static int explore_one(const struct opts *o, const char *path, int *clean, int *viol, int *incomplete, int first)
+enum { X_CLEAN, X_VIOLATION, X_INCOMPLETE, X_ERROR, X_SKIPPED, X_NKINDS };
+
+/* Explore one file; returns its exit status (0, 1, 2 or 3) and counts it in n[]. */
+static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 {
 	struct vt_diag d;
+	struct emit_result em = {0};
 	struct vt_model *m = vt_scenario_load(path, o->reverted, &d);
-	if (o->json && !first)
-		printf(",");
 	if (!m) {
-		if (o->json)
-			json_diag(&d);
-		else {
-			printf("ERROR %s\n", path);
-			print_diag(&d);
+		n[X_ERROR]++;
+		report_diag(o, &d);
+		if (o->emit) {
+			emit_none(o, &em);
+			emit_text(o, &em);
 		}
 		return 2;
 	}
 	if (!m->has_programs) {
-		if (o->json) {
-			printf("{\"file\":");
-			vt_json_str(stdout, path);
-			printf(",\"status\":\"skipped\"}");
-		} else if (!o->quiet) {
-			printf("skip  %-48s a script, no programs: use 'vtlb run'\n", path);
+		n[X_SKIPPED]++;
+		report_skip(o, path, "no programs to explore (a script: use 'vtlb run')");
+		if (o->emit) {
+			emit_none(o, &em);
+			emit_text(o, &em);
 		}
 		vt_model_free(m);
-		return 0;
+		return em.err[0] ? 2 : 0;
 	}
 	struct vt_explore_result r;
 	enum vt_explore_status st = vt_explore(m, &o->x, &r);
-	char bt[128], stt[256];
+	char bt[128], stt[320];
 	bounds_text(&r.bounds, bt, sizeof(bt));
 	stats_text(&r, stt, sizeof(stt));
 	int rc = 0;
+	struct vt_run_result *rr = NULL;
 	if (st == VT_EXPLORE_VIOLATION) {
-		struct vt_run_result *rr = malloc(sizeof(*rr));
-		if (!rr) {
-			vt_explore_result_fini(&r);
-			vt_model_free(m);
-			return 2;
-		}
-		if (vt_run_events(m, r.path, r.npath, rr, &d) != VT_FAIL || rr->verdict.kind == VT_V_OK) {
+		rr = malloc(sizeof(*rr));
+		if (!rr || vt_run_events(m, r.path, r.npath, rr, &d) != VT_FAIL || rr->verdict.kind == VT_V_OK) {
 			/* the counterexample must replay to its violation; anything else is a bug here */
-			fprintf(stderr, "%s: error: the counterexample does not replay (internal error)\n", path);
-			vt_run_result_fini(rr);
+			if (rr)
+				vt_run_result_fini(rr);
 			free(rr);
-			vt_explore_result_fini(&r);
-			vt_model_free(m);
-			return 2;
-		}
-		rr->verdict_line = 0;
-		(*viol)++;
-		rc = 1;
-		if (o->json) {
-			explore_json(m, &r, rr);
+			rr = NULL;
+			st = VT_EXPLORE_ERROR;
+			r.why = "the counterexample does not replay (internal error)";
 		} else {
-			printf("FOUND %-48s counterexample in %d steps (found at %d)\n", path, r.npath, r.npath_found);
+			rr->verdict_line = 0;
+		}
+	}
+	if (o->emit) {
+		if (st == VT_EXPLORE_VIOLATION)
+			emit_write(o, m, &r, &em);
+		else
+			emit_none(o, &em);
+	}
+	if (st == VT_EXPLORE_VIOLATION) {
+		n[X_VIOLATION]++;
+		rc = em.err[0] ? 2 : 1;
+		if (o->json) {
+			explore_json(o, m, &r, rr, &em);
+		} else {
+			printf("FOUND %-48s counterexample in %d step%s (found at %d)\n", path, r.npath,
+			       plural((uint64_t)r.npath), r.npath_found);
 			vt_run_report(stdout, m, rr, 1);
 			printf("  searched: %s; %s\n", bt, stt);
-		}
-		if (o->emit) {
-			FILE *f = fopen(o->emit, "w");
-			if (!f || vt_explore_emit(f, m, o->reverted, &r) < 0) {
-				fprintf(stderr, "vtlb: cannot write %s\n", o->emit);
-				rc = 2;
-			} else if (!o->json) {
-				printf("  wrote %s: replay with 'vtlb run %s%s'\n", o->emit, o->emit, "");
-			}
-			if (f)
-				fclose(f);
 		}
 		vt_run_result_fini(rr);
 		free(rr);
 	} else if (st == VT_EXPLORE_CLEAN) {
-		(*clean)++;
+		n[X_CLEAN]++;
 		if (o->json)
-			explore_json(m, &r, NULL);
+			explore_json(o, m, &r, NULL, &em);
 		else if (!o->quiet)
 			printf("clean %-48s exhaustive within %s: %s\n", path, bt, stt);
 	} else if (st == VT_EXPLORE_INCOMPLETE) {
-		(*incomplete)++;
+		n[X_INCOMPLETE]++;
 		rc = o->strict ? 3 : 0;
 		if (o->json)
-			explore_json(m, &r, NULL);
+			explore_json(o, m, &r, NULL, &em);
 		else
 			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s); %s: %s\n", path, r.why, bt, stt);
 	} else {
+		n[X_ERROR]++;
 		rc = 2;
 		if (o->json)
-			explore_json(m, &r, NULL);
-		else {
-			printf("ERROR %s\n", path);
-			fprintf(stderr, "%s: error: %s\n", path, r.why);
-		}
+			explore_json(o, m, &r, NULL, &em);
+		else
+			report_error(o, path, 0, 0, r.why ? r.why : "search failed");
 	}
+	if (em.err[0] && st != VT_EXPLORE_VIOLATION)
+		rc = 2;
+	emit_text(o, &em);
 	vt_explore_result_fini(&r);
 	vt_model_free(m);
 	return rc;
+}
+
+/*
+ * Before a search that may take minutes: can --emit's FILE be written?  A
+ * directory, a missing parent directory or the scenario itself is a usage
+ * error now rather than a lost counterexample later.
+ */
+static int check_emit(const struct opts *o, const struct paths *ps)
+{
+	if (!o->emit)
+		return 0;
+	if (ps->n != 1)
+		return usage_error("--emit needs exactly one scenario (%zu given)", ps->n);
+	struct stat st, sc;
+	if (stat(o->emit, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return usage_error("--emit %s: it is a directory; give a file name", o->emit);
+		if (!ps->v[0].err && stat(ps->v[0].path, &sc) == 0 && sc.st_dev == st.st_dev && sc.st_ino == st.st_ino)
+			return usage_error("--emit %s: it is the scenario being explored; give another file", o->emit);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return usage_error("--emit %s: %s", o->emit, strerror(errno));
+	/* the file may be created: does its directory exist? */
+	char dir[4096];
+	const char *slash = strrchr(o->emit, '/');
+	if (!slash)
+		return 0;
+	size_t k = slash == o->emit ? 1 : (size_t)(slash - o->emit);
+	if (k >= sizeof(dir))
+		return usage_error("--emit %s: path too long", o->emit);
+	memcpy(dir, o->emit, k);
+	dir[k] = 0;
+	if (stat(dir, &st) != 0)
+		return usage_error("--emit %s: cannot write in %s: %s", o->emit, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return usage_error("--emit %s: %s is not a directory", o->emit, dir);
+	return 0;
 }
 
 static int cmd_explore(const struct opts *o, int argc, char **argv)
@@ -436,30 +741,38 @@ static int cmd_explore(const struct opts *o, int argc, char **argv)
 	int worst = 0;
 	if (argc == 0)
 		return usage_error("%s", "explore: give at least one scenario file or directory");
-	for (int i = 0; i < argc; i++)
-		if (collect(&ps, argv[i], 1) < 0)
-			worst = 2;
-	if (o->emit && ps.n != 1)
-		return usage_error("%s", "--emit needs exactly one scenario");
-	int clean = 0, viol = 0, inc = 0, err = worst ? 1 : 0;
+	if (collect_all(&ps, argc, argv) < 0 || check_emit(o, &ps) || check_reverts(o, &ps, 1)) {
+		paths_free(&ps);
+		return 2;
+	}
+	int n[X_NKINDS] = {0};
 	if (o->json)
 		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
 	for (size_t i = 0; i < ps.n; i++) {
-		int rc = explore_one(o, ps.v[i], &clean, &viol, &inc, i == 0);
-		if (rc == 2)
-			err++;
+		int rc;
+		if (o->json && i)
+			printf(",");
+		if (ps.v[i].err) {
+			n[X_ERROR]++;
+			report_error(o, ps.v[i].path, 0, 0, ps.v[i].err);
+			rc = 2;
+		} else {
+			rc = explore_one(o, ps.v[i].path, n);
+		}
 		if (rc == 2 || (rc == 1 && worst != 2) || (rc == 3 && worst == 0))
 			worst = rc;
 	}
+	int total = n[X_CLEAN] + n[X_VIOLATION] + n[X_INCOMPLETE] + n[X_ERROR] + n[X_SKIPPED];
 	if (o->json)
-		printf("],\"summary\":{\"clean\":%d,\"violations\":%d,\"incomplete\":%d,\"errors\":%d}}\n", clean, viol,
-		       inc, err);
+		printf("],\"summary\":{\"total\":%d,\"clean\":%d,\"violations\":%d,\"incomplete\":%d,\"errors\":%d,"
+		       "\"skipped\":%d}}\n",
+		       total, n[X_CLEAN], n[X_VIOLATION], n[X_INCOMPLETE], n[X_ERROR], n[X_SKIPPED]);
 	else
-		printf("%zu file%s: %d clean (exhaustive), %d with a violation, %d incomplete, %d error%s\n", ps.n,
-		       ps.n == 1 ? "" : "s", clean, viol, inc, err, err == 1 ? "" : "s");
-	for (size_t i = 0; i < ps.n; i++)
-		free(ps.v[i]);
-	free(ps.v);
+		printf("%d file%s: %d clean (exhaustive), %d with a violation, %d incomplete, %d error%s, %d skipped%s\n",
+		       total, plural((uint64_t)total), n[X_CLEAN], n[X_VIOLATION], n[X_INCOMPLETE], n[X_ERROR],
+		       plural((uint64_t)n[X_ERROR]), n[X_SKIPPED],
+		       n[X_SKIPPED] ? " (scripts, no programs: 'vtlb run' runs them)" : "");
+	paths_free(&ps);
 	return worst;
 }
 
@@ -501,6 +814,8 @@ static int cmd_fixes(const struct opts *o)
 
 static int cmd_options(const struct opts *o)
 {
+	if (o->json)
+		printf("[");
 	for (int i = 0; vt_option_at(i); i++) {
 		const struct vt_option_decl *d = vt_option_at(i);
 		char arch[32] = "";
@@ -508,49 +823,129 @@ static int cmd_options(const struct opts *o)
 			if (d->archs & (1u << a))
 				snprintf(arch + strlen(arch), sizeof(arch) - strlen(arch), "%s%s", arch[0] ? "," : "",
 					 vt_arch_name((enum vt_arch)a));
-		if (d->boolean)
+		if (o->json) {
+			printf("%s{\"name\":", i ? "," : "");
+			vt_json_str(stdout, d->name);
+			printf(",\"archs\":[");
+			for (int a = 0, first = 1; a < VT_ARCH_COUNT; a++)
+				if (d->archs & (1u << a)) {
+					printf("%s\"%s\"", first ? "" : ",", vt_arch_name((enum vt_arch)a));
+					first = 0;
+				}
+			if (d->boolean)
+				printf("],\"type\":\"bool\",\"default\":%s", d->def ? "true" : "false");
+			else
+				printf("],\"type\":\"number\",\"default\":%u,\"min\":%u,\"max\":%u", d->def, d->min, d->max);
+			printf(",\"help\":");
+			vt_json_str(stdout, d->help);
+			printf("}");
+		} else if (d->boolean) {
 			printf("%-12s %-6s on|off (default %s)  %s\n", d->name, arch, d->def ? "on" : "off", d->help);
-		else
+		} else {
 			printf("%-12s %-6s %u..%u (default %u)  %s\n", d->name, arch, d->min, d->max, d->def, d->help);
+		}
 	}
+	if (o->json)
+		printf("]\n");
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *out, int size_suffix)
+/*
+ * A command-line number: the scenario syntax (vt_number_parse: decimal or
+ * 0x hexadecimal; 010 is ten), and for sizes one suffix K, M or G (KiB, MiB,
+ * GiB).
+ */
+static int parse_number(const char *opt, const char *s, uint64_t *out, int size_suffix)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-')
-		return -1;
-	if (size_suffix && *end) {
-		int sh = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : -1;
-		if (sh < 0 || end[1])
-			return -1;
-		if (v > (~0ull >> sh))
-			return -1;
-		v <<= sh;
-		end++;
+	size_t n = strlen(s);
+	int sh = 0;
+	if (size_suffix && n > 1) {
+		char c = s[n - 1];
+		sh = c == 'K' || c == 'k' ? 10 : c == 'M' || c == 'm' ? 20 : c == 'G' || c == 'g' ? 30 : 0;
+		if (sh)
+			n--;
 	}
-	if (*end)
+	uint64_t v;
+	int rc = vt_number_parse(s, n, &v);
+	if (rc == 0 && sh && v > (UINT64_MAX >> sh))
+		rc = VT_NUM_OVERFLOW;
+	if (rc == VT_NUM_OVERFLOW) {
+		usage_error("%s %s: does not fit in 64 bits", opt, s);
 		return -1;
-	*out = v;
+	}
+	if (rc < 0) {
+		usage_error("%s needs a number (decimal, or hexadecimal after 0x%s), found '%s'", opt,
+			    size_suffix ? "; suffix K, M or G" : "", s);
+		return -1;
+	}
+	*out = v << sh;
 	return 0;
+}
+
+/* ---- options and commands ------------------------------------------------ */
+
+enum { CMD_RUN = 1, CMD_EXPLORE = 2, CMD_FIXES = 4, CMD_OPTIONS = 8 };
+
+static const struct {
+	const char *name;
+	unsigned cmds;       /* the commands it does something for */
+} option_scope[] = {
+	{"--revert", CMD_RUN | CMD_EXPLORE},
+	{"--json", CMD_RUN | CMD_EXPLORE | CMD_FIXES | CMD_OPTIONS},
+	{"--trace", CMD_RUN},
+	{"-q", CMD_RUN | CMD_EXPLORE},
+	{"--quiet", CMD_RUN | CMD_EXPLORE},
+	{"--depth", CMD_EXPLORE},
+	{"--preemptions", CMD_EXPLORE},
+	{"--migrations", CMD_EXPLORE},
+	{"--jobs", CMD_EXPLORE},
+	{"--random", CMD_EXPLORE},
+	{"--seed", CMD_EXPLORE},
+	{"--max-memory", CMD_EXPLORE},
+	{"--time-limit", CMD_EXPLORE},
+	{"--no-por", CMD_EXPLORE},
+	{"--no-symmetry", CMD_EXPLORE},
+	{"--no-shrink", CMD_EXPLORE},
+	{"--emit", CMD_EXPLORE},
+	{"--progress", CMD_EXPLORE},
+	{"--strict", CMD_EXPLORE},
+};
+
+#define NOPTIONS (sizeof(option_scope) / sizeof(option_scope[0]))
+
+static const char *const cmd_names[] = {"run", "explore", "fixes", "options"};
+
+static int option_index(const char *a)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(a, option_scope[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Is stderr the file stdout goes to (a terminal, or 2>&1)? */
+static int same_output(void)
+{
+	struct stat a, b;
+	return fstat(1, &a) == 0 && fstat(2, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
 	int has_seed = 0;
+	int seen[NOPTIONS] = {0};
 	o.x.por = 1;
 	o.x.symmetry = 1;
 	o.x.shrink = 1;
 	o.x.seed = 1;
 	o.x.progress = isatty(2);
 	o.x.progress_out = stderr;
+	o.diag_to_stderr = !same_output();
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
 	const char *cmd = NULL;
+	int rc = 2;
 	if (!args)
 		return 2;
 	for (int i = 1; i < argc; i++) {
@@ -563,7 +958,21 @@ int main(int argc, char **argv)
 			printf("vtlb %s\n", VTLB_VERSION);
 			free(args);
 			return 0;
-		} else if (strcmp(a, "--json") == 0) {
+		}
+		if (a[0] != '-' || !a[1]) {
+			if (!cmd)
+				cmd = a;
+			else
+				args[nargs++] = argv[i];
+			continue;
+		}
+		int k = option_index(strncmp(a, "--revert=", 9) == 0 ? "--revert" : a);
+		if (k < 0) {
+			usage_error("unknown option '%s'", a);
+			goto out;
+		}
+		seen[k] = 1;
+		if (strcmp(a, "--json") == 0) {
 			o.json = 1;
 		} else if (strcmp(a, "--trace") == 0) {
 			o.trace = 1;
@@ -572,23 +981,24 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--depth") || !strcmp(a, "--preemptions") || !strcmp(a, "--migrations") ||
 			   !strcmp(a, "--jobs") || !strcmp(a, "--random") || !strcmp(a, "--seed") ||
 			   !strcmp(a, "--max-memory") || !strcmp(a, "--time-limit")) {
-			uint64_t v;
-			if (i + 1 >= argc || parse_u64(argv[i + 1], &v, !strcmp(a, "--max-memory")) < 0) {
-				free(args);
-				return usage_error("%s needs a non-negative number", a);
+			uint64_t v = 0;
+			if (i + 1 >= argc) {
+				usage_error("%s needs a number", a);
+				goto out;
 			}
-			i++;
+			if (parse_number(a, argv[++i], &v, !strcmp(a, "--max-memory")) < 0)
+				goto out;
 			if (!strcmp(a, "--depth")) {
 				if (v < 1 || v > VT_EXPLORE_MAX_DEPTH) {
-					free(args);
-					return usage_error("%s", "--depth must be 1 to 512");
+					usage_error("--depth must be 1 to %d", VT_EXPLORE_MAX_DEPTH);
+					goto out;
 				}
 				o.x.bounds.depth = (uint32_t)v;
 				o.x.has_depth = 1;
 			} else if (!strcmp(a, "--preemptions") || !strcmp(a, "--migrations")) {
 				if (v > 255) {
-					free(args);
-					return usage_error("%s goes up to 255", a);
+					usage_error("%s goes up to 255", a);
+					goto out;
 				}
 				if (a[2] == 'p') {
 					o.x.bounds.preemptions = (uint32_t)v;
@@ -599,14 +1009,14 @@ int main(int argc, char **argv)
 				}
 			} else if (!strcmp(a, "--jobs")) {
 				if (v < 1 || v > 64) {
-					free(args);
-					return usage_error("%s", "--jobs must be 1 to 64");
+					usage_error("%s", "--jobs must be 1 to 64");
+					goto out;
 				}
 				o.x.jobs = (int)v;
 			} else if (!strcmp(a, "--random")) {
 				if (v < 1) {
-					free(args);
-					return usage_error("%s", "--random needs at least one walk");
+					usage_error("%s", "--random needs at least one walk");
+					goto out;
 				}
 				o.x.random_walks = v;
 			} else if (!strcmp(a, "--seed")) {
@@ -614,14 +1024,14 @@ int main(int argc, char **argv)
 				has_seed = 1;
 			} else if (!strcmp(a, "--max-memory")) {
 				if (v < 1) {
-					free(args);
-					return usage_error("%s", "--max-memory must be positive");
+					usage_error("%s", "--max-memory must be positive");
+					goto out;
 				}
 				o.x.max_memory = v;
 			} else {
 				if (v < 1) {
-					free(args);
-					return usage_error("%s", "--time-limit must be at least 1 second");
+					usage_error("%s", "--time-limit must be at least 1 second");
+					goto out;
 				}
 				o.x.time_limit = (double)v;
 			}
@@ -636,51 +1046,65 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--strict") == 0) {
 			o.strict = 1;
 		} else if (strcmp(a, "--emit") == 0) {
-			if (i + 1 >= argc) {
-				free(args);
-				return usage_error("%s", "--emit needs a file name");
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				usage_error("%s", "--emit needs a file name");
+				goto out;
 			}
 			o.emit = argv[++i];
 		} else if (strcmp(a, "--revert") == 0 || strncmp(a, "--revert=", 9) == 0) {
 			const char *name = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!name) {
-				free(args);
-				return usage_error("%s", "--revert needs a fix name");
+				usage_error("%s", "--revert needs a fix name");
+				goto out;
 			}
 			int f = vt_fix_lookup(name);
 			if (f < 0) {
-				free(args);
-				return usage_error("unknown fix '%s' (see 'vtlb fixes')", name);
+				usage_error("unknown fix '%s' (see 'vtlb fixes')", name);
+				goto out;
 			}
 			vt_fixset_add(&o.reverted, (unsigned)f);
-		} else if (a[0] == '-' && a[1]) {
-			free(args);
-			return usage_error("unknown option '%s'", a);
-		} else if (!cmd) {
-			cmd = a;
 		} else {
-			args[nargs++] = argv[i];
+			usage_error("option '%s' is not handled (internal error)", a);
+			goto out;
 		}
-	}
-	int rc;
-	if (has_seed && !o.x.random_walks) {
-		free(args);
-		return usage_error("%s", "--seed only applies with --random");
 	}
 	if (!cmd) {
 		fputs(usage, stderr);
-		rc = 2;
-	} else if (strcmp(cmd, "run") == 0) {
-		rc = cmd_run(&o, nargs, args);
-	} else if (strcmp(cmd, "explore") == 0) {
-		rc = cmd_explore(&o, nargs, args);
-	} else if (strcmp(cmd, "fixes") == 0) {
-		rc = nargs ? usage_error("%s", "fixes takes no arguments") : cmd_fixes(&o);
-	} else if (strcmp(cmd, "options") == 0) {
-		rc = nargs ? usage_error("%s", "options takes no arguments") : cmd_options(&o);
-	} else {
-		rc = usage_error("unknown command '%s'", cmd);
+		goto out;
 	}
+	unsigned c = 0;
+	for (unsigned i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+		if (strcmp(cmd, cmd_names[i]) == 0)
+			c = 1u << i;
+	if (!c) {
+		usage_error("unknown command '%s'", cmd);
+		goto out;
+	}
+	/* an option that would do nothing for this command is an error, not a no-op */
+	for (size_t k = 0; k < NOPTIONS; k++) {
+		if (!seen[k] || (option_scope[k].cmds & c))
+			continue;
+		char where[64] = "";
+		for (unsigned i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+			if (option_scope[k].cmds & (1u << i))
+				snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s'%s'",
+					 where[0] ? " and " : "", cmd_names[i]);
+		usage_error("%s does nothing for '%s': it applies to %s", option_scope[k].name, cmd, where);
+		goto out;
+	}
+	if (has_seed && !o.x.random_walks) {
+		usage_error("%s", "--seed only applies with --random");
+		goto out;
+	}
+	if (c == CMD_RUN)
+		rc = cmd_run(&o, nargs, args);
+	else if (c == CMD_EXPLORE)
+		rc = cmd_explore(&o, nargs, args);
+	else if (c == CMD_FIXES)
+		rc = nargs ? usage_error("%s", "fixes takes no arguments") : cmd_fixes(&o);
+	else
+		rc = nargs ? usage_error("%s", "options takes no arguments") : cmd_options(&o);
+out:
 	free(args);
 	return rc;
 }
