@@ -10,7 +10,9 @@
 #
 # Targets:
 #   make            build/vtlb and build/libvtlb.a (MODE=rel)
-#   make run        build, then run the bundled scenario suite (the main job)
+#   make run        build, then run the bundled scenario suite (the main job):
+#                   every script with `vtlb run`, every exploration scenario
+#                   (scenarios/explore/) with `vtlb explore` within its bounds
 #   make check      build under ASan+UBSan with -Werror and pass every test
 #   make bench      run the benchmarks in bench/
 #   make clean
@@ -55,6 +57,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 
 .PHONY: all run check check-build bench clean
 .SUFFIXES:
+# Keep intermediate objects (tests/unit/*.o): no stray 'rm' after a build.
+.SECONDARY:
 
 all: build/vtlb build/libvtlb.a
 
@@ -90,8 +94,12 @@ build/vtlb build/libvtlb.a:
 	$(Q)$(MAKE) --no-print-directory MODE=rel $@
 endif
 
+# Both halves run even when the first fails; the target fails if either did.
 run: all
-	build/vtlb run scenarios/
+	@st=0; \
+	echo "build/vtlb run scenarios/"; build/vtlb run scenarios/ || st=$$?; \
+	echo "build/vtlb explore scenarios/explore/"; build/vtlb explore scenarios/explore/ || st=$$?; \
+	exit $$st
 
 # Every test runs against the sanitizer build; tests find the binaries
 # through VTLB and VTLB_TESTS.

@@ -1170,7 +1170,8 @@ int vt_explore_emit(FILE *f, const struct vt_model *m, struct vt_fixset cli_reve
 			fputc('\n', f);
 	}
 	fclose(in);
-	fprintf(f, "\n# Counterexample found by 'vtlb explore' (%d steps, shrunk from %d),\n", r->npath, r->npath_found);
+	fprintf(f, "\n# Counterexample found by 'vtlb explore' (%d step%s, shrunk from %d),\n", r->npath,
+		r->npath == 1 ? "" : "s", r->npath_found);
 	fprintf(f, "# one line per step; replay it with 'vtlb run'.\n");
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
 		if (vt_fixset_has(cli_reverted, i) && vt_fix_info(i))

@@ -85,14 +85,17 @@ static bool check_holds(const struct vt_model *m, const struct vt_state *s, cons
 		return ok;
 	case VT_CHK_COUNT_INSN: {
 		uint32_t n = o->a < VT_TRACE_MAX_INSNS ? tr->insn_count[o->a] : 0;
-		snprintf(why, len, "check failed: %s ran %u time(s), expected %" PRIu64, m->hw->insn_names[o->a], n, o->b);
+		snprintf(why, len, "check failed: %s ran %u time%s, expected %" PRIu64, m->hw->insn_names[o->a], n,
+			 n == 1 ? "" : "s", o->b);
 		return n == o->b;
 	}
 	case VT_CHK_ROOTS:
-		snprintf(why, len, "check failed: %u new root(s) built, expected %" PRIu64, tr->root_loads, o->b);
+		snprintf(why, len, "check failed: %u new root%s built, expected %" PRIu64, tr->root_loads,
+			 tr->root_loads == 1 ? "" : "s", o->b);
 		return tr->root_loads == o->b;
 	case VT_CHK_EXITS:
-		snprintf(why, len, "check failed: %u VM exit(s), expected %" PRIu64, tr->exits, o->b);
+		snprintf(why, len, "check failed: %u VM exit%s, expected %" PRIu64, tr->exits,
+			 tr->exits == 1 ? "" : "s", o->b);
 		return tr->exits == o->b;
 	case VT_CHK_HW_GPA:
 	case VT_CHK_NHW_GPA: {

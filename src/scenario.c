@@ -293,8 +293,8 @@ static int parse_vcpu_ref(struct vt_parser *p, int *v)
 		idx = idx * 10 + (unsigned)(d[i] - '0');
 	}
 	if (idx >= p->m->vm[vm].nvcpus)
-		return vt_parse_error(p, "VM '%s' has %d vCPUs; '%.*s' does not exist", name, p->m->vm[vm].nvcpus,
-				      (int)t->len, t->s);
+		return vt_parse_error(p, "VM '%s' has %d vCPU%s; '%.*s' does not exist", name, p->m->vm[vm].nvcpus,
+				      p->m->vm[vm].nvcpus == 1 ? "" : "s", (int)t->len, t->s);
 	*v = p->m->vm[vm].first_vcpu + (int)idx;
 	p->cur++;
 	return 0;

@@ -3,6 +3,7 @@
 use strict;
 use warnings;
 use Test::More;
+use JSON::PP;
 require './tests/lib.pl';
 
 my ($st, $out, $err) = run_vtlb('--help');
@@ -47,4 +48,40 @@ for my $line (grep { length } split /\n/, $out) {
 ($st, $out) = run_vtlb('options');
 is($st, 0, 'cli.options exits 0');
 like($out, qr/^vpid\s/m, 'cli.options lists vpid');
+($st, $out) = run_vtlb('options', '--json');
+is($st, 0, 'cli.options-json exits 0');
+my $opts = eval { decode_json($out) };
+ok(ref $opts eq 'ARRAY' && @$opts, 'cli.options-json is a JSON array') or diag($@, $out);
+my ($vpid) = grep { $_->{name} eq 'vpid' } @{ $opts // [] };
+ok($vpid && @{ $vpid->{archs} } && defined $vpid->{default} && $vpid->{help}, 'cli.options-json: vpid has archs, default, help');
+
+# The README's exit-status table, command by command.
+my $pass = 'scenarios/x86/vmx-migrate-flush.vtlb';
+my $failing = (sort glob('tests/fail/*.vtlb'))[0];
+my $bad = 'tests/bad/empty.vtlb';
+my $xpl = 'scenarios/explore/vmx-migrate-flush.vtlb';
+my @table = (
+    [0, 'run: every expectation held', 'run', $pass],
+    [1, 'run: an expectation failed', 'run', $failing],
+    [2, 'run: bad input', 'run', $bad],
+    [2, 'run: bad input wins over a failure', 'run', $failing, $bad],
+    [0, 'run: only skipped files', 'run', $xpl],
+    [0, 'explore: clean', 'explore', $xpl],
+    [1, 'explore: a violation', 'explore', '--revert', 'x86-vmx-migrate-flush', $xpl],
+    [0, 'explore: incomplete', 'explore', '--random', '5', $xpl],
+    [3, 'explore --strict: incomplete', 'explore', '--strict', '--random', '5', $xpl],
+    [2, 'explore: bad input', 'explore', $bad],
+    [2, 'explore: bad input wins over a violation', 'explore', '--revert', 'x86-vmx-migrate-flush', $xpl, $bad],
+    [0, 'explore: only skipped files', 'explore', $pass],
+    [0, 'fixes', 'fixes'],
+    [0, 'fixes --json', 'fixes', '--json'],
+    [0, 'options', 'options'],
+    [2, 'usage: no command', ],
+    [2, 'usage: option of another command', 'run', '--depth', '3', $pass],
+);
+for my $t (@table) {
+    my ($want, $what, @args) = @$t;
+    my ($s, $o, $e) = run_vtlb(@args);
+    is($s, $want, "cli.exit $want: $what") or diag($o, $e);
+}
 done_testing;

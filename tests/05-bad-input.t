@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # The bad-input corpus: every file in tests/bad/ gives exit 2 and exactly one
-# error line "FILE:LINE:COL: error: MESSAGE" at the place its first line names.
+# error line "FILE:LINE:COL: error: MESSAGE" at the place its first line names,
+# and its stdout line "ERROR FILE:LINE:COL: MESSAGE" says the same.
 use strict;
 use warnings;
 use Test::More;
@@ -19,6 +20,8 @@ for my $f (@files) {
     my @lines = grep { length } split /\n/, $err;
     is(scalar @lines, 1, "$f: exactly one error line") or diag($err);
     like($lines[0] // '', qr/^\Q$f\E:$line:$col: error: .*\Q$msg\E/, "$f: error at $line:$col");
+    # stdout alone says it too: the ERROR line carries the place and the reason
+    like($out, qr/^ERROR \Q$f\E:$line:$col: .*\Q$msg\E/m, "$f: ERROR line with the reason");
     unlike($err, qr/Sanitizer|runtime error/, "$f: no sanitizer report");
 }
 done_testing;

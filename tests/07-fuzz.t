@@ -13,7 +13,8 @@ my $rounds = $ENV{VTLB_FUZZ_ROUNDS} // 150;
 srand($seed);
 note("seed $seed, $rounds rounds");
 my @src = sort glob('scenarios/*/*.vtlb');
-$main::TIMEOUT = 30;
+our $TIMEOUT;    # the run timeout, from lib.pl
+$TIMEOUT = 30;
 my $dir = tempdir(CLEANUP => 1);
 my @words = qw(run preempt migrate map unmap access mov cr3 cr4 cr0 +pge -pcide invlpg invpcid
                init fep noflush host remap unmap check permits hits expect clean stale vm space
