@@ -246,6 +246,37 @@ for my $t (['run', '--depth', '3'], ['run', '--strict'], ['run', '--emit', "$dir
     unlike($out, qr/\b1 (steps|scenarios|errors|states|files)\b/, 'plural: no "1 steps"');
 }
 
+# ---- the documented limits are the real ones ---------------------------------
+{
+    my $base = "arch x86 vmx ept\nmachine pcpus 1\nvm g vcpus 1\nrun g.0 on 0\nexpect clean\n";
+    my $write = sub {
+        my ($name, $text) = @_;
+        open(my $o, '>', "$dir/$name") or die;
+        print $o $text;
+        close $o;
+        return "$dir/$name";
+    };
+    my $line = '#' x 4096;
+    my ($st, $out) = run_vtlb('run', $write->('line-ok.vtlb', "$base$line\n"));
+    is($st, 0, 'limits: a line of 4,096 characters is read');
+    ($st, $out) = run_vtlb('run', $write->('line-long.vtlb', "$base$line#\n"));
+    is($st, 2, 'limits: a line of 4,097 characters is an error');
+    like($out, qr/:6:4097: line longer than 4096 characters/, 'limits: says which line');
+    my $pad = 1048576 - length($base);
+    my $fill = join('', map { ('#' x 99) . "\n" } 1 .. int($pad / 100));
+    $fill .= '#' x ($pad - length($fill) - 1) . "\n";
+    ($st, $out) = run_vtlb('run', $write->('file-ok.vtlb', $base . $fill));
+    is(-s "$dir/file-ok.vtlb", 1048576, 'limits: the test file is 1 MiB');
+    is($st, 0, 'limits: a file of 1 MiB is read');
+    ($st, $out) = run_vtlb('run', $write->('file-big.vtlb', "$base$fill#\n"));
+    is($st, 2, 'limits: a file over 1 MiB is an error');
+    like($out, qr/file larger than 1048576 bytes/, 'limits: says so');
+    ($st, $out) = run_vtlb('--help');
+    like($out, qr/default 2G, per file/, 'limits: --help documents the 2 GiB cap');
+    like($out, qr/at most 1 MiB, lines of at most 4096 characters/, 'limits: --help documents the file limits');
+    like($out, qr/stop each file's search after SEC seconds/, 'limits: --help says --time-limit is per file');
+}
+
 # ---- small things ----------------------------------------------------------------
 {
     my $w = `perl -wc tests/07-fuzz.t 2>&1`;
