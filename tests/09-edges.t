@@ -148,6 +148,13 @@ SKIP: {
     is($st, 2, 'emit: the scenario itself is refused');
     ok(-s $copy, 'emit: the scenario is left alone');
 
+    SKIP: {
+        skip('no mkfifo here', 2) unless mkfifo("$dir/emit-fifo", 0644);
+        ($st, $out) = run_vtlb('explore', '--revert', $fix, '--emit', "$dir/emit-fifo", $xpl);
+        is($st, 2, 'emit: a FIFO nobody reads exits 2 (and does not hang)');
+        like($out, qr/cannot write .*a FIFO nobody reads/, 'emit: a FIFO nobody reads gives the reason');
+    }
+
     my $ce = "$dir/ce.vtlb";
     ($st, $out) = run_vtlb('explore', '--revert', $fix, '--emit', $ce, $xpl);
     is($st, 1, 'emit: a violation exits 1');

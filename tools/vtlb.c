@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -544,9 +545,19 @@ static void emit_text(const struct opts *o, const struct emit_result *e)
 static void emit_write(const struct opts *o, const struct vt_model *m, const struct vt_explore_result *r,
 		       struct emit_result *e)
 {
-	FILE *f = fopen(o->emit, "w");
+	/*
+	 * O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) instead of
+	 * blocking in open(); writes then block as usual.
+	 */
+	int fd = open(o->emit, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_NOCTTY, 0666);
+	int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+	FILE *f = fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
-		snprintf(e->err, sizeof(e->err), "cannot write %s: %s", o->emit, strerror(errno));
+		int err = errno;
+		snprintf(e->err, sizeof(e->err), "cannot write %s: %s%s; nothing written", o->emit, strerror(err),
+			 err == ENXIO ? " (a FIFO nobody reads)" : "");
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	errno = 0;
@@ -662,7 +673,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 				vt_run_result_fini(rr);
 			free(rr);
 			rr = NULL;
-			st = VT_EXPLORE_ERROR;
+			st = r.status = VT_EXPLORE_ERROR;
 			r.why = "the counterexample does not replay (internal error)";
 		} else {
 			rr->verdict_line = 0;
