@@ -103,7 +103,7 @@ int vt_parse_expect(struct vt_parser *p, const char *word)
 	return vt_parse_error(p, "expected '%s', found '%.*s'", word, (int)p->tok[p->cur].len, p->tok[p->cur].s);
 }
 
-int vt_number_parse(const char *s, size_t n, uint64_t *out)
+int vt_parse_number_text(const char *s, size_t n, uint64_t *out)
 {
 	size_t i = 0;
 	unsigned base = 10;
@@ -138,7 +138,7 @@ int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
 	if (vt_parse_at_end(p))
 		return vt_parse_error(p, "expected %s at end of line", what);
 	const struct vt_token *t = &p->tok[p->cur];
-	int rc = vt_number_parse(t->s, t->len, out);
+	int rc = vt_parse_number_text(t->s, t->len, out);
 	if (rc == VT_NUM_INVALID)
 		return vt_parse_error(p, "expected %s, found '%.*s'", what, (int)t->len, t->s);
 	if (rc == VT_NUM_OVERFLOW)
@@ -1230,7 +1230,7 @@ fail:
 	return NULL;
 }
 
-const char *vt_file_kind(unsigned mode)
+const char *vt_scenario_file_kind(unsigned mode)
 {
 	if (S_ISREG(mode))
 		return "a regular file";
@@ -1274,7 +1274,7 @@ struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, s
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(d->msg, sizeof(d->msg), "not a regular file (%s): only regular files are scenarios",
-			 vt_file_kind(st.st_mode));
+			 vt_scenario_file_kind(st.st_mode));
 		close(fd);
 		return NULL;
 	}

@@ -250,7 +250,7 @@ static int collect(struct paths *ps, const char *path, int top, const struct dir
 		return 0;
 	if (!S_ISREG(st.st_mode))
 		return paths_error(ps, path, "not a regular file (%s): only regular files are scenarios",
-				   vt_file_kind((unsigned)st.st_mode));
+				   vt_scenario_file_kind((unsigned)st.st_mode));
 	return paths_add(ps, path, NULL);
 }
 
@@ -881,7 +881,7 @@ static int cmd_options(const struct opts *o)
 }
 
 /*
- * A command-line number: the scenario syntax (vt_number_parse: decimal or
+ * A command-line number: the scenario syntax (vt_parse_number_text: decimal or
  * 0x hexadecimal; 010 is ten), and for sizes one suffix K, M or G (KiB, MiB,
  * GiB).
  */
@@ -896,7 +896,7 @@ static int parse_number(const char *opt, const char *s, uint64_t *out, int size_
 			n--;
 	}
 	uint64_t v;
-	int rc = vt_number_parse(s, n, &v);
+	int rc = vt_parse_number_text(s, n, &v);
 	if (rc == 0 && sh && v > (UINT64_MAX >> sh))
 		rc = VT_NUM_OVERFLOW;
 	if (rc == VT_NUM_OVERFLOW) {

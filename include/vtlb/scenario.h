@@ -53,7 +53,7 @@ struct vt_parser {
 struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, struct vt_diag *d);
 
 /* What a stat() st_mode is, for messages: "a FIFO", "a directory", ... */
-const char *vt_file_kind(unsigned mode);
+const char *vt_scenario_file_kind(unsigned mode);
 
 /*
  * The number syntax of scenarios, shared with the command line: decimal, or
@@ -63,7 +63,7 @@ const char *vt_file_kind(unsigned mode);
  */
 #define VT_NUM_INVALID (-1)
 #define VT_NUM_OVERFLOW (-2)
-int vt_number_parse(const char *s, size_t n, uint64_t *out);
+int vt_parse_number_text(const char *s, size_t n, uint64_t *out);
 
 /* The same from a buffer; 'name' is used in diagnostics. */
 struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, struct vt_fixset reverted,

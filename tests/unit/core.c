@@ -156,8 +156,45 @@ static void test_step_errors(void)
 	vt_model_free(m);
 }
 
+/* The one number syntax, shared by scenarios and the command line. */
+static void test_numbers(void)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t v;
+	} cases[] = {
+		{"0", 0, 0},
+		{"10", 0, 10},
+		{"010", 0, 10},               /* no octal */
+		{"09", 0, 9},
+		{"0x10", 0, 16},
+		{"0XfF", 0, 255},
+		{"18446744073709551615", 0, UINT64_MAX},
+		{"0xffffffffffffffff", 0, UINT64_MAX},
+		{"18446744073709551616", VT_NUM_OVERFLOW, 0},
+		{"0x10000000000000000", VT_NUM_OVERFLOW, 0},
+		{"", VT_NUM_INVALID, 0},
+		{"0x", VT_NUM_INVALID, 0},
+		{"+1", VT_NUM_INVALID, 0},
+		{"-1", VT_NUM_INVALID, 0},
+		{" 1", VT_NUM_INVALID, 0},
+		{"1k", VT_NUM_INVALID, 0},
+		{"0b1", VT_NUM_INVALID, 0},
+		{"12g", VT_NUM_INVALID, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 0;
+		int rc = vt_parse_number_text(cases[i].s, strlen(cases[i].s), &v);
+		tap_ok(rc == cases[i].rc && (rc || v == cases[i].v), "number.syntax '%s'", cases[i].s);
+	}
+	uint64_t v = 0;
+	tap_ok(vt_parse_number_text("123", 2, &v) == 0 && v == 12, "number.syntax reads exactly n characters");
+}
+
 int main(void)
 {
+	test_numbers();
 	test_bits();
 	test_slots();
 	test_universe();
