@@ -2,9 +2,11 @@
  * vtlb: the command line.  Argument parsing, file discovery and printing
  * only; everything else is in the library.
  *
- * Exit codes: 0 every expectation held (or the search was clean and
- * exhaustive), 1 an expectation failed or a stale access / breach was found,
- * 2 bad input or usage.
+ * Exit codes (README's table): 0 every expectation held, or every search was
+ * clean or incomplete; 1 an expectation failed or a stale access / breach was
+ * found; 2 bad input or usage, or --emit could not write (2 wins over 1);
+ * 3 explore --strict and a search was incomplete (1 and 2 win over 3).
+ * Every option is checked against the commands it does something for.
  */
 #include <dirent.h>
 #include <errno.h>
