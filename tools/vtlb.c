@@ -243,8 +243,9 @@ static int collect(struct paths *ps, const char *path, int top, const struct dir
 	if (S_ISDIR(st.st_mode)) {
 		for (const struct dir_frame *f = up; f; f = f->up)
 			if (f->dev == st.st_dev && f->ino == st.st_ino)
-				return paths_error(ps, path, "directory cycle: it leads back to '%s', which is being walked; not followed",
-						   f->path);
+				return paths_error(ps, path,
+						   "directory cycle: it leads back to '%s', which is being walked; "
+						   "not followed", f->path);
 		struct dir_frame me = {st.st_dev, st.st_ino, path, up};
 		return walk(ps, path, &me);
 	}
