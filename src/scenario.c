@@ -624,6 +624,22 @@ static int decl_expect(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
 	struct vt_expect *e = &p->m->expect;
+	if (vt_parse_accept(p, "fault")) {
+		/* an addition to the outcome: the script means its guest operations to fault */
+		e = &p->m->expect_fault;
+		if (e->kind != VT_EXP_NONE)
+			return vt_parse_error_at(p, 0, "'expect fault' given twice");
+		e->kind = VT_EXP_FAULT;
+		e->line = p->line;
+		e->vcpu = -1;
+		if (!vt_parse_at_end(p)) {
+			int v;
+			if (parse_vcpu_ref(p, &v) < 0)
+				return -1;
+			e->vcpu = (int8_t)v;
+		}
+		return expect_end(p);
+	}
 	if (e->kind != VT_EXP_NONE)
 		return vt_parse_error_at(p, 0, "'expect' given twice (a scenario has one expectation)");
 	e->line = p->line;
@@ -637,7 +653,7 @@ static int decl_expect(struct pstate *ps)
 	else if (vt_parse_accept(p, "breach"))
 		e->kind = VT_EXP_BREACH;
 	else
-		return vt_parse_error(p, "expected 'clean', 'stale' or 'breach'");
+		return vt_parse_error(p, "expected 'clean', 'stale', 'breach' or 'fault'");
 	if (!vt_parse_at_end(p)) {
 		int v;
 		if (parse_vcpu_ref(p, &v) < 0)
@@ -888,6 +904,18 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 	op->b = UINT64_MAX;
 	if (vt_parse_accept(p, "->") && vt_parse_number(p, "a guest-physical address", &op->b) < 0)
 		return -1;
+	if ((op->code == VT_CHK_HW || op->code == VT_CHK_NHW) && op->b != UINT64_MAX && vt_parse_accept(p, "->")) {
+		/* VA -> GPA -> HPA: a combined entry, checked by its host page too */
+		uint64_t va = op->a;
+		int vi = vt_model_add_va(p->m, va);
+		if (vi < 0)
+			return vt_parse_error_at(p, 3, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+		op->code = op->code == VT_CHK_HW ? VT_CHK_HW_HPA : VT_CHK_NHW_HPA;
+		op->target = (int16_t)vi;
+		op->a = op->b;
+		if (vt_parse_number(p, "a host-physical address", &op->b) < 0)
+			return -1;
+	}
 	return expect_end(p);
 }
 
@@ -1137,10 +1165,14 @@ static int finish(struct pstate *ps)
 		p->line = m->script[0].line;
 		return vt_parse_error(p, "a scenario has either a script of events or per-vCPU programs, not both");
 	}
-	if (m->nscript && m->expect.kind == VT_EXP_NONE)
+	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind == VT_EXP_FAULT)
+		m->expect.line = m->expect_fault.line; /* 'expect fault' alone: the run is otherwise clean */
+	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind != VT_EXP_FAULT)
 		return vt_parse_error(p, "no 'expect' line: say what the run should show (expect clean | stale | breach)");
-	if (m->has_programs && m->expect.kind != VT_EXP_NONE) {
-		p->line = m->expect.line;
+	if (m->nscript && m->expect.kind == VT_EXP_NONE)
+		m->expect.kind = VT_EXP_CLEAN;
+	if (m->has_programs && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
+		p->line = m->expect.kind != VT_EXP_NONE ? m->expect.line : m->expect_fault.line;
 		return vt_parse_error(p, "'expect' is for scripts; 'vtlb explore' checks every state of every interleaving");
 	}
 	if (!m->nscript && !m->has_programs)

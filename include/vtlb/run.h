@@ -27,6 +27,8 @@ struct vt_run_result {
 	size_t verdict_rec;          /* trace index of the violation record */
 	uint32_t verdict_line;       /* scenario line of the event that exposed it */
 	uint32_t steps;
+	uint32_t faults;             /* guest operations that faulted as 'expect fault' allows */
+	uint32_t fault_line;         /* a fault the script did not mean: its line (the run failed there) */
 	char why[512];               /* for VT_FAIL: what went wrong, one line */
 	struct vt_trace trace;
 	struct vt_state state;       /* final state (after the violation, if any) */

@@ -207,7 +207,8 @@ static void arm64_gctx(const struct vt_model *m, const union vt_gregs *gr, struc
 	g->global_ok = 1; /* nG = 0 always creates a global entry */
 }
 
-static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			       const char **why)
 {
 	struct vt_arm64_regs *r = &s->vcpu[v].g.arm64;
 	switch (op->code) {
@@ -217,8 +218,10 @@ static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int
 		return VT_EXEC_OK;
 	case VT_A64_MSR_SCTLR_M:
 		/* The model has no flat-mapped tables: turning the MMU on needs TTBR0. */
-		if (op->a && r->ttbr0 < 0)
+		if (op->a && r->ttbr0 < 0) {
+			*why = "model: SCTLR_EL1.M set with no translation table in TTBR0_EL1 (declare 'ttbr0 SPACE' or 'msr ttbr0' first)";
 			return VT_EXEC_FAULT;
+		}
 		r->mmu = (uint8_t)op->a;
 		return VT_EXEC_OK;
 	case VT_A64_TLBI:
@@ -229,6 +232,7 @@ static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int
 	case VT_A64_FETCH:
 		return VT_EXEC_OK;
 	default:
+		*why = "not an arm64 guest operation";
 		return VT_EXEC_FAULT;
 	}
 }
