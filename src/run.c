@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -229,6 +230,21 @@ static bool fault_fails(const struct vt_model *m, const struct vt_event *ev, con
 	return true;
 }
 
+int vt_events_fault(const struct vt_model *m, const struct vt_event *ev, int n)
+{
+	struct vt_run_result *res = malloc(sizeof(*res));
+	struct vt_diag d;
+	if (!res)
+		return -1;
+	int r = run_events(m, ev, n, false, false, res, &d) == VT_ERROR ? -1 : 0;
+	for (size_t i = 0; i < res->trace.n && r == 0; i++)
+		if (res->trace.rec[i].kind == VT_TR_FAULT)
+			r = 1;
+	vt_run_result_fini(res);
+	free(res);
+	return r;
+}
+
 static enum vt_status run_events(const struct vt_model *m, const struct vt_event *script, int nscript,
 				 bool auto_enter, bool faults_matter, struct vt_run_result *res, struct vt_diag *d)
 {
@@ -423,16 +439,33 @@ void vt_run_report(FILE *f, const struct vt_model *m, const struct vt_run_result
 	}
 }
 
-void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace)
+void vt_diag_warnings_json(FILE *f, const struct vt_diag *d)
+{
+	if (!d)
+		return;
+	fprintf(f, ",\"warnings\":[");
+	for (uint32_t i = 0; i < d->nwarn; i++) {
+		fprintf(f, "%s{\"line\":%u,\"col\":%u,\"message\":", i ? "," : "", d->warn[i].line, d->warn[i].col);
+		vt_json_str(f, d->warn[i].msg);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+	if (d->warn_dropped)
+		fprintf(f, ",\"warnings_dropped\":%u", d->warn_dropped);
+}
+
+void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace,
+			const struct vt_diag *d)
 {
 	static const char *const st[] = {"pass", "fail", "error"};
-	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach"};
+	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach", "fault"};
 	char line[1024];
 	fprintf(f, "{\"file\":");
 	vt_json_str(f, m->file);
 	fprintf(f, ",\"backend\":");
 	vt_json_str(f, vt_backend_name(m->backend));
 	fprintf(f, ",\"status\":\"%s\",\"expect\":\"%s\",\"steps\":%u", st[res->status], ex[m->expect.kind], res->steps);
+	fprintf(f, ",\"expect_fault\":%s,\"faults\":%u", m->expect_fault.kind == VT_EXP_FAULT ? "true" : "false", res->faults);
 	fprintf(f, ",\"reverted\":[");
 	int first = 1;
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
@@ -442,6 +475,7 @@ void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_r
 			first = 0;
 		}
 	fprintf(f, "]");
+	vt_diag_warnings_json(f, d);
 	if (res->verdict.kind != VT_V_OK) {
 		char vn[32];
 		vt_model_vcpu_name(m, res->verdict.vcpu, vn, sizeof(vn));

@@ -135,6 +135,39 @@ int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
 	return 0;
 }
 
+void vt_parse_warn_at(struct vt_parser *p, int i, const char *fmt, ...)
+{
+	struct vt_diag *d = p->diag;
+	if (d->nwarn == VT_MAX_WARNINGS) {
+		d->warn_dropped++;
+		return;
+	}
+	struct vt_warning *w = &d->warn[d->nwarn++];
+	va_list ap;
+	va_start(ap, fmt);
+	w->line = p->line;
+	w->col = i >= 0 && i < p->ntok ? p->tok[i].col : end_col(p);
+	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+	va_end(ap);
+}
+
+#define VT_PAGE_MASK 0xfffull
+
+int vt_parse_addr(struct vt_parser *p, const char *what, uint64_t *out)
+{
+	int at = p->cur;
+	if (vt_parse_number(p, what, out) < 0)
+		return -1;
+	if (*out & VT_PAGE_MASK) {
+		if (!strncmp(what, "a ", 2))
+			what += 2;
+		vt_parse_warn_at(p, at, "%s 0x%llx is not 4 KiB-aligned: the model takes each distinct address for a "
+					"page of its own, not for an offset into the page at 0x%llx",
+				 what, (unsigned long long)*out, (unsigned long long)(*out & ~VT_PAGE_MASK));
+	}
+	return 0;
+}
+
 static bool is_name(const struct vt_token *t)
 {
 	if (t->len == 0 || !(isalpha((unsigned char)t->s[0]) || t->s[0] == '_'))
@@ -387,6 +420,15 @@ static int decl_option(struct pstate *ps)
 		return vt_parse_error_at(p, at, "unknown option '%s' (see 'vtlb options')", name);
 	if (!(o->archs & (1u << p->m->arch)))
 		return vt_parse_error_at(p, at, "option '%s' does not apply to %s", name, vt_arch_name(p->m->arch));
+	if (o->backends && !(o->backends & (1u << p->m->backend))) {
+		char for_[96] = "";
+		for (int b = 0; b < VT_BE_COUNT; b++)
+			if (o->backends & (1u << b))
+				snprintf(for_ + strlen(for_), sizeof(for_) - strlen(for_), "%s'%s'", for_[0] ? " and " : "",
+					 vt_backend_name((enum vt_backend)b));
+		vt_parse_warn_at(p, at, "option '%s' has no effect on '%s' (it is for %s)", name,
+				 vt_backend_name(p->m->backend), for_);
+	}
 	uint64_t v;
 	if (o->boolean && vt_parse_accept(p, "on"))
 		v = 1;
@@ -536,8 +578,8 @@ static int parse_mapping(struct vt_parser *p, struct vt_op *op)
 	if (vt_parse_space(p, &sp) < 0)
 		return -1;
 	int vat = p->cur;
-	if (vt_parse_number(p, "a virtual address", &va) < 0 || vt_parse_expect(p, "->") < 0 ||
-	    vt_parse_number(p, "a guest-physical address", &gpa) < 0)
+	if (vt_parse_addr(p, "a virtual address", &va) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_addr(p, "a guest-physical address", &gpa) < 0)
 		return -1;
 	int g = vt_parse_accept(p, "global");
 	int pte = vt_model_add_pte(p->m, sp, va, gpa, g);
@@ -579,8 +621,8 @@ static int decl_s2(struct pstate *ps)
 	if (parse_vm(p, &vm) < 0)
 		return -1;
 	int at = p->cur;
-	if (vt_parse_number(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
-	    vt_parse_number(p, "a host-physical address", &hpa) < 0)
+	if (vt_parse_addr(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_addr(p, "a host-physical address", &hpa) < 0)
 		return -1;
 	for (int i = 0; i < p->m->ns; i++)
 		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].vm == vm && p->m->s2[i].gpa == gpa)
@@ -661,7 +703,7 @@ static int decl_expect(struct pstate *ps)
 		e->vcpu = (int8_t)v;
 	}
 	if (!vt_parse_at_end(p)) {
-		if (vt_parse_number(p, "a virtual address", &e->va) < 0)
+		if (vt_parse_addr(p, "a virtual address", &e->va) < 0)
 			return -1;
 		e->has_va = 1;
 	}
@@ -736,6 +778,16 @@ static void event_init(struct pstate *ps, struct vt_event *ev, uint8_t kind)
 	ev->op.target = -1;
 }
 
+/* The names of the hardware's instructions, for errors: "a, b, c". */
+static void insn_list(const struct vt_hw_ops *hw, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < hw->ninsns && o < len; i++)
+		if (hw->insn_names[i])
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", hw->insn_names[i]);
+}
+
 /* A guest operation for vCPU v (common page-table ops, or the architecture's). */
 static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 {
@@ -754,7 +806,7 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 	}
 	if (vt_parse_accept(p, "unmap")) {
 		int sp;
-		if (vt_parse_space(p, &sp) < 0 || vt_parse_number(p, "a virtual address", &op->a) < 0)
+		if (vt_parse_space(p, &sp) < 0 || vt_parse_addr(p, "a virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -763,7 +815,7 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 		return expect_end(p);
 	}
 	if (vt_parse_accept(p, "access")) {
-		if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+		if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -779,8 +831,11 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 			return expect_end(p);
 		}
 	}
-	return vt_parse_error(p, "unknown %s guest operation '%.*s'", a->name, (int)p->tok[p->cur].len,
-			      p->tok[p->cur].s);
+	char names[400] = "map, unmap, access";
+	for (int i = 0; i < a->nops; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", a->ops[i].name);
+	return vt_parse_error(p, "unknown %s guest operation '%.*s' (%s guest operations: %s)", a->name,
+			      (int)p->tok[p->cur].len, p->tok[p->cur].s, a->name, names);
 }
 
 static int parse_host_op(struct pstate *ps, struct vt_event *ev)
@@ -790,14 +845,14 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 	int vm;
 	ev->kind = VT_EV_HOST;
 	if (vt_parse_accept(p, "unmap")) {
-		if (parse_vm(p, &vm) < 0 || vt_parse_number(p, "a guest-physical address", &op->a) < 0)
+		if (parse_vm(p, &vm) < 0 || vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
 			return -1;
 		op->code = VT_OP_HOST_UNMAP;
 	} else if (vt_parse_accept(p, "remap") || vt_parse_accept(p, "remap-noflush")) {
 		bool raw = vt_tok_is(p, p->cur - 1, "remap-noflush");
 		uint64_t hpa;
-		if (parse_vm(p, &vm) < 0 || vt_parse_number(p, "a guest-physical address", &op->a) < 0 ||
-		    vt_parse_expect(p, "->") < 0 || vt_parse_number(p, "a host-physical address", &hpa) < 0)
+		if (parse_vm(p, &vm) < 0 || vt_parse_addr(p, "a guest-physical address", &op->a) < 0 ||
+		    vt_parse_expect(p, "->") < 0 || vt_parse_addr(p, "a host-physical address", &hpa) < 0)
 			return -1;
 		int s = vt_model_add_s2(p->m, vm, op->a, hpa);
 		if (s < 0)
@@ -810,10 +865,13 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		for (unsigned i = 0; i < p->m->hw->ninsns && !vt_parse_at_end(p); i++)
 			if (p->m->hw->insn_names[i] && vt_tok_is(p, p->cur, p->m->hw->insn_names[i]))
 				found = (int)i;
-		if (found < 0)
+		if (found < 0) {
+			char names[600];
+			insn_list(p->m->hw, names, sizeof(names));
 			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
-						 "'remap-noflush VM GPA -> HPA' or a %s instruction",
-					      p->m->hw->name);
+						 "'remap-noflush VM GPA -> HPA' or a %s instruction (%s)",
+					      p->m->hw->name, names);
+		}
 		p->cur++;
 		int pc;
 		uint64_t key = 0;
@@ -824,7 +882,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		if (key > 0xffffffffu)
 			return vt_parse_error_at(p, p->cur - 1, "a tag fits in 32 bits");
 		if (vt_parse_accept(p, "va")) {
-			if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+			if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
 				return -1;
 			if (vt_model_add_va(p->m, op->a) < 0)
 				return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -850,8 +908,11 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 		if (vt_parse_at_end(p))
 			return vt_parse_error(p, "expected an instruction name");
 		const struct vt_token *t = &p->tok[p->cur];
+		char names[600];
+		insn_list(p->m->hw, names, sizeof(names));
 		if (t->len >= sizeof(name))
-			return vt_parse_error(p, "unknown instruction '%.*s'", (int)t->len, t->s);
+			return vt_parse_error(p, "unknown %s instruction '%.*s' (%s instructions: %s)", p->m->hw->name,
+					      (int)t->len, t->s, p->m->hw->name, names);
 		memcpy(name, t->s, t->len);
 		name[t->len] = 0;
 		p->cur++;
@@ -860,7 +921,8 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 			if (p->m->hw->insn_names[i] && strcmp(p->m->hw->insn_names[i], name) == 0)
 				found = (int)i;
 		if (found < 0)
-			return vt_parse_error_at(p, at, "unknown %s instruction '%s'", p->m->hw->name, name);
+			return vt_parse_error_at(p, at, "unknown %s instruction '%s' (%s instructions: %s)", p->m->hw->name,
+						 name, p->m->hw->name, names);
 		op->code = VT_CHK_COUNT_INSN;
 		op->a = (uint64_t)found;
 		if (vt_parse_number(p, "a count", &op->b) < 0)
@@ -892,17 +954,17 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 	else
 		return vt_parse_error(p, "expected 'permits', 'denies', 'hits', 'misses', 'hits-gpa' or 'misses-gpa'");
 	if (op->code == VT_CHK_HW_GPA || op->code == VT_CHK_NHW_GPA) {
-		if (vt_parse_number(p, "a guest-physical address", &op->a) < 0)
+		if (vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
 			return -1;
 		op->b = UINT64_MAX;
-		if (vt_parse_accept(p, "->") && vt_parse_number(p, "a host-physical address", &op->b) < 0)
+		if (vt_parse_accept(p, "->") && vt_parse_addr(p, "a host-physical address", &op->b) < 0)
 			return -1;
 		return expect_end(p);
 	}
-	if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+	if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
 		return -1;
 	op->b = UINT64_MAX;
-	if (vt_parse_accept(p, "->") && vt_parse_number(p, "a guest-physical address", &op->b) < 0)
+	if (vt_parse_accept(p, "->") && vt_parse_addr(p, "a guest-physical address", &op->b) < 0)
 		return -1;
 	if ((op->code == VT_CHK_HW || op->code == VT_CHK_NHW) && op->b != UINT64_MAX && vt_parse_accept(p, "->")) {
 		/* VA -> GPA -> HPA: a combined entry, checked by its host page too */
@@ -913,7 +975,7 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 		op->code = op->code == VT_CHK_HW ? VT_CHK_HW_HPA : VT_CHK_NHW_HPA;
 		op->target = (int16_t)vi;
 		op->a = op->b;
-		if (vt_parse_number(p, "a host-physical address", &op->b) < 0)
+		if (vt_parse_addr(p, "a host-physical address", &op->b) < 0)
 			return -1;
 	}
 	return expect_end(p);

@@ -173,6 +173,19 @@ static void print_diag(const struct vt_diag *d)
 		fprintf(stderr, "%s: error: %s\n", d->file, d->msg);
 }
 
+/*
+ * Warnings: the scenario runs, but a line probably does not say what its
+ * author meant.  They never change the exit status.
+ */
+static void print_warnings(const struct vt_diag *d)
+{
+	for (uint32_t i = 0; i < d->nwarn; i++)
+		fprintf(stderr, "%s:%u:%u: warning: %s\n", d->file, d->warn[i].line, d->warn[i].col, d->warn[i].msg);
+	if (d->warn_dropped)
+		fprintf(stderr, "%s: warning: %u more warning%s not shown\n", d->file, d->warn_dropped,
+			d->warn_dropped == 1 ? "" : "s");
+}
+
 static void json_diag(const struct vt_diag *d)
 {
 	printf("{\"file\":");
@@ -189,13 +202,16 @@ static void summary_line(const struct vt_model *m, const struct vt_run_result *r
 		snprintf(buf, len, "%s", r->why);
 		return;
 	}
+	char faults[48] = "";
+	if (r->faults)
+		snprintf(faults, sizeof(faults), ", %u fault%s as expected", r->faults, r->faults == 1 ? "" : "s");
 	if (r->verdict.kind == VT_V_OK) {
-		snprintf(buf, len, "clean as expected (%u steps)", r->steps);
+		snprintf(buf, len, "clean as expected (%u steps%s)", r->steps, faults);
 		return;
 	}
 	vt_model_vcpu_name(m, r->verdict.vcpu, vn, sizeof(vn));
-	snprintf(buf, len, "%s as expected: %s at step %u", r->verdict.kind == VT_V_STALE ? "stale" : "breach", vn,
-		 r->verdict.step);
+	snprintf(buf, len, "%s as expected: %s at step %u%s", r->verdict.kind == VT_V_STALE ? "stale" : "breach", vn,
+		 r->verdict.step, faults);
 }
 
 static int cmd_run(const struct opts *o, int argc, char **argv)
@@ -215,6 +231,8 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 		struct vt_model *m = vt_scenario_load(ps.v[i], o->reverted, &d);
 		if (o->json && i)
 			printf(",");
+		if (m && !o->json)
+			print_warnings(&d);
 		if (!m) {
 			err++;
 			if (o->json)
@@ -248,7 +266,7 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 				print_diag(&d);
 			}
 		} else if (o->json) {
-			vt_run_report_json(stdout, m, &r, o->trace || st == VT_FAIL);
+			vt_run_report_json(stdout, m, &r, o->trace || st == VT_FAIL, &d);
 		} else {
 			char line[600];
 			summary_line(m, &r, line, sizeof(line));
@@ -296,7 +314,8 @@ static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 		 (double)r->memory / 1048576.0, r->seconds);
 }
 
-static void explore_json(const struct vt_model *m, const struct vt_explore_result *r, const struct vt_run_result *rr)
+static void explore_json(const struct vt_model *m, const struct vt_explore_result *r, const struct vt_run_result *rr,
+			 const struct vt_diag *d)
 {
 	static const char *const st[] = {"clean", "violation", "incomplete", "error"};
 	printf("{\"file\":");
@@ -311,6 +330,7 @@ static void explore_json(const struct vt_model *m, const struct vt_explore_resul
 	       r->seconds);
 	if (r->walks)
 		printf(",\"walks\":%llu", (unsigned long long)r->walks);
+	vt_diag_warnings_json(stdout, d);
 	if (r->why) {
 		printf(",\"why\":");
 		vt_json_str(stdout, r->why);
@@ -338,6 +358,8 @@ static int explore_one(const struct opts *o, const char *path, int *clean, int *
 	struct vt_model *m = vt_scenario_load(path, o->reverted, &d);
 	if (o->json && !first)
 		printf(",");
+	if (m && !o->json)
+		print_warnings(&d);
 	if (!m) {
 		if (o->json)
 			json_diag(&d);
@@ -384,7 +406,7 @@ static int explore_one(const struct opts *o, const char *path, int *clean, int *
 		(*viol)++;
 		rc = 1;
 		if (o->json) {
-			explore_json(m, &r, rr);
+			explore_json(m, &r, rr, &d);
 		} else {
 			printf("FOUND %-48s counterexample in %d steps (found at %d)\n", path, r.npath, r.npath_found);
 			vt_run_report(stdout, m, rr, 1);
@@ -406,20 +428,20 @@ static int explore_one(const struct opts *o, const char *path, int *clean, int *
 	} else if (st == VT_EXPLORE_CLEAN) {
 		(*clean)++;
 		if (o->json)
-			explore_json(m, &r, NULL);
+			explore_json(m, &r, NULL, &d);
 		else if (!o->quiet)
 			printf("clean %-48s exhaustive within %s: %s\n", path, bt, stt);
 	} else if (st == VT_EXPLORE_INCOMPLETE) {
 		(*incomplete)++;
 		rc = o->strict ? 3 : 0;
 		if (o->json)
-			explore_json(m, &r, NULL);
+			explore_json(m, &r, NULL, &d);
 		else
 			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s); %s: %s\n", path, r.why, bt, stt);
 	} else {
 		rc = 2;
 		if (o->json)
-			explore_json(m, &r, NULL);
+			explore_json(m, &r, NULL, &d);
 		else {
 			printf("ERROR %s\n", path);
 			fprintf(stderr, "%s: error: %s\n", path, r.why);

@@ -382,6 +382,7 @@ struct vt_option_decl {
 	uint32_t max;
 	int boolean;          /* takes on/off */
 	const char *help;
+	uint32_t backends;    /* bit per enum vt_backend it has an effect on; 0: every backend of its archs */
 };
 
 /* Option by name, or NULL; the whole table through vt_option_at(i) until NULL. */

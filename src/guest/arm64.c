@@ -38,7 +38,7 @@ static const char *const dsb_names[VT_DSB_COUNT] = {
 static int parse_va(struct vt_parser *p, uint64_t *va)
 {
 	(void)vt_parse_accept(p, "va");
-	if (vt_parse_number(p, "a virtual address", va) < 0)
+	if (vt_parse_addr(p, "a virtual address", va) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, *va) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);

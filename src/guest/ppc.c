@@ -56,7 +56,7 @@ struct vt_set vt_ppc_scope_tmask(const struct vt_model *m, const struct vt_op *o
 
 static int parse_va(struct vt_parser *p, uint64_t *va)
 {
-	if (vt_parse_number(p, "a virtual address", va) < 0)
+	if (vt_parse_addr(p, "a virtual address", va) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, *va) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);

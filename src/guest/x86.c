@@ -104,7 +104,7 @@ static int parse_mov(struct vt_parser *p, struct vt_op *op)
 static int parse_invlpg(struct vt_parser *p, struct vt_op *op)
 {
 	op->code = VT_X86_INVLPG;
-	if (vt_parse_number(p, "virtual address", &op->a) < 0)
+	if (vt_parse_addr(p, "virtual address", &op->a) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, op->a) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -127,7 +127,7 @@ static int parse_invpcid(struct vt_parser *p, struct vt_op *op)
 			return vt_parse_error_at(p, p->cur - 1, "a PCID is 12 bits (0..4095)");
 	}
 	if (type == 0) {
-		if (vt_parse_expect(p, "va") < 0 || vt_parse_number(p, "virtual address", &op->a) < 0)
+		if (vt_parse_expect(p, "va") < 0 || vt_parse_addr(p, "virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
