@@ -218,12 +218,12 @@ static bool fault_fails(const struct vt_model *m, const struct vt_event *ev, con
 	vt_event_format(m, ev, op, sizeof(op));
 	if (xf->kind == VT_EXP_FAULT) {
 		vt_model_vcpu_name(m, xf->vcpu, vn, sizeof(vn));
-		snprintf(res->why, sizeof(res->why), "line %u: '%s' faulted: %s ('expect fault %s' on line %u covers only %s)",
-			 ev->line, op, r->text ? r->text : "?", vn, xf->line, vn);
+		snprintf(res->why, sizeof(res->why), "'%s' faulted (line %u): %s; 'expect fault %s' (line %u) covers only %s",
+			 op, ev->line, r->text ? r->text : "?", vn, xf->line, vn);
 	} else {
 		snprintf(res->why, sizeof(res->why),
-			 "line %u: '%s' faulted: %s; it had no effect (write 'expect fault' if the script means it)",
-			 ev->line, op, r->text ? r->text : "?");
+			 "'%s' faulted (line %u): %s; it had no effect (write 'expect fault' if the script means it)",
+			 op, ev->line, r->text ? r->text : "?");
 	}
 	res->fault_line = ev->line;
 	res->status = VT_FAIL;
