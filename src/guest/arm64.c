@@ -61,8 +61,13 @@ static int parse_tlbi(struct vt_parser *p, struct vt_op *op)
 		else if (t->len == n + 2 && memcmp(t->s, tlbi_names[k], n) == 0 && memcmp(t->s + n, "is", 2) == 0)
 			kind = (int)k, is = 1;
 	}
-	if (kind < 0)
-		return vt_parse_error(p, "unknown TLBI operation '%.*s'", (int)t->len, t->s);
+	if (kind < 0) {
+		char names[160] = "";
+		for (unsigned k = 0; k < VT_TLBI_FIRST_EL2; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? ", " : "", tlbi_names[k]);
+		return vt_parse_error(p, "unknown TLBI operation '%.*s' (a guest's: %s; each also with 'is')", (int)t->len,
+				      t->s, names);
+	}
 	if (kind >= VT_TLBI_FIRST_EL2)
 		return vt_parse_error(p, "TLBI %.*s is an EL2 operation, which a guest at EL1 cannot execute "
 					 "(use the host instrument 'host: tlbi.%.*s on P key N')",

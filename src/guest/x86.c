@@ -63,8 +63,13 @@ static int parse_flag_changes(struct vt_parser *p, const struct flag_name *t, si
 		uint32_t bit;
 		if (k->len < 2 || (k->s[0] != '+' && k->s[0] != '-'))
 			return vt_parse_error(p, "expected +flag or -flag for %s", reg);
-		if (flag_lookup(t, n, k->s + 1, k->len - 1, &bit) < 0)
-			return vt_parse_error(p, "unknown %s flag '%.*s'", reg, (int)k->len - 1, k->s + 1);
+		if (flag_lookup(t, n, k->s + 1, k->len - 1, &bit) < 0) {
+			char names[96] = "";
+			for (size_t i = 0; i < n; i++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? " " : "", t[i].name);
+			return vt_parse_error(p, "unknown %s flag '%.*s' (%s flags: %s)", reg, (int)k->len - 1, k->s + 1, reg,
+					      names);
+		}
 		if ((*set | *clr) & bit)
 			return vt_parse_error(p, "%s flag '%.*s' given twice", reg, (int)k->len - 1, k->s + 1);
 		if (k->s[0] == '+')
