@@ -69,6 +69,14 @@ is($err, '', 'lang.warn.none: an aligned scenario with its own options has no wa
 ($st, $out, $err) = run_vtlb('run', 'scenarios/');
 unlike($err, qr/warning/, 'lang.warn.suite: the bundled scenarios have no warnings');
 
+my $xw = scenario('explore-warn.vtlb', "arch x86 vmx ept\nmachine pcpus 1\nvm g vcpus 1\nspace A pcid 0\n"
+    . "map A 0x1000 -> 0x5000\nvcpu g.0 long cr3 A\nbounds depth 6\nprogram g.0\n  invlpg 0x1800\nend\n");
+($st, $out, $err) = run_vtlb('explore', $xw);
+like($err, qr/^\Q$xw\E:9:10: warning: virtual address 0x1800 is not 4 KiB-aligned/m, 'lang.warn.explore: explore warns too');
+($st, $out, $err) = run_vtlb('explore', '--json', $xw);
+$j = eval { decode_json($out) };
+is($j ? scalar(@{ $j->{results}[0]{warnings} // [] }) : -1, 1, 'lang.warn.explore.json: in the result');
+
 # ---- faults -----------------------------------------------------------------
 
 my $prog = scenario('fault-prog.vtlb', <<'EOT');
