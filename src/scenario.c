@@ -351,6 +351,8 @@ struct pstate {
 	int in_program;     /* 0: no; 1 + vCPU; VT_MAX_VCPUS + 1: host */
 	uint32_t program_line;
 	uint64_t programs_seen;
+	uint32_t explore_line;  /* a 'bounds' or 'phases' line (only 'vtlb explore' reads them) */
+	uint32_t schedule_line; /* a 'schedule' line (only scripts have one) */
 	size_t script_cap;
 };
 
@@ -1160,6 +1162,10 @@ static int parse_line(struct pstate *ps)
 	}
 	if (vt_tok_is(p, 0, "expect"))
 		return decl_expect(ps);
+	if (vt_tok_is(p, 0, "bounds") || vt_tok_is(p, 0, "phases"))
+		ps->explore_line = ps->explore_line ? ps->explore_line : p->line;
+	if (vt_tok_is(p, 0, "schedule"))
+		ps->schedule_line = p->line;
 	if (vt_tok_is(p, 0, "bounds"))
 		return decl_bounds(ps);
 	if (vt_tok_is(p, 0, "schedule")) {
@@ -1236,6 +1242,15 @@ static int finish(struct pstate *ps)
 	if (m->has_programs && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
 		p->line = m->expect.kind != VT_EXP_NONE ? m->expect.line : m->expect_fault.line;
 		return vt_parse_error(p, "'expect' is for scripts; 'vtlb explore' checks every state of every interleaving");
+	}
+	/* exploration settings in a script, or a script's schedule in an exploration file, do nothing */
+	if (m->nscript && ps->explore_line) {
+		p->line = ps->explore_line;
+		vt_parse_warn_at(p, 0, "'bounds' and 'phases' have no effect on a script (they are for 'vtlb explore')");
+	}
+	if (m->has_programs && ps->schedule_line) {
+		p->line = ps->schedule_line;
+		vt_parse_warn_at(p, 0, "'schedule' has no effect on an exploration file (it is for scripts)");
 	}
 	if (!m->nscript && !m->has_programs)
 		return vt_parse_error(p, "no events and no programs: nothing to run");

@@ -77,6 +77,19 @@ like($err, qr/^\Q$xw\E:9:10: warning: virtual address 0x1800 is not 4 KiB-aligne
 $j = eval { decode_json($out) };
 is($j ? scalar(@{ $j->{results}[0]{warnings} // [] }) : -1, 1, 'lang.warn.explore.json: in the result');
 
+my $sb = scenario('script-bounds.vtlb', "arch x86 vmx ept\nmachine pcpus 1\nvm g vcpus 1\nbounds depth 4\n"
+    . "run g.0 on 0\nexpect clean\n");
+($st, $out, $err) = run_vtlb('run', $sb);
+is($st, 0, 'lang.warn.bounds: exit 0');
+like($err, qr/^\Q$sb\E:4:1: warning: 'bounds' and 'phases' have no effect on a script/m,
+     'lang.warn.bounds: exploration bounds in a script do nothing');
+my $es = scenario('explore-schedule.vtlb', "arch x86 vmx ept\nmachine pcpus 1\nvm g vcpus 1\nschedule explicit\n"
+    . "program g.0\n  access 0x1000\nend\n");
+($st, $out, $err) = run_vtlb('explore', $es);
+is($st, 0, 'lang.warn.schedule: exit 0');
+like($err, qr/^\Q$es\E:4:1: warning: 'schedule' has no effect on an exploration file/m,
+     'lang.warn.schedule: a schedule in an exploration file does nothing');
+
 # ---- faults -----------------------------------------------------------------
 
 my $prog = scenario('fault-prog.vtlb', <<'EOT');

@@ -27,8 +27,9 @@ struct vt_warning {
 
 /*
  * What parsing (or running) a scenario has to say: one error (msg set, the
- * call failed) and any warnings, in the order of their lines.  Warnings
+ * call failed) and any warnings.  Warnings
  * never change an outcome; the caller prints them (file:line:col: warning:).
+ * They come in the order the parser finds them.
  */
 struct vt_diag {
 	char file[256];
