@@ -357,6 +357,9 @@ static void access_answers(const struct vt_model *m, const struct vt_state *s, i
 	struct vt_set ok = vt_oracle_usable(m, s, v);
 	char k[64];
 	size_t o = 0;
+	uint64_t domains_of_pcpus = 0;
+	for (int q = 0; q < m->npcpus; q++)
+		domains_of_pcpus |= VT_BIT(m->domain_of[q]);
 	buf[0] = 0;
 	m->hw->fmt_key(key, k, sizeof(k));
 	VT_SET_FOREACH(x, u) {
@@ -367,14 +370,19 @@ static void access_answers(const struct vt_model *m, const struct vt_state *s, i
 		o += (size_t)snprintf(buf + o, len - o, "%sVA 0x%" PRIx64 " -> GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64 " from",
 				      o ? "\n" : "", va, pt->gpa, m->s2[m->u[x].s].hpa);
 		int where = 0;
-		for (int d = 0; d < m->ndomains && o < len; d++)
+		for (int d = 0; d < m->ndomains && o < len; d++) {
+			/* the pCPU's own TLB, and any shared one beyond the pCPUs' own (arm64 CnP) */
+			if (d != m->domain_of[p] && (domains_of_pcpus & VT_BIT(d)))
+				continue;
 			for (int i = 0; i < VT_MAX_SLOTS && s->dom[d].slot[i].key != VT_KEY_NONE && o < len; i++)
 				if (s->dom[d].slot[i].key == key && vt_set_has(&s->dom[d].slot[i].u, (unsigned)x)) {
-					o += (size_t)snprintf(buf + o, len - o, "%s TLB %d [%s]", where ? "," : "", d, k);
+					o += (size_t)snprintf(buf + o, len - o, "%s %sTLB %d [%s]", where ? "," : "",
+							      d == m->domain_of[p] ? "" : "shared ", d, k);
 					where = 1;
 				}
+		}
 		if (o < len && !where)
-			o += (size_t)snprintf(buf + o, len - o, " a cached line outside the TLB slots [%s]", k);
+			o += (size_t)snprintf(buf + o, len - o, " a cache outside the TLB (an I-cache line) [%s]", k);
 		if (o < len)
 			o += (size_t)snprintf(buf + o, len - o, "%s",
 					      vt_set_has(&ok, (unsigned)t) || projection_ok(m, &ok, t)

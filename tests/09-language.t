@@ -141,6 +141,37 @@ my @recs = $j ? @{ $j->{results}[0]{trace} } : ();
 my ($ar) = grep { $_->{kind} eq 'access' } @recs;
 is_deeply($ar ? $ar->{answers} : [], ['VA 0x1000 -> GPA 0x5000 -> HPA 0x100005000 from TLB 0 [VPID 1 EPTP 1] (permitted)'],
           'lang.trace.access.json: the answers');
+($st, $out) = run_vtlb('run', '--trace', 'scenarios/x86/vmx-migrate-flush.vtlb');
+like($out, qr/^\s+VA 0x1000 -> GPA 0x6000 -> HPA 0x100006000 from TLB 0 \[VPID 1 EPTP 1\] \(permitted\)$/m,
+     'lang.trace.access: only the TLB the vCPU can look up (not pCPU 1\'s, which holds the same entry)');
+my $cnp = scenario('cnp.vtlb', <<'EOT');
+arch arm64
+option cnp on
+machine pcpus 3
+vm g vcpus 2
+space A asid 1
+map A 0x1000 -> 0x5000
+vcpu g.0 ttbr0 A mmu cnp
+vcpu g.1 ttbr0 A mmu cnp
+load g.1 on 1
+run g.0 on 0
+g.0: map A 0x2000 -> 0x6000
+g.0: unmap A 0x2000
+enter g.1
+g.1: access 0x2000
+g.1: fetch 0x1000
+g.1: map A 0x1000 -> 0x7000
+g.1: tlbi vae1 0x1000
+g.1: dsb ish
+g.1: access 0x1000
+expect clean
+EOT
+($st, $out) = run_vtlb('run', '--trace', $cnp);
+is($st, 0, 'lang.trace.access.arm64 passes') or diag($out);
+like($out, qr/^\s+VA 0x2000 -> GPA 0x6000 -> HPA 0x100006000 from shared TLB 3 \[VMID 1\] \(permitted\)$/m,
+     'lang.trace.access.arm64: an entry another PE walked, from the CnP shared TLB');
+like($out, qr/^\s+VA 0x1000 -> GPA 0x5000 -> HPA 0x100005000 from a cache outside the TLB \(an I-cache line\) \[VMID 1\] \(permitted\)$/m,
+     'lang.trace.access.arm64: an I-cache line');
 ($st, $out) = run_vtlb('run', 'tests/fail/wrong-check.vtlb');
 like($out, qr/check g\.0 hits 0x1000 -> 0x9000\s+\(line 9\)\n\s+FAILED: for VA 0x1000 the hardware could return GPA 0x5000/,
      'lang.trace.check: a failed check says what was seen');
