@@ -18,6 +18,7 @@
 #include "vtlb/fixes.h"
 #include "vtlb/model.h"
 #include "vtlb/ops.h"
+#include "vtlb/probe.h"
 #include "vtlb/run.h"
 #include "vtlb/scenario.h"
 #include "vtlb/vtlb.h"
@@ -31,6 +32,7 @@ static const char usage[] =
 	"commands:\n"
 	"  run FILE|DIR...      run scenarios (*.vtlb; directories recursively), one line each\n"
 	"  explore FILE|DIR...  search every interleaving of the scenarios' programs within bounds\n"
+	"  probe FILE|DIR...    run x86 scenarios as real guests (KVM, QEMU TCG); check them against the oracle\n"
 	"  fixes                list the named fixes: NAME ARCH KIND ORIGIN -- RULE\n"
 	"  options              list the scenario options per architecture\n"
 	"\n"
@@ -55,13 +57,19 @@ static const char usage[] =
 	"  --emit FILE          write the counterexample as a scenario that 'vtlb run' replays\n"
 	"  --progress           progress on stderr once a second (default on a terminal)\n"
 	"  --strict             exit 3 when a search is incomplete\n"
+	"\n"
+	"probe options:\n"
+	"  --repeat N           run each probe N times per back-end (default 1)\n"
+	"  --backend NAME       kvm, tcg or all (default all)\n"
+	"  --timeout SEC        seconds per guest run (default 20)\n"
 	"  -h, --help           this text\n"
 	"  --version            print the version\n"
 	"\n"
 	"exit status: 0 every expectation held (run) or every search was clean or\n"
 	"incomplete (explore; an incomplete search is never reported as clean); 1 an\n"
 	"expectation failed or a stale access or breach was found; 2 bad input or\n"
-	"usage; 3 (explore --strict) a search was incomplete.\n"
+	"usage; 3 (explore --strict) a search was incomplete; 77 (probe) no back-end\n"
+	"could run any probe.\n"
 	"See docs/scenarios.md for the scenario language and docs/fixes.md for the fixes.\n";
 
 struct opts {
@@ -72,6 +80,7 @@ struct opts {
 	int strict;
 	const char *emit;
 	struct vt_explore_opts x;
+	struct vt_probe_opts p;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -485,6 +494,32 @@ static int cmd_explore(const struct opts *o, int argc, char **argv)
 	return worst;
 }
 
+/* ---- probe ------------------------------------------------------------------ */
+
+static int cmd_probe(struct opts *o, int argc, char **argv)
+{
+	struct paths ps = {0};
+	struct vt_probe_tally t = {0};
+	if (argc == 0)
+		return usage_error("%s", "probe: give at least one scenario file or directory");
+	for (int i = 0; i < argc; i++)
+		if (collect(&ps, argv[i], 1) < 0)
+			t.errors++;
+	o->p.json = o->json;
+	o->p.trace = o->trace;
+	o->p.quiet = o->quiet;
+	o->p.reverted = o->reverted;
+	if (o->json)
+		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
+	for (size_t i = 0; i < ps.n; i++) {
+		vt_probe_file(&o->p, ps.v[i], stdout, &t);
+		free(ps.v[i]);
+	}
+	free(ps.v);
+	fflush(stdout);
+	return vt_probe_summary(&o->p, &t, stdout);
+}
+
 /* ---- fixes / options --------------------------------------------------- */
 
 static int cmd_fixes(const struct opts *o)
@@ -570,6 +605,9 @@ int main(int argc, char **argv)
 	o.x.seed = 1;
 	o.x.progress = isatty(2);
 	o.x.progress_out = stderr;
+	o.p.repeat = 1;
+	o.p.timeout = 20;
+	o.p.backends = (1u << VT_PROBE_BE_COUNT) - 1;
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
 	const char *cmd = NULL;
@@ -647,6 +685,29 @@ int main(int argc, char **argv)
 				}
 				o.x.time_limit = (double)v;
 			}
+		} else if (!strcmp(a, "--repeat") || !strcmp(a, "--timeout")) {
+			uint64_t v;
+			if (i + 1 >= argc || parse_u64(argv[i + 1], &v, 0) < 0 || v < 1 || v > 10000) {
+				free(args);
+				return usage_error("%s needs a number from 1 to 10000", a);
+			}
+			i++;
+			if (a[2] == 'r')
+				o.p.repeat = (int)v;
+			else
+				o.p.timeout = (int)v;
+		} else if (strcmp(a, "--backend") == 0) {
+			const char *b = i + 1 < argc ? argv[++i] : "";
+			if (!strcmp(b, "kvm"))
+				o.p.backends = 1u << VT_PROBE_KVM;
+			else if (!strcmp(b, "tcg"))
+				o.p.backends = 1u << VT_PROBE_TCG;
+			else if (!strcmp(b, "all"))
+				o.p.backends = (1u << VT_PROBE_BE_COUNT) - 1;
+			else {
+				free(args);
+				return usage_error("--backend takes kvm, tcg or all, not '%s'", b);
+			}
 		} else if (strcmp(a, "--no-por") == 0) {
 			o.x.por = 0;
 		} else if (strcmp(a, "--no-symmetry") == 0) {
@@ -696,6 +757,8 @@ int main(int argc, char **argv)
 		rc = cmd_run(&o, nargs, args);
 	} else if (strcmp(cmd, "explore") == 0) {
 		rc = cmd_explore(&o, nargs, args);
+	} else if (strcmp(cmd, "probe") == 0) {
+		rc = cmd_probe(&o, nargs, args);
 	} else if (strcmp(cmd, "fixes") == 0) {
 		rc = nargs ? usage_error("%s", "fixes takes no arguments") : cmd_fixes(&o);
 	} else if (strcmp(cmd, "options") == 0) {
