@@ -59,6 +59,7 @@ struct vt_probe_slot {
 	int event;          /* index into m->script */
 	uint32_t line;
 	uint16_t code;      /* op code */
+	uint8_t model_fault;   /* the architecture faults this operation (#GP): no effect */
 	uint64_t va;        /* access: scenario VA */
 };
 
@@ -140,6 +141,8 @@ struct vt_probe_check {
 	int naccess;
 	struct vt_probe_access acc[VT_PROBE_MAX_SLOTS];
 	int failures;         /* conformance failures */
+	int refused_slot;     /* first operation the implementation faulted and the architecture allows, or -1 */
+	int faulted_slot;     /* first operation the architecture faults and the implementation ran, or -1 */
 	int stale;            /* stale observed */
 	char why[256];        /* set when the results could not be read at all */
 };

@@ -16,8 +16,8 @@
  *
  * An access is `mov eax, [VA]`: it reads the first word of whatever page the
  * translation used, the marker MARK|n of the GPA that page stands for.  The
- * exception handlers (vectors 0-31) store FAULT|vector to [edi] and return
- * to esi.  At the end the results area goes out through port 0xe9 (QEMU's
+ * exception handlers (vectors 0-31) store FAULT|vector to [edi], reset the
+ * stack and jump to esi.  At the end the results area goes out through port 0xe9 (QEMU's
  * debugcon; KVM sees port I/O) and a write to port 0xf4 ends the run
  * (QEMU's isa-debug-exit; KVM sees port I/O).
  *
@@ -394,24 +394,18 @@ static void build_descriptors(struct builder *b)
 		put64(b, g, lo);
 		if (b->mode64)
 			put64(b, g + 8, 0);
-		/* handler: mov dword [edi], FAULT|v; [pop the error code]; mov [esp], esi; iret */
+		/*
+		 * handler: mov dword [edi], FAULT|v; mov esp, top; jmp esi.  The frame
+		 * is dropped rather than returned through with IRET: the code after
+		 * resume_i needs nothing from it, and some implementations (kvm-pvm)
+		 * cannot emulate a protected-mode IRET.
+		 */
 		uint32_t save = b->pc;
 		b->pc = h;
 		mov_edi_ptr_imm(b, VT_PROBE_FAULT | v);
-		int errcode = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-		if (b->mode64) {
-			if (errcode) {
-				e8(b, 0x48); e8(b, 0x83); e8(b, 0xc4); e8(b, 0x08);   /* add rsp, 8 */
-			}
-			e8(b, 0x48); e8(b, 0x89); e8(b, 0x34); e8(b, 0x24);           /* mov [rsp], rsi */
-			e8(b, 0x48); e8(b, 0xcf);                                     /* iretq */
-		} else {
-			if (errcode) {
-				e8(b, 0x83); e8(b, 0xc4); e8(b, 0x04);                /* add esp, 4 */
-			}
-			e8(b, 0x89); e8(b, 0x34); e8(b, 0x24);                        /* mov [esp], esi */
-			e8(b, 0xcf);                                                  /* iret */
-		}
+		mov_r32_imm(b, ESP, VT_PROBE_STACK_TOP);
+		e8(b, 0xff);
+		e8(b, 0xe6);                                                  /* jmp esi / jmp rsi */
 		b->pc = save;
 	}
 }
@@ -684,7 +678,7 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 			break;
 		put32(b, patch, b->pc);                       /* resume_i */
 		if (ev->op.code >= VT_OP_ARCH)
-			(void)m->aops->exec(m, st, img->vcpu, &ev->op);
+			img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, &ev->op) == VT_EXEC_FAULT;
 	}
 	free(st);
 	img->code_end = b->pc;

@@ -76,6 +76,7 @@ int vt_probe_check(const struct vt_model *m, const struct vt_probe_image *img, c
 		   struct vt_probe_check *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->refused_slot = c->faulted_slot = -1;
 	if (nwords != img->nslots + 3 || words[0] != VT_PROBE_MAGIC_START ||
 	    words[img->nslots + 2] != VT_PROBE_MAGIC_END) {
 		snprintf(c->why, sizeof(c->why), "the guest's results are malformed (%d words)", nwords);
@@ -117,6 +118,19 @@ int vt_probe_check(const struct vt_model *m, const struct vt_probe_image *img, c
 		if (ev->vcpu >= 0 && s->vcpu[ev->vcpu].run == VT_RUN_GUEST)
 			hold[ev->vcpu] = false;
 		if (slot < img->nslots && img->slot[slot].event == i) {
+			uint32_t word = words[1 + slot];
+			int impl_fault = (word & 0xff000000u) == VT_PROBE_FAULT;
+			if (ev->op.code != VT_OP_ACCESS && impl_fault && !img->slot[slot].model_fault) {
+				/* the implementation refused an operation the architecture allows:
+				 * what follows no longer runs the scenario */
+				c->refused_slot = slot;
+				break;
+			}
+			if (ev->op.code != VT_OP_ACCESS && !impl_fault && img->slot[slot].model_fault &&
+			    c->faulted_slot < 0) {
+				c->faulted_slot = slot;
+				c->failures++;
+			}
 			if (ev->op.code == VT_OP_ACCESS) {
 				struct vt_probe_access *a = &c->acc[c->naccess++];
 				a->slot = slot;

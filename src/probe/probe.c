@@ -130,6 +130,19 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 		} else if (memcmp(w0, w, (size_t)nw * sizeof(*w)) != 0) {
 			deterministic = 0;
 		}
+		if (c->refused_slot >= 0) {
+			const struct vt_probe_slot *sl = &img->slot[c->refused_slot];
+			char op[96];
+			m->aops->fmt_op(m, &m->script[sl->event].op, op, sizeof(op));
+			snprintf(msg, sizeof(msg),
+				 "the implementation faulted '%s' (line %u, exception %u), which the architecture allows; "
+				 "the rest of the scenario cannot run there",
+				 op, sl->line, w[1 + c->refused_slot] & 0xff);
+			rc = VT_PROBE_RUN_UNSUPPORTED;
+			break;
+		}
+		if (c->faulted_slot >= 0 && c0->faulted_slot < 0)
+			c0->faulted_slot = c->faulted_slot;
 		for (int i = 0; i < c->naccess; i++) {
 			sum[i].stale_runs += c->acc[i].stale;
 			sum[i].fail_runs += !c->acc[i].ok;
@@ -145,6 +158,7 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 			failures += sum[i].fail_runs > 0;
 			stale += sum[i].stale_runs > 0;
 		}
+		failures += c0->faulted_slot >= 0;
 		bad = failures > 0;
 		if (bad)
 			t->failed[be]++;
@@ -189,13 +203,20 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 					c0->acc[i].step, c0->acc[i].line, c0->acc[i].va, seen, perm);
 			}
 		}
+		if (c0->faulted_slot >= 0) {
+			const struct vt_probe_slot *sl = &img->slot[c0->faulted_slot];
+			char op[96];
+			m->aops->fmt_op(m, &m->script[sl->event].op, op, sizeof(op));
+			fprintf(out, "      conformance failure: line %u: '%s' ran, but the architecture (as modelled) faults it\n",
+				sl->line, op);
+		}
 		if (o->trace)
 			for (int i = 0; i < c0->naccess; i++)
 				print_access(out, &c0->acc[i], &sum[i], runs);
 	} else if (rc == VT_PROBE_RUN_FAILED) {
 		fprintf(out, "FAIL  %-4s %-44s the guest did not finish: %s\n", bn, path, msg);
 	} else if (!o->quiet) {
-		fprintf(out, "skip  %-4s %-44s %s\n", bn, path, msg);
+		fprintf(out, "%s %-4s %-44s %s\n", strstr(msg, "faulted") ? "REFUS" : "skip ", bn, path, msg);
 	}
 	free(w);
 	free(w0);

@@ -86,6 +86,9 @@ static int set_cpuid(struct kvm *k, int needs_pcid, char *msg, size_t msglen)
 	}
 	int pcid = 0, invpcid = 0;
 	for (uint32_t i = 0; i < c->nent; i++) {
+		if (getenv("VTLB_PROBE_DEBUG"))
+			fprintf(stderr, "cpuid %x.%x: %08x %08x %08x %08x\n", c->entries[i].function, c->entries[i].index,
+				c->entries[i].eax, c->entries[i].ebx, c->entries[i].ecx, c->entries[i].edx);
 		if (c->entries[i].function == 1)
 			pcid = (c->entries[i].ecx >> 17) & 1;
 		if (c->entries[i].function == 7 && c->entries[i].index == 0)
@@ -231,19 +234,33 @@ enum vt_probe_rc vt_probe_run_kvm(const struct vt_probe_image *img, uint32_t *wo
 			snprintf(msg, msglen, "unexpected OUT to port 0x%x", r->io.port);
 			break;
 		}
+		if (r->exit_reason == KVM_EXIT_MMIO) {
+			/* no device: reads return all ones, writes go nowhere */
+			if (!r->mmio.is_write)
+				memset(r->mmio.data, 0xff, sizeof(r->mmio.data));
+			continue;
+		}
 		if (r->exit_reason == KVM_EXIT_SHUTDOWN)
 			snprintf(msg, msglen, "the guest shut down (triple fault)");
 		else if (r->exit_reason == KVM_EXIT_FAIL_ENTRY)
 			snprintf(msg, msglen, "KVM entry failed (reason 0x%llx)",
 				 (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
-		else if (r->exit_reason == KVM_EXIT_INTERNAL_ERROR)
-			snprintf(msg, msglen, "KVM internal error (suberror %u)", r->internal.suberror);
+		else if (r->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+			struct kvm_regs rr;
+			unsigned long long rip = ioctl(k.cpu, KVM_GET_REGS, &rr) == 0 ? rr.rip : 0;
+			snprintf(msg, msglen, "KVM internal error (suberror %u) at RIP 0x%llx", r->internal.suberror, rip);
+		}
 		else
 			snprintf(msg, msglen, "unexpected KVM exit %u", r->exit_reason);
 		break;
 	}
 	alarm(0);
 	sigaction(SIGALRM, &old, NULL);
+	if (rc != VT_PROBE_RUN_OK && getenv("VTLB_PROBE_DEBUG")) {
+		const uint32_t *res = (const uint32_t *)((const uint8_t *)k.mem + VT_PROBE_RESULTS);
+		for (int i = 0; i < nwords; i++)
+			fprintf(stderr, "probe debug: result[%d] = 0x%08x\n", i, res[i]);
+	}
 out:
 	kvm_close(&k);
 	return rc;
