@@ -70,6 +70,8 @@ struct vt_probe_image {
 	enum vt_probe_mode mode;
 	int needs_pcid;     /* uses CR4.PCIDE or INVPCID: needs CPUID PCID/INVPCID */
 	int vcpu;           /* the scenario vCPU whose operations run */
+	int ninits;         /* INITs in the script: then CPU 1 runs the operations, CPU 0 sends INIT/SIPI */
+	int ncpus;
 	int nslots;
 	struct vt_probe_slot slot[VT_PROBE_MAX_SLOTS];
 	int nframes;

@@ -53,7 +53,16 @@
 #define OFF_IDTR 0x90u
 #define OFF_DESC 0x400u      /* INVPCID descriptors, 16 bytes each */
 #define OFF_IDT 0x1000u
+#define OFF_FLAG 0x1f00u     /* INIT handshake: the target stores k before its k-th INIT */
+#define OFF_TRAMP 0xd000u    /* real-mode trampolines, 0x400 bytes each, copied below 1 MiB */
 #define OFF_HANDLERS 0xe000u /* exception handlers: 32 * 32 bytes */
+#define TRAMP_SIZE 0x400u
+#define TRAMP_DST 0x8000u    /* trampoline k runs at TRAMP_DST + k * 4 KiB: SIPI vector 8 + k */
+#define TRAMP_GDTR 0x3f0u    /* a copy of the GDTR inside each trampoline */
+#define MAX_INITS 3
+#define APIC_ICR_LO 0xfee00300u
+#define APIC_ICR_HI 0xfee00310u
+#define APIC_SVR 0xfee000f0u
 
 #define MAX_REGIONS 8        /* 2 MiB (64-bit) / 4 MiB (32-bit) regions of scenario VAs */
 
@@ -491,12 +500,90 @@ static int emit_op(struct builder *b, const struct vt_event *ev, const struct vt
 		break;
 	}
 	case VT_X86_INIT:
-		return fail_at(b, ev->line, "%s", "the probe does not run INIT yet (see docs/probe.md)");
+		return fail_at(b, ev->line, "%s", "internal error: INIT is emitted by the caller");
 	default:
 		return fail_at(b, ev->line, "%s", "the probe cannot run this operation");
 	}
 	mov_edi_ptr_imm(b, VT_PROBE_DONE);
 	return 0;
+}
+
+/* ---- INIT: a second CPU sends it ------------------------------------------
+ *
+ * The scenario vCPU runs on the application processor (CPU 1): CPU 0 (the
+ * BSP) starts it with INIT and SIPI at trampoline 0, which enters protected
+ * mode and jumps to the common setup.  Before its k-th INIT the target stores
+ * k to the flag word and spins; CPU 0 waits for k, sends INIT and a SIPI to
+ * trampoline k.  Trampoline k runs the scenario's real-mode operations that
+ * follow the INIT (MOV CR3/CR4/CR0; SDM vol. 3 §9.1: INIT leaves the
+ * processor in real mode with paging off) up to the MOV CR0 that sets PE,
+ * then jumps to continuation k in the image, which records those operations
+ * as done.  (KVM ignores INIT on the BSP, and its SIPI: the target must be
+ * an application processor.)
+ */
+
+static void rep_movsb(struct builder *b)
+{
+	e8(b, 0xf3);
+	e8(b, 0xa4);
+}
+
+static void spin_until_flag(struct builder *b, uint32_t k)
+{
+	uint32_t top = b->pc;
+	e8(b, 0xf3);
+	e8(b, 0x90);                                          /* pause */
+	mov_eax_abs(b, VT_PROBE_BASE + OFF_FLAG);
+	e8(b, 0x3d);
+	e32(b, k);                                            /* cmp eax, k */
+	e8(b, 0x75);
+	e8(b, (top - (b->pc + 1)) & 0xff);                    /* jne top */
+}
+
+static void send_init_sipi(struct builder *b, unsigned vector)
+{
+	mov_abs_imm32(b, APIC_ICR_HI, 1u << 24);              /* destination: APIC ID 1 */
+	mov_abs_imm32(b, APIC_ICR_LO, 0x00004500u);           /* INIT, assert */
+	mov_abs_imm32(b, APIC_ICR_HI, 1u << 24);
+	mov_abs_imm32(b, APIC_ICR_LO, 0x00004600u | vector);  /* start-up */
+}
+
+/* 16-bit real-mode code at the start of trampoline k: cli; lgdt [copy] (32-bit base). */
+static void tramp_head(struct builder *b, int k)
+{
+	uint32_t src = VT_PROBE_BASE + OFF_TRAMP + (uint32_t)k * TRAMP_SIZE;
+	uint32_t dst = TRAMP_DST + (uint32_t)k * PAGE;
+	const uint8_t *g = at(b, VT_PROBE_BASE + OFF_GDTR, 6);
+	uint8_t *c = at(b, src + TRAMP_GDTR, 6);
+	memcpy(c, g, 6);
+	b->pc = src;
+	e8(b, 0xfa);
+	e8(b, 0x66);
+	e8(b, 0x0f);
+	e8(b, 0x01);
+	e8(b, 0x16);
+	e16(b, dst + TRAMP_GDTR);                             /* lgdt [disp16], DS base 0 */
+}
+
+/* 16-bit: mov eax, crN; or eax, set; and eax, ~clr; mov crN, eax. */
+static void tramp_cr(struct builder *b, int cr, uint32_t set, uint32_t clr)
+{
+	mov_eax_from_cr(b, cr);
+	if (set) {
+		e8(b, 0x66);
+		or_eax_imm(b, set);
+	}
+	if (clr) {
+		e8(b, 0x66);
+		and_eax_imm(b, ~clr);
+	}
+	mov_cr_from_eax(b, cr);
+}
+
+static void tramp_far32(struct builder *b, uint32_t target)
+{
+	e8(b, 0x66);
+	jmp_far32(b, SEL_CODE32, target);
 }
 
 /* ---- the whole image --------------------------------------------------------- */
@@ -554,6 +641,13 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	}
 	if (img->vcpu < 0)
 		return fail_at(b, 0, "%s", "the script has no guest operations to probe");
+	for (int i = 0; i < img->nslots; i++)
+		if (img->slot[i].code == VT_X86_INIT) {
+			if (img->ninits == MAX_INITS)
+				return fail_at(b, img->slot[i].line, "%s", "the probe runs at most 3 INITs");
+			img->ninits++;
+		}
+	img->ncpus = img->ninits ? 2 : 1;
 	int vm = m->vcpu_vm[img->vcpu];
 	struct vt_x86_regs r0 = m->vcpu_init[img->vcpu].x86;
 	b->mode64 = (r0.efer & X86_EFER_LME) && (r0.cr0 & X86_CR0_PG);
@@ -564,6 +658,10 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	}
 	if (r0.cr4 & X86_CR4_PCIDE)
 		img->needs_pcid = 1;
+	if (img->ninits && b->mode64)
+		return fail_at(b, 0, "%s",
+			       "an INIT probe runs 32-bit paging (returning to IA-32e mode with global pages would "
+			       "flush by itself): declare the vCPU without 'long'");
 
 	/* Every VA of this VM's page tables and operations. */
 	for (int p = 0; p < m->np; p++)
@@ -614,10 +712,37 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	e8(b, 0xfa);                                          /* cli */
 	lgdt_abs(b, VT_PROBE_BASE + OFF_GDTR);
 	jmp_far32(b, SEL_CODE32, b->pc + 7);
+	uint32_t patch_common = 0;
+	uint32_t patch_tramp[MAX_INITS + 1] = {0};
+	if (img->ninits) {
+		/* CPU 0: copy the trampolines below 1 MiB, start CPU 1, then send each INIT when asked. */
+		mov_r32_imm(b, EAX, SEL_DATA);
+		for (unsigned sr = 0; sr < 6; sr++)
+			if (sr != 1)
+				mov_sreg_ax(b, sr);
+		mov_r32_imm(b, ESP, VT_PROBE_STACK_TOP - 0x1000);
+		for (int k = 0; k <= img->ninits; k++) {
+			mov_r32_imm(b, ESI, VT_PROBE_BASE + OFF_TRAMP + (uint32_t)k * TRAMP_SIZE);
+			mov_r32_imm(b, EDI, TRAMP_DST + (uint32_t)k * PAGE);
+			mov_r32_imm(b, ECX, TRAMP_SIZE);
+			rep_movsb(b);
+		}
+		mov_abs_imm32(b, APIC_SVR, 0x1ff);            /* APIC software-enabled */
+		send_init_sipi(b, TRAMP_DST >> 12);
+		for (int k = 1; k <= img->ninits; k++) {
+			spin_until_flag(b, (uint32_t)k);
+			send_init_sipi(b, (TRAMP_DST >> 12) + (unsigned)k);
+		}
+		e8(b, 0xf4);                                  /* hlt */
+		e8(b, 0xeb);
+		e8(b, 0xfd);
+		patch_common = b->pc;
+	}
+	/* common setup: the scenario's CPU */
 	mov_r32_imm(b, EAX, SEL_DATA);
-	for (unsigned s = 0; s < 6; s++)
-		if (s != 1)
-			mov_sreg_ax(b, s);                    /* es, ss, ds, fs, gs */
+	for (unsigned sr = 0; sr < 6; sr++)
+		if (sr != 1)
+			mov_sreg_ax(b, sr);                   /* es, ss, ds, fs, gs */
 	mov_r32_imm(b, ESP, VT_PROBE_STACK_TOP);
 	uint32_t patch_finish = b->pc + 1;                    /* mov esi, finish */
 	mov_r32_imm(b, ESI, 0);
@@ -655,6 +780,15 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 		if (r0.cr0 & (X86_CR0_PG | X86_CR0_WP | X86_CR0_TS))
 			cr_update(b, 0, r0.cr0 & (X86_CR0_PG | X86_CR0_WP | X86_CR0_TS), 0);
 	}
+	if (img->ninits) {
+		/* trampoline 0: protected mode, then the common setup */
+		uint32_t save = b->pc;
+		tramp_head(b, 0);
+		tramp_cr(b, 0, X86_CR0_PE, 0);
+		tramp_far32(b, patch_common);
+		b->pc = save;
+	}
+	(void)patch_tramp;
 
 	/* The operations, with the architectural registers tracked to reject what cannot run. */
 	img->code_start = b->pc;
@@ -662,6 +796,7 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	if (!st)
 		return fail_at(b, 0, "%s", "out of memory");
 	vt_state_init(m, st);
+	int ninit = 0;
 	for (int i = 0; i < img->nslots && !b->fail; i++) {
 		const struct vt_event *ev = &m->script[img->slot[i].event];
 		struct vt_x86_regs r = st->vcpu[img->vcpu].g.x86;
@@ -674,14 +809,81 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 		uint32_t patch = b->pc + 1;
 		mov_r32_imm(b, ESI, 0);
 		mov_r32_imm(b, EDI, slot_addr(i));
-		if (emit_op(b, ev, &r) < 0)
+		if (ev->op.code != VT_X86_INIT) {
+			if (emit_op(b, ev, &r) < 0)
+				break;
+			put32(b, patch, b->pc);               /* resume_i */
+			if (ev->op.code >= VT_OP_ARCH)
+				img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, &ev->op) == VT_EXEC_FAULT;
+			continue;
+		}
+		/* INIT: ask CPU 0 for it and spin; trampoline k runs what follows in real mode. */
+		ninit++;
+		put32(b, patch, b->pc);
+		mov_abs_imm32(b, VT_PROBE_BASE + OFF_FLAG, (uint32_t)ninit);
+		e8(b, 0xf3);
+		e8(b, 0x90);
+		e8(b, 0xeb);
+		e8(b, 0xfc);                                  /* pause; jmp back */
+		(void)m->aops->exec(m, st, img->vcpu, &ev->op);
+		uint32_t cont = b->pc;
+		b->pc = 0;
+		uint32_t save_main = cont;
+		tramp_head(b, ninit);
+		int first = i, pe = 0;
+		while (!pe && !b->fail) {
+			if (++i >= img->nslots) {
+				fail_at(b, ev->line, "%s", "after INIT the probe needs a 'mov cr0 +pe ...' to return to protected mode");
+				break;
+			}
+			const struct vt_event *e2 = &m->script[img->slot[i].event];
+			const struct vt_op *op = &e2->op;
+			if (op->code == VT_X86_MOV_CR3) {
+				if (op->flags & VT_OPF_NOFLUSH)
+					fail_at(b, e2->line, "%s", "'noflush' cannot run in real mode");
+				e8(b, 0x66);
+				mov_r32_imm(b, EAX, (uint32_t)cr3_of(b, op->space));
+				mov_cr_from_eax(b, 3);
+			} else if (op->code == VT_X86_MOV_CR4 && !((op->a | op->b) & (X86_CR4_PAE | X86_CR4_LA57 | X86_CR4_PCIDE))) {
+				tramp_cr(b, 4, (uint32_t)op->a, (uint32_t)op->b);
+			} else if (op->code == VT_X86_MOV_CR0 && !(op->b & X86_CR0_PE)) {
+				if ((op->a & X86_CR0_PG) && !(op->a & X86_CR0_PE)) {
+					fail_at(b, e2->line, "%s", "setting CR0.PG without CR0.PE faults");
+					break;
+				}
+				if ((op->a & X86_CR0_PG) && st->vcpu[img->vcpu].g.x86.cr3 < 0) {
+					fail_at(b, e2->line, "%s", "setting CR0.PG with no CR3 loaded cannot run on a real CPU");
+					break;
+				}
+				tramp_cr(b, 0, (uint32_t)op->a, (uint32_t)op->b);
+				pe = (op->a & X86_CR0_PE) != 0;
+			} else {
+				fail_at(b, e2->line, "%s", "after INIT the probe runs only MOV CR3/CR4/CR0 until CR0.PE is set");
+				break;
+			}
+			img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, op) == VT_EXEC_FAULT;
+			if (img->slot[i].model_fault)
+				fail_at(b, e2->line, "%s", "the probe cannot run an operation that faults in real mode");
+		}
+		if (b->fail)
 			break;
-		put32(b, patch, b->pc);                       /* resume_i */
-		if (ev->op.code >= VT_OP_ARCH)
-			img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, &ev->op) == VT_EXEC_FAULT;
+		if (b->pc > VT_PROBE_BASE + OFF_TRAMP + (uint32_t)(ninit + 1) * TRAMP_SIZE - 0x10)
+			fail_at(b, ev->line, "%s", "too many operations after INIT for the probe's trampoline");
+		tramp_far32(b, save_main);
+		/* continuation: protected mode again; the real-mode operations are done */
+		b->pc = save_main;
+		mov_r32_imm(b, EAX, SEL_DATA);
+		for (unsigned sr = 0; sr < 6; sr++)
+			if (sr != 1)
+				mov_sreg_ax(b, sr);
+		mov_r32_imm(b, ESP, VT_PROBE_STACK_TOP);
+		lidt_abs(b, VT_PROBE_BASE + OFF_IDTR);
+		for (int j = first; j <= i; j++)
+			mov_abs_imm32(b, slot_addr(j), VT_PROBE_DONE);
 	}
 	free(st);
 	img->code_end = b->pc;
+	(void)patch_tramp;
 
 	/* finish: the trailer, the results out through port 0xe9, then port 0xf4. */
 	put32(b, patch_finish, b->pc);
@@ -697,7 +899,7 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	e8(b, 0xf4);                                          /* hlt */
 	e8(b, 0xeb);
 	e8(b, 0xfd);                                          /* jmp back to hlt */
-	if (b->pc > VT_PROBE_BASE + OFF_HANDLERS)
+	if (b->pc > VT_PROBE_BASE + OFF_TRAMP)
 		fail_at(b, 0, "%s", "the scenario has too many operations for the probe's code area");
 	if (b->fail) {
 		vt_probe_image_fini(img);

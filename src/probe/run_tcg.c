@@ -115,7 +115,8 @@ enum vt_probe_rc vt_probe_run_tcg(const struct vt_probe_image *img, uint32_t *wo
 			dup2(nul, 1);
 			dup2(nul, 2);
 		}
-		execlp(qemu, qemu, "-accel", "tcg", "-cpu", "max", "-m", "8", "-nodefaults", "-display", "none",
+		execlp(qemu, qemu, "-accel", "tcg", "-cpu", "max", "-smp", img->ncpus > 1 ? "2" : "1", "-m", "8",
+		       "-nodefaults", "-display", "none",
 		       "-no-reboot", "-kernel", kernel, "-debugcon", dbg, "-device",
 		       "isa-debug-exit,iobase=0xf4,iosize=4", (char *)NULL);
 		_exit(127);
