@@ -8,7 +8,8 @@
  * or 32-bit protected mode with paging off and CR3/CR4 set, SDM vol. 3
  * §9.8 and §9.9), then runs the operations in order.  Around operation i:
  *
- *     mov esi, resume_i        ; where a fault handler resumes
+ *     mov esi, resume_i        ; where a fault handler resumes (the end of the
+ *                              ; run, for an operation that may not fault)
  *     mov edi, &result[i]      ; where the operation's word goes
  *     <the operation>
  *     mov [edi], eax  |  mov dword [edi], DONE
@@ -796,7 +797,12 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	if (!st)
 		return fail_at(b, 0, "%s", "out of memory");
 	vt_state_init(m, st);
-	int ninit = 0;
+	int ninit = 0, nfinish = 0;
+	uint32_t *finish_patch = calloc(VT_PROBE_MAX_SLOTS, sizeof(*finish_patch));
+	if (!finish_patch) {
+		free(st);
+		return fail_at(b, 0, "%s", "out of memory");
+	}
 	for (int i = 0; i < img->nslots && !b->fail; i++) {
 		const struct vt_event *ev = &m->script[img->slot[i].event];
 		struct vt_x86_regs r = st->vcpu[img->vcpu].g.x86;
@@ -810,11 +816,17 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 		mov_r32_imm(b, ESI, 0);
 		mov_r32_imm(b, EDI, slot_addr(i));
 		if (ev->op.code != VT_X86_INIT) {
-			if (emit_op(b, ev, &r) < 0)
-				break;
-			put32(b, patch, b->pc);               /* resume_i */
 			if (ev->op.code >= VT_OP_ARCH)
 				img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, &ev->op) == VT_EXEC_FAULT;
+			if (emit_op(b, ev, &r) < 0)
+				break;
+			/* A fault the architecture does not allow here ends the run: what follows
+			 * would no longer be the scenario.  An access's #PF is an observation. */
+			if (img->slot[i].model_fault || ev->op.code == VT_OP_ACCESS) {
+				put32(b, patch, b->pc);       /* resume_i */
+			} else if (nfinish < VT_PROBE_MAX_SLOTS) {
+				finish_patch[nfinish++] = patch;
+			}
 			continue;
 		}
 		/* INIT: ask CPU 0 for it and spin; trampoline k runs what follows in real mode. */
@@ -887,6 +899,9 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 
 	/* finish: the trailer, the results out through port 0xe9, then port 0xf4. */
 	put32(b, patch_finish, b->pc);
+	for (int i = 0; i < nfinish; i++)
+		put32(b, finish_patch[i], b->pc);
+	free(finish_patch);
 	mov_abs_imm32(b, slot_addr(img->nslots + 1), VT_PROBE_MAGIC_END);
 	mov_r32_imm(b, ESI, VT_PROBE_RESULTS);
 	mov_r32_imm(b, ECX, 4u * (uint32_t)(img->nslots + 3));

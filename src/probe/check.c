@@ -87,12 +87,17 @@ int vt_probe_check(const struct vt_model *m, const struct vt_probe_image *img, c
 		snprintf(c->why, sizeof(c->why), "the guest faulted while setting up (word 0x%08x)", status);
 		return -1;
 	}
-	for (int i = 0; i < img->nslots; i++)
-		if (words[1 + i] == 0) {
+	for (int i = 0; i < img->nslots; i++) {
+		uint32_t w = words[1 + i];
+		if (img->slot[i].code != VT_OP_ACCESS && !img->slot[i].model_fault &&
+		    (w & 0xff000000u) == VT_PROBE_FAULT)
+			break;        /* refused: the run ended here (reported below) */
+		if (w == 0) {
 			snprintf(c->why, sizeof(c->why), "the guest did not reach operation %d (line %u)", i,
 				 img->slot[i].line);
 			return -1;
 		}
+	}
 	struct vt_state *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(c->why, sizeof(c->why), "out of memory");

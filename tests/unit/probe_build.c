@@ -20,6 +20,7 @@ enum insn_kind {
 	I_BAD, I_MOV_R_IMM, I_MOV_RAX_IMM64, I_MOV_CR_R, I_MOV_R_CR, I_OR_EAX, I_AND_EAX, I_LOAD_ABS,
 	I_STORE_ABS_IMM, I_STORE_EDI_IMM, I_STORE_EDI_EAX, I_INVLPG, I_INVPCID, I_LGDT, I_LIDT, I_JMP_FAR,
 	I_MOV_SREG, I_MOV_DX, I_WRMSR, I_REP_OUTSB, I_OUT, I_HLT, I_JMP_SHORT, I_CLI, I_JMP_RSI,
+	I_REP_MOVSB, I_PAUSE, I_CMP_EAX, I_JNE,
 };
 
 struct insn {
@@ -101,6 +102,14 @@ static struct insn decode(const uint8_t *p, int mode64)
 		in.k = I_WRMSR, in.len = 2;
 	} else if (p[0] == 0xf3 && p[1] == 0x6e) {
 		in.k = I_REP_OUTSB, in.len = 2;
+	} else if (p[0] == 0xf3 && p[1] == 0xa4) {
+		in.k = I_REP_MOVSB, in.len = 2;
+	} else if (p[0] == 0xf3 && p[1] == 0x90) {
+		in.k = I_PAUSE, in.len = 2;
+	} else if (p[0] == 0x3d) {
+		in.k = I_CMP_EAX, in.imm = rd32(p + 1), in.len = 5;
+	} else if (p[0] == 0x75) {
+		in.k = I_JNE, in.imm = p[1], in.len = 2;
 	} else if (p[0] == 0xef) {
 		in.k = I_OUT, in.len = 1;
 	} else if (p[0] == 0xf4) {
@@ -206,7 +215,7 @@ static const char long_scn[] =
 	"g.0: access 0x2000\n"                   /* slot 8 */
 	"expect clean\n";
 
-/* Instructions of slot i: between the `mov esi, resume` that opens it and its resume address. */
+/* Instructions of slot i: from the `mov esi; mov edi, &result[i]` that opens it to the next such pair. */
 static int slot_insns(const struct vt_probe_image *img, int mode64, int i, struct insn *out, int max)
 {
 	struct insn all[4096];
@@ -216,9 +225,15 @@ static int slot_insns(const struct vt_probe_image *img, int mode64, int i, struc
 	for (int j = 0; j + 1 < n; j++) {
 		if (all[j].k == I_MOV_R_IMM && all[j].reg == 6 && all[j + 1].k == I_MOV_R_IMM && all[j + 1].reg == 7 &&
 		    all[j + 1].imm == VT_PROBE_RESULTS + 4u * (uint32_t)(1 + i)) {
-			uint32_t resume = (uint32_t)all[j].imm;
-			for (int q = j; q < n && at[q] < resume && k < max; q++)
+			/* up to the next operation's opening pair (resume_i is the end of the run
+			 * for operations that may not fault) */
+			for (int q = j; q < n && k < max; q++) {
+				if (q > j + 1 && q + 1 < n && all[q].k == I_MOV_R_IMM && all[q].reg == 6 &&
+				    all[q + 1].k == I_MOV_R_IMM && all[q + 1].reg == 7)
+					break;
 				out[k++] = all[q];
+			}
+			(void)at;
 			return k;
 		}
 	}
@@ -288,6 +303,10 @@ static void test_long(void)
 	tap_ok(walk(img, 1, cr3a, img->code_start, &g) == img->code_start && g == 0 &&
 		       walk(img, 1, cr3b, VT_PROBE_RESULTS, &g) == VT_PROBE_RESULTS,
 	       "probe.long.identity-map");
+
+	/* resume addresses: an access's #PF resumes after it; an op that may not fault ends the run */
+	k = slot_insns(img, 1, 3, s, 32);
+	tap_ok(k >= 1 && s[0].imm == img->code_end, "probe.long.refused-op-ends-the-run");
 
 	/* slot 0: the access reads the VA and stores what it read */
 	k = slot_insns(img, 1, 0, s, 32);
@@ -472,16 +491,77 @@ static void test_rejects(void)
 	tap_ok(build_fails(HEAD "g.0: fep invlpg 0x1000\nexpect clean\n", "fep", 8), "probe.rejects.fep");
 	tap_ok(build_fails(HEAD "host: unmap g 0x5000\nexpect clean\n", "host", 8), "probe.rejects.host-op");
 	tap_ok(build_fails(HEAD "g.0: mov cr0 -pg\nexpect clean\n", "IA-32e", 8), "probe.rejects.leave-long-mode");
-	tap_ok(build_fails(HEAD "g.0: init\nexpect clean\n", "INIT", 8), "probe.rejects.init");
+	tap_ok(build_fails(HEAD "g.0: init\nexpect clean\n", "INIT probe runs 32-bit paging", 0),
+	       "probe.rejects.init-in-long-mode");
 	tap_ok(build_fails(HEAD "g.0: access 0x40000000\nexpect clean\n", "below 0x40000000", 8),
 	       "probe.rejects.high-va");
 	tap_ok(build_fails("arch arm64\nmachine pcpus 1\nvm g vcpus 1\nrun g.0 on 0\nexpect clean\n", "x86", 0),
 	       "probe.rejects.arm64");
 }
 
+static const char init_scn[] =
+	"arch x86 vmx ept\n"
+	"machine pcpus 1\n"
+	"vm g vcpus 1\n"
+	"space A pcid 0\n"
+	"map A 0x1000 -> 0x5000 global\n"
+	"vcpu g.0 cr3 A cr4 +pge\n"
+	"run g.0 on 0\n"
+	"g.0: mov cr0 +pe +pg\n"       /* slot 0 */
+	"g.0: access 0x1000\n"         /* slot 1 */
+	"g.0: init\n"                  /* slot 2 */
+	"g.0: mov cr3 A\n"             /* slot 3, real mode */
+	"g.0: mov cr0 +pe +pg\n"       /* slot 4, real mode, then protected mode */
+	"g.0: access 0x1000\n"         /* slot 5 */
+	"expect clean\n";
+
+static void test_init(void)
+{
+	struct vt_model *m = tap_parse(init_scn, 0);
+	struct vt_probe_image *img = calloc(1, sizeof(*img));
+	char err[256];
+	uint32_t line;
+	if (!tap_ok(m && img && vt_probe_build(m, img, &line, err, sizeof(err)) == 0, "probe.init.builds"))
+		return;
+	tap_ok(img->ncpus == 2 && img->ninits == 1, "probe.init.two-cpus");
+	/* CPU 0: INIT then SIPI to APIC ID 1, vector 8 (start) and later vector 9 (after the INIT) */
+	int icr[4] = {0}, n = 0;
+	for (uint32_t a = img->entry; a < img->code_start && n < 64;) {
+		struct insn in = decode(mem_of(img, a), 0);
+		if (in.k == I_BAD || in.k == I_HLT)
+			break;
+		if (in.k == I_STORE_ABS_IMM && in.addr == 0xfee00300u) {
+			icr[0] |= in.imm == 0x4500;
+			icr[1] |= in.imm == 0x4608;
+			icr[2] |= in.imm == 0x4609;
+		}
+		if (in.k == I_STORE_ABS_IMM && in.addr == 0xfee00310u)
+			icr[3] |= in.imm == 1u << 24;
+		a += (uint32_t)in.len;
+		n++;
+	}
+	tap_ok(icr[0] && icr[1] && icr[2] && icr[3], "probe.init.bsp-sends-init-and-sipi");
+	/* trampoline 1 (real mode): cli; lgdt; mov eax, CR3(A); mov cr3; CR0 |= PE|PG; far jump to 32-bit code */
+	const uint8_t *t = mem_of(img, VT_PROBE_BASE + 0xd400);
+	int ok = t && t[0] == 0xfa && t[1] == 0x66 && t[2] == 0x0f && t[3] == 0x01 && t[4] == 0x16 &&
+		 t[7] == 0x66 && t[8] == 0xb8 && t[13] == 0x0f && t[14] == 0x22 && t[15] == 0xd8 &&
+		 t[16] == 0x0f && t[17] == 0x20 && t[18] == 0xc0 && t[19] == 0x66 && t[20] == 0x0d &&
+		 rd32(t + 21) == (X86_CR0_PE | X86_CR0_PG) && t[25] == 0x0f && t[26] == 0x22 && t[27] == 0xc0 &&
+		 t[28] == 0x66 && t[29] == 0xea && t[34] == 0x08 && t[35] == 0;
+	uint32_t cont = ok ? rd32(t + 30) : 0;
+	tap_ok(ok && cont > img->code_start && cont < img->code_end, "probe.init.trampoline");
+	int g = 0;
+	tap_ok(ok && gpa_at(img, 0, rd32(t + 9), VT_PROBE_VA_BASE + 0x1000, &g) == 0x5000 && g == 1,
+	       "probe.init.trampoline-cr3");
+	vt_probe_image_fini(img);
+	free(img);
+	vt_model_free(m);
+}
+
 int main(void)
 {
 	test_long();
+	test_init();
 	test_32();
 	test_rejects();
 	return tap_done();
