@@ -68,7 +68,8 @@ struct vt_probe_image {
 	size_t len;
 	uint32_t entry;     /* 32-bit protected-mode entry, paging off (multiboot state) */
 	enum vt_probe_mode mode;
-	int needs_pcid;     /* uses CR4.PCIDE or INVPCID: needs CPUID PCID/INVPCID */
+	int needs_pcid;     /* sets CR4.PCIDE: needs CPUID.01H:ECX.PCID */
+	int needs_invpcid;  /* runs INVPCID: needs CPUID.(EAX=07H,ECX=0):EBX.INVPCID */
 	int vcpu;           /* the scenario vCPU whose operations run */
 	int ninits;         /* INITs in the script: then CPU 1 runs the operations, CPU 0 sends INIT/SIPI */
 	int ncpus;

@@ -475,6 +475,8 @@ static int emit_op(struct builder *b, const struct vt_event *ev, const struct vt
 	case VT_X86_MOV_CR4:
 		if ((op->a | op->b) & (X86_CR4_PAE | X86_CR4_LA57))
 			return fail_at(b, ev->line, "%s", "the probe cannot change CR4.PAE or CR4.LA57 (paging mode)");
+		if (op->a & X86_CR4_PCIDE)
+			b->img->needs_pcid = 1;
 		cr_update(b, 4, (uint32_t)op->a, (uint32_t)op->b);
 		break;
 	case VT_X86_MOV_CR0:
@@ -497,7 +499,7 @@ static int emit_op(struct builder *b, const struct vt_event *ev, const struct vt
 		put64(b, d + 8, op->target == 0 ? real_va(op->a) : 0);
 		mov_r32_imm(b, EAX, (uint32_t)op->target);
 		invpcid_eax_abs(b, d);
-		b->img->needs_pcid = 1;
+		b->img->needs_invpcid = 1;
 		break;
 	}
 	case VT_X86_INIT:

@@ -90,7 +90,7 @@ static void seg(struct kvm_segment *s, unsigned sel, unsigned type)
 }
 
 /* CPUID bits the probe needs from KVM: leaf 1 ECX.PCID[17], leaf 7 EBX.INVPCID[10]. */
-static int set_cpuid(struct kvm *k, int fd, int needs_pcid, char *msg, size_t msglen)
+static int set_cpuid(struct kvm *k, int fd, const struct vt_probe_image *img, char *msg, size_t msglen)
 {
 	int n = 128;
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(struct kvm_cpuid_entry2));
@@ -109,8 +109,9 @@ static int set_cpuid(struct kvm *k, int fd, int needs_pcid, char *msg, size_t ms
 		if (c->entries[i].function == 7 && c->entries[i].index == 0)
 			invpcid = (c->entries[i].ebx >> 10) & 1;
 	}
-	if (needs_pcid && !(pcid && invpcid)) {
-		snprintf(msg, msglen, "this KVM does not offer PCID and INVPCID to guests");
+	if ((img->needs_pcid && !pcid) || (img->needs_invpcid && !invpcid)) {
+		snprintf(msg, msglen, "needs %s, which this KVM does not offer to guests",
+			 img->needs_pcid && !pcid ? "PCID" : "INVPCID");
 		free(c);
 		return 1;
 	}
@@ -304,7 +305,7 @@ enum vt_probe_rc vt_probe_run_kvm(const struct vt_probe_image *img, uint32_t *wo
 			snprintf(msg, msglen, "mmap kvm_run: %s", strerror(errno));
 			goto out;
 		}
-		int cr = set_cpuid(&k, c->fd, img->needs_pcid, msg, msglen);
+		int cr = set_cpuid(&k, c->fd, img, msg, msglen);
 		if (cr) {
 			rc = cr > 0 ? VT_PROBE_RUN_UNSUPPORTED : VT_PROBE_RUN_FAILED;
 			goto out;

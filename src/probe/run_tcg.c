@@ -84,8 +84,9 @@ enum vt_probe_rc vt_probe_run_tcg(const struct vt_probe_image *img, uint32_t *wo
 		snprintf(msg, msglen, "%s not found (Debian: apt-get install qemu-system-x86)", qemu);
 		return VT_PROBE_RUN_UNAVAILABLE;
 	}
-	if (img->needs_pcid) {
-		snprintf(msg, msglen, "needs PCID/INVPCID, which TCG does not offer");
+	/* VTLB_TCG_TRY_PCID=1 runs them anyway (docs/probe.md says what happens). */
+	if ((img->needs_pcid || img->needs_invpcid) && !getenv("VTLB_TCG_TRY_PCID")) {
+		snprintf(msg, msglen, "needs %s, which TCG does not offer", img->needs_pcid ? "PCID" : "INVPCID");
 		return VT_PROBE_RUN_UNSUPPORTED;
 	}
 	const char *tmp = getenv("TMPDIR");

@@ -251,7 +251,7 @@ static void test_long(void)
 	int rc = vt_probe_build(m, img, &line, err, sizeof(err));
 	if (!tap_ok(rc == 0, "probe.long.builds (%s)", err))
 		return;
-	tap_ok(img->mode == VT_PROBE_MODE_64 && img->needs_pcid && img->nslots == 9, "probe.long.mode-and-slots");
+	tap_ok(img->mode == VT_PROBE_MODE_64 && img->needs_pcid && img->needs_invpcid && img->nslots == 9, "probe.long.mode-and-slots");
 	const uint8_t *mb = mem_of(img, VT_PROBE_BASE);
 	tap_ok(rd32(mb) == 0x1badb002u && (uint32_t)(rd32(mb) + rd32(mb + 4) + rd32(mb + 8)) == 0 &&
 		       rd32(mb + 28) == img->entry,
@@ -438,7 +438,7 @@ static void test_32(void)
 	uint32_t line;
 	if (!tap_ok(m && img && vt_probe_build(m, img, &line, err, sizeof(err)) == 0, "probe.32.builds"))
 		return;
-	tap_ok(img->mode == VT_PROBE_MODE_32 && !img->needs_pcid, "probe.32.mode");
+	tap_ok(img->mode == VT_PROBE_MODE_32 && !img->needs_pcid && !img->needs_invpcid, "probe.32.mode");
 	struct insn all[512];
 	uint32_t bad = 0;
 	int n = decode_range(img, img->entry, img->code_end, 0, all, 512, &bad);
