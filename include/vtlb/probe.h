@@ -174,6 +174,7 @@ struct vt_probe_tally {
 	int files;
 	int conformant[VT_PROBE_BE_COUNT];
 	int failed[VT_PROBE_BE_COUNT];
+	int refused[VT_PROBE_BE_COUNT];
 	int skipped[VT_PROBE_BE_COUNT];
 	int errors;           /* bad input */
 	int ran;              /* back-end runs that produced results */

@@ -4,8 +4,10 @@
  *
  * Per back-end a probe is *conformant* (every access in every run returned
  * a translation the oracle permits), a *failure* (some access did not, or the
- * guest did not finish), or *skipped* (the back-end is absent, or lacks a
- * feature the probe needs).  "stale observed" counts the accesses where the
+ * guest did not finish), *refused* (the implementation faulted an operation
+ * the architecture allows, so the rest of the scenario cannot run there:
+ * reported, never counted as conformant), or *skipped* (the back-end is
+ * absent, or lacks a feature the probe needs).  "stale observed" counts the accesses where the
  * implementation returned a translation the oracle permits only as a stale
  * one (not the current page table's), so a report shows whether the probe
  * was sensitive at all.
@@ -108,7 +110,7 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 	struct vt_probe_check *c0 = malloc(sizeof(*c0));
 	struct acc_sum *sum = calloc(VT_PROBE_MAX_SLOTS, sizeof(*sum));
 	char msg[512] = "";
-	int runs = 0, deterministic = 1, failures = 0, stale = 0, bad = 0;
+	int runs = 0, deterministic = 1, failures = 0, stale = 0, bad = 0, refused = 0;
 	enum vt_probe_rc rc = VT_PROBE_RUN_OK;
 	if (!w || !w0 || !c || !c0 || !sum) {
 		snprintf(msg, sizeof(msg), "out of memory");
@@ -139,6 +141,7 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 				 "the rest of the scenario cannot run there",
 				 op, sl->line, w[1 + c->refused_slot] & 0xff);
 			rc = VT_PROBE_RUN_UNSUPPORTED;
+			refused = 1;
 			break;
 		}
 		if (c->faulted_slot >= 0 && c0->faulted_slot < 0)
@@ -166,6 +169,8 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 			t->conformant[be]++;
 	} else if (rc == VT_PROBE_RUN_FAILED) {
 		t->failed[be]++;
+	} else if (refused) {
+		t->refused[be]++;
 	} else {
 		t->skipped[be]++;
 	}
@@ -180,7 +185,8 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 				json_access(out, &c0->acc[i], &sum[i], i == 0);
 			fprintf(out, "]}");
 		} else {
-			json_head(out, path, bn, rc == VT_PROBE_RUN_FAILED ? "error" : "skipped", &json_first);
+			json_head(out, path, bn, rc == VT_PROBE_RUN_FAILED ? "error" : refused ? "refused" : "skipped",
+				  &json_first);
 			fprintf(out, ",\"message\":");
 			vt_json_str(out, msg);
 			fprintf(out, "}");
@@ -215,8 +221,8 @@ static void probe_be(const struct vt_probe_opts *o, const struct vt_model *m, co
 				print_access(out, &c0->acc[i], &sum[i], runs);
 	} else if (rc == VT_PROBE_RUN_FAILED) {
 		fprintf(out, "FAIL  %-4s %-44s the guest did not finish: %s\n", bn, path, msg);
-	} else if (!o->quiet) {
-		fprintf(out, "%s %-4s %-44s %s\n", strstr(msg, "faulted") ? "REFUS" : "skip ", bn, path, msg);
+	} else if (refused || !o->quiet) {
+		fprintf(out, "%s %-4s %-44s %s\n", refused ? "REFUS" : "skip ", bn, path, msg);
 	}
 	free(w);
 	free(w0);
@@ -284,16 +290,17 @@ int vt_probe_summary(const struct vt_probe_opts *o, const struct vt_probe_tally 
 		fprintf(out, "],\"summary\":{\"files\":%d,\"errors\":%d", t->files, t->errors);
 		for (int be = 0; be < VT_PROBE_BE_COUNT; be++)
 			if (o->backends & (1u << be))
-				fprintf(out, ",\"%s\":{\"conformant\":%d,\"failed\":%d,\"skipped\":%d}",
+				fprintf(out, ",\"%s\":{\"conformant\":%d,\"failed\":%d,\"refused\":%d,\"skipped\":%d}",
 					vt_probe_be_name((enum vt_probe_be)be), t->conformant[be], t->failed[be],
-					t->skipped[be]);
+					t->refused[be], t->skipped[be]);
 		fprintf(out, "}}\n");
 	} else {
 		fprintf(out, "%d probe%s:", t->files, t->files == 1 ? "" : "s");
 		for (int be = 0; be < VT_PROBE_BE_COUNT; be++)
 			if (o->backends & (1u << be))
-				fprintf(out, " %s %d conformant, %d failed, %d skipped;", vt_probe_be_name((enum vt_probe_be)be),
-					t->conformant[be], t->failed[be], t->skipped[be]);
+				fprintf(out, " %s %d conformant, %d failed, %d refused, %d skipped;",
+					vt_probe_be_name((enum vt_probe_be)be), t->conformant[be], t->failed[be], t->refused[be],
+					t->skipped[be]);
 		fprintf(out, " %d error%s\n", t->errors, t->errors == 1 ? "" : "s");
 	}
 	if (t->errors)
