@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vtlb/fixes.h"
 #include "vtlb/model.h"
 
 #define VT_PROBE_BASE 0x100000u
@@ -167,7 +168,7 @@ struct vt_probe_opts {
 	int json;
 	int trace;            /* print every access */
 	int quiet;
-	uint64_t reverted;
+	struct vt_fixset reverted;
 };
 
 struct vt_probe_tally {
