@@ -242,7 +242,7 @@ static int slot_insns(const struct vt_probe_image *img, int mode64, int i, struc
 
 static void test_long(void)
 {
-	struct vt_model *m = tap_parse(long_scn, 0);
+	struct vt_model *m = tap_parse(long_scn, VT_FIXSET_NONE);
 	struct vt_probe_image *img = calloc(1, sizeof(*img));
 	char err[256];
 	uint32_t line;
@@ -432,7 +432,7 @@ static const char pae32_scn[] =
 
 static void test_32(void)
 {
-	struct vt_model *m = tap_parse(pae32_scn, 0);
+	struct vt_model *m = tap_parse(pae32_scn, VT_FIXSET_NONE);
 	struct vt_probe_image *img = calloc(1, sizeof(*img));
 	char err[256];
 	uint32_t line;
@@ -467,7 +467,7 @@ static void test_32(void)
 
 static int build_fails(const char *text, const char *needle, uint32_t want_line)
 {
-	struct vt_model *m = tap_parse(text, 0);
+	struct vt_model *m = tap_parse(text, VT_FIXSET_NONE);
 	struct vt_probe_image *img = calloc(1, sizeof(*img));
 	char err[256] = "";
 	uint32_t line = 0;
@@ -517,7 +517,7 @@ static const char init_scn[] =
 
 static void test_init(void)
 {
-	struct vt_model *m = tap_parse(init_scn, 0);
+	struct vt_model *m = tap_parse(init_scn, VT_FIXSET_NONE);
 	struct vt_probe_image *img = calloc(1, sizeof(*img));
 	char err[256];
 	uint32_t line;
