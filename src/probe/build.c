@@ -661,8 +661,12 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 	}
 	if (r0.cr4 & X86_CR4_PCIDE)
 		img->needs_pcid = 1;
+	int init_line = 0;
+	for (int i = img->nslots - 1; i >= 0; i--)
+		if (img->slot[i].code == VT_X86_INIT)
+			init_line = (int)img->slot[i].line;
 	if (img->ninits && b->mode64)
-		return fail_at(b, 0, "%s",
+		return fail_at(b, (uint32_t)init_line, "%s",
 			       "an INIT probe runs 32-bit paging (returning to IA-32e mode with global pages would "
 			       "flush by itself): declare the vCPU without 'long'");
 

@@ -491,7 +491,7 @@ static void test_rejects(void)
 	tap_ok(build_fails(HEAD "g.0: fep invlpg 0x1000\nexpect clean\n", "fep", 8), "probe.rejects.fep");
 	tap_ok(build_fails(HEAD "host: unmap g 0x5000\nexpect clean\n", "host", 8), "probe.rejects.host-op");
 	tap_ok(build_fails(HEAD "g.0: mov cr0 -pg\nexpect clean\n", "IA-32e", 8), "probe.rejects.leave-long-mode");
-	tap_ok(build_fails(HEAD "g.0: init\nexpect clean\n", "INIT probe runs 32-bit paging", 0),
+	tap_ok(build_fails(HEAD "g.0: init\nexpect clean\n", "INIT probe runs 32-bit paging", 8),
 	       "probe.rejects.init-in-long-mode");
 	tap_ok(build_fails(HEAD "g.0: access 0x40000000\nexpect clean\n", "below 0x40000000", 8),
 	       "probe.rejects.high-va");
