@@ -32,6 +32,20 @@ EOS
 my ($st, $out, $err) = run_vtlb('probe', $unaligned);
 is($st, 2, 'probe.bad-input exits 2');
 like($err, qr/\Q$unaligned\E:8:1: error: .*page-aligned/, 'probe.bad-input names file:line:col');
+my $notrun = scenario(<<'EOS');
+arch x86 vmx ept
+machine pcpus 1
+vm g vcpus 1
+space A pcid 0
+map A 0x1000 -> 0x5000
+vcpu g.0 long cr3 A
+load g.0 on 0
+g.0: access 0x1000
+expect clean
+EOS
+($st, $out, $err) = run_vtlb('probe', $notrun);
+is($st, 2, 'probe.script-that-cannot-run exits 2');
+like($err, qr/\Q$notrun\E:8:1: error: .*not running/, 'probe.script-that-cannot-run names file:line:col');
 ($st, $out, $err) = run_vtlb('probe', 'scenarios/arm64');
 is($st, 2, 'probe.arm64 exits 2');
 like($err, qr/x86 scenarios only/, 'probe.arm64 message');

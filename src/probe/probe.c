@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "vtlb/probe.h"
+#include "vtlb/run.h"
 #include "vtlb/scenario.h"
 #include "vtlb/trace.h"
 
@@ -239,6 +240,23 @@ void vt_probe_file(const struct vt_probe_opts *o, const char *path, FILE *out, s
 	char err[256];
 	uint32_t line = 0;
 	struct vt_probe_image *img = NULL;
+	if (m && m->nscript) {
+		/* a script that cannot run in the model is bad input, as for 'vtlb run' */
+		struct vt_run_result *rr = malloc(sizeof(*rr));
+		enum vt_status st = rr ? vt_run(m, rr, &d) : VT_ERROR;
+		if (!rr) {
+			snprintf(d.file, sizeof(d.file), "%s", path);
+			d.line = d.col = 0;
+			snprintf(d.msg, sizeof(d.msg), "out of memory");
+		}
+		if (rr)
+			vt_run_result_fini(rr);
+		free(rr);
+		if (st == VT_ERROR) {
+			vt_model_free(m);
+			m = NULL;
+		}
+	}
 	if (m) {
 		img = malloc(sizeof(*img));
 		if (!img) {
