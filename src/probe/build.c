@@ -607,6 +607,7 @@ static int check_va(struct builder *b, uint64_t va, uint32_t line)
 int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_t *line, char *err, size_t errlen)
 {
 	struct builder bb, *b = &bb;
+	const char *why; /* the model's reason for a fault, which the probe does not need */
 	memset(b, 0, sizeof(*b));
 	memset(img, 0, sizeof(*img));
 	b->m = m;
@@ -823,7 +824,7 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 		mov_r32_imm(b, EDI, slot_addr(i));
 		if (ev->op.code != VT_X86_INIT) {
 			if (ev->op.code >= VT_OP_ARCH)
-				img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, &ev->op) == VT_EXEC_FAULT;
+				img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, &ev->op, &why) == VT_EXEC_FAULT;
 			if (emit_op(b, ev, &r) < 0)
 				break;
 			/* A fault the architecture does not allow here ends the run: what follows
@@ -843,7 +844,7 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 		e8(b, 0x90);
 		e8(b, 0xeb);
 		e8(b, 0xfc);                                  /* pause; jmp back */
-		(void)m->aops->exec(m, st, img->vcpu, &ev->op);
+		(void)m->aops->exec(m, st, img->vcpu, &ev->op, &why);
 		uint32_t cont = b->pc;
 		b->pc = 0;
 		uint32_t save_main = cont;
@@ -879,7 +880,7 @@ int vt_probe_build(const struct vt_model *m, struct vt_probe_image *img, uint32_
 				fail_at(b, e2->line, "%s", "after INIT the probe runs only MOV CR3/CR4/CR0 until CR0.PE is set");
 				break;
 			}
-			img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, op) == VT_EXEC_FAULT;
+			img->slot[i].model_fault = m->aops->exec(m, st, img->vcpu, op, &why) == VT_EXEC_FAULT;
 			if (img->slot[i].model_fault)
 				fail_at(b, e2->line, "%s", "the probe cannot run an operation that faults in real mode");
 		}
