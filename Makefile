@@ -47,7 +47,7 @@ else
 Q := @
 endif
 
-LIB_SRC := $(wildcard src/*.c src/arch/*.c src/hv/*.c src/guest/*.c src/oracle/*.c)
+LIB_SRC := $(wildcard src/*.c src/arch/*.c src/hv/*.c src/guest/*.c src/oracle/*.c src/probe/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TOOL_OBJ := $(O)/tools/vtlb.o
 TEST_SRC := $(wildcard tests/unit/*.c)

@@ -38,6 +38,7 @@
 #include "vtlb/explore.h"
 #include "vtlb/fixes.h"
 #include "vtlb/ops.h"
+#include "vtlb/run.h"
 #include "vtlb/scenario.h"
 #include "vtlb/trace.h"
 
@@ -1184,6 +1185,8 @@ int vt_explore_emit(FILE *f, const struct vt_model *m, struct vt_fixset cli_reve
 	}
 	char vn[32];
 	vt_model_vcpu_name(m, r->verdict.vcpu, vn, sizeof(vn));
+	if (vt_events_fault(m, r->path, r->npath) > 0)
+		fprintf(f, "expect fault                   # a program operation faults on this path\n");
 	if (r->verdict.kind == VT_V_STALE) {
 		const struct vt_pte *p = &m->pte[m->t[m->u[r->verdict.u].t].p];
 		fprintf(f, "expect stale %s 0x%llx\n", vn, (unsigned long long)m->va[p->va]);

@@ -9,17 +9,21 @@
 #include "vtlb/model.h"
 
 #define ARCH(a) (1u << (a))
+#define BE(b) (1u << (b))
 
 static const struct vt_option_decl options[] = {
-	{"vpid", VT_OPT_VPID, ARCH(VT_ARCH_X86), 1, 0, 1, 1, "VMX: enable_vpid (each vCPU gets its own VPID)"},
-	{"asids", VT_OPT_ASIDS, ARCH(VT_ARCH_X86), 8, 1, 200, 0, "SVM: ASIDs per pCPU before a generation bump"},
-	{"flushbyasid", VT_OPT_FLUSHBYASID, ARCH(VT_ARCH_X86), 1, 0, 1, 1, "SVM: CPUID FlushByAsid"},
-	{"fb", VT_OPT_FB, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: HCR_EL2.FB (guest TLBI/IC upgraded to IS)"},
-	{"cnp", VT_OPT_CNP, ARCH(VT_ARCH_ARM64), 0, 0, 1, 1, "arm64: CnP (PEs may share TLB entries)"},
-	{"vmid-bits", VT_OPT_VMID_BITS, ARCH(VT_ARCH_ARM64), 8, 1, 8, 0, "arm64: VMID width in bits"},
-	{"smt8", VT_OPT_SMT8, ARCH(VT_ARCH_PPC), 0, 0, 1, 1, "POWER: SMT8 big cores (two TLB groups per core)"},
-	{"gtse", VT_OPT_GTSE, ARCH(VT_ARCH_PPC), 1, 0, 1, 1, "POWER: LPCR[GTSE] (guest may issue tlbie)"},
-	{"vhe", VT_OPT_VHE, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: VHE host (stage 2 loaded at vcpu_load)"},
+	{"vpid", VT_OPT_VPID, ARCH(VT_ARCH_X86), 1, 0, 1, 1, "VMX: enable_vpid (each vCPU gets its own VPID)",
+	 BE(VT_BE_VMX_EPT) | BE(VT_BE_VMX_SHADOW)},
+	{"asids", VT_OPT_ASIDS, ARCH(VT_ARCH_X86), 8, 1, 200, 0, "SVM: ASIDs per pCPU before a generation bump",
+	 BE(VT_BE_SVM_NPT) | BE(VT_BE_SVM_SHADOW)},
+	{"flushbyasid", VT_OPT_FLUSHBYASID, ARCH(VT_ARCH_X86), 1, 0, 1, 1, "SVM: CPUID FlushByAsid",
+	 BE(VT_BE_SVM_NPT) | BE(VT_BE_SVM_SHADOW)},
+	{"fb", VT_OPT_FB, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: HCR_EL2.FB (guest TLBI/IC upgraded to IS)", 0},
+	{"cnp", VT_OPT_CNP, ARCH(VT_ARCH_ARM64), 0, 0, 1, 1, "arm64: CnP (PEs may share TLB entries)", 0},
+	{"vmid-bits", VT_OPT_VMID_BITS, ARCH(VT_ARCH_ARM64), 8, 1, 8, 0, "arm64: VMID width in bits", 0},
+	{"smt8", VT_OPT_SMT8, ARCH(VT_ARCH_PPC), 0, 0, 1, 1, "POWER: SMT8 big cores (two TLB groups per core)", 0},
+	{"gtse", VT_OPT_GTSE, ARCH(VT_ARCH_PPC), 1, 0, 1, 1, "POWER: LPCR[GTSE] (guest may issue tlbie)", 0},
+	{"vhe", VT_OPT_VHE, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: VHE host (stage 2 loaded at vcpu_load)", 0},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -52,11 +53,64 @@ static bool expectation_met(const struct vt_model *m, const struct vt_run_result
 	}
 }
 
+/* What the hardware could return to v at va now, as "GPA x (HPA y), ..." or "nothing". */
+static void hw_seen_va(const struct vt_model *m, const struct vt_state *s, int v, uint64_t va, char *buf, size_t len)
+{
+	struct vt_set u = vt_hw_usable(m, s, v);
+	size_t o = 0;
+	buf[0] = 0;
+	VT_SET_FOREACH(x, &u) {
+		const struct vt_pte *p = &m->pte[m->t[m->u[x].t].p];
+		if (m->va[p->va] != va || o >= len)
+			continue;
+		char one[96];
+		snprintf(one, sizeof(one), "GPA 0x%" PRIx64 " (HPA 0x%" PRIx64 ")", p->gpa, m->s2[m->u[x].s].hpa);
+		if (strstr(buf, one))
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", one);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "nothing");
+}
+
+/* What the hardware could translate for guest-physical gpa for v now: "HPA x, ..." or "nothing". */
+static void hw_seen_gpa(const struct vt_model *m, const struct vt_state *s, int v, uint64_t gpa, char *buf,
+			size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int j = 0; j < m->ns && o < len; j++)
+		if (m->s2[j].gpa == gpa && m->s2[j].vm == m->vcpu_vm[v] && vt_hw_reaches_gpa(m, s, v, gpa, m->s2[j].hpa))
+			o += (size_t)snprintf(buf + o, len - o, "%sHPA 0x%" PRIx64, o ? ", " : "", m->s2[j].hpa);
+	if (!buf[0])
+		snprintf(buf, len, "nothing");
+}
+
+static void permitted_at(const struct vt_model *m, const struct vt_state *s, int v, uint64_t va, char *buf,
+			 size_t len);
+
+/* Could the hardware return va -> gpa -> hpa to v now? */
+static bool hw_returns_hpa(const struct vt_model *m, const struct vt_state *s, int v, int va, uint64_t gpa,
+			   uint64_t hpa)
+{
+	struct vt_set u = vt_hw_usable(m, s, v);
+	VT_SET_FOREACH(x, &u) {
+		const struct vt_pte *p = &m->pte[m->t[m->u[x].t].p];
+		if (p->va == va && p->gpa == gpa && m->s2[m->u[x].s].hpa == hpa)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Evaluate a check.  'seen' receives what was observed (for the trace and
+ * the failure message), 'why' the failure message.
+ */
 static bool check_holds(const struct vt_model *m, const struct vt_state *s, const struct vt_trace *tr,
-			const struct vt_event *ev, char *why, size_t len)
+			const struct vt_event *ev, char *seen, size_t slen, char *why, size_t len)
 {
 	const struct vt_op *o = &ev->op;
-	char vn[32], gpa[48];
+	char vn[32], gpa[48], at[160];
 	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
 	if (o->b == UINT64_MAX)
 		snprintf(gpa, sizeof(gpa), "any GPA");
@@ -65,35 +119,47 @@ static bool check_holds(const struct vt_model *m, const struct vt_state *s, cons
 	bool ok;
 	switch (o->code) {
 	case VT_CHK_PERMITS:
-		ok = vt_oracle_permits(m, s, ev->vcpu, o->a, o->b);
-		snprintf(why, len, "check failed: the architecture does not permit %s to use VA 0x%" PRIx64 " -> %s",
-			 vn, o->a, gpa);
-		return ok;
 	case VT_CHK_NPERMITS:
-		ok = !vt_oracle_permits(m, s, ev->vcpu, o->a, o->b);
-		snprintf(why, len, "check failed: the architecture still permits %s to use VA 0x%" PRIx64 " -> %s", vn,
-			 o->a, gpa);
-		return ok;
+		ok = vt_oracle_permits(m, s, ev->vcpu, o->a, o->b);
+		permitted_at(m, s, ev->vcpu, o->a, at, sizeof(at));
+		snprintf(seen, slen, "at VA 0x%" PRIx64 " the architecture permits %s", o->a, at);
+		snprintf(why, len, "check failed: the architecture %s %s to use VA 0x%" PRIx64 " -> %s (it permits %s)",
+			 ok ? "still permits" : "does not permit", vn, o->a, gpa, at);
+		return o->code == VT_CHK_PERMITS ? ok : !ok;
 	case VT_CHK_HW:
-		ok = vt_hw_returns(m, s, ev->vcpu, o->a, o->b);
-		snprintf(why, len, "check failed: the hardware cannot return VA 0x%" PRIx64 " -> %s to %s", o->a, gpa, vn);
-		return ok;
 	case VT_CHK_NHW:
-		ok = !vt_hw_returns(m, s, ev->vcpu, o->a, o->b);
-		snprintf(why, len, "check failed: the hardware can still return VA 0x%" PRIx64 " -> %s to %s", o->a, gpa,
-			 vn);
-		return ok;
+		ok = vt_hw_returns(m, s, ev->vcpu, o->a, o->b);
+		hw_seen_va(m, s, ev->vcpu, o->a, at, sizeof(at));
+		snprintf(seen, slen, "for VA 0x%" PRIx64 " the hardware could return %s", o->a, at);
+		snprintf(why, len, "check failed: the hardware %s VA 0x%" PRIx64 " -> %s to %s (it could return %s)",
+			 ok ? "can still return" : "cannot return", o->a, gpa, vn, at);
+		return o->code == VT_CHK_HW ? ok : !ok;
+	case VT_CHK_HW_HPA:
+	case VT_CHK_NHW_HPA: {
+		uint64_t va = m->va[o->target];
+		ok = hw_returns_hpa(m, s, ev->vcpu, o->target, o->a, o->b);
+		hw_seen_va(m, s, ev->vcpu, va, at, sizeof(at));
+		snprintf(seen, slen, "for VA 0x%" PRIx64 " the hardware could return %s", va, at);
+		snprintf(why, len,
+			 "check failed: the hardware %s VA 0x%" PRIx64 " -> GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64
+			 " to %s (it could return %s)",
+			 ok ? "can still return" : "cannot return", va, o->a, o->b, vn, at);
+		return o->code == VT_CHK_HW_HPA ? ok : !ok;
+	}
 	case VT_CHK_COUNT_INSN: {
 		uint32_t n = o->a < VT_TRACE_MAX_INSNS ? tr->insn_count[o->a] : 0;
+		snprintf(seen, slen, "%s ran %u time%s", m->hw->insn_names[o->a], n, n == 1 ? "" : "s");
 		snprintf(why, len, "check failed: %s ran %u time%s, expected %" PRIu64, m->hw->insn_names[o->a], n,
 			 n == 1 ? "" : "s", o->b);
 		return n == o->b;
 	}
 	case VT_CHK_ROOTS:
+		snprintf(seen, slen, "%u new root%s built", tr->root_loads, tr->root_loads == 1 ? "" : "s");
 		snprintf(why, len, "check failed: %u new root%s built, expected %" PRIu64, tr->root_loads,
 			 tr->root_loads == 1 ? "" : "s", o->b);
 		return tr->root_loads == o->b;
 	case VT_CHK_EXITS:
+		snprintf(seen, slen, "%u VM exit%s", tr->exits, tr->exits == 1 ? "" : "s");
 		snprintf(why, len, "check failed: %u VM exit%s, expected %" PRIu64, tr->exits,
 			 tr->exits == 1 ? "" : "s", o->b);
 		return tr->exits == o->b;
@@ -105,28 +171,31 @@ static bool check_holds(const struct vt_model *m, const struct vt_state *s, cons
 			snprintf(hpa, sizeof(hpa), "any HPA");
 		else
 			snprintf(hpa, sizeof(hpa), "HPA 0x%" PRIx64, o->b);
-		snprintf(why, len, "check failed: the hardware %s translate GPA 0x%" PRIx64 " -> %s for %s",
-			 hit ? "can still" : "cannot", o->a, hpa, vn);
+		hw_seen_gpa(m, s, ev->vcpu, o->a, at, sizeof(at));
+		snprintf(seen, slen, "for GPA 0x%" PRIx64 " the hardware could return %s", o->a, at);
+		snprintf(why, len, "check failed: the hardware %s translate GPA 0x%" PRIx64 " -> %s for %s (it could return %s)",
+			 hit ? "can still" : "cannot", o->a, hpa, vn, at);
 		return o->code == VT_CHK_HW_GPA ? hit : !hit;
 	}
 	default:
+		snprintf(seen, slen, "unknown check");
 		snprintf(why, len, "check failed: unknown check");
 		return false;
 	}
 }
 
 static enum vt_status run_events(const struct vt_model *m, const struct vt_event *script, int nscript,
-				 bool auto_enter, struct vt_run_result *res, struct vt_diag *d);
+				 bool auto_enter, bool faults_matter, struct vt_run_result *res, struct vt_diag *d);
 
 enum vt_status vt_run(const struct vt_model *m, struct vt_run_result *res, struct vt_diag *d)
 {
-	return run_events(m, m->script, m->nscript, !m->explicit_schedule, res, d);
+	return run_events(m, m->script, m->nscript, !m->explicit_schedule, true, res, d);
 }
 
 enum vt_status vt_run_events(const struct vt_model *m, const struct vt_event *ev, int n, struct vt_run_result *res,
 			     struct vt_diag *d)
 {
-	enum vt_status st = run_events(m, ev, n, false, res, d);
+	enum vt_status st = run_events(m, ev, n, false, false, res, d);
 	/* no expectation applies: report whether a violation was found */
 	if (st != VT_ERROR)
 		res->status = res->verdict.kind == VT_V_OK ? VT_PASS : VT_FAIL;
@@ -134,8 +203,53 @@ enum vt_status vt_run_events(const struct vt_model *m, const struct vt_event *ev
 	return res->status;
 }
 
+/*
+ * A guest operation of the script faulted (trace record r).  Unless the
+ * script says it means it ('expect fault', for that vCPU), this fails the
+ * run: a fault has no effect, so a script that did not mean it checks
+ * something other than what it says.  Returns true when the run must stop.
+ */
+static bool fault_fails(const struct vt_model *m, const struct vt_event *ev, const struct vt_trace_rec *r,
+			struct vt_run_result *res)
+{
+	const struct vt_expect *xf = &m->expect_fault;
+	if (xf->kind == VT_EXP_FAULT && (xf->vcpu < 0 || xf->vcpu == r->vcpu)) {
+		res->faults++;
+		return false;
+	}
+	char op[160], vn[32];
+	vt_event_format(m, ev, op, sizeof(op));
+	if (xf->kind == VT_EXP_FAULT) {
+		vt_model_vcpu_name(m, xf->vcpu, vn, sizeof(vn));
+		snprintf(res->why, sizeof(res->why), "'%s' faulted (line %u): %s; 'expect fault %s' (line %u) covers only %s",
+			 op, ev->line, r->text ? r->text : "?", vn, xf->line, vn);
+	} else {
+		snprintf(res->why, sizeof(res->why),
+			 "'%s' faulted (line %u): %s; it had no effect (write 'expect fault' if the script means it)",
+			 op, ev->line, r->text ? r->text : "?");
+	}
+	res->fault_line = ev->line;
+	res->status = VT_FAIL;
+	return true;
+}
+
+int vt_events_fault(const struct vt_model *m, const struct vt_event *ev, int n)
+{
+	struct vt_run_result *res = malloc(sizeof(*res));
+	struct vt_diag d;
+	if (!res)
+		return -1;
+	int r = run_events(m, ev, n, false, false, res, &d) == VT_ERROR ? -1 : 0;
+	for (size_t i = 0; i < res->trace.n && r == 0; i++)
+		if (res->trace.rec[i].kind == VT_TR_FAULT)
+			r = 1;
+	vt_run_result_fini(res);
+	free(res);
+	return r;
+}
+
 static enum vt_status run_events(const struct vt_model *m, const struct vt_event *script, int nscript,
-				 bool auto_enter, struct vt_run_result *res, struct vt_diag *d)
+				 bool auto_enter, bool faults_matter, struct vt_run_result *res, struct vt_diag *d)
 {
 	memset(res, 0, sizeof(*res));
 	vt_trace_init(&res->trace);
@@ -150,8 +264,10 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 	for (int i = 0; i < nscript && res->verdict.kind == VT_V_OK; i++) {
 		const struct vt_event *ev = &script[i];
 		if (ev->kind == VT_EV_CHECK) {
-			char why[sizeof(res->why) - 16];
-			if (!check_holds(m, s, tr, ev, why, sizeof(why))) {
+			char why[sizeof(res->why) - 16], seen[400];
+			bool held = check_holds(m, s, tr, ev, seen, sizeof(seen), why, sizeof(why));
+			vt_trace_check(tr, ev, held, seen);
+			if (!held) {
 				snprintf(res->why, sizeof(res->why), "%s (line %u)", why, ev->line);
 				res->status = VT_FAIL;
 				res->steps = s->meta.step;
@@ -160,11 +276,18 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 			continue;
 		}
 		struct vt_verdict v;
+		size_t first_rec = tr->n;
 		enum vt_step_err e = vt_step(m, s, ev, tr, &v);
 		if (e != VT_STEP_OK) {
 			runtime_error(m, ev, d, e == VT_STEP_ERR_LIMIT ? vt_limit_str(s->meta.limit) : vt_step_strerror(e));
 			res->status = VT_ERROR;
 			return res->status;
+		}
+		for (size_t k = first_rec; k < tr->n && faults_matter && ev->kind == VT_EV_GUEST; k++) {
+			if (tr->rec[k].kind == VT_TR_FAULT && fault_fails(m, ev, &tr->rec[k], res)) {
+				res->steps = s->meta.step;
+				return res->status;
+			}
 		}
 		if (ev->kind == VT_EV_LOAD)
 			hold[ev->vcpu] = !(ev->flags & VT_EVF_ENTER);
@@ -207,7 +330,16 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 		res->status = VT_ERROR;
 		return res->status;
 	}
-	if (expectation_met(m, res)) {
+	if (expectation_met(m, res) && faults_matter && m->expect_fault.kind == VT_EXP_FAULT && !res->faults) {
+		char vn[32] = "";
+		if (m->expect_fault.vcpu >= 0) {
+			strcpy(vn, " of ");
+			vt_model_vcpu_name(m, m->expect_fault.vcpu, vn + 4, sizeof(vn) - 4);
+		}
+		res->status = VT_FAIL;
+		snprintf(res->why, sizeof(res->why), "expected a fault (line %u), but no guest operation%s faulted",
+			 m->expect_fault.line, vn);
+	} else if (expectation_met(m, res)) {
 		res->status = VT_PASS;
 	} else {
 		res->status = VT_FAIL;
@@ -310,16 +442,33 @@ void vt_run_report(FILE *f, const struct vt_model *m, const struct vt_run_result
 	}
 }
 
-void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace)
+void vt_diag_warnings_json(FILE *f, const struct vt_diag *d)
+{
+	if (!d)
+		return;
+	fprintf(f, ",\"warnings\":[");
+	for (uint32_t i = 0; i < d->nwarn; i++) {
+		fprintf(f, "%s{\"line\":%u,\"col\":%u,\"message\":", i ? "," : "", d->warn[i].line, d->warn[i].col);
+		vt_json_str(f, d->warn[i].msg);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+	if (d->warn_dropped)
+		fprintf(f, ",\"warnings_dropped\":%u", d->warn_dropped);
+}
+
+void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace,
+			const struct vt_diag *d)
 {
 	static const char *const st[] = {"pass", "fail", "error"};
-	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach"};
+	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach", "fault"};
 	char line[1024];
 	fprintf(f, "{\"file\":");
 	vt_json_str(f, m->file);
 	fprintf(f, ",\"backend\":");
 	vt_json_str(f, vt_backend_name(m->backend));
 	fprintf(f, ",\"status\":\"%s\",\"expect\":\"%s\",\"steps\":%u", st[res->status], ex[m->expect.kind], res->steps);
+	fprintf(f, ",\"expect_fault\":%s,\"faults\":%u", m->expect_fault.kind == VT_EXP_FAULT ? "true" : "false", res->faults);
 	fprintf(f, ",\"reverted\":[");
 	int first = 1;
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
@@ -329,6 +478,7 @@ void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_r
 			first = 0;
 		}
 	fprintf(f, "]");
+	vt_diag_warnings_json(f, d);
 	if (res->verdict.kind != VT_V_OK) {
 		char vn[32];
 		vt_model_vcpu_name(m, res->verdict.vcpu, vn, sizeof(vn));

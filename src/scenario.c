@@ -147,6 +147,39 @@ int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out)
 	return 0;
 }
 
+void vt_parse_warn_at(struct vt_parser *p, int i, const char *fmt, ...)
+{
+	struct vt_diag *d = p->diag;
+	if (d->nwarn == VT_MAX_WARNINGS) {
+		d->warn_dropped++;
+		return;
+	}
+	struct vt_warning *w = &d->warn[d->nwarn++];
+	va_list ap;
+	va_start(ap, fmt);
+	w->line = p->line;
+	w->col = i >= 0 && i < p->ntok ? p->tok[i].col : end_col(p);
+	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+	va_end(ap);
+}
+
+#define VT_PAGE_MASK 0xfffull
+
+int vt_parse_addr(struct vt_parser *p, const char *what, uint64_t *out)
+{
+	int at = p->cur;
+	if (vt_parse_number(p, what, out) < 0)
+		return -1;
+	if (*out & VT_PAGE_MASK) {
+		if (!strncmp(what, "a ", 2))
+			what += 2;
+		vt_parse_warn_at(p, at, "%s 0x%llx is not 4 KiB-aligned: the model takes each distinct address for a "
+					"page of its own, not for an offset into the page at 0x%llx",
+				 what, (unsigned long long)*out, (unsigned long long)(*out & ~VT_PAGE_MASK));
+	}
+	return 0;
+}
+
 static bool is_name(const struct vt_token *t)
 {
 	if (t->len == 0 || !(isalpha((unsigned char)t->s[0]) || t->s[0] == '_'))
@@ -330,6 +363,8 @@ struct pstate {
 	int in_program;     /* 0: no; 1 + vCPU; VT_MAX_VCPUS + 1: host */
 	uint32_t program_line;
 	uint64_t programs_seen;
+	uint32_t explore_line;  /* a 'bounds' or 'phases' line (only 'vtlb explore' reads them) */
+	uint32_t schedule_line; /* a 'schedule' line (only scripts have one) */
 	size_t script_cap;
 };
 
@@ -399,6 +434,15 @@ static int decl_option(struct pstate *ps)
 		return vt_parse_error_at(p, at, "unknown option '%s' (see 'vtlb options')", name);
 	if (!(o->archs & (1u << p->m->arch)))
 		return vt_parse_error_at(p, at, "option '%s' does not apply to %s", name, vt_arch_name(p->m->arch));
+	if (o->backends && !(o->backends & (1u << p->m->backend))) {
+		char for_[96] = "";
+		for (int b = 0; b < VT_BE_COUNT; b++)
+			if (o->backends & (1u << b))
+				snprintf(for_ + strlen(for_), sizeof(for_) - strlen(for_), "%s'%s'", for_[0] ? " and " : "",
+					 vt_backend_name((enum vt_backend)b));
+		vt_parse_warn_at(p, at, "option '%s' has no effect on '%s' (it is for %s)", name,
+				 vt_backend_name(p->m->backend), for_);
+	}
 	uint64_t v;
 	if (o->boolean && vt_parse_accept(p, "on"))
 		v = 1;
@@ -548,8 +592,8 @@ static int parse_mapping(struct vt_parser *p, struct vt_op *op)
 	if (vt_parse_space(p, &sp) < 0)
 		return -1;
 	int vat = p->cur;
-	if (vt_parse_number(p, "a virtual address", &va) < 0 || vt_parse_expect(p, "->") < 0 ||
-	    vt_parse_number(p, "a guest-physical address", &gpa) < 0)
+	if (vt_parse_addr(p, "a virtual address", &va) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_addr(p, "a guest-physical address", &gpa) < 0)
 		return -1;
 	int g = vt_parse_accept(p, "global");
 	int pte = vt_model_add_pte(p->m, sp, va, gpa, g);
@@ -591,8 +635,8 @@ static int decl_s2(struct pstate *ps)
 	if (parse_vm(p, &vm) < 0)
 		return -1;
 	int at = p->cur;
-	if (vt_parse_number(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
-	    vt_parse_number(p, "a host-physical address", &hpa) < 0)
+	if (vt_parse_addr(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_addr(p, "a host-physical address", &hpa) < 0)
 		return -1;
 	for (int i = 0; i < p->m->ns; i++)
 		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].vm == vm && p->m->s2[i].gpa == gpa)
@@ -636,6 +680,22 @@ static int decl_expect(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
 	struct vt_expect *e = &p->m->expect;
+	if (vt_parse_accept(p, "fault")) {
+		/* an addition to the outcome: the script means its guest operations to fault */
+		e = &p->m->expect_fault;
+		if (e->kind != VT_EXP_NONE)
+			return vt_parse_error_at(p, 0, "'expect fault' given twice");
+		e->kind = VT_EXP_FAULT;
+		e->line = p->line;
+		e->vcpu = -1;
+		if (!vt_parse_at_end(p)) {
+			int v;
+			if (parse_vcpu_ref(p, &v) < 0)
+				return -1;
+			e->vcpu = (int8_t)v;
+		}
+		return expect_end(p);
+	}
 	if (e->kind != VT_EXP_NONE)
 		return vt_parse_error_at(p, 0, "'expect' given twice (a scenario has one expectation)");
 	e->line = p->line;
@@ -649,7 +709,7 @@ static int decl_expect(struct pstate *ps)
 	else if (vt_parse_accept(p, "breach"))
 		e->kind = VT_EXP_BREACH;
 	else
-		return vt_parse_error(p, "expected 'clean', 'stale' or 'breach'");
+		return vt_parse_error(p, "expected 'clean', 'stale', 'breach' or 'fault'");
 	if (!vt_parse_at_end(p)) {
 		int v;
 		if (parse_vcpu_ref(p, &v) < 0)
@@ -657,7 +717,7 @@ static int decl_expect(struct pstate *ps)
 		e->vcpu = (int8_t)v;
 	}
 	if (!vt_parse_at_end(p)) {
-		if (vt_parse_number(p, "a virtual address", &e->va) < 0)
+		if (vt_parse_addr(p, "a virtual address", &e->va) < 0)
 			return -1;
 		e->has_va = 1;
 	}
@@ -732,6 +792,16 @@ static void event_init(struct pstate *ps, struct vt_event *ev, uint8_t kind)
 	ev->op.target = -1;
 }
 
+/* The names of the hardware's instructions, for errors: "a, b, c". */
+static void insn_list(const struct vt_hw_ops *hw, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < hw->ninsns && o < len; i++)
+		if (hw->insn_names[i])
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", hw->insn_names[i]);
+}
+
 /* A guest operation for vCPU v (common page-table ops, or the architecture's). */
 static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 {
@@ -750,7 +820,7 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 	}
 	if (vt_parse_accept(p, "unmap")) {
 		int sp;
-		if (vt_parse_space(p, &sp) < 0 || vt_parse_number(p, "a virtual address", &op->a) < 0)
+		if (vt_parse_space(p, &sp) < 0 || vt_parse_addr(p, "a virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -759,7 +829,7 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 		return expect_end(p);
 	}
 	if (vt_parse_accept(p, "access")) {
-		if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+		if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -775,8 +845,11 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 			return expect_end(p);
 		}
 	}
-	return vt_parse_error(p, "unknown %s guest operation '%.*s'", a->name, (int)p->tok[p->cur].len,
-			      p->tok[p->cur].s);
+	char names[400] = "map, unmap, access";
+	for (int i = 0; i < a->nops; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", a->ops[i].name);
+	return vt_parse_error(p, "unknown %s guest operation '%.*s' (%s guest operations: %s)", a->name,
+			      (int)p->tok[p->cur].len, p->tok[p->cur].s, a->name, names);
 }
 
 static int parse_host_op(struct pstate *ps, struct vt_event *ev)
@@ -786,14 +859,14 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 	int vm;
 	ev->kind = VT_EV_HOST;
 	if (vt_parse_accept(p, "unmap")) {
-		if (parse_vm(p, &vm) < 0 || vt_parse_number(p, "a guest-physical address", &op->a) < 0)
+		if (parse_vm(p, &vm) < 0 || vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
 			return -1;
 		op->code = VT_OP_HOST_UNMAP;
 	} else if (vt_parse_accept(p, "remap") || vt_parse_accept(p, "remap-noflush")) {
 		bool raw = vt_tok_is(p, p->cur - 1, "remap-noflush");
 		uint64_t hpa;
-		if (parse_vm(p, &vm) < 0 || vt_parse_number(p, "a guest-physical address", &op->a) < 0 ||
-		    vt_parse_expect(p, "->") < 0 || vt_parse_number(p, "a host-physical address", &hpa) < 0)
+		if (parse_vm(p, &vm) < 0 || vt_parse_addr(p, "a guest-physical address", &op->a) < 0 ||
+		    vt_parse_expect(p, "->") < 0 || vt_parse_addr(p, "a host-physical address", &hpa) < 0)
 			return -1;
 		int s = vt_model_add_s2(p->m, vm, op->a, hpa);
 		if (s < 0)
@@ -806,10 +879,13 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		for (unsigned i = 0; i < p->m->hw->ninsns && !vt_parse_at_end(p); i++)
 			if (p->m->hw->insn_names[i] && vt_tok_is(p, p->cur, p->m->hw->insn_names[i]))
 				found = (int)i;
-		if (found < 0)
+		if (found < 0) {
+			char names[600];
+			insn_list(p->m->hw, names, sizeof(names));
 			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
-						 "'remap-noflush VM GPA -> HPA' or a %s instruction",
-					      p->m->hw->name);
+						 "'remap-noflush VM GPA -> HPA' or a %s instruction (%s)",
+					      p->m->hw->name, names);
+		}
 		p->cur++;
 		int pc;
 		uint64_t key = 0;
@@ -820,7 +896,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		if (key > 0xffffffffu)
 			return vt_parse_error_at(p, p->cur - 1, "a tag fits in 32 bits");
 		if (vt_parse_accept(p, "va")) {
-			if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+			if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
 				return -1;
 			if (vt_model_add_va(p->m, op->a) < 0)
 				return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -846,8 +922,11 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 		if (vt_parse_at_end(p))
 			return vt_parse_error(p, "expected an instruction name");
 		const struct vt_token *t = &p->tok[p->cur];
+		char names[600];
+		insn_list(p->m->hw, names, sizeof(names));
 		if (t->len >= sizeof(name))
-			return vt_parse_error(p, "unknown instruction '%.*s'", (int)t->len, t->s);
+			return vt_parse_error(p, "unknown %s instruction '%.*s' (%s instructions: %s)", p->m->hw->name,
+					      (int)t->len, t->s, p->m->hw->name, names);
 		memcpy(name, t->s, t->len);
 		name[t->len] = 0;
 		p->cur++;
@@ -856,7 +935,8 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 			if (p->m->hw->insn_names[i] && strcmp(p->m->hw->insn_names[i], name) == 0)
 				found = (int)i;
 		if (found < 0)
-			return vt_parse_error_at(p, at, "unknown %s instruction '%s'", p->m->hw->name, name);
+			return vt_parse_error_at(p, at, "unknown %s instruction '%s' (%s instructions: %s)", p->m->hw->name,
+						 name, p->m->hw->name, names);
 		op->code = VT_CHK_COUNT_INSN;
 		op->a = (uint64_t)found;
 		if (vt_parse_number(p, "a count", &op->b) < 0)
@@ -888,18 +968,30 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 	else
 		return vt_parse_error(p, "expected 'permits', 'denies', 'hits', 'misses', 'hits-gpa' or 'misses-gpa'");
 	if (op->code == VT_CHK_HW_GPA || op->code == VT_CHK_NHW_GPA) {
-		if (vt_parse_number(p, "a guest-physical address", &op->a) < 0)
+		if (vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
 			return -1;
 		op->b = UINT64_MAX;
-		if (vt_parse_accept(p, "->") && vt_parse_number(p, "a host-physical address", &op->b) < 0)
+		if (vt_parse_accept(p, "->") && vt_parse_addr(p, "a host-physical address", &op->b) < 0)
 			return -1;
 		return expect_end(p);
 	}
-	if (vt_parse_number(p, "a virtual address", &op->a) < 0)
+	if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
 		return -1;
 	op->b = UINT64_MAX;
-	if (vt_parse_accept(p, "->") && vt_parse_number(p, "a guest-physical address", &op->b) < 0)
+	if (vt_parse_accept(p, "->") && vt_parse_addr(p, "a guest-physical address", &op->b) < 0)
 		return -1;
+	if ((op->code == VT_CHK_HW || op->code == VT_CHK_NHW) && op->b != UINT64_MAX && vt_parse_accept(p, "->")) {
+		/* VA -> GPA -> HPA: a combined entry, checked by its host page too */
+		uint64_t va = op->a;
+		int vi = vt_model_add_va(p->m, va);
+		if (vi < 0)
+			return vt_parse_error_at(p, 3, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+		op->code = op->code == VT_CHK_HW ? VT_CHK_HW_HPA : VT_CHK_NHW_HPA;
+		op->target = (int16_t)vi;
+		op->a = op->b;
+		if (vt_parse_addr(p, "a host-physical address", &op->b) < 0)
+			return -1;
+	}
 	return expect_end(p);
 }
 
@@ -1082,6 +1174,10 @@ static int parse_line(struct pstate *ps)
 	}
 	if (vt_tok_is(p, 0, "expect"))
 		return decl_expect(ps);
+	if (vt_tok_is(p, 0, "bounds") || vt_tok_is(p, 0, "phases"))
+		ps->explore_line = ps->explore_line ? ps->explore_line : p->line;
+	if (vt_tok_is(p, 0, "schedule"))
+		ps->schedule_line = p->line;
 	if (vt_tok_is(p, 0, "bounds"))
 		return decl_bounds(ps);
 	if (vt_tok_is(p, 0, "schedule")) {
@@ -1149,11 +1245,24 @@ static int finish(struct pstate *ps)
 		p->line = m->script[0].line;
 		return vt_parse_error(p, "a scenario has either a script of events or per-vCPU programs, not both");
 	}
-	if (m->nscript && m->expect.kind == VT_EXP_NONE)
+	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind == VT_EXP_FAULT)
+		m->expect.line = m->expect_fault.line; /* 'expect fault' alone: the run is otherwise clean */
+	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind != VT_EXP_FAULT)
 		return vt_parse_error(p, "no 'expect' line: say what the run should show (expect clean | stale | breach)");
-	if (m->has_programs && m->expect.kind != VT_EXP_NONE) {
-		p->line = m->expect.line;
+	if (m->nscript && m->expect.kind == VT_EXP_NONE)
+		m->expect.kind = VT_EXP_CLEAN;
+	if (m->has_programs && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
+		p->line = m->expect.kind != VT_EXP_NONE ? m->expect.line : m->expect_fault.line;
 		return vt_parse_error(p, "'expect' is for scripts; 'vtlb explore' checks every state of every interleaving");
+	}
+	/* exploration settings in a script, or a script's schedule in an exploration file, do nothing */
+	if (m->nscript && ps->explore_line) {
+		p->line = ps->explore_line;
+		vt_parse_warn_at(p, 0, "'bounds' and 'phases' have no effect on a script (they are for 'vtlb explore')");
+	}
+	if (m->has_programs && ps->schedule_line) {
+		p->line = ps->schedule_line;
+		vt_parse_warn_at(p, 0, "'schedule' has no effect on an exploration file (it is for scripts)");
 	}
 	if (!m->nscript && !m->has_programs)
 		return vt_parse_error(p, "no events and no programs: nothing to run");

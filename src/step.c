@@ -13,6 +13,8 @@
  * vCPU's walk returns, under the tag loaded there.  Then the invariant is
  * checked for every vCPU in guest mode.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -342,6 +344,53 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 	}
 }
 
+/*
+ * For the trace: each translation the hardware could return to v at va, one
+ * per line, as VA -> GPA -> HPA, where it is held (TLB domain and tag) and
+ * whether the architecture still permits it.
+ */
+static void access_answers(const struct vt_model *m, const struct vt_state *s, int v, uint64_t va,
+			   const struct vt_set *u, char *buf, size_t len)
+{
+	int p = s->vcpu[v].pcpu;
+	uint32_t key = s->pcpu[p].key;
+	struct vt_set ok = vt_oracle_usable(m, s, v);
+	char k[64];
+	size_t o = 0;
+	uint64_t domains_of_pcpus = 0;
+	for (int q = 0; q < m->npcpus; q++)
+		domains_of_pcpus |= VT_BIT(m->domain_of[q]);
+	buf[0] = 0;
+	m->hw->fmt_key(key, k, sizeof(k));
+	VT_SET_FOREACH(x, u) {
+		int t = m->u[x].t;
+		if (!va_matches(m, t, va, UINT64_MAX) || o >= len)
+			continue;
+		const struct vt_pte *pt = &m->pte[m->t[t].p];
+		o += (size_t)snprintf(buf + o, len - o, "%sVA 0x%" PRIx64 " -> GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64 " from",
+				      o ? "\n" : "", va, pt->gpa, m->s2[m->u[x].s].hpa);
+		int where = 0;
+		for (int d = 0; d < m->ndomains && o < len; d++) {
+			/* the pCPU's own TLB, and any shared one beyond the pCPUs' own (arm64 CnP) */
+			if (d != m->domain_of[p] && (domains_of_pcpus & VT_BIT(d)))
+				continue;
+			for (int i = 0; i < VT_MAX_SLOTS && s->dom[d].slot[i].key != VT_KEY_NONE && o < len; i++)
+				if (s->dom[d].slot[i].key == key && vt_set_has(&s->dom[d].slot[i].u, (unsigned)x)) {
+					o += (size_t)snprintf(buf + o, len - o, "%s %sTLB %d [%s]", where ? "," : "",
+							      d == m->domain_of[p] ? "" : "shared ", d, k);
+					where = 1;
+				}
+		}
+		if (o < len && !where)
+			o += (size_t)snprintf(buf + o, len - o, " a cache outside the TLB (an I-cache line) [%s]", k);
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s",
+					      vt_set_has(&ok, (unsigned)t) || projection_ok(m, &ok, t)
+						      ? " (permitted)"
+						      : " (NOT permitted: stale)");
+	}
+}
+
 /* Page-table edits are the guest's own business: no exit, no flush. */
 static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			struct vt_trace *tr)
@@ -362,7 +411,13 @@ static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, con
 		VT_SET_FOREACH(x, &u)
 			if (va_matches(m, m->u[x].t, op->a, UINT64_MAX))
 				n++;
-		vt_trace_add(tr, VT_TR_ACCESS, v, s->vcpu[v].pcpu, 0, 0, op->a, (uint64_t)n, NULL);
+		const char *text = NULL;
+		if (tr && n) {
+			char buf[2048];
+			access_answers(m, s, v, op->a, &u, buf, sizeof(buf));
+			text = vt_trace_strdup(tr, buf);
+		}
+		vt_trace_add(tr, VT_TR_ACCESS, v, s->vcpu[v].pcpu, 0, 0, op->a, (uint64_t)n, text);
 		break;
 	}
 	default:
@@ -378,8 +433,9 @@ static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const 
 		return;
 	}
 	union vt_gregs old = s->vcpu[v].g;
-	if (m->aops->exec(m, s, v, op) == VT_EXEC_FAULT) {
-		vt_trace_add(tr, VT_TR_FAULT, v, s->vcpu[v].pcpu, op->code, 0, 0, 0, "the architecture faults this operation; no effect");
+	const char *why = "the architecture faults this operation";
+	if (m->aops->exec(m, s, v, op, &why) == VT_EXEC_FAULT) {
+		vt_trace_add(tr, VT_TR_FAULT, v, s->vcpu[v].pcpu, op->code, 0, 0, 0, why);
 		return;
 	}
 	m->oracle->guest_op(m, s, v, op, &old);

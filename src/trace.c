@@ -21,12 +21,18 @@ void vt_trace_init(struct vt_trace *tr)
 
 void vt_trace_fini(struct vt_trace *tr)
 {
+	for (size_t i = 0; i < tr->nstrs; i++)
+		free(tr->strs[i]);
+	free(tr->strs);
 	free(tr->rec);
 	memset(tr, 0, sizeof(*tr));
 }
 
 void vt_trace_reset(struct vt_trace *tr)
 {
+	for (size_t i = 0; i < tr->nstrs; i++)
+		free(tr->strs[i]);
+	tr->nstrs = 0;
 	tr->n = 0;
 	tr->oom = 0;
 	tr->step = 0;
@@ -88,6 +94,47 @@ void vt_trace_event(struct vt_trace *tr, const struct vt_event *ev)
 	r->ev = *ev;
 }
 
+const char *vt_trace_strdup(struct vt_trace *tr, const char *text)
+{
+	if (!tr)
+		return NULL;
+	if (tr->nstrs == tr->capstrs) {
+		size_t cap = tr->capstrs ? tr->capstrs * 2 : 64;
+		char **v = realloc(tr->strs, cap * sizeof(*v));
+		if (!v) {
+			tr->oom = 1;
+			return NULL;
+		}
+		tr->strs = v;
+		tr->capstrs = cap;
+	}
+	size_t n = strlen(text) + 1;
+	char *c = malloc(n);
+	if (!c) {
+		tr->oom = 1;
+		return NULL;
+	}
+	memcpy(c, text, n);
+	tr->strs[tr->nstrs++] = c;
+	return c;
+}
+
+void vt_trace_check(struct vt_trace *tr, const struct vt_event *ev, bool held, const char *seen)
+{
+	if (!tr)
+		return;
+	const char *text = vt_trace_strdup(tr, seen);
+	struct vt_trace_rec *r = trace_push(tr);
+	if (!r)
+		return;
+	r->kind = VT_TR_CHECK;
+	r->vcpu = ev->vcpu;
+	r->pcpu = -1;
+	r->code = held;
+	r->text = text;
+	r->ev = *ev;
+}
+
 void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text)
 {
 	vt_trace_add(tr, VT_TR_NOTE, vcpu, pcpu, 0, 0, 0, 0, text);
@@ -110,6 +157,42 @@ static const char *insn_name(const struct vt_model *m, uint32_t code)
 	return code < m->hw->ninsns && m->hw->insn_names[code] ? m->hw->insn_names[code] : "insn?";
 }
 
+/* A check as the scenario writes it. */
+static void check_format(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len)
+{
+	static const char *const verbs[VT_CHK_COUNT] = {
+		[VT_CHK_PERMITS] = "permits",	 [VT_CHK_NPERMITS] = "denies",	    [VT_CHK_HW] = "hits",
+		[VT_CHK_NHW] = "misses",	 [VT_CHK_HW_GPA] = "hits-gpa",	    [VT_CHK_NHW_GPA] = "misses-gpa",
+		[VT_CHK_HW_HPA] = "hits",	 [VT_CHK_NHW_HPA] = "misses",
+	};
+	const struct vt_op *o = &ev->op;
+	char vn[32];
+	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
+	switch (o->code) {
+	case VT_CHK_COUNT_INSN:
+		snprintf(buf, len, "check count %s %" PRIu64, insn_name(m, (uint32_t)o->a), o->b);
+		return;
+	case VT_CHK_ROOTS:
+	case VT_CHK_EXITS:
+		snprintf(buf, len, "check %s %" PRIu64, o->code == VT_CHK_ROOTS ? "roots" : "exits", o->b);
+		return;
+	case VT_CHK_HW_HPA:
+	case VT_CHK_NHW_HPA:
+		snprintf(buf, len, "check %s %s 0x%" PRIx64 " -> 0x%" PRIx64 " -> 0x%" PRIx64, vn, verbs[o->code],
+			 o->target >= 0 && o->target < m->nvas ? m->va[o->target] : 0, o->a, o->b);
+		return;
+	default:
+		if (o->code >= VT_CHK_COUNT || !verbs[o->code]) {
+			snprintf(buf, len, "check ?");
+			return;
+		}
+		if (o->b == UINT64_MAX)
+			snprintf(buf, len, "check %s %s 0x%" PRIx64, vn, verbs[o->code], o->a);
+		else
+			snprintf(buf, len, "check %s %s 0x%" PRIx64 " -> 0x%" PRIx64, vn, verbs[o->code], o->a, o->b);
+	}
+}
+
 void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len)
 {
 	char vn[32], op[160];
@@ -126,7 +209,7 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 		snprintf(buf, len, "preempt %s", vn);
 		return;
 	case VT_EV_CHECK:
-		snprintf(buf, len, "check");
+		check_format(m, ev, buf, len);
 		return;
 	case VT_EV_HOST:
 		if (o->code == VT_OP_HOST_UNMAP) {
@@ -216,12 +299,18 @@ static void rec_text(const struct vt_model *m, const struct vt_trace_rec *r, cha
 		return;
 	}
 	case VT_TR_FAULT:
-		snprintf(buf, len, "%s: fault: %s", vn, r->text ? r->text : "");
+		snprintf(buf, len, "%s: faults (%s); no effect", vn, r->text ? r->text : "");
 		return;
 	case VT_TR_ACCESS:
-		snprintf(buf, len, "%s: access 0x%" PRIx64 ": the TLB could answer with %" PRIu64 " translation(s)", vn,
-			 r->a, r->b);
+		snprintf(buf, len, "%s: access 0x%" PRIx64 ": the hardware could answer with %" PRIu64 " translation%s%s", vn,
+			 r->a, r->b, r->b == 1 ? "" : "s", r->b ? ":" : "");
 		return;
+	case VT_TR_CHECK: {
+		char c[160];
+		check_format(m, &r->ev, c, sizeof(c));
+		snprintf(buf, len, "%s: %s: %s", c, r->code ? "held" : "FAILED", r->text ? r->text : "");
+		return;
+	}
 	case VT_TR_STALE:
 		snprintf(buf, len, "%s on pCPU %d: stale translation reachable", vn, r->pcpu);
 		return;
@@ -238,6 +327,13 @@ void vt_trace_print(FILE *f, const struct vt_model *m, const struct vt_trace *tr
 	char line[512];
 	for (size_t i = from; i < to && i < tr->n; i++) {
 		const struct vt_trace_rec *r = &tr->rec[i];
+		if (r->kind == VT_TR_CHECK) {
+			/* not a step: the check line, then its result */
+			check_format(m, &r->ev, line, sizeof(line));
+			fprintf(f, "        %-44s  (line %u)\n", line, r->ev.line);
+			fprintf(f, "          %s: %s\n", r->code ? "held" : "FAILED", r->text ? r->text : "");
+			continue;
+		}
 		rec_text(m, r, line, sizeof(line));
 		if (r->kind == VT_TR_EVENT) {
 			if (r->ev.line)
@@ -247,6 +343,14 @@ void vt_trace_print(FILE *f, const struct vt_model *m, const struct vt_trace *tr
 		} else {
 			fprintf(f, "          %s\n", line);
 		}
+		if (r->kind == VT_TR_ACCESS && r->text) {
+			/* one answer per line */
+			for (const char *a = r->text; *a;) {
+				size_t n = strcspn(a, "\n");
+				fprintf(f, "            %.*s\n", (int)n, a);
+				a += n + (a[n] == '\n');
+			}
+		}
 	}
 	if (tr->oom)
 		fprintf(f, "          (trace truncated: out of memory)\n");
@@ -255,7 +359,7 @@ void vt_trace_print(FILE *f, const struct vt_model *m, const struct vt_trace *tr
 static const char *const kind_names[VT_TR_COUNT] = {
 	[VT_TR_EVENT] = "event", [VT_TR_EXIT] = "exit",	  [VT_TR_REQ] = "request", [VT_TR_SERVICE] = "service",
 	[VT_TR_INSN] = "flush",	 [VT_TR_NOTE] = "note",	  [VT_TR_FIX] = "reverted", [VT_TR_FAULT] = "fault",
-	[VT_TR_ACCESS] = "access", [VT_TR_STALE] = "stale", [VT_TR_BREACH] = "breach",
+	[VT_TR_ACCESS] = "access", [VT_TR_STALE] = "stale", [VT_TR_BREACH] = "breach", [VT_TR_CHECK] = "check",
 };
 
 void vt_json_str(FILE *f, const char *s)
@@ -302,8 +406,24 @@ void vt_trace_print_json(FILE *f, const struct vt_model *m, const struct vt_trac
 			fprintf(f, ",\"fix\":");
 			vt_json_str(f, fi ? fi->name : "?");
 		}
-		if (r->kind == VT_TR_EVENT && r->ev.line)
+		if ((r->kind == VT_TR_EVENT || r->kind == VT_TR_CHECK) && r->ev.line)
 			fprintf(f, ",\"line\":%u", r->ev.line);
+		if (r->kind == VT_TR_CHECK) {
+			fprintf(f, ",\"held\":%s,\"seen\":", r->code ? "true" : "false");
+			vt_json_str(f, r->text ? r->text : "");
+		}
+		if (r->kind == VT_TR_ACCESS) {
+			fprintf(f, ",\"answers\":[");
+			for (const char *a = r->text ? r->text : ""; *a;) {
+				size_t n = strcspn(a, "\n");
+				char one[256];
+				snprintf(one, sizeof(one), "%.*s", (int)n, a);
+				fprintf(f, "%s", a == r->text ? "" : ",");
+				vt_json_str(f, one);
+				a += n + (a[n] == '\n');
+			}
+			fprintf(f, "]");
+		}
 		fprintf(f, ",\"text\":");
 		vt_json_str(f, line);
 		fputc('}', f);

@@ -22,6 +22,7 @@
 #include "vtlb/fixes.h"
 #include "vtlb/model.h"
 #include "vtlb/ops.h"
+#include "vtlb/probe.h"
 #include "vtlb/run.h"
 #include "vtlb/scenario.h"
 #include "vtlb/vtlb.h"
@@ -36,6 +37,7 @@ static const char usage[] =
 	"  run FILE|DIR...      run scenario scripts, one line each; a directory means every\n"
 	"                       *.vtlb below it (sorted, hidden entries skipped)\n"
 	"  explore FILE|DIR...  search every interleaving of the scenarios' programs within bounds\n"
+	"  probe FILE|DIR...    run x86 scenarios as real guests (KVM, QEMU TCG); check them against the oracle\n"
 	"  fixes                list the named fixes: NAME ARCH KIND ORIGIN -- RULE\n"
 	"  options              list the scenario options per architecture\n"
 	"Only regular files are scenarios (at most 1 MiB, lines of at most 4096 characters);\n"
@@ -73,6 +75,11 @@ static const char usage[] =
 	"                       a regular file (an older one would look current)\n"
 	"  --progress           progress on stderr once a second (default on a terminal)\n"
 	"  --strict             exit 3 when a search is incomplete\n"
+	"\n"
+	"probe options (also --revert, --json, --trace, -q):\n"
+	"  --repeat N           run each probe N times per back-end, 1 to 10000 (default 1)\n"
+	"  --backend NAME       kvm, tcg or all (default all)\n"
+	"  --timeout SEC        seconds per guest run, 1 to 10000 (default 20)\n"
 	"An option given to a command it does nothing for is an error.\n"
 	"\n"
 	"  -h, --help           this text\n"
@@ -84,7 +91,8 @@ static const char usage[] =
 	"incomplete (explore; an incomplete search is never reported as clean); 1 an\n"
 	"expectation failed or a stale access or breach was found; 2 bad input or\n"
 	"usage, or --emit could not write (wins over 1); 3 (explore --strict) a search\n"
-	"was incomplete and nothing worse happened.\n"
+	"was incomplete and nothing worse happened; 77 (probe) no back-end could run\n"
+	"any probe.  Warnings (file:line:col: warning: on stderr) never change it.\n"
 	"See docs/scenarios.md for the scenario language and docs/fixes.md for the fixes.\n";
 
 struct opts {
@@ -96,6 +104,7 @@ struct opts {
 	const char *emit;
 	int diag_to_stderr;          /* stderr is not the file stdout goes to */
 	struct vt_explore_opts x;
+	struct vt_probe_opts p;
 };
 
 static int usage_error(const char *fmt, ...)
@@ -386,6 +395,22 @@ static void report_diag(const struct opts *o, const struct vt_diag *d)
 	report_error(o, d->file, d->line, d->col, d->msg);
 }
 
+/*
+ * Warnings: the scenario runs, but a line probably does not say what its
+ * author meant.  They never change the exit status; --json carries them in
+ * the file's result.
+ */
+static void print_warnings(const struct opts *o, const struct vt_diag *d)
+{
+	if (o->json)
+		return;
+	for (uint32_t i = 0; i < d->nwarn; i++)
+		fprintf(stderr, "%s:%u:%u: warning: %s\n", d->file, d->warn[i].line, d->warn[i].col, d->warn[i].msg);
+	if (d->warn_dropped)
+		fprintf(stderr, "%s: warning: %u more warning%s not shown\n", d->file, d->warn_dropped,
+			d->warn_dropped == 1 ? "" : "s");
+}
+
 static void report_skip(const struct opts *o, const char *path, const char *why)
 {
 	if (o->json) {
@@ -408,13 +433,16 @@ static void summary_line(const struct vt_model *m, const struct vt_run_result *r
 		snprintf(buf, len, "%s", r->why);
 		return;
 	}
+	char faults[48] = "";
+	if (r->faults)
+		snprintf(faults, sizeof(faults), ", %u fault%s as expected", r->faults, plural(r->faults));
 	if (r->verdict.kind == VT_V_OK) {
-		snprintf(buf, len, "clean as expected (%u step%s)", r->steps, plural(r->steps));
+		snprintf(buf, len, "clean as expected (%u step%s%s)", r->steps, plural(r->steps), faults);
 		return;
 	}
 	vt_model_vcpu_name(m, r->verdict.vcpu, vn, sizeof(vn));
-	snprintf(buf, len, "%s as expected: %s at step %u", r->verdict.kind == VT_V_STALE ? "stale" : "breach", vn,
-		 r->verdict.step);
+	snprintf(buf, len, "%s as expected: %s at step %u%s", r->verdict.kind == VT_V_STALE ? "stale" : "breach", vn,
+		 r->verdict.step, faults);
 }
 
 static int cmd_run(const struct opts *o, int argc, char **argv)
@@ -444,6 +472,7 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 			report_diag(o, &d);
 			continue;
 		}
+		print_warnings(o, &d);
 		if (!m->nscript) {
 			/* an exploration scenario: nothing scripted to run */
 			vt_model_free(m);
@@ -457,7 +486,7 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 			err++;
 			report_diag(o, &d);
 		} else if (o->json) {
-			vt_run_report_json(stdout, m, &r, o->trace || st == VT_FAIL);
+			vt_run_report_json(stdout, m, &r, o->trace || st == VT_FAIL, &d);
 		} else {
 			char line[600];
 			summary_line(m, &r, line, sizeof(line));
@@ -597,7 +626,7 @@ static void emit_none(const struct opts *o, struct emit_result *e)
 }
 
 static void explore_json(const struct opts *o, const struct vt_model *m, const struct vt_explore_result *r,
-			 const struct vt_run_result *rr, const struct emit_result *e)
+			 const struct vt_run_result *rr, const struct emit_result *e, const struct vt_diag *d)
 {
 	static const char *const st[] = {"clean", "violation", "incomplete", "error"};
 	printf("{\"file\":");
@@ -612,6 +641,7 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	       r->seconds);
 	if (r->walks)
 		printf(",\"walks\":%llu", (unsigned long long)r->walks);
+	vt_diag_warnings_json(stdout, d);
 	if (r->why) {
 		printf(",\"why\":");
 		vt_json_str(stdout, r->why);
@@ -651,6 +681,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 		}
 		return 2;
 	}
+	print_warnings(o, &d);
 	if (!m->has_programs) {
 		n[X_SKIPPED]++;
 		report_skip(o, path, "no programs to explore (a script: use 'vtlb run')");
@@ -692,7 +723,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 		n[X_VIOLATION]++;
 		rc = em.err[0] ? 2 : 1;
 		if (o->json) {
-			explore_json(o, m, &r, rr, &em);
+			explore_json(o, m, &r, rr, &em, &d);
 		} else {
 			printf("FOUND %-48s counterexample in %d step%s (found at %d)\n", path, r.npath,
 			       plural((uint64_t)r.npath), r.npath_found);
@@ -704,21 +735,21 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 	} else if (st == VT_EXPLORE_CLEAN) {
 		n[X_CLEAN]++;
 		if (o->json)
-			explore_json(o, m, &r, NULL, &em);
+			explore_json(o, m, &r, NULL, &em, &d);
 		else if (!o->quiet)
 			printf("clean %-48s exhaustive within %s: %s\n", path, bt, stt);
 	} else if (st == VT_EXPLORE_INCOMPLETE) {
 		n[X_INCOMPLETE]++;
 		rc = o->strict ? 3 : 0;
 		if (o->json)
-			explore_json(o, m, &r, NULL, &em);
+			explore_json(o, m, &r, NULL, &em, &d);
 		else
 			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s); %s: %s\n", path, r.why, bt, stt);
 	} else {
 		n[X_ERROR]++;
 		rc = 2;
 		if (o->json)
-			explore_json(o, m, &r, NULL, &em);
+			explore_json(o, m, &r, NULL, &em, &d);
 		else
 			report_error(o, path, 0, 0, r.why ? r.why : "search failed");
 	}
@@ -807,6 +838,40 @@ static int cmd_explore(const struct opts *o, int argc, char **argv)
 		       n[X_SKIPPED] ? " (scripts, no programs: 'vtlb run' runs them)" : "");
 	paths_free(&ps);
 	return worst;
+}
+
+/* ---- probe ------------------------------------------------------------------ */
+
+static int cmd_probe(struct opts *o, int argc, char **argv)
+{
+	struct paths ps = {0};
+	struct vt_probe_tally t = {0};
+	if (argc == 0)
+		return usage_error("%s", "probe: give at least one scenario file or directory");
+	if (collect_all(&ps, argc, argv) < 0 || check_reverts(o, &ps, 0)) {
+		paths_free(&ps);
+		return 2;
+	}
+	o->p.json = o->json;
+	o->p.trace = o->trace;
+	o->p.quiet = o->quiet;
+	o->p.reverted = o->reverted;
+	if (o->json)
+		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
+	for (size_t i = 0; i < ps.n; i++) {
+		if (ps.v[i].err) {
+			t.errors++;
+			if (o->json && t.json_printed)
+				printf(",");
+			t.json_printed = 1;
+			report_error(o, ps.v[i].path, 0, 0, ps.v[i].err);
+			continue;
+		}
+		vt_probe_file(&o->p, ps.v[i].path, stdout, &t);
+	}
+	paths_free(&ps);
+	fflush(stdout);
+	return vt_probe_summary(&o->p, &t, stdout);
 }
 
 /* ---- fixes / options --------------------------------------------------- */
@@ -917,17 +982,17 @@ static int parse_number(const char *opt, const char *s, uint64_t *out, int size_
 
 /* ---- options and commands ------------------------------------------------ */
 
-enum { CMD_RUN = 1, CMD_EXPLORE = 2, CMD_FIXES = 4, CMD_OPTIONS = 8 };
+enum { CMD_RUN = 1, CMD_EXPLORE = 2, CMD_FIXES = 4, CMD_OPTIONS = 8, CMD_PROBE = 16 };
 
 static const struct {
 	const char *name;
 	unsigned cmds;       /* the commands it does something for */
 } option_scope[] = {
-	{"--revert", CMD_RUN | CMD_EXPLORE},
-	{"--json", CMD_RUN | CMD_EXPLORE | CMD_FIXES | CMD_OPTIONS},
-	{"--trace", CMD_RUN},
-	{"-q", CMD_RUN | CMD_EXPLORE},
-	{"--quiet", CMD_RUN | CMD_EXPLORE},
+	{"--revert", CMD_RUN | CMD_EXPLORE | CMD_PROBE},
+	{"--json", CMD_RUN | CMD_EXPLORE | CMD_FIXES | CMD_OPTIONS | CMD_PROBE},
+	{"--trace", CMD_RUN | CMD_PROBE},
+	{"-q", CMD_RUN | CMD_EXPLORE | CMD_PROBE},
+	{"--quiet", CMD_RUN | CMD_EXPLORE | CMD_PROBE},
 	{"--depth", CMD_EXPLORE},
 	{"--preemptions", CMD_EXPLORE},
 	{"--migrations", CMD_EXPLORE},
@@ -942,11 +1007,14 @@ static const struct {
 	{"--emit", CMD_EXPLORE},
 	{"--progress", CMD_EXPLORE},
 	{"--strict", CMD_EXPLORE},
+	{"--repeat", CMD_PROBE},
+	{"--backend", CMD_PROBE},
+	{"--timeout", CMD_PROBE},
 };
 
 #define NOPTIONS (sizeof(option_scope) / sizeof(option_scope[0]))
 
-static const char *const cmd_names[] = {"run", "explore", "fixes", "options"};
+static const char *const cmd_names[] = {"run", "explore", "fixes", "options", "probe"};
 
 static int option_index(const char *a)
 {
@@ -975,6 +1043,9 @@ int main(int argc, char **argv)
 	o.x.progress = isatty(2);
 	o.x.progress_out = stderr;
 	o.diag_to_stderr = !same_output();
+	o.p.repeat = 1;
+	o.p.timeout = 20;
+	o.p.backends = (1u << VT_PROBE_BE_COUNT) - 1;
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	int nargs = 0;
 	const char *cmd = NULL;
@@ -1068,6 +1139,34 @@ int main(int argc, char **argv)
 				}
 				o.x.time_limit = (double)v;
 			}
+		} else if (!strcmp(a, "--repeat") || !strcmp(a, "--timeout")) {
+			uint64_t v = 0;
+			if (i + 1 >= argc) {
+				usage_error("%s needs a number", a);
+				goto out;
+			}
+			if (parse_number(a, argv[++i], &v, 0) < 0)
+				goto out;
+			if (v < 1 || v > 10000) {
+				usage_error("%s must be 1 to 10000", a);
+				goto out;
+			}
+			if (a[2] == 'r')
+				o.p.repeat = (int)v;
+			else
+				o.p.timeout = (int)v;
+		} else if (strcmp(a, "--backend") == 0) {
+			const char *b = i + 1 < argc ? argv[++i] : "";
+			if (!strcmp(b, "kvm")) {
+				o.p.backends = 1u << VT_PROBE_KVM;
+			} else if (!strcmp(b, "tcg")) {
+				o.p.backends = 1u << VT_PROBE_TCG;
+			} else if (!strcmp(b, "all")) {
+				o.p.backends = (1u << VT_PROBE_BE_COUNT) - 1;
+			} else {
+				usage_error("--backend takes kvm, tcg or all, not '%s'", b);
+				goto out;
+			}
 		} else if (strcmp(a, "--no-por") == 0) {
 			o.x.por = 0;
 		} else if (strcmp(a, "--no-symmetry") == 0) {
@@ -1133,6 +1232,8 @@ int main(int argc, char **argv)
 		rc = cmd_run(&o, nargs, args);
 	else if (c == CMD_EXPLORE)
 		rc = cmd_explore(&o, nargs, args);
+	else if (c == CMD_PROBE)
+		rc = cmd_probe(&o, nargs, args);
 	else if (c == CMD_FIXES)
 		rc = nargs ? usage_error("%s", "fixes takes no arguments") : cmd_fixes(&o);
 	else

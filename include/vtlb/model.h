@@ -126,6 +126,8 @@ enum vt_check_kind {
 	VT_CHK_EXITS,      /* exactly b VM exits so far */
 	VT_CHK_HW_GPA,     /* hardware can translate guest-physical a [-> host-physical b] for vcpu */
 	VT_CHK_NHW_GPA,    /* it cannot */
+	VT_CHK_HW_HPA,     /* hardware could return VA (index in op.target) -> GPA a -> HPA b to vcpu */
+	VT_CHK_NHW_HPA,    /* it could not */
 	VT_CHK_COUNT
 };
 
@@ -134,6 +136,7 @@ enum vt_expect_kind {
 	VT_EXP_CLEAN,
 	VT_EXP_STALE,
 	VT_EXP_BREACH,
+	VT_EXP_FAULT,    /* 'expect fault [VCPU]': the script means its faults (kept in model->expect_fault) */
 	VT_EXP_COUNT
 };
 
@@ -340,6 +343,7 @@ struct vt_model {
 	struct vt_event *script;
 	int nscript;
 	struct vt_expect expect;
+	struct vt_expect expect_fault; /* kind VT_EXP_FAULT when the script means a guest operation to fault */
 	char title[128];
 	int pins[4];                 /* fixes this scenario is written to show (-1: none) */
 
@@ -378,6 +382,7 @@ struct vt_option_decl {
 	uint32_t max;
 	int boolean;          /* takes on/off */
 	const char *help;
+	uint32_t backends;    /* bit per enum vt_backend it has an effect on; 0: every backend of its archs */
 };
 
 /* Option by name, or NULL; the whole table through vt_option_at(i) until NULL. */

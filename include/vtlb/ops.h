@@ -60,8 +60,14 @@ struct vt_arch_ops {
 	int (*parse_vcpu)(struct vt_parser *p, union vt_gregs *r);
 	/* The translation context the registers select. */
 	void (*gctx)(const struct vt_model *m, const union vt_gregs *r, struct vt_gctx *out);
-	/* Architectural effect of op on the vCPU's registers (validates first). */
-	enum vt_exec (*exec)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op);
+	/*
+	 * Architectural effect of op on the vCPU's registers (validates first).
+	 * On VT_EXEC_FAULT nothing changed and *why names the fault and the
+	 * rule that raised it (a static string); a restriction of the model
+	 * rather than the architecture starts with "model:".
+	 */
+	enum vt_exec (*exec)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			     const char **why);
 	/* Format op as scenario text (without the "vcpu:" prefix). */
 	void (*fmt_op)(const struct vt_model *m, const struct vt_op *op, char *buf, size_t len);
 	/* Format the registers that matter for translation. */

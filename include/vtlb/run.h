@@ -27,6 +27,8 @@ struct vt_run_result {
 	size_t verdict_rec;          /* trace index of the violation record */
 	uint32_t verdict_line;       /* scenario line of the event that exposed it */
 	uint32_t steps;
+	uint32_t faults;             /* guest operations that faulted as 'expect fault' allows */
+	uint32_t fault_line;         /* a fault the script did not mean: its line (the run failed there) */
 	char why[512];               /* for VT_FAIL: what went wrong, one line */
 	struct vt_trace trace;
 	struct vt_state state;       /* final state (after the violation, if any) */
@@ -47,12 +49,22 @@ void vt_run_result_fini(struct vt_run_result *res);
 enum vt_status vt_run_events(const struct vt_model *m, const struct vt_event *ev, int n, struct vt_run_result *res,
 			     struct vt_diag *d);
 
+/*
+ * Does replaying ev[0..n) (as vt_run_events) make a guest operation fault?
+ * 1 yes, 0 no, -1 the events do not replay.  An emitted counterexample
+ * then says 'expect fault', so that 'vtlb run' accepts the fault.
+ */
+int vt_events_fault(const struct vt_model *m, const struct vt_event *ev, int n);
+
 /* One-line description of the verdict ("STALE ..." / "BREACH ..."), no newline. */
 void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res, char *buf, size_t len);
 
 /* Print a result: the STALE/BREACH line and the trace when 'detail'. */
 void vt_run_report(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int detail);
-/* The same as one JSON object. */
-void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace);
+/* The same as one JSON object, with d's warnings (d may be NULL). */
+void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_result *res, int with_trace,
+			const struct vt_diag *d);
+/* A JSON member ',"warnings":[{"line":L,"col":C,"message":M},...]' for d's warnings (nothing if d is NULL). */
+void vt_diag_warnings_json(FILE *f, const struct vt_diag *d);
 
 #endif

@@ -16,11 +16,29 @@
 
 #include "vtlb/model.h"
 
+/* A warning: the scenario is accepted, but a line probably does not say what its author meant. */
+struct vt_warning {
+	uint32_t line;
+	uint32_t col;
+	char msg[240];
+};
+
+#define VT_MAX_WARNINGS 16
+
+/*
+ * What parsing (or running) a scenario has to say: one error (msg set, the
+ * call failed) and any warnings.  Warnings
+ * never change an outcome; the caller prints them (file:line:col: warning:).
+ * They come in the order the parser finds them.
+ */
 struct vt_diag {
 	char file[256];
 	uint32_t line;
 	uint32_t col;
-	char msg[512];
+	char msg[1024];
+	uint32_t nwarn;             /* warnings in warn[] */
+	uint32_t warn_dropped;      /* further warnings beyond VT_MAX_WARNINGS */
+	struct vt_warning warn[VT_MAX_WARNINGS];
 };
 
 #define VT_MAX_TOKENS 64
@@ -80,6 +98,18 @@ bool vt_parse_accept(struct vt_parser *p, const char *word);
 int vt_parse_expect(struct vt_parser *p, const char *word);
 /* A number (decimal or 0x hex); 'what' names it in errors. */
 int vt_parse_number(struct vt_parser *p, const char *what, uint64_t *out);
+/*
+ * An address operand (VA, GPA or HPA): a number that names a page.  One
+ * that is not 4 KiB-aligned is accepted with a warning: the model treats
+ * every distinct address as a page of its own.
+ */
+int vt_parse_addr(struct vt_parser *p, const char *what, uint64_t *out);
+/* Record a warning at token index i (or end of line); parsing goes on. */
+void vt_parse_warn_at(struct vt_parser *p, int i, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
 /* A bare word into buf. */
 int vt_parse_word(struct vt_parser *p, const char *what, char *buf, size_t len);
 /* The name of an address space of the current VM. */

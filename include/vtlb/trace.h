@@ -27,10 +27,11 @@ enum vt_tr_kind {
 	VT_TR_INSN,     /* invalidation executed; code = insn, key = tag, a = operand */
 	VT_TR_NOTE,     /* hypervisor or hardware decision; text */
 	VT_TR_FIX,      /* a reverted fix took effect; code = fix, text = what happened instead */
-	VT_TR_FAULT,    /* the guest op faulted; text */
-	VT_TR_ACCESS,   /* guest access: a = va, b = number of hardware answers, code = stale */
+	VT_TR_FAULT,    /* the guest op faulted; code = op code, text = the fault and its rule */
+	VT_TR_ACCESS,   /* guest access: a = va, b = number of hardware answers, text = each answer */
 	VT_TR_STALE,    /* verdict: code = u, key = t permitted? a = va */
 	VT_TR_BREACH,   /* verdict: code = u or s */
+	VT_TR_CHECK,    /* a scenario check (ev), evaluated between steps: code = 1 held, 0 failed; text = what was seen */
 	VT_TR_COUNT
 };
 
@@ -44,8 +45,8 @@ struct vt_trace_rec {
 	uint32_t key;
 	uint64_t a;
 	uint64_t b;
-	const char *text;      /* static string, or NULL */
-	struct vt_event ev;    /* VT_TR_EVENT only */
+	const char *text;      /* static string, one the trace owns (vt_trace_textf), or NULL */
+	struct vt_event ev;    /* VT_TR_EVENT and VT_TR_CHECK */
 };
 
 #define VT_TRACE_MAX_INSNS 64
@@ -59,6 +60,8 @@ struct vt_trace {
 	uint32_t insn_count[VT_TRACE_MAX_INSNS];
 	uint32_t root_loads;                  /* hypervisor: new roots / contexts built */
 	uint32_t exits;                       /* VM exits */
+	char **strs;                          /* texts the trace owns (vt_trace_textf) */
+	size_t nstrs, capstrs;
 };
 
 void vt_trace_init(struct vt_trace *tr);
@@ -69,6 +72,13 @@ void vt_trace_reset(struct vt_trace *tr);
 void vt_trace_add(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key,
 		  uint64_t a, uint64_t b, const char *text);
 void vt_trace_event(struct vt_trace *tr, const struct vt_event *ev);
+/* Record a check event and its result; 'seen' is copied. */
+void vt_trace_check(struct vt_trace *tr, const struct vt_event *ev, bool held, const char *seen);
+/*
+ * A copy of 'text' that the trace owns until vt_trace_fini (for a record's
+ * text), or NULL when tr is NULL or memory ran out (tr->oom is then set).
+ */
+const char *vt_trace_strdup(struct vt_trace *tr, const char *text);
 
 /* Convenience wrappers used by the layers. */
 void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text);

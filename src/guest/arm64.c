@@ -38,7 +38,7 @@ static const char *const dsb_names[VT_DSB_COUNT] = {
 static int parse_va(struct vt_parser *p, uint64_t *va)
 {
 	(void)vt_parse_accept(p, "va");
-	if (vt_parse_number(p, "a virtual address", va) < 0)
+	if (vt_parse_addr(p, "a virtual address", va) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, *va) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -61,8 +61,13 @@ static int parse_tlbi(struct vt_parser *p, struct vt_op *op)
 		else if (t->len == n + 2 && memcmp(t->s, tlbi_names[k], n) == 0 && memcmp(t->s + n, "is", 2) == 0)
 			kind = (int)k, is = 1;
 	}
-	if (kind < 0)
-		return vt_parse_error(p, "unknown TLBI operation '%.*s'", (int)t->len, t->s);
+	if (kind < 0) {
+		char names[160] = "";
+		for (unsigned k = 0; k < VT_TLBI_FIRST_EL2; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? ", " : "", tlbi_names[k]);
+		return vt_parse_error(p, "unknown TLBI operation '%.*s' (a guest's: %s; each also with 'is')", (int)t->len,
+				      t->s, names);
+	}
 	if (kind >= VT_TLBI_FIRST_EL2)
 		return vt_parse_error(p, "TLBI %.*s is an EL2 operation, which a guest at EL1 cannot execute "
 					 "(use the host instrument 'host: tlbi.%.*s on P key N')",
@@ -207,7 +212,8 @@ static void arm64_gctx(const struct vt_model *m, const union vt_gregs *gr, struc
 	g->global_ok = 1; /* nG = 0 always creates a global entry */
 }
 
-static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			       const char **why)
 {
 	struct vt_arm64_regs *r = &s->vcpu[v].g.arm64;
 	switch (op->code) {
@@ -217,8 +223,10 @@ static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int
 		return VT_EXEC_OK;
 	case VT_A64_MSR_SCTLR_M:
 		/* The model has no flat-mapped tables: turning the MMU on needs TTBR0. */
-		if (op->a && r->ttbr0 < 0)
+		if (op->a && r->ttbr0 < 0) {
+			*why = "model: SCTLR_EL1.M set with no translation table in TTBR0_EL1 (declare 'ttbr0 SPACE' or 'msr ttbr0' first)";
 			return VT_EXEC_FAULT;
+		}
 		r->mmu = (uint8_t)op->a;
 		return VT_EXEC_OK;
 	case VT_A64_TLBI:
@@ -229,6 +237,7 @@ static enum vt_exec arm64_exec(const struct vt_model *m, struct vt_state *s, int
 	case VT_A64_FETCH:
 		return VT_EXEC_OK;
 	default:
+		*why = "not an arm64 guest operation";
 		return VT_EXEC_FAULT;
 	}
 }

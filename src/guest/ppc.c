@@ -56,7 +56,7 @@ struct vt_set vt_ppc_scope_tmask(const struct vt_model *m, const struct vt_op *o
 
 static int parse_va(struct vt_parser *p, uint64_t *va)
 {
-	if (vt_parse_number(p, "a virtual address", va) < 0)
+	if (vt_parse_addr(p, "a virtual address", va) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, *va) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -190,7 +190,8 @@ static void ppc_gctx(const struct vt_model *m, const union vt_gregs *gr, struct 
 }
 
 /* Register effects and validity (Book III §6.10.2: tlbie at MSR[HV]=0 needs LPCR[GTSE]). */
-static enum vt_exec ppc_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+static enum vt_exec ppc_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			     const char **why)
 {
 	struct vt_ppc_regs *r = &s->vcpu[v].g.ppc;
 	switch (op->code) {
@@ -202,13 +203,18 @@ static enum vt_exec ppc_exec(const struct vt_model *m, struct vt_state *s, int v
 		return VT_EXEC_OK;
 	case VT_PPC_OP_TLBIE:
 		/* LPCR[GTSE]=0: a hypervisor emulation assistance interrupt; KVM does not emulate tlbie. */
-		return m->opt[VT_OPT_GTSE] ? VT_EXEC_OK : VT_EXEC_FAULT;
+		if (!m->opt[VT_OPT_GTSE]) {
+			*why = "hypervisor emulation assistance interrupt: tlbie with LPCR[GTSE]=0";
+			return VT_EXEC_FAULT;
+		}
+		return VT_EXEC_OK;
 	case VT_PPC_OP_TLBIEL:
 	case VT_PPC_OP_EIEIO:
 	case VT_PPC_OP_TLBSYNC:
 	case VT_PPC_OP_PTESYNC:
 		return VT_EXEC_OK;
 	default:
+		*why = "not a POWER guest operation";
 		return VT_EXEC_FAULT;
 	}
 }

@@ -63,8 +63,13 @@ static int parse_flag_changes(struct vt_parser *p, const struct flag_name *t, si
 		uint32_t bit;
 		if (k->len < 2 || (k->s[0] != '+' && k->s[0] != '-'))
 			return vt_parse_error(p, "expected +flag or -flag for %s", reg);
-		if (flag_lookup(t, n, k->s + 1, k->len - 1, &bit) < 0)
-			return vt_parse_error(p, "unknown %s flag '%.*s'", reg, (int)k->len - 1, k->s + 1);
+		if (flag_lookup(t, n, k->s + 1, k->len - 1, &bit) < 0) {
+			char names[96] = "";
+			for (size_t i = 0; i < n; i++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? " " : "", t[i].name);
+			return vt_parse_error(p, "unknown %s flag '%.*s' (%s flags: %s)", reg, (int)k->len - 1, k->s + 1, reg,
+					      names);
+		}
 		if ((*set | *clr) & bit)
 			return vt_parse_error(p, "%s flag '%.*s' given twice", reg, (int)k->len - 1, k->s + 1);
 		if (k->s[0] == '+')
@@ -104,7 +109,7 @@ static int parse_mov(struct vt_parser *p, struct vt_op *op)
 static int parse_invlpg(struct vt_parser *p, struct vt_op *op)
 {
 	op->code = VT_X86_INVLPG;
-	if (vt_parse_number(p, "virtual address", &op->a) < 0)
+	if (vt_parse_addr(p, "virtual address", &op->a) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, op->a) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -127,7 +132,7 @@ static int parse_invpcid(struct vt_parser *p, struct vt_op *op)
 			return vt_parse_error_at(p, p->cur - 1, "a PCID is 12 bits (0..4095)");
 	}
 	if (type == 0) {
-		if (vt_parse_expect(p, "va") < 0 || vt_parse_number(p, "virtual address", &op->a) < 0)
+		if (vt_parse_expect(p, "va") < 0 || vt_parse_addr(p, "virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -374,41 +379,59 @@ static void x86_gctx(const struct vt_model *m, const union vt_gregs *gr, struct 
 }
 
 /* Architectural checks and register effects (SDM vol. 2 MOV CR, INVPCID; vol. 3 §2.5). */
-static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			     const char **why)
 {
 	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
 	switch (op->code) {
 	case VT_X86_MOV_CR3:
 		/* With CR4.PCIDE=0, CR3 bit 63 is reserved: #GP. */
-		if ((op->flags & VT_OPF_NOFLUSH) && !(r->cr4 & X86_CR4_PCIDE))
+		if ((op->flags & VT_OPF_NOFLUSH) && !(r->cr4 & X86_CR4_PCIDE)) {
+			*why = "#GP: MOV CR3 with bit 63 (noflush) set while CR4.PCIDE=0, where bit 63 is reserved";
 			return VT_EXEC_FAULT;
+		}
 		r->cr3 = (int8_t)op->space;
 		return VT_EXEC_OK;
 	case VT_X86_MOV_CR4: {
 		uint32_t cr4 = (r->cr4 | (uint32_t)op->a) & ~(uint32_t)op->b;
 		/* PCIDE 0->1 needs IA-32e mode and CR3[11:0] = 0. */
-		if ((cr4 & X86_CR4_PCIDE) && !(r->cr4 & X86_CR4_PCIDE) &&
-		    (!long_mode(r) || (r->cr3 >= 0 && m->space[r->cr3].ctx != 0)))
+		if ((cr4 & X86_CR4_PCIDE) && !(r->cr4 & X86_CR4_PCIDE) && !long_mode(r)) {
+			*why = "#GP: CR4.PCIDE set outside IA-32e mode";
 			return VT_EXEC_FAULT;
+		}
+		if ((cr4 & X86_CR4_PCIDE) && !(r->cr4 & X86_CR4_PCIDE) && r->cr3 >= 0 && m->space[r->cr3].ctx != 0) {
+			*why = "#GP: CR4.PCIDE set while CR3[11:0] (the loaded space's PCID) is not 0";
+			return VT_EXEC_FAULT;
+		}
 		/* PAE cannot be cleared, nor LA57 changed, in long mode. */
-		if (long_mode(r) && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ r->cr4) & X86_CR4_LA57)))
+		if (long_mode(r) && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ r->cr4) & X86_CR4_LA57))) {
+			*why = "#GP: CR4.PAE cleared or CR4.LA57 changed in IA-32e mode";
 			return VT_EXEC_FAULT;
+		}
 		r->cr4 = cr4;
 		return VT_EXEC_OK;
 	}
 	case VT_X86_MOV_CR0: {
 		uint32_t cr0 = (r->cr0 | (uint32_t)op->a) & ~(uint32_t)op->b;
-		if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+		if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) {
+			*why = "#GP: CR0.PG=1 with CR0.PE=0";
 			return VT_EXEC_FAULT;
+		}
 		/* Clearing PG with CR4.PCIDE=1 is #GP. */
-		if (!(cr0 & X86_CR0_PG) && (r->cr4 & X86_CR4_PCIDE))
+		if (!(cr0 & X86_CR0_PG) && (r->cr4 & X86_CR4_PCIDE)) {
+			*why = "#GP: CR0.PG cleared while CR4.PCIDE=1";
 			return VT_EXEC_FAULT;
+		}
 		/* Setting PG with EFER.LME needs CR4.PAE. */
 		if ((cr0 & X86_CR0_PG) && !(r->cr0 & X86_CR0_PG) && (r->efer & X86_EFER_LME) &&
-		    !(r->cr4 & X86_CR4_PAE))
+		    !(r->cr4 & X86_CR4_PAE)) {
+			*why = "#GP: CR0.PG set with EFER.LME=1 and CR4.PAE=0";
 			return VT_EXEC_FAULT;
-		if ((cr0 & X86_CR0_PG) && r->cr3 < 0)
+		}
+		if ((cr0 & X86_CR0_PG) && r->cr3 < 0) {
+			*why = "model: CR0.PG set with no page table in CR3 (declare 'cr3 SPACE' or 'mov cr3' first)";
 			return VT_EXEC_FAULT;
+		}
 		r->cr0 = cr0;
 		return VT_EXEC_OK;
 	}
@@ -416,8 +439,10 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 		return VT_EXEC_OK;
 	case VT_X86_INVPCID:
 		/* Types 0 and 1 with PCIDE=0 accept only PCID 0. */
-		if (op->target <= 1 && !(r->cr4 & X86_CR4_PCIDE) && op->b != 0)
+		if (op->target <= 1 && !(r->cr4 & X86_CR4_PCIDE) && op->b != 0) {
+			*why = "#GP: INVPCID type 0 or 1 with a non-zero PCID while CR4.PCIDE=0";
 			return VT_EXEC_FAULT;
+		}
 		return VT_EXEC_OK;
 	case VT_X86_INIT:
 		/* INIT then SIPI: CR0 = ET (CD/NW kept, not modelled), CR3 = 0, CR4 = 0, EFER = 0. */
@@ -427,6 +452,7 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 		r->efer = 0;
 		return VT_EXEC_OK;
 	default:
+		*why = "not an x86 guest operation";
 		return VT_EXEC_FAULT;
 	}
 }
