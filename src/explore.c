@@ -63,6 +63,19 @@ static void choice(struct vt_event *e, uint8_t kind, int v, int p, uint8_t flags
 	e->op.target = -1;
 }
 
+/*
+ * The ways a vCPU thread leaves its pCPU: preempted inside KVM_RUN, and,
+ * where the backend's decisions tell them apart, returning to userspace.
+ */
+static int put_choices(const struct vt_model *m, int v, struct vt_event *out, int n, int max)
+{
+	if (n < max)
+		choice(&out[n++], VT_EV_PUT, v, -1, 0);
+	if (vt_tracks_thread(m) && n < max)
+		choice(&out[n++], VT_EV_PUT, v, -1, VT_EVF_USER);
+	return n;
+}
+
 int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const struct vt_bounds *b,
 		       struct vt_event *out, int max)
 {
@@ -92,8 +105,8 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 		case VT_RUN_LOADED:
 			if (n < max)
 				choice(&out[n++], VT_EV_ENTER, v, -1, m->fine ? VT_EVF_STEP : 0);
-			if (may_put && n < max)
-				choice(&out[n++], VT_EV_PUT, v, -1, 0);
+			if (may_put)
+				n = put_choices(m, v, out, n, max);
 			break;
 		case VT_RUN_GUEST:
 			if (!done && n < max) {
@@ -101,8 +114,8 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 				out[n].flags = 0;
 				n++;
 			}
-			if (may_put && n < max)
-				choice(&out[n++], VT_EV_PUT, v, -1, 0);
+			if (may_put)
+				n = put_choices(m, v, out, n, max);
 			break;
 		default:
 			break;
@@ -964,6 +977,20 @@ static int shrink(const struct vt_model *m, struct vt_event *p, int n, const str
 				memcpy(p, c, (size_t)(n - 1) * sizeof(*c));
 				n--;
 				changed = true;
+			}
+		}
+		/* drop adjacent pairs (a preemption and the load that undoes it), latest first */
+		for (int i = n - 3; i >= 0; i--) {
+			if (p[i].kind == VT_EV_HOST || p[i + 1].kind == VT_EV_HOST)
+				continue;
+			memcpy(c, p, (size_t)i * sizeof(*c));
+			memcpy(c + i, p + i + 2, (size_t)(n - i - 2) * sizeof(*c));
+			struct vt_verdict v;
+			if (programs_respected(m, c, n - 2) && replay(m, c, n - 2, &v) && v.kind == want->kind) {
+				memcpy(p, c, (size_t)(n - 2) * sizeof(*c));
+				n -= 2;
+				changed = true;
+				i = i > n - 2 ? n - 2 : i;
 			}
 		}
 		/* use the lowest-numbered pCPUs: rename pCPU a to b (swapping) */

@@ -110,5 +110,19 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 		.scenario = "scenarios/arm64/vmid-lockless.vtlb",
 		.modelled = 1,
 	},
+	{
+		.id = VT_FIX_ARM64_VCPU_MULTIPLEX_LOAD,
+		.name = "arm64-vcpu-multiplex-load",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "the merged form of 94d0e5980d67 (Marc Zyngier, reviewed by Christoffer Dall, v4.9) against "
+			  "seed 004, its v2 posting (28 Oct 2016, reviewed by Mark Rutland), which never reached a release",
+		.rule = "the last_vcpu_ran check runs in kvm_arch_vcpu_load, which both KVM_RUN's vcpu_load and "
+			"kvm_sched_in call; reverted, it is seed 004 as posted: only kvm_arch_sched_in (the preempt "
+			"notifier) checks, setting tlb_vmid_stale for __activate_vm's TLBI VMALLE1; DSB NSH, so a vCPU "
+			"that comes to a PE through vcpu_load is never checked",
+		.scenario = "scenarios/arm64/seed004-as-posted.vtlb",
+		.modelled = 1,
+	},
 	{.name = NULL},
 };

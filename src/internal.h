@@ -48,6 +48,9 @@ uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space,
 /* Let every TLB fill what it may now (the oracle and the hardware); see step.c. */
 void vt_state_settle(const struct vt_model *m, struct vt_state *s);
 
+/* Does m tell a preempted vCPU thread from one that returned to userspace (vt_hv_ops.tracks_thread)? */
+bool vt_tracks_thread(const struct vt_model *m);
+
 /* Is the named fix in place (not reverted) in this model? */
 bool vt_fixed(const struct vt_model *m, unsigned fix);
 

@@ -1042,12 +1042,16 @@ static int parse_event(struct pstate *ps)
 		ev.vcpu = (int8_t)v;
 		return push_event(ps, &ev);
 	}
-	if (vt_parse_accept(p, "preempt")) {
+	if (vt_parse_accept(p, "preempt") || vt_parse_accept(p, "leave")) {
+		/* 'leave': the thread returns to userspace (VT_EVF_USER) */
 		int v;
+		bool user = vt_tok_is(p, p->cur - 1, "leave");
 		if (parse_vcpu_ref(p, &v) < 0 || expect_end(p) < 0)
 			return -1;
 		ev.kind = VT_EV_PUT;
 		ev.vcpu = (int8_t)v;
+		if (user)
+			ev.flags |= VT_EVF_USER;
 		return push_event(ps, &ev);
 	}
 	if (vt_parse_accept(p, "migrate")) {

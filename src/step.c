@@ -101,6 +101,11 @@ uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space,
 	return r;
 }
 
+bool vt_tracks_thread(const struct vt_model *m)
+{
+	return m->hv->tracks_thread && m->hv->tracks_thread(m);
+}
+
 bool vt_fixed(const struct vt_model *m, unsigned fix)
 {
 	return !vt_fixset_has(m->reverted, fix);
@@ -509,6 +514,12 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		vs->pcpu = (int8_t)p;
 		vs->mode = VT_MODE_OUTSIDE;
 		s->pcpu[p].vcpu = (int8_t)v;
+		if (vt_tracks_thread(m)) {
+			/* kvm_sched_in (virt/kvm/kvm_main.c) calls kvm_arch_sched_in first; vcpu_load does not. */
+			if (vs->in_run && m->hv->sched_in)
+				m->hv->sched_in(m, s, v, p, tr);
+			vs->in_run = 1;
+		}
 		m->hv->load(m, s, v, p, tr);
 		if (ev->flags & VT_EVF_ENTER)
 			enter(m, s, v, false, tr);
@@ -521,12 +532,14 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		struct vt_vcpu_state *vs = &s->vcpu[v];
 		int p = vs->pcpu;
 		if (vs->run == VT_RUN_GUEST) {
-			vt_trace_add(tr, VT_TR_EXIT, v, p, 0, 0, 0, 0, NULL);
+			vt_trace_add(tr, VT_TR_EXIT, v, p, 0, (ev->flags & VT_EVF_USER) ? 2 : 0, 0, 0, NULL);
 			m->hv->exit(m, s, v, tr);
 		}
 		vs->run = VT_RUN_LOADED;
 		vs->mode = VT_MODE_OUTSIDE;
 		m->hv->put(m, s, v, tr);
+		if (vt_tracks_thread(m))
+			vs->in_run = !(ev->flags & VT_EVF_USER);
 		vs->run = VT_RUN_IDLE;
 		vs->pcpu = -1;
 		vs->phase = 0;

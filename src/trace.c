@@ -206,7 +206,7 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 		snprintf(buf, len, "enter %s%s", vn, (ev->flags & VT_EVF_STEP) ? " phase" : "");
 		return;
 	case VT_EV_PUT:
-		snprintf(buf, len, "preempt %s", vn);
+		snprintf(buf, len, "%s %s", (ev->flags & VT_EVF_USER) ? "leave" : "preempt", vn);
 		return;
 	case VT_EV_CHECK:
 		check_format(m, ev, buf, len);
@@ -268,6 +268,8 @@ static void rec_text(const struct vt_model *m, const struct vt_trace_rec *r, cha
 			snprintf(buf, len, "%s: VM exit (intercepted)", vn);
 		else if (r->key == 1)
 			snprintf(buf, len, "%s: VM exit (IPI)", vn);
+		else if (r->key == 2)
+			snprintf(buf, len, "%s: VM exit, KVM_RUN returns to userspace", vn);
 		else
 			snprintf(buf, len, "%s: VM exit (preempted)", vn);
 		return;

@@ -1,4 +1,4 @@
-/* arm64 fix ids (catalogue in src/fixes_arm64.c; at most 20). */
+/* arm64 fix ids (catalogue in src/fixes_arm64.c; at most 32). */
 #ifndef VTLB_FIXES_ARM64_H
 #define VTLB_FIXES_ARM64_H
 
@@ -11,6 +11,7 @@ enum vt_fix_arm64 {
 	VT_FIX_ARM64_SWITCH_TO_DSB,
 	VT_FIX_ARM64_VMID_ALLOCATOR,
 	VT_FIX_ARM64_VMID_LOCKLESS,
+	VT_FIX_ARM64_VCPU_MULTIPLEX_LOAD,
 	VT_FIX_ARM64_END
 };
 

@@ -104,6 +104,13 @@ enum vt_ev_kind {
 #define VT_EVF_STEP 0x1u  /* ENTER: advance one fine-grained phase only */
 #define VT_EVF_AUTO 0x2u  /* inserted by the runner, not written in the scenario */
 #define VT_EVF_ENTER 0x4u /* LOAD, GUEST: then (re-)enter the guest in the same step */
+/*
+ * PUT: the vCPU thread leaves KVM_RUN for userspace (vcpu_put, preempt
+ * notifier unregistered), so its next LOAD is a KVM_RUN ioctl's vcpu_load.
+ * Without it a PUT is kvm_sched_out of a thread preempted inside KVM_RUN,
+ * and its next LOAD is kvm_sched_in.
+ */
+#define VT_EVF_USER 0x8u
 
 struct vt_event {
 	uint8_t kind;

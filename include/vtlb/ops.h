@@ -127,8 +127,19 @@ struct vt_hv_ops {
 	const void *priv;                /* the backend's own hook table (e.g. x86 vendor ops) */
 	/* vCPU creation (kvm_arch_vcpu_create and the RESET that follows). */
 	void (*vcpu_init)(const struct vt_model *m, struct vt_state *s, int v);
-	/* vcpu_load of v on pcpu. */
+	/* vcpu_load of v on pcpu (kvm_arch_vcpu_load: from KVM_RUN's vcpu_load and from kvm_sched_in). */
 	void (*load)(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr);
+	/*
+	 * Optional.  Do this configuration's decisions depend on how a vCPU
+	 * thread left its pCPU: preempted inside KVM_RUN (kvm_sched_out, then
+	 * kvm_sched_in) or returned to userspace (vcpu_put, then a KVM_RUN
+	 * ioctl's vcpu_load)?  Only then does the engine keep
+	 * vt_vcpu_state.in_run, call sched_in, and the explorer offer both ways
+	 * out; elsewhere the two are the same step and are not told apart.
+	 */
+	bool (*tracks_thread)(const struct vt_model *m);
+	/* Optional: kvm_arch_sched_in of v on pcpu, before load (kvm_sched_in). */
+	void (*sched_in)(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr);
 	/*
 	 * Run the entry path (request servicing, root reload, VM entry).  With
 	 * one_phase, do only the next fine-grained phase.  Returns true when v

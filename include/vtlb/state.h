@@ -90,7 +90,9 @@ struct vt_vcpu_state {
 	uint8_t phase;       /* fine-grained hypervisor phase of an entry in progress */
 	uint8_t mode;        /* enum vt_mode */
 	int8_t last_pcpu;    /* where it last ran (for migration bounds), -1 */
-	uint8_t pad[2];
+	uint8_t in_run;      /* its thread is inside KVM_RUN (preempt notifier registered): the next
+				load is kvm_sched_in; kept only where vt_hv_ops.tracks_thread says so */
+	uint8_t pad;
 	uint32_t requests;   /* KVM vcpu->requests */
 	uint32_t pad2;
 	union vt_gregs g;    /* guest registers */

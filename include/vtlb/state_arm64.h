@@ -38,7 +38,8 @@ struct vt_oracle_arm64 {
 };
 
 struct vt_kvm_arm64_vcpu {
-	uint8_t pad[8];
+	uint8_t tlb_vmid_stale; /* seed 004 as posted: vcpu->arch.tlb_vmid_stale, set by kvm_arch_sched_in */
+	uint8_t pad[7];
 };
 
 /* A VMID value: (generation, index). */

@@ -21,7 +21,7 @@
 
 enum vt_tr_kind {
 	VT_TR_EVENT,    /* ev: the event applied */
-	VT_TR_EXIT,     /* VM exit; code = op code that caused it, or 0 for preemption */
+	VT_TR_EXIT,     /* VM exit; code = op code that caused it, or 0 with key 0 preemption, 1 IPI, 2 return to userspace */
 	VT_TR_REQ,      /* request made; code = bit, key = target vCPU */
 	VT_TR_SERVICE,  /* request serviced; code = bit */
 	VT_TR_INSN,     /* invalidation executed; code = insn, key = tag, a = operand */

@@ -363,6 +363,58 @@ static void flush_cpu_context(const struct vt_model *m, struct vt_state *s, int 
 }
 
 /*
+ * Seed 004 has three generations: reverted (no check), as posted (v2: the
+ * check in kvm_arch_sched_in, the flush in __activate_vm) and as merged in
+ * 94d0e5980d67 (the check and the flush in kvm_arch_vcpu_load).
+ */
+static bool multiplex_as_posted(const struct vt_model *m)
+{
+	return vt_fixed(m, VT_FIX_ARM64_VCPU_MULTIPLEX) && !vt_fixed(m, VT_FIX_ARM64_VCPU_MULTIPLEX_LOAD);
+}
+
+/* Only the posted form decides anything in kvm_arch_sched_in. */
+static bool a64_tracks_thread(const struct vt_model *m)
+{
+	return multiplex_as_posted(m);
+}
+
+/*
+ * kvm_arch_sched_in as seed 004's v2 posted it (arch/arm/kvm/arm.c): when
+ * another vCPU of the VM ran on this CPU last, flag this one
+ * (tlb_vmid_stale; not for last_vcpu_ran == -1), and record it as the last.
+ * kvm_sched_in calls it; KVM_RUN's vcpu_load does not.
+ */
+static void a64_sched_in(const struct vt_model *m, struct vt_state *s, int v, int p, struct vt_trace *tr)
+{
+	struct vt_kvm_arm64_vm *mm = MMU(s, m->vcpu_vm[v]);
+	if (!multiplex_as_posted(m) || mm->last_vcpu_ran[p] == vcpu_idx(m, v))
+		return;
+	if (mm->last_vcpu_ran[p] >= 0) {
+		vt_trace_note(tr, v, p, "kvm_arch_sched_in (seed 004 as posted): another vCPU of this VM ran here "
+					"last: tlb_vmid_stale = true");
+		s->vcpu[v].h.arm64.tlb_vmid_stale = 1;
+	}
+	mm->last_vcpu_ran[p] = (int8_t)vcpu_idx(m, v);
+}
+
+/*
+ * __activate_vm as seed 004's v2 posted it (arch/arm64/kvm/hyp/switch.c):
+ * after writing VTTBR_EL2, a flagged vCPU gets ISB; TLBI VMALLE1 (local, the
+ * VMID just loaded); DSB NSH, and the flag is cleared.
+ */
+static void activate_vm_as_posted(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	int p = s->vcpu[v].pcpu;
+	if (!multiplex_as_posted(m) || !s->vcpu[v].h.arm64.tlb_vmid_stale)
+		return;
+	vt_trace_note(tr, v, p, "__activate_vm (seed 004 as posted): tlb_vmid_stale: local TLBI VMALLE1; DSB NSH");
+	insn(m, s, p, VT_A64_I_ISB, 0, 0, tr);
+	insn(m, s, p, vt_a64_tlbi_insn(VT_TLBI_VMALLE1, 0), s->pcpu[p].key, 0, tr);
+	insn(m, s, p, VT_A64_I_DSB_NSH, 0, 0, tr);
+	s->vcpu[v].h.arm64.tlb_vmid_stale = 0;
+}
+
+/*
  * kvm_arch_vcpu_load: kvm_arm_vmid_update (since fa808ed4e199), the
  * last_vcpu_ran check, then on VHE kvm_vcpu_load_vhe loads stage 2 (since
  * 934bf871f011).  With the allocator from before v5.17 only the
@@ -378,7 +430,12 @@ static void a64_load(const struct vt_model *m, struct vt_state *s, int v, int p,
 	else if (vhe_load)
 		vt_trace_reverted(tr, v, VT_FIX_ARM64_VMID_BEFORE_VTTBR,
 				  "vcpu_load programs VTTBR before the VMID is allocated or refreshed");
-	if (vt_fixed(m, VT_FIX_ARM64_VCPU_MULTIPLEX)) {
+	if (multiplex_as_posted(m)) {
+		if (mm->last_vcpu_ran[p] != vcpu_idx(m, v))
+			vt_trace_reverted(tr, v, VT_FIX_ARM64_VCPU_MULTIPLEX_LOAD,
+					  "kvm_arch_vcpu_load does not check last_vcpu_ran (seed 004 as posted: only "
+					  "kvm_arch_sched_in does)");
+	} else if (vt_fixed(m, VT_FIX_ARM64_VCPU_MULTIPLEX)) {
 		if (mm->last_vcpu_ran[p] != vcpu_idx(m, v)) {
 			vt_trace_note(tr, v, p,
 				      mm->last_vcpu_ran[p] < 0
@@ -407,8 +464,12 @@ static bool a64_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 {
 	int vm = m->vcpu_vm[v];
 	int p = s->vcpu[v].pcpu;
-	if (!new_allocator(m))
-		return old_enter(m, s, v, one_phase, tr);
+	if (!new_allocator(m)) {
+		bool in = old_enter(m, s, v, one_phase, tr);
+		if (in)
+			activate_vm_as_posted(m, s, v, tr);
+		return in;
+	}
 	if (!vt_fixed(m, VT_FIX_ARM64_VMID_BEFORE_VTTBR)) {
 		bool fresh = vmid_update(m, s, vm, p, tr);
 		if (m->opt[VT_OPT_VHE]) {
@@ -423,6 +484,7 @@ static bool a64_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 	}
 	if (!m->opt[VT_OPT_VHE])
 		load_stage2(m, s, vm, p);
+	activate_vm_as_posted(m, s, v, tr);
 	return true;
 }
 
@@ -607,6 +669,8 @@ const struct vt_hv_ops vt_kvm_arm64_ops = {
 	.nreqs = 0,
 	.vcpu_init = a64_vcpu_init,
 	.load = a64_load,
+	.tracks_thread = a64_tracks_thread,
+	.sched_in = a64_sched_in,
 	.enter = a64_enter,
 	.exit = a64_exit,
 	.put = a64_put,

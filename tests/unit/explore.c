@@ -246,8 +246,45 @@ static void test_all_choices(void)
 	vt_model_free(m);
 }
 
+/*
+ * explore.thread: the explorer tells a vCPU preempted inside KVM_RUN from one
+ * that returned to userspace only where the backend's decisions depend on it
+ * (arm64 with seed 004 as posted); elsewhere a vCPU in the guest has its next
+ * operation and one way out.
+ */
+static void test_thread_ways(void)
+{
+	static const char text[] = "arch arm64\nmachine pcpus 1\nvm g vcpus 1\nspace T asid 1\n"
+				   "map T 0x1000 -> 0x5000\nvcpu g.0 ttbr0 T mmu\n"
+				   "program g.0\naccess 0x1000\nend\n";
+	for (int posted = 0; posted < 2; posted++) {
+		struct vt_fixset rev = VT_FIXSET_NONE;
+		if (posted)
+			vt_fixset_add(&rev, VT_FIX_ARM64_VCPU_MULTIPLEX_LOAD);
+		struct vt_model *m = parse(text, rev);
+		if (!m)
+			return;
+		struct vt_state *s = malloc(sizeof(*s));
+		vt_state_init(m, s);
+		struct vt_event ev = {.kind = VT_EV_LOAD, .vcpu = 0, .pcpu = 0, .flags = VT_EVF_ENTER};
+		struct vt_verdict v;
+		enum vt_step_err e = vt_step(m, s, &ev, NULL, &v);
+		struct vt_event out[VT_EXPLORE_MAX_CHOICES];
+		struct vt_bounds b = {.depth = 10, .preemptions = 2, .migrations = 0};
+		int n = vt_explore_choices(m, s, &b, out, VT_EXPLORE_MAX_CHOICES);
+		int user = 0;
+		for (int i = 0; i < n; i++)
+			user += out[i].kind == VT_EV_PUT && (out[i].flags & VT_EVF_USER);
+		tap_ok(e == VT_STEP_OK && n == 2 + posted && user == posted,
+		       "explore.thread.%s: %d choices, %d returning to userspace", posted ? "posted" : "merged", n, user);
+		free(s);
+		vt_model_free(m);
+	}
+}
+
 int main(void)
 {
+	test_thread_ways();
 	test_all_choices();
 	test_counts(1);
 	test_counts(3);
