@@ -83,5 +83,34 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 		.scenario = "scenarios/ppc/migrate-away.vtlb",
 		.modelled = 1,
 	},
+	{
+		.id = VT_FIX_PPC_ERAT_FLUSH,
+		.name = "ppc-erat-flush",
+		.arch = VT_ARCH_PPC,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: PPC: Book3S HV: Invalidate ERAT when flushing guest TLB entries (50087112592016a3, "
+			  "Suraj Jitindar Singh, 2019, v5.2-rc6; fixes 70ea13f6e609)",
+		.rule = "flush_guest_tlb ends with an ERAT invalidation (SLBIA IH=7, PPC_INVALIDATE_ERAT; later IH=6, "
+			"PPC_RADIX_INVALIDATE_ERAT_GUEST) after its congruence-class tlbiel and ptesync, because POWER9's "
+			"congruence-class tlbiel leaves the ERAT; without it a vCPU that comes back to a thread can hit "
+			"the thread's ERAT entries that the flush was meant to remove",
+		.scenario = "scenarios/ppc/erat-flush.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_PPC_SECONDARY_THREADS,
+		.name = "ppc-secondary-threads",
+		.arch = VT_ARCH_PPC,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: PPC: Book3S HV: Flush TLB on secondary radix threads (70ea13f6e609, Paul Mackerras, "
+			  "2019, v5.2-rc1); completed by 'KVM: PPC: Book3S HV: Make sure to load LPID for radix VCPUs' "
+			  "(Paul Mackerras, 2019, v5.2; hash unverified)",
+		.rule = "with indep_threads_mode=N, secondary threads entering through the real-mode path load the "
+			"guest's LPID and run the need_tlb_flush check as the primary does; it also moved the flush "
+			"into flush_guest_tlb, which lost the ERAT invalidation that ppc-erat-flush restored.  Not "
+			"modelled: the model has no virtual cores run in indep_threads_mode=N",
+		.scenario = NULL,
+		.modelled = 0,
+	},
 	{.name = NULL},
 };

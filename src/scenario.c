@@ -1159,8 +1159,12 @@ static int parse_line(struct pstate *ps)
 	}
 	if (vt_tok_is(p, 0, "revert")) {
 		int f;
+		int at = p->cur;
 		if (decl_fix_ref(ps, &f) < 0)
 			return -1;
+		if (!vt_fix_info((unsigned)f)->modelled)
+			return vt_parse_error_at(p, at, "fix '%s' is named in the catalogue but not modelled: reverting "
+						 "it would change nothing", vt_fix_info((unsigned)f)->name);
 		vt_fixset_add(&m->reverted, (unsigned)f);
 		return expect_end(p);
 	}

@@ -45,6 +45,10 @@ for my $line (grep { length } split /\n/, $out) {
     like($line, qr/^\S+\s+(x86|arm64|ppc)\s+(correctness|cost|latent)\s+\S/, "cli.fixes line: " . (split ' ', $line)[0]);
 }
 
+($st, $out, $err) = run_vtlb('run', '--revert', 'ppc-secondary-threads', 'scenarios/ppc/');
+is($st, 2, 'cli.revert-not-modelled exits 2');
+like($err, qr/not modelled/, 'cli.revert-not-modelled says why');
+
 ($st, $out) = run_vtlb('options');
 is($st, 0, 'cli.options exits 0');
 like($out, qr/^vpid\s/m, 'cli.options lists vpid');

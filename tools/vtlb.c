@@ -899,9 +899,9 @@ static int cmd_fixes(const struct opts *o)
 			vt_json_str(stdout, f->scenario ? f->scenario : "");
 			printf("}");
 		} else {
-			printf("%-28s %-6s %-12s %s -- %s%s%s%s\n", f->name, vt_arch_name(f->arch), vt_fix_kind_name(f->kind),
+			printf("%-28s %-6s %-12s %s -- %s%s%s%s%s\n", f->name, vt_arch_name(f->arch), vt_fix_kind_name(f->kind),
 			       f->origin, f->rule, f->partners ? " [partners: " : "", f->partners ? f->partners : "",
-			       f->partners ? "]" : "");
+			       f->partners ? "]" : "", f->modelled ? "" : " [named, not modelled]");
 		}
 		first = 0;
 	}
@@ -1193,6 +1193,11 @@ int main(int argc, char **argv)
 			if (f < 0) {
 				usage_error("unknown fix '%s' (see 'vtlb fixes')", name);
 				goto out;
+			}
+			if (!vt_fix_info((unsigned)f)->modelled) {
+				free(args);
+				return usage_error("fix '%s' is named in the catalogue but not modelled: reverting it "
+						   "would change nothing", name);
 			}
 			vt_fixset_add(&o.reverted, (unsigned)f);
 		} else {

@@ -43,7 +43,10 @@ static inline unsigned vt_ppc_op_ric(const struct vt_op *op)
  * take their tag as vt_ppc_rs(lpid, pid); partition-scoped and LPID-wide
  * forms take the LPID.  tlbiel acts on the issuing thread's TLB group at
  * once; tlbie is performed on every TLB only when the issuing thread has
- * executed tlbsync and then ptesync (Book II §4.4, Book III §6.10).
+ * executed tlbsync and then ptesync (Book II §4.4, Book III §6.10).  Each
+ * reaches the ERATs of the threads whose TLB it reaches, except the
+ * congruence-class tlbiel (VT_PPC_TLBIEL_LPID), which leaves them (see
+ * src/arch/ppc_radix.c).
  */
 enum vt_ppc_insn {
 	VT_PPC_TLBIEL_VA,   /* IS=0 RIC=0 PRS=1: (LPID, PID, EA) */
@@ -58,6 +61,7 @@ enum vt_ppc_insn {
 	VT_PPC_EIEIO,
 	VT_PPC_TLBSYNC,
 	VT_PPC_PTESYNC,
+	VT_PPC_SLBIA_ERAT,  /* SLBIA IH=7 or 6 (PPC_INVALIDATE_ERAT, PPC_RADIX_INVALIDATE_ERAT_GUEST): the ERATs' guest entries */
 	VT_PPC_INSN_COUNT
 };
 

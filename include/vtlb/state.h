@@ -30,7 +30,7 @@
 #include "vtlb/model.h"
 
 #define VT_MAX_SLOTS 8
-#define VT_MAX_DOMAINS VT_MAX_PCPUS
+#define VT_MAX_DOMAINS (2 * VT_MAX_PCPUS) /* POWER: a TLB per group and an ERAT per thread */
 #define VT_KEY_NONE 0xffffffffu
 #define VT_MAX_PENDING 4
 

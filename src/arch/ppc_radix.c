@@ -28,7 +28,18 @@
  *   IS=0 PRS=0 (tlbie.gpa) removes the partition-scoped entries of the guest
  *            real address and every process-scoped entry derived from them,
  *            which is what KVM's kvmppc_radix_tlbie_page() relies on.
- * The ERAT (per-thread first-level cache) is not modelled.
+ *
+ * The ERAT.  Each thread has an effective-to-real cache in front of the
+ * TLB, filled from the same walks and tagged the same way (a TLB domain of
+ * its own, after the TLB groups).  Every invalidation that reaches a
+ * thread's TLB group reaches the ERATs of the group's threads too, except
+ * the congruence-class tlbiel KVM's flush_guest_tlb uses over every set
+ * (VT_PPC_TLBIEL_LPID): "POWER9 congruence-class TLBIEL leaves ERAT"
+ * (cf0b0e3712f7), so KVM follows it with SLBIA IH=7/6, which invalidates
+ * the guest entries of the ERATs.  That SLBIA is given the TLB group's scope,
+ * as KVM's once-per-core flush assumes (docs/questions-ppc.md Q5).  A guest's
+ * own tlbiel.pid stands for its whole local flush, which in Linux ends with
+ * PPC_RADIX_INVALIDATE_ERAT_USER.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +53,7 @@ static const char *const ppc_insn_names[VT_PPC_INSN_COUNT] = {
 	[VT_PPC_TLBIEL_LPID] = "tlbiel.lpid", [VT_PPC_TLBIE_VA] = "tlbie.va",     [VT_PPC_TLBIE_PID] = "tlbie.pid",
 	[VT_PPC_TLBIE_PWC] = "tlbie.pwc",     [VT_PPC_TLBIE_LPID] = "tlbie.lpid", [VT_PPC_TLBIE_GPA] = "tlbie.gpa",
 	[VT_PPC_EIEIO] = "eieio",             [VT_PPC_TLBSYNC] = "tlbsync",       [VT_PPC_PTESYNC] = "ptesync",
+	[VT_PPC_SLBIA_ERAT] = "slbia.erat",
 };
 
 /* The TLB group of a thread: the core, or the even/odd half of an SMT8 big core. */
@@ -55,6 +67,42 @@ static int ppc_domain(const struct vt_model *m, int p)
 }
 
 
+/* TLB groups come first, then one ERAT per thread. */
+static int ngroups(const struct vt_model *m)
+{
+	int n = 0;
+	for (int p = 0; p < m->npcpus; p++)
+		if (ppc_domain(m, p) + 1 > n)
+			n = ppc_domain(m, p) + 1;
+	return n;
+}
+
+static int ppc_ndomains(const struct vt_model *m)
+{
+	return ngroups(m) + m->npcpus;
+}
+
+static int erat_of(const struct vt_model *m, int p)
+{
+	return ngroups(m) + p;
+}
+
+static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d, uint32_t key, const struct vt_gctx *g,
+		      struct vt_set *u, uint64_t *s2)
+{
+	int i = vt_tlb_index(s, d, key);
+	if (i < 0)
+		return;
+	const struct vt_tlb_slot *sl = &s->dom[d].slot[i];
+	*s2 |= sl->s;
+	if (!g->paging || g->ctx < 0)
+		return; /* real mode: partition scope only */
+	struct vt_set use = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
+	struct vt_set hit = vt_set_inter(&sl->u, &use);
+	vt_set_or(u, &hit);
+}
+
+/* A lookup on thread p: its ERAT, then its TLB group's TLB. */
 static void ppc_reach(const struct vt_model *m, const struct vt_state *s, int p, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
 {
@@ -64,15 +112,8 @@ static void ppc_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	uint32_t key = s->pcpu[p].key;
 	if (key == VT_KEY_NONE)
 		return;
-	int i = vt_tlb_index(s, m->domain_of[p], key);
-	if (i < 0)
-		return;
-	const struct vt_tlb_slot *sl = &s->dom[m->domain_of[p]].slot[i];
-	*s2 = sl->s;
-	if (!g->paging || g->ctx < 0)
-		return; /* real mode: partition scope only */
-	struct vt_set use = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
-	*u = vt_set_inter(&sl->u, &use);
+	reach_dom(m, s, m->domain_of[p], key, g, u, s2);
+	reach_dom(m, s, erat_of(m, p), key, g, u, s2);
 }
 
 static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2)
@@ -80,7 +121,9 @@ static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 	uint32_t key = s->pcpu[p].key;
 	if (key == VT_KEY_NONE)
 		return 0;
-	return vt_tlb_fill(s, m->domain_of[p], key, u, s2);
+	if (vt_tlb_fill(s, m->domain_of[p], key, u, s2) < 0)
+		return -1;
+	return vt_tlb_fill(s, erat_of(m, p), key, u, s2);
 }
 
 /* Remove the scope of one instruction from the slot of its LPID in domain d. */
@@ -185,6 +228,30 @@ static void pend_complete(const struct vt_model *m, struct vt_state *s, int p)
 	}
 }
 
+/* The ERATs of the threads in p's TLB group. */
+static void apply_group_erats(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key,
+			      uint64_t arg)
+{
+	for (int q = 0; q < m->npcpus; q++)
+		if (m->domain_of[q] == m->domain_of[p])
+			apply(m, s, erat_of(m, q), insn, key, arg);
+}
+
+/* SLBIA IH=7/6: every guest entry of the group's ERATs (the host's LPID 0 is not modelled). */
+static void erat_invalidate(const struct vt_model *m, struct vt_state *s, int p)
+{
+	for (int q = 0; q < m->npcpus; q++) {
+		if (m->domain_of[q] != m->domain_of[p])
+			continue;
+		struct vt_tlb_dom *d = &s->dom[erat_of(m, q)];
+		for (int i = 0; i < VT_MAX_SLOTS; i++)
+			if (d->slot[i].key != VT_KEY_NONE) {
+				memset(&d->slot[i].u, 0, sizeof(d->slot[i].u));
+				d->slot[i].s = 0;
+			}
+	}
+}
+
 static void ppc_insn(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key, uint64_t arg,
 		     struct vt_trace *tr)
 {
@@ -192,8 +259,15 @@ static void ppc_insn(const struct vt_model *m, struct vt_state *s, int p, unsign
 	switch (insn) {
 	case VT_PPC_TLBIEL_VA:
 	case VT_PPC_TLBIEL_PID:
-	case VT_PPC_TLBIEL_LPID:
 		apply(m, s, m->domain_of[p], insn, key, arg);
+		apply_group_erats(m, s, p, insn, key, arg);
+		break;
+	case VT_PPC_TLBIEL_LPID:
+		/* congruence class, every set: the TLB only; the ERATs keep their entries */
+		apply(m, s, m->domain_of[p], insn, key, arg);
+		break;
+	case VT_PPC_SLBIA_ERAT:
+		erat_invalidate(m, s, p);
 		break;
 	case VT_PPC_TLBIE_VA:
 	case VT_PPC_TLBIE_PID:
@@ -265,6 +339,9 @@ static void ppc_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
 	case VT_PPC_TLBIE_GPA:
 		snprintf(buf, len, "LPID %u", key);
 		return;
+	case VT_PPC_SLBIA_ERAT:
+		snprintf(buf, len, "the core's ERATs, guest entries");
+		return;
 	default:
 		snprintf(buf, len, "this thread");
 	}
@@ -275,6 +352,7 @@ const struct vt_hw_ops vt_ppc_hw_ops = {
 	.insn_names = ppc_insn_names,
 	.ninsns = VT_PPC_INSN_COUNT,
 	.domain = ppc_domain,
+	.ndomains = ppc_ndomains,
 	.native = ppc_native,
 	.reach = ppc_reach,
 	.fill = ppc_fill,

@@ -319,9 +319,17 @@ static bool enter_phase(const struct vt_model *m, struct vt_state *s, int v, boo
 		vs->phase = PH_FLUSH_DONE;
 		return false;
 	case PH_FLUSH_DONE:
-		if (h->flush == VT_PPC_FLUSH_FULL)
-			vt_trace_note(tr, v, p, "flush_guest_tlb: ptesync, then the guest ERAT (not modelled)");
 		insn(m, s, p, VT_PPC_PTESYNC, 0, tr);
+		if (h->flush == VT_PPC_FLUSH_FULL) {
+			/* flush_guest_tlb: the congruence-class tlbiel leaves the ERAT (50087112592016a3) */
+			if (vt_fixed(m, VT_FIX_PPC_ERAT_FLUSH)) {
+				vt_trace_note(tr, v, p, "flush_guest_tlb: ptesync, then PPC_RADIX_INVALIDATE_ERAT_GUEST");
+				insn(m, s, p, VT_PPC_SLBIA_ERAT, 0, tr);
+			} else {
+				vt_trace_reverted(tr, v, VT_FIX_PPC_ERAT_FLUSH,
+						  "flush_guest_tlb ends at ptesync: the ERATs keep the LPID's entries");
+			}
+		}
 		vs->phase = h->early ? PH_ENTRY : PH_CLEAR;
 		return false;
 	case PH_CLEAR:
