@@ -21,7 +21,8 @@ static void test_domains(void)
 {
 	struct vt_model *m = parse("arch ppc radix\nmachine cores 2 threads 4\nvm g vcpus 1\nrun g.0 on 0\nexpect clean\n");
 	if (tap_ok(m != NULL, "ppc.domain.parse-smt4")) {
-		tap_ok(m->ndomains == 2 && m->domain_of[0] == 0 && m->domain_of[3] == 0 && m->domain_of[4] == 1,
+		/* two TLB groups, then an ERAT per thread */
+		tap_ok(m->ndomains == 2 + 8 && m->domain_of[0] == 0 && m->domain_of[3] == 0 && m->domain_of[4] == 1,
 		       "ppc.domain.one-tlb-per-smt4-core");
 		vt_model_free(m);
 	}
@@ -33,13 +34,13 @@ static void test_domains(void)
 			even &= m->domain_of[p] == m->domain_of[0];
 		for (int p = 1; p < 8; p += 2)
 			odd &= m->domain_of[p] == m->domain_of[1];
-		tap_ok(m->ndomains == 2 && even && odd && m->domain_of[0] != m->domain_of[1],
+		tap_ok(m->ndomains == 2 + 8 && even && odd && m->domain_of[0] != m->domain_of[1],
 		       "ppc.domain.smt8-even-and-odd-threads");
 		vt_model_free(m);
 	}
 	m = parse("arch ppc radix\nmachine cores 1 threads 8\nvm g vcpus 1\nrun g.0 on 0\nexpect clean\n");
 	if (m) {
-		tap_ok(m->ndomains == 1, "ppc.domain.smt8-option-off-one-tlb");
+		tap_ok(m->ndomains == 1 + 8, "ppc.domain.smt8-option-off-one-tlb");
 		vt_model_free(m);
 	}
 }
@@ -112,6 +113,31 @@ static void test_tlbsync(void)
 	tap_ok(!vt_hw_returns(m, &s, 1, 0x1000, 0x5000) && !vt_hw_returns(m, &s, 0, 0x1000, 0x5000),
 	       "ppc.tlbie.performed-everywhere-at-tlbsync-ptesync");
 	tap_ok(!s.hg.ppc.pend[0].used, "ppc.tlbie.nothing-left-pending");
+	vt_model_free(m);
+}
+
+/*
+ * ppc.erat: a thread's ERAT keeps what the congruence-class tlbiel of
+ * flush_guest_tlb removes from the core's TLB, until an SLBIA from a thread
+ * of the group; a tlbiel by EA reaches the ERATs of its group's threads.
+ */
+static void test_erat(void)
+{
+	struct vt_model *m = parse(two_cores);
+	if (!tap_ok(m != NULL, "ppc.erat.parse"))
+		return;
+	static struct vt_state s;
+	vt_state_init(m, &s);
+	for (int i = 0; i < m->nscript; i++)
+		step_or_die(m, &s, &m->script[i], "script");
+	s.pt[0] = 0; /* nothing refills from the walk any more */
+	host_insn(m, &s, 2, VT_PPC_TLBIEL_LPID, 1, 0);
+	tap_ok(vt_hw_returns(m, &s, 1, 0x1000, 0x5000), "ppc.erat.congruence-class-tlbiel-leaves-it");
+	host_insn(m, &s, 3, VT_PPC_SLBIA_ERAT, 0, 0);
+	tap_ok(!vt_hw_returns(m, &s, 1, 0x1000, 0x5000), "ppc.erat.slbia-from-a-sibling-clears-it");
+	tap_ok(vt_hw_returns(m, &s, 0, 0x1000, 0x5000), "ppc.erat.other-core-untouched");
+	host_insn(m, &s, 1, VT_PPC_TLBIEL_VA, vt_ppc_rs(1, 1), 0x1000);
+	tap_ok(!vt_hw_returns(m, &s, 0, 0x1000, 0x5000), "ppc.erat.tlbiel-va-reaches-the-groups-erats");
 	vt_model_free(m);
 }
 
@@ -199,6 +225,7 @@ int main(void)
 	test_domains();
 	test_rs();
 	test_tlbsync();
+	test_erat();
 	test_sharing();
 	test_phases();
 	return tap_done();
