@@ -18,6 +18,7 @@
 		.priv = &vendor,                               \
 		.vcpu_init = vt_kvm_x86_vcpu_init,             \
 		.load = vt_kvm_x86_load,                       \
+		.tracks_thread = vt_kvm_x86_tracks_thread,     \
 		.enter = vt_kvm_x86_enter,                     \
 		.exit = vt_kvm_x86_exit,                       \
 		.put = vt_kvm_x86_put,                         \

@@ -176,6 +176,32 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/pge-no-reset.vtlb",
 		.modelled = 1,
 	},
+	{
+		.id = VT_FIX_X86_PV_PREEMPTED_ONCE,
+		.name = "x86-pv-preempted-once",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "x86/kvm: Be careful not to clear KVM_VCPU_FLUSH_TLB bit (8c6de56a42e0, Boris Ostrovsky, 2019; "
+			  "CVE-2019-3016; in v5.6-rc1 and stable 5.4.19, release from the stable backport's date)",
+		.rule = "kvm_steal_time_set_preempted returns at once when KVM's copy says the vCPU is already marked "
+			"preempted, so a second vcpu_put of a preempted vCPU (sched_in, preempted again before it entered) "
+			"does not overwrite a KVM_VCPU_FLUSH_TLB the guest set meanwhile",
+		.scenario = "scenarios/x86/pv-flush-preempted-twice.vtlb",
+		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_X86_PV_FLUSH_XCHG,
+		.name = "x86-pv-flush-xchg",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "x86/KVM: Make sure KVM_VCPU_FLUSH_TLB flag is not missed (b043138246a4, Boris Ostrovsky, 2019; "
+			  "CVE-2019-3016; in v5.6-rc1 and stable 5.4.19, release from the stable backport's date)",
+		.rule = "record_steal_time takes the guest's preempted byte with one atomic xchg (and flushes if it held "
+			"KVM_VCPU_FLUSH_TLB), instead of reading the steal-time area, clearing its copy and writing it back, "
+			"between which the guest could still see the vCPU preempted and set a flag that the write-back erases",
+		.scenario = "scenarios/x86/pv-flush-record-race.vtlb",
+		.modelled = 1,
+	},
 
 	{.name = NULL},
 };

@@ -24,6 +24,8 @@ static const struct vt_option_decl options[] = {
 	{"smt8", VT_OPT_SMT8, ARCH(VT_ARCH_PPC), 0, 0, 1, 1, "POWER: SMT8 big cores (two TLB groups per core)", 0},
 	{"gtse", VT_OPT_GTSE, ARCH(VT_ARCH_PPC), 1, 0, 1, 1, "POWER: LPCR[GTSE] (guest may issue tlbie)", 0},
 	{"vhe", VT_OPT_VHE, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: VHE host (stage 2 loaded at vcpu_load)", 0},
+	{"pv-tlb-flush", VT_OPT_PV_TLB_FLUSH, ARCH(VT_ARCH_X86), 0, 0, 1, 1,
+	 "x86: KVM_FEATURE_PV_TLB_FLUSH with steal time (shootdowns mark preempted vCPUs instead of IPIs)", 0},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

@@ -298,7 +298,7 @@ static int parse_vm(struct vt_parser *p, int *vm)
 }
 
 /* VM.N */
-static int parse_vcpu_ref(struct vt_parser *p, int *v)
+int vt_parse_vcpu(struct vt_parser *p, int *v)
 {
 	if (vt_parse_at_end(p))
 		return vt_parse_error(p, "expected a vCPU (VM.N) at end of line");
@@ -653,7 +653,7 @@ static int decl_vcpu(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
 	int v;
-	if (parse_vcpu_ref(p, &v) < 0)
+	if (vt_parse_vcpu(p, &v) < 0)
 		return -1;
 	p->vm = p->m->vcpu_vm[v];
 	return p->m->aops->parse_vcpu(p, &p->m->vcpu_init[v]);
@@ -690,7 +690,7 @@ static int decl_expect(struct pstate *ps)
 		e->vcpu = -1;
 		if (!vt_parse_at_end(p)) {
 			int v;
-			if (parse_vcpu_ref(p, &v) < 0)
+			if (vt_parse_vcpu(p, &v) < 0)
 				return -1;
 			e->vcpu = (int8_t)v;
 		}
@@ -712,7 +712,7 @@ static int decl_expect(struct pstate *ps)
 		return vt_parse_error(p, "expected 'clean', 'stale', 'breach' or 'fault'");
 	if (!vt_parse_at_end(p)) {
 		int v;
-		if (parse_vcpu_ref(p, &v) < 0)
+		if (vt_parse_vcpu(p, &v) < 0)
 			return -1;
 		e->vcpu = (int8_t)v;
 	}
@@ -950,7 +950,7 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 		return expect_end(p);
 	}
 	int v;
-	if (parse_vcpu_ref(p, &v) < 0)
+	if (vt_parse_vcpu(p, &v) < 0)
 		return -1;
 	ev->vcpu = (int8_t)v;
 	if (vt_parse_accept(p, "permits"))
@@ -1020,7 +1020,7 @@ static int parse_event(struct pstate *ps)
 	if (vt_parse_accept(p, "run") || vt_parse_accept(p, "load")) {
 		bool run = vt_tok_is(p, 0, "run");
 		int v, pc;
-		if (parse_vcpu_ref(p, &v) < 0 || vt_parse_expect(p, "on") < 0 || parse_pcpu(p, &pc) < 0 ||
+		if (vt_parse_vcpu(p, &v) < 0 || vt_parse_expect(p, "on") < 0 || parse_pcpu(p, &pc) < 0 ||
 		    expect_end(p) < 0)
 			return -1;
 		ev.kind = VT_EV_LOAD;
@@ -1032,7 +1032,7 @@ static int parse_event(struct pstate *ps)
 	}
 	if (vt_parse_accept(p, "enter")) {
 		int v;
-		if (parse_vcpu_ref(p, &v) < 0)
+		if (vt_parse_vcpu(p, &v) < 0)
 			return -1;
 		if (vt_parse_accept(p, "phase"))
 			ev.flags |= VT_EVF_STEP;
@@ -1046,7 +1046,7 @@ static int parse_event(struct pstate *ps)
 		/* 'leave': the thread returns to userspace (VT_EVF_USER) */
 		int v;
 		bool user = vt_tok_is(p, p->cur - 1, "leave");
-		if (parse_vcpu_ref(p, &v) < 0 || expect_end(p) < 0)
+		if (vt_parse_vcpu(p, &v) < 0 || expect_end(p) < 0)
 			return -1;
 		ev.kind = VT_EV_PUT;
 		ev.vcpu = (int8_t)v;
@@ -1056,7 +1056,7 @@ static int parse_event(struct pstate *ps)
 	}
 	if (vt_parse_accept(p, "migrate")) {
 		int v, pc;
-		if (parse_vcpu_ref(p, &v) < 0 || vt_parse_expect(p, "to") < 0 || parse_pcpu(p, &pc) < 0 ||
+		if (vt_parse_vcpu(p, &v) < 0 || vt_parse_expect(p, "to") < 0 || parse_pcpu(p, &pc) < 0 ||
 		    expect_end(p) < 0)
 			return -1;
 		ev.kind = VT_EV_PUT;
@@ -1086,7 +1086,7 @@ static int parse_event(struct pstate *ps)
 	}
 	if (vt_tok_is(p, 1, ":")) {
 		int v;
-		if (parse_vcpu_ref(p, &v) < 0)
+		if (vt_parse_vcpu(p, &v) < 0)
 			return -1;
 		p->cur = 2;
 		if (parse_guest_op(ps, v, &ev) < 0)
@@ -1214,7 +1214,7 @@ static int parse_line(struct pstate *ps)
 		int who;
 		if (vt_parse_accept(p, "host")) {
 			who = VT_MAX_VCPUS;
-		} else if (parse_vcpu_ref(p, &who) < 0) {
+		} else if (vt_parse_vcpu(p, &who) < 0) {
 			return -1;
 		}
 		if (expect_end(p) < 0)

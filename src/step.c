@@ -297,6 +297,7 @@ static const char *const limits[VT_LIMIT_COUNT] = {
 	[VT_LIMIT_TLB_SLOTS] = "model limit: a hardware TLB domain ran out of tag slots (at most 8 tags per domain)",
 	[VT_LIMIT_PENDING] = "model limit: too many hardware invalidations in flight at once",
 	[VT_LIMIT_ORACLE_PENDING] = "model limit: too many guest invalidations awaiting their barrier",
+	[VT_LIMIT_IPIS] = "model limit: too many IPIs pending for one vCPU (at most 2)",
 	[VT_LIMIT_VMIDS] = "model limit: no free VMID after a rollover (raise 'option vmid-bits')",
 };
 
@@ -455,6 +456,20 @@ static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const 
 	}
 }
 
+/* Every vCPU in the guest takes its pending IPIs (vt_arch_ops.take_ipi), in vCPU order. */
+static void deliver_ipis(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
+{
+	if (!m->aops->take_ipi)
+		return;
+	for (int t = 0; t < m->nvcpus; t++) {
+		struct vt_op h;
+		while (s->vcpu[t].run == VT_RUN_GUEST && m->aops->take_ipi(m, s, t, &h)) {
+			vt_trace_note(tr, t, s->vcpu[t].pcpu, "takes the IPI: its handler runs");
+			guest_op(m, s, t, &h, tr);
+		}
+	}
+}
+
 /*
  * Host operations.  Two are instruments for pinning hardware rules, not
  * hypervisor behaviour: one raw instruction on a pCPU, and a stage-2 change
@@ -537,9 +552,9 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		}
 		vs->run = VT_RUN_LOADED;
 		vs->mode = VT_MODE_OUTSIDE;
-		m->hv->put(m, s, v, tr);
 		if (vt_tracks_thread(m))
-			vs->in_run = !(ev->flags & VT_EVF_USER);
+			vs->in_run = !(ev->flags & VT_EVF_USER); /* vcpu->preempted, for kvm_arch_vcpu_put */
+		m->hv->put(m, s, v, tr);
 		vs->run = VT_RUN_IDLE;
 		vs->pcpu = -1;
 		vs->phase = 0;
@@ -559,6 +574,7 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		return VT_STEP_ERR_BAD_EVENT;
 	}
 
+	deliver_ipis(m, s, tr);
 	if (settle(m, s) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
 	if (s->meta.limit)

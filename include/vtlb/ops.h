@@ -68,6 +68,17 @@ struct vt_arch_ops {
 	 */
 	enum vt_exec (*exec)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			     const char **why);
+	/*
+	 * Optional: interrupts sent between vCPUs of a guest (a TLB shootdown's
+	 * IPI, which exec records in the target's guest state).  Takes the next
+	 * pending one of vCPU v, which is in the guest, into *handler: the
+	 * operation its handler runs.  The engine runs it as v's own guest
+	 * operation at once: a vCPU in the guest takes an IPI before it does
+	 * anything else, and one outside the guest takes it when it enters.  The
+	 * sender waits for that in the guest, so nothing it does later is
+	 * visible to the target first.
+	 */
+	bool (*take_ipi)(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler);
 	/* Format op as scenario text (without the "vcpu:" prefix). */
 	void (*fmt_op)(const struct vt_model *m, const struct vt_op *op, char *buf, size_t len);
 	/* Format the registers that matter for translation. */

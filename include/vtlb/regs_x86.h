@@ -9,7 +9,10 @@ struct vt_x86_regs {
 	uint32_t cr4;
 	int8_t cr3;        /* space loaded in CR3, or -1 (CR3 = 0) */
 	uint8_t efer;      /* EFER.LME (X86_EFER_LME) */
-	uint8_t pad[6];
+	uint8_t st_preempted; /* guest memory, not a register: struct kvm_steal_time.preempted of this
+				 vCPU, read and written by every vCPU of the guest and by KVM */
+	uint8_t ipi[2];    /* pending shootdown IPIs, oldest first: 0 none, 1 flush, 2 + i INVLPG of VA i */
+	uint8_t pad[3];
 };
 
 #endif

@@ -114,6 +114,8 @@ void vt_parse_warn_at(struct vt_parser *p, int i, const char *fmt, ...)
 int vt_parse_word(struct vt_parser *p, const char *what, char *buf, size_t len);
 /* The name of an address space of the current VM. */
 int vt_parse_space(struct vt_parser *p, int *space);
+/* A vCPU as VM.N (its index over all vCPUs); -1 with a diagnostic if not one. */
+int vt_parse_vcpu(struct vt_parser *p, int *v);
 /* Report an error at the current token (or end of line); returns -1. */
 int vt_parse_error(struct vt_parser *p, const char *fmt, ...)
 #if defined(__GNUC__)

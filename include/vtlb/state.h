@@ -144,6 +144,7 @@ enum vt_limit {
 	VT_LIMIT_PENDING,          /* too many hardware invalidations in flight */
 	VT_LIMIT_ORACLE_PENDING,   /* too many guest invalidations awaiting their barrier */
 	VT_LIMIT_VMIDS,            /* no free VMID after a rollover */
+	VT_LIMIT_IPIS,             /* too many IPIs pending for one vCPU */
 	VT_LIMIT_COUNT
 };
 

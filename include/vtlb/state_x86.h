@@ -25,7 +25,8 @@ struct vt_kvm_x86_vcpu {
 	uint8_t asid;        /* SVM svm->asid */
 	uint8_t asid_gen;    /* SVM current_vmcb->asid_generation */
 	uint8_t tlb_ctl;     /* SVM vmcb->control.tlb_ctl for the next VMRUN */
-	uint8_t pad[4];
+	uint8_t st_preempted; /* vcpu->arch.st.preempted: KVM's own copy of the steal-time byte */
+	uint8_t pad[3];
 	struct vt_kvm_root root;
 	struct vt_kvm_root prev[VT_KVM_NUM_PREV_ROOTS];
 };

@@ -7,6 +7,7 @@
 #ifndef VTLB_X86_H
 #define VTLB_X86_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vtlb/model.h"
@@ -18,6 +19,8 @@ enum vt_x86_op {
 	VT_X86_INVLPG,               /* a = va */
 	VT_X86_INVPCID,              /* target = type, b = pcid, a = va */
 	VT_X86_INIT,                 /* INIT (and the SIPI that restarts it) */
+	VT_X86_SHOOTDOWN,            /* flush_tlb_multi to vCPU target: b = 0 its handler runs INVLPG a,
+					b = 1 it reloads CR3 (a flush of its current PCID) */
 	VT_X86_OP_END
 };
 
@@ -34,6 +37,10 @@ enum vt_x86_op {
 #define X86_CR4_SMEP (1u << 20)
 #define X86_CR4_SMAP (1u << 21)
 #define X86_CR4_PKE (1u << 22)
+
+/* The steal-time area's preempted byte (vt_x86_regs.st_preempted; arch/x86/include/uapi/asm/kvm_para.h). */
+#define KVM_VCPU_PREEMPTED 0x1u
+#define KVM_VCPU_FLUSH_TLB 0x2u
 
 /* EFER.LME (vt_x86_regs.efer); long mode is active when LME and CR0.PG are both set. */
 #define X86_EFER_LME 0x1u
@@ -67,6 +74,7 @@ enum vt_kvm_x86_req {
 	VT_REQ_TLB_FLUSH_CURRENT,    /* KVM_REQ_TLB_FLUSH_CURRENT */
 	VT_REQ_TLB_FLUSH_GUEST,      /* KVM_REQ_TLB_FLUSH_GUEST */
 	VT_REQ_MMU_RELOAD,           /* KVM_REQ_MMU_RELOAD (before 2022): unload roots at entry */
+	VT_REQ_STEAL_UPDATE,         /* KVM_REQ_STEAL_UPDATE (only with option pv-tlb-flush) */
 	VT_REQ_X86_COUNT
 };
 
@@ -107,5 +115,12 @@ uint32_t vt_x86_pcid(const struct vt_model *m, const struct vt_x86_regs *r);
  */
 struct vt_set vt_x86_scope_tmask(const struct vt_model *m, const struct vt_x86_scope *sc, int vm);
 struct vt_set vt_x86_scope_umask(const struct vt_model *m, const struct vt_x86_scope *sc);
+
+struct vt_state;
+/* Did this shootdown leave KVM_VCPU_FLUSH_TLB for a preempted target (option pv-tlb-flush) instead of an IPI? */
+bool vt_x86_shootdown_marked(const struct vt_model *m, const struct vt_state *s, const struct vt_op *op);
+/* The operation the shootdown's target runs for it (false: none, its paging is off). */
+bool vt_x86_shootdown_handler(const struct vt_model *m, const struct vt_state *s, const struct vt_op *op,
+			      struct vt_op *handler);
 
 #endif

@@ -146,6 +146,41 @@ static int parse_init(struct vt_parser *p, struct vt_op *op)
 	return 0;
 }
 
+/*
+ * A TLB shootdown as Linux sends it to one other vCPU of the guest
+ * (flush_tlb_multi): with KVM_FEATURE_PV_TLB_FLUSH (option pv-tlb-flush) the
+ * guest's kvm_flush_tlb_multi (arch/x86/kernel/kvm.c) first looks at the
+ * target's steal-time preempted byte, and for a preempted target sets
+ * KVM_VCPU_FLUSH_TLB there with a cmpxchg instead of sending the IPI; KVM
+ * must flush the target before it runs guest code again.  Otherwise the
+ * target takes the IPI and its handler runs the flush itself: INVLPG VA, or
+ * a CR3 reload (a flush of its current PCID).
+ */
+static int parse_shootdown(struct vt_parser *p, struct vt_op *op)
+{
+	int t;
+	int at = p->cur;
+	op->code = VT_X86_SHOOTDOWN;
+	if (vt_parse_vcpu(p, &t) < 0)
+		return -1;
+	if (p->vcpu >= 0 && (t == p->vcpu || p->m->vcpu_vm[t] != p->m->vcpu_vm[p->vcpu]))
+		return vt_parse_error_at(p, at, "a shootdown goes to another vCPU of the same VM");
+	op->target = (int16_t)t;
+	if (vt_parse_accept(p, "invlpg")) {
+		op->b = 0;
+		if (vt_parse_number(p, "virtual address", &op->a) < 0)
+			return -1;
+		if (vt_model_add_va(p->m, op->a) < 0)
+			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+		return 0;
+	}
+	if (vt_parse_accept(p, "flush")) {
+		op->b = 1;
+		return 0;
+	}
+	return vt_parse_error(p, "expected 'invlpg VA' or 'flush' after the shootdown's target");
+}
+
 static int parse_fep(struct vt_parser *p, struct vt_op *op);
 
 static const struct vt_op_decl x86_ops[] = {
@@ -153,6 +188,7 @@ static const struct vt_op_decl x86_ops[] = {
 	{"invlpg", VT_X86_INVLPG, parse_invlpg, "invlpg VA"},
 	{"invpcid", VT_X86_INVPCID, parse_invpcid, "invpcid 0 pcid N va VA | invpcid 1 pcid N | invpcid 2 | invpcid 3"},
 	{"init", VT_X86_INIT, parse_init, "init"},
+	{"shootdown", VT_X86_SHOOTDOWN, parse_shootdown, "shootdown VCPU invlpg VA | shootdown VCPU flush"},
 	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
 };
 
@@ -444,6 +480,22 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 			return VT_EXEC_FAULT;
 		}
 		return VT_EXEC_OK;
+	case VT_X86_SHOOTDOWN: {
+		/* kvm_flush_tlb_multi: a preempted target gets KVM_VCPU_FLUSH_TLB (one cmpxchg), no IPI. */
+		struct vt_x86_regs *t = &s->vcpu[op->target].g.x86;
+		if (m->opt[VT_OPT_PV_TLB_FLUSH] && (t->st_preempted & KVM_VCPU_PREEMPTED)) {
+			t->st_preempted |= KVM_VCPU_FLUSH_TLB;
+			return VT_EXEC_OK;
+		}
+		/* native_flush_tlb_multi: the IPI, taken when the target is in the guest */
+		uint8_t code = op->b ? 1 : (uint8_t)(2 + vt_model_va_index(m, op->a));
+		if (t->ipi[1]) {
+			vt_state_limit(&s->meta, VT_LIMIT_IPIS);
+			return VT_EXEC_OK;
+		}
+		t->ipi[t->ipi[0] ? 1 : 0] = code;
+		return VT_EXEC_OK;
+	}
 	case VT_X86_INIT:
 		/* INIT then SIPI: CR0 = ET (CD/NW kept, not modelled), CR3 = 0, CR4 = 0, EFER = 0. */
 		r->cr0 = 0;
@@ -489,9 +541,64 @@ static void x86_fmt_op(const struct vt_model *m, const struct vt_op *op, char *b
 	case VT_X86_INIT:
 		snprintf(buf, len, "%sinit", fep);
 		break;
+	case VT_X86_SHOOTDOWN: {
+		char vn[32];
+		vt_model_vcpu_name(m, op->target, vn, sizeof(vn));
+		if (op->b)
+			snprintf(buf, len, "%sshootdown %s flush", fep, vn);
+		else
+			snprintf(buf, len, "%sshootdown %s invlpg 0x%llx", fep, vn, (unsigned long long)op->a);
+		break;
+	}
 	default:
 		snprintf(buf, len, "op%u", op->code);
 	}
+}
+
+/* The shootdown's target was marked (PV flush) instead of interrupted. */
+bool vt_x86_shootdown_marked(const struct vt_model *m, const struct vt_state *s, const struct vt_op *op)
+{
+	return m->opt[VT_OPT_PV_TLB_FLUSH] && (s->vcpu[op->target].g.x86.st_preempted & KVM_VCPU_PREEMPTED);
+}
+
+/* What the target's IPI handler runs (flush_tlb_func): INVLPG, or a reload of its own CR3. */
+bool vt_x86_shootdown_handler(const struct vt_model *m, const struct vt_state *s, const struct vt_op *op,
+			      struct vt_op *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->space = -1;
+	h->target = -1;
+	if (op->b == 0) {
+		h->code = VT_X86_INVLPG;
+		h->a = op->a;
+		return true;
+	}
+	int cr3 = s->vcpu[op->target].g.x86.cr3;
+	if (cr3 < 0)
+		return false; /* paging off: nothing cached to flush */
+	h->code = VT_X86_MOV_CR3;
+	h->space = (int16_t)cr3;
+	return true;
+}
+
+/* flush_tlb_func in the target's IPI handler: the oldest pending shootdown. */
+static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler)
+{
+	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
+	while (r->ipi[0]) {
+		struct vt_op sd;
+		memset(&sd, 0, sizeof(sd));
+		sd.code = VT_X86_SHOOTDOWN;
+		sd.target = (int16_t)v;
+		sd.b = r->ipi[0] == 1;
+		if (r->ipi[0] >= 2)
+			sd.a = m->va[r->ipi[0] - 2];
+		r->ipi[0] = r->ipi[1];
+		r->ipi[1] = 0;
+		if (vt_x86_shootdown_handler(m, s, &sd, handler))
+			return true;
+	}
+	return false;
 }
 
 static void x86_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, char *buf, size_t len)
@@ -515,6 +622,7 @@ const struct vt_arch_ops vt_x86_arch_ops = {
 	.parse_vcpu = x86_parse_vcpu,
 	.gctx = x86_gctx,
 	.exec = x86_exec,
+	.take_ipi = x86_take_ipi,
 	.fmt_op = x86_fmt_op,
 	.fmt_regs = x86_fmt_regs,
 };

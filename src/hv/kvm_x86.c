@@ -30,6 +30,7 @@ const char *const vt_kvm_x86_req_names[VT_REQ_X86_COUNT] = {
 	[VT_REQ_TLB_FLUSH_CURRENT] = "KVM_REQ_TLB_FLUSH_CURRENT",
 	[VT_REQ_TLB_FLUSH_GUEST] = "KVM_REQ_TLB_FLUSH_GUEST",
 	[VT_REQ_MMU_RELOAD] = "KVM_REQ_MMU_RELOAD",
+	[VT_REQ_STEAL_UPDATE] = "KVM_REQ_STEAL_UPDATE",
 };
 
 static const struct vt_kvm_x86_vendor *V(const struct vt_model *m)
@@ -496,9 +497,99 @@ void vt_kvm_x86_vcpu_init(const struct vt_model *m, struct vt_state *s, int v)
 		root_invalidate(&x->prev[i]);
 }
 
+/* kvm_arch_vcpu_load: the vendor load, then KVM_REQ_STEAL_UPDATE (steal time on). */
 void vt_kvm_x86_load(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr)
 {
 	V(m)->vcpu_load(m, s, v, pcpu, tr);
+	if (m->opt[VT_OPT_PV_TLB_FLUSH])
+		vt_kvm_make_request(s, v, VT_REQ_STEAL_UPDATE, tr);
+}
+
+/* Only the steal-time protocol tells a preempted vCPU (vcpu->preempted) from one back in userspace. */
+bool vt_kvm_x86_tracks_thread(const struct vt_model *m)
+{
+	return m->opt[VT_OPT_PV_TLB_FLUSH] != 0;
+}
+
+/* ---- steal time and the paravirtual TLB flush (x86.c) ------------------ */
+
+static uint8_t *st_guest(struct vt_state *s, int v)
+{
+	return &s->vcpu[v].g.x86.st_preempted;
+}
+
+/*
+ * kvm_steal_time_set_preempted, from kvm_arch_vcpu_put when vcpu->preempted
+ * (the thread was preempted inside KVM_RUN, not back in userspace): mark the
+ * vCPU preempted in KVM's copy and in the guest's steal-time byte, which
+ * lets the guest's flush_tlb_multi leave it a KVM_VCPU_FLUSH_TLB instead of
+ * an IPI.  Since 8c6de56a42e0 a vCPU already marked is left alone: writing
+ * KVM_VCPU_PREEMPTED again would erase a flag set since.
+ */
+static void steal_time_set_preempted(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	if (x->st_preempted) {
+		if (vt_fixed(m, VT_FIX_X86_PV_PREEMPTED_ONCE)) {
+			vt_trace_note(tr, v, -1, "kvm_steal_time_set_preempted: already marked preempted; left alone");
+			return;
+		}
+		vt_trace_reverted(tr, v, VT_FIX_X86_PV_PREEMPTED_ONCE,
+				  "kvm_steal_time_set_preempted writes KVM_VCPU_PREEMPTED again, over the guest's byte");
+	}
+	x->st_preempted = KVM_VCPU_PREEMPTED;
+	*st_guest(s, v) = KVM_VCPU_PREEMPTED;
+	vt_trace_note(tr, v, -1, "kvm_steal_time_set_preempted: steal_time.preempted = KVM_VCPU_PREEMPTED");
+}
+
+/*
+ * record_steal_time (KVM_REQ_STEAL_UPDATE, in vcpu_enter_guest after the TLB
+ * flush requests): clear the preempted byte and, if the guest left
+ * KVM_VCPU_FLUSH_TLB in it, kvm_vcpu_flush_tlb_guest.  Since b043138246a4 one
+ * atomic xchg on the guest's byte.  Before it: read the steal-time area into
+ * KVM's copy, xchg the copy, flush, and write the copy back.  With fine
+ * phases the rest of the entry (before b043138246a4, the write-back first)
+ * is a phase of its own, so the guest can act in between.  Returns true
+ * when the entry may go on in this step.
+ */
+static bool record_steal_time(const struct vt_model *m, struct vt_state *s, int v, bool one_phase,
+			      struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	uint8_t st;
+	if (vt_fixed(m, VT_FIX_X86_PV_FLUSH_XCHG)) {
+		st = *st_guest(s, v);
+		*st_guest(s, v) = 0;
+		x->st_preempted = 0;
+		vt_trace_note(tr, v, s->vcpu[v].pcpu, st & KVM_VCPU_FLUSH_TLB
+				      ? "record_steal_time: xchg(steal_time.preempted, 0) has KVM_VCPU_FLUSH_TLB"
+				      : "record_steal_time: xchg(steal_time.preempted, 0): no flush asked");
+	} else {
+		x->st_preempted = *st_guest(s, v);
+		st = x->st_preempted;
+		x->st_preempted = 0;
+		vt_trace_reverted(tr, v, VT_FIX_X86_PV_FLUSH_XCHG,
+				  st & KVM_VCPU_FLUSH_TLB
+					  ? "record_steal_time reads steal_time into KVM's copy: KVM_VCPU_FLUSH_TLB"
+					  : "record_steal_time reads steal_time into KVM's copy: no flush asked; the guest's "
+					    "byte still says preempted until the write-back");
+	}
+	if (st & KVM_VCPU_FLUSH_TLB)
+		flush_tlb_guest(m, s, v, tr);
+	if (one_phase) {
+		s->vcpu[v].phase = 1;
+		return false;
+	}
+	return true;
+}
+
+/* The write-back of KVM's copy, before b043138246a4 (kvm_write_guest_cached). */
+static void record_steal_time_writeback(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (*st_guest(s, v) & KVM_VCPU_FLUSH_TLB)
+		vt_trace_reverted(tr, v, VT_FIX_X86_PV_FLUSH_XCHG,
+				  "record_steal_time writes KVM's copy back over the guest's KVM_VCPU_FLUSH_TLB");
+	*st_guest(s, v) = X(s, v)->st_preempted;
 }
 
 /*
@@ -507,6 +598,13 @@ void vt_kvm_x86_load(const struct vt_model *m, struct vt_state *s, int v, int pc
  */
 bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
 {
+	if (s->vcpu[v].phase == 1) {
+		/* after record_steal_time (and, before b043138246a4, its write-back) */
+		if (!vt_fixed(m, VT_FIX_X86_PV_FLUSH_XCHG))
+			record_steal_time_writeback(m, s, v, tr);
+		s->vcpu[v].phase = 0;
+		goto reload;
+	}
 	if (vt_kvm_check_request(s, v, VT_REQ_MMU_RELOAD, tr))
 		mmu_unload(s, v, tr);
 	if (vt_kvm_check_request(s, v, VT_REQ_MMU_SYNC, tr))
@@ -519,6 +617,13 @@ bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 		V(m)->flush_tlb_current(m, s, v, tr);
 	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr))
 		flush_tlb_guest(m, s, v, tr);
+	if (vt_kvm_check_request(s, v, VT_REQ_STEAL_UPDATE, tr)) {
+		if (!record_steal_time(m, s, v, one_phase, tr))
+			return false;
+		if (!vt_fixed(m, VT_FIX_X86_PV_FLUSH_XCHG))
+			record_steal_time_writeback(m, s, v, tr);
+	}
+reload:
 	mmu_reload(m, s, v, tr);
 	V(m)->run(m, s, v, tr);
 	return true;
@@ -529,8 +634,11 @@ void vt_kvm_x86_exit(const struct vt_model *m, struct vt_state *s, int v, struct
 	V(m)->exit(m, s, v, tr);
 }
 
+/* kvm_arch_vcpu_put: the steal-time mark of a vCPU preempted inside KVM_RUN. */
 void vt_kvm_x86_put(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
+	if (m->opt[VT_OPT_PV_TLB_FLUSH] && s->vcpu[v].in_run)
+		steal_time_set_preempted(m, s, v, tr);
 }
 
 bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
@@ -540,6 +648,8 @@ bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, i
 		return true;
 	if (op->code == VT_X86_INIT)
 		return true; /* INIT always exits */
+	if (op->code == VT_X86_SHOOTDOWN)
+		return false; /* a steal-time cmpxchg, or an ICR write: no TLB decision of KVM's follows */
 	return V(m)->intercepts(m, s, v, op, old);
 }
 

@@ -43,6 +43,7 @@ extern const struct vt_kvm_x86_vendor vt_kvm_vmx_ept, vt_kvm_vmx_shadow, vt_kvm_
 /* Common x86 KVM entry points used by the vendor hv ops tables. */
 void vt_kvm_x86_vcpu_init(const struct vt_model *m, struct vt_state *s, int v);
 void vt_kvm_x86_load(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr);
+bool vt_kvm_x86_tracks_thread(const struct vt_model *m);
 bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr);
 void vt_kvm_x86_exit(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 void vt_kvm_x86_put(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);

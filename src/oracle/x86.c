@@ -14,9 +14,34 @@
 #include "vtlb/ops.h"
 #include "vtlb/x86.h"
 
+/*
+ * The paravirtual flush's contract (KVM_FEATURE_PV_TLB_FLUSH,
+ * Documentation/virt/kvm/x86/cpuid.rst and msr.rst: the host flushes the
+ * guest TLB of a vCPU whose steal-time byte has KVM_VCPU_FLUSH_TLB before it
+ * runs again): once a shootdown has marked a preempted target, the target may
+ * not observe what its handler would have invalidated.  The handler's own
+ * scope, applied to the target, with the target's registers.  A target that
+ * takes the IPI runs the handler as its own operation instead.
+ */
+static void shootdown_marked(const struct vt_model *m, struct vt_state *s, const struct vt_op *op)
+{
+	struct vt_op h;
+	int t = op->target;
+	if (!vt_x86_shootdown_marked(m, s, op) || !vt_x86_shootdown_handler(m, s, op, &h))
+		return;
+	struct vt_x86_scope sc;
+	vt_x86_scope(m, &h, &s->vcpu[t].g.x86, &s->vcpu[t].g.x86, &sc);
+	struct vt_set mask = vt_x86_scope_tmask(m, &sc, m->vcpu_vm[t]);
+	vt_set_clear(&s->vcpu[t].permitted, &mask);
+}
+
 static void x86_oracle_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			  const union vt_gregs *old)
 {
+	if (op->code == VT_X86_SHOOTDOWN) {
+		shootdown_marked(m, s, op);
+		return;
+	}
 	struct vt_x86_scope sc;
 	vt_x86_scope(m, op, &old->x86, &s->vcpu[v].g.x86, &sc);
 	struct vt_set mask = vt_x86_scope_tmask(m, &sc, m->vcpu_vm[v]);
