@@ -24,6 +24,7 @@
 		.put = vt_kvm_x86_put,                         \
 		.intercepts = vt_kvm_x86_intercepts,           \
 		.handle = vt_kvm_x86_handle,                   \
+		.vmm_op = vt_kvm_x86_vmm_op,                   \
 		.host_op = vt_kvm_x86_host_op,                 \
 		.walk = vt_kvm_x86_walk,                       \
 		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \

@@ -123,7 +123,8 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	}
 	if (s->host_pc < m->nprog[HOST] && n < max) {
 		out[n] = m->prog[HOST][s->host_pc];
-		out[n].flags = m->fine ? VT_EVF_STEP : 0;
+		/* a VMM register write is a guest event done by the host program */
+		out[n].flags = (out[n].flags & VT_EVF_VMM) | (m->fine && out[n].kind == VT_EV_HOST ? VT_EVF_STEP : 0);
 		n++;
 	}
 	return n;
@@ -138,7 +139,9 @@ enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, 
 	enum vt_step_err e = vt_step(m, s, ev, tr, v);
 	if (e != VT_STEP_OK)
 		return e;
-	if (ev->kind == VT_EV_GUEST)
+	if (ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_VMM))
+		s->host_pc++;
+	else if (ev->kind == VT_EV_GUEST)
 		s->vcpu[w].pc++;
 	else if (ev->kind == VT_EV_HOST && s->host_phase == 0)
 		s->host_pc++;
@@ -948,7 +951,7 @@ static bool programs_respected(const struct vt_model *m, const struct vt_event *
 {
 	int pc[VT_MAX_VCPUS] = {0};
 	for (int i = 0; i < n; i++) {
-		if (p[i].kind != VT_EV_GUEST)
+		if (p[i].kind != VT_EV_GUEST || (p[i].flags & VT_EVF_VMM))
 			continue;
 		int v = p[i].vcpu;
 		if (pc[v] >= m->nprog[v] || !same_op(&p[i], &m->prog[v][pc[v]]))
@@ -968,7 +971,7 @@ static int shrink(const struct vt_model *m, struct vt_event *p, int n, const str
 		changed = false;
 		/* drop single steps, latest first */
 		for (int i = n - 2; i >= 0; i--) {
-			if (p[i].kind == VT_EV_HOST)
+			if (p[i].kind == VT_EV_HOST || (p[i].flags & VT_EVF_VMM))
 				continue;
 			memcpy(c, p, (size_t)i * sizeof(*c));
 			memcpy(c + i, p + i + 1, (size_t)(n - i - 1) * sizeof(*c));
@@ -981,7 +984,7 @@ static int shrink(const struct vt_model *m, struct vt_event *p, int n, const str
 		}
 		/* drop adjacent pairs (a preemption and the load that undoes it), latest first */
 		for (int i = n - 3; i >= 0; i--) {
-			if (p[i].kind == VT_EV_HOST || p[i + 1].kind == VT_EV_HOST)
+			if (p[i].kind == VT_EV_HOST || p[i + 1].kind == VT_EV_HOST || ((p[i].flags | p[i + 1].flags) & VT_EVF_VMM))
 				continue;
 			memcpy(c, p, (size_t)i * sizeof(*c));
 			memcpy(c + i, p + i + 2, (size_t)(n - i - 2) * sizeof(*c));

@@ -202,6 +202,19 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/pv-flush-record-race.vtlb",
 		.modelled = 1,
 	},
+	{
+		.id = VT_FIX_X86_SREGS_FLUSH,
+		.name = "x86-sregs-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_LATENT,
+		.origin = "KVM: x86: Force TLB flush on userspace changes to special registers (4346db6e6e7a, Michal "
+			  "Luczaj, 2023, v6.7; after f4bc051fc91a split the flush from the MMU reset)",
+		.rule = "KVM_SET_SREGS(2) and KVM_SYNC_X86_SREGS that change CR0, CR3, CR4 or EFER request "
+			"KVM_REQ_TLB_FLUSH_GUEST next to kvm_mmu_reset_context",
+		.partners = "x86-new-root-flush",
+		.scenario = "scenarios/x86/sregs-flush.vtlb",
+		.modelled = 1,
+	},
 
 	{.name = NULL},
 };

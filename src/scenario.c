@@ -852,6 +852,38 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 			      (int)p->tok[p->cur].len, p->tok[p->cur].s, a->name, names);
 }
 
+/* 'vmm VCPU: OP': the VMM writes the vCPU's registers (an arch op marked vmm). */
+static int parse_vmm_op(struct pstate *ps, struct vt_event *ev)
+{
+	struct vt_parser *p = &ps->p;
+	int v;
+	p->cur = 1;
+	if (vt_parse_vcpu(p, &v) < 0 || vt_parse_expect(p, ":") < 0)
+		return -1;
+	p->vm = p->m->vcpu_vm[v];
+	p->vcpu = v;
+	ev->kind = VT_EV_GUEST;
+	ev->vcpu = (int8_t)v;
+	ev->flags |= VT_EVF_VMM;
+	const struct vt_arch_ops *a = p->m->aops;
+	bool vmm = p->m->hv->vmm_op && a->vmm_writes;
+	for (int i = 0; vmm && i < a->nops; i++)
+		if (a->vmm_writes(&a->ops[i]) && vt_parse_accept(p, a->ops[i].name)) {
+			ev->op.code = a->ops[i].code;
+			if (a->ops[i].parse(p, &ev->op) < 0)
+				return -1;
+			return expect_end(p);
+		}
+	char list[256] = "";
+	size_t o = 0;
+	for (int i = 0; vmm && i < a->nops && o < sizeof(list); i++)
+		if (a->vmm_writes(&a->ops[i]))
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s'", o ? ", " : "", a->ops[i].syntax);
+	if (!o)
+		return vt_parse_error(p, "the VMM writes no %s registers in this model", a->name);
+	return vt_parse_error(p, "expected a register write the VMM can make: %s", list);
+}
+
 static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 {
 	struct vt_parser *p = &ps->p;
@@ -1009,7 +1041,10 @@ static int parse_event(struct pstate *ps)
 	p->cur = 0;
 
 	if (ps->in_program) {
-		if (ps->in_program == VT_MAX_VCPUS + 1) {
+		if (ps->in_program == VT_MAX_VCPUS + 1 && vt_tok_is(p, 0, "vmm")) {
+			if (parse_vmm_op(ps, &ev) < 0)
+				return -1;
+		} else if (ps->in_program == VT_MAX_VCPUS + 1) {
 			if (parse_host_op(ps, &ev) < 0)
 				return -1;
 		} else if (parse_guest_op(ps, ps->in_program - 1, &ev) < 0) {
@@ -1070,6 +1105,11 @@ static int parse_event(struct pstate *ps)
 	}
 	if (vt_parse_accept(p, "check")) {
 		if (parse_check(ps, &ev) < 0)
+			return -1;
+		return push_event(ps, &ev);
+	}
+	if (vt_tok_is(p, 0, "vmm")) {
+		if (parse_vmm_op(ps, &ev) < 0)
 			return -1;
 		return push_event(ps, &ev);
 	}

@@ -289,6 +289,7 @@ static const char *const step_errors[VT_STEP_ERR_COUNT] = {
 	[VT_STEP_ERR_IN_GUEST] = "the vCPU is already in the guest",
 	[VT_STEP_ERR_LIMIT] = "a model limit was hit",
 	[VT_STEP_ERR_HOST_BUSY] = "another host operation is still in progress (finish it with 'phase' steps first)",
+	[VT_STEP_ERR_NOT_IDLE] = "the VMM can write the vCPU's registers only while its thread is in userspace ('leave' it first)",
 	[VT_STEP_ERR_BAD_EVENT] = "malformed event",
 };
 
@@ -338,6 +339,8 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 	case VT_EV_PUT:
 		return s->vcpu[v].run == VT_RUN_IDLE ? VT_STEP_ERR_NOT_LOADED : VT_STEP_OK;
 	case VT_EV_GUEST:
+		if (ev->flags & VT_EVF_VMM) /* the VMM's ioctl: the vCPU's thread is in userspace */
+			return s->vcpu[v].run == VT_RUN_IDLE && !s->vcpu[v].in_run ? VT_STEP_OK : VT_STEP_ERR_NOT_IDLE;
 		return s->vcpu[v].run == VT_RUN_GUEST ? VT_STEP_OK : VT_STEP_ERR_NOT_RUNNING;
 	case VT_EV_HOST:
 		/* A host operation in progress must be finished before another starts. */
@@ -456,6 +459,23 @@ static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const 
 	}
 }
 
+/*
+ * A register write by the VMM (KVM_SET_SREGS), not by the guest: the same
+ * architectural validity, the oracle's and KVM's own rules for it.
+ */
+static void vmm_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op, struct vt_trace *tr)
+{
+	union vt_gregs old = s->vcpu[v].g;
+	if (m->aops->exec(m, s, v, op) == VT_EXEC_FAULT) {
+		vt_trace_add(tr, VT_TR_FAULT, v, -1, op->code, 0, 0, 0, "the VMM's register values are invalid; no effect");
+		return;
+	}
+	if (m->oracle->vmm_op)
+		m->oracle->vmm_op(m, s, v, op, &old);
+	if (m->hv->vmm_op)
+		m->hv->vmm_op(m, s, v, op, &old, tr);
+}
+
 /* Every vCPU in the guest takes its pending IPIs (vt_arch_ops.take_ipi), in vCPU order. */
 static void deliver_ipis(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
 {
@@ -563,6 +583,10 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		break;
 	}
 	case VT_EV_GUEST:
+		if (ev->flags & VT_EVF_VMM) {
+			vmm_op(m, s, v, &ev->op, tr);
+			break;
+		}
 		guest_op(m, s, v, &ev->op, tr);
 		if ((ev->flags & VT_EVF_ENTER) && s->vcpu[v].run == VT_RUN_LOADED)
 			enter(m, s, v, false, tr);

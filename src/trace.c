@@ -251,7 +251,7 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 		m->aops->fmt_op(m, o, op, sizeof(op));
 		break;
 	}
-	snprintf(buf, len, "%s: %s", vn, op);
+	snprintf(buf, len, "%s%s: %s", (ev->flags & VT_EVF_VMM) ? "vmm " : "", vn, op);
 }
 
 /* One record as a line of text (without indentation or newline). */

@@ -111,6 +111,12 @@ enum vt_ev_kind {
  * and its next LOAD is kvm_sched_in.
  */
 #define VT_EVF_USER 0x8u
+/*
+ * GUEST: not the guest but the VMM writes the vCPU's registers (x86
+ * KVM_SET_SREGS) while the vCPU's thread is in userspace.  In an exploration
+ * it is a step of the host program.
+ */
+#define VT_EVF_VMM 0x10u
 
 struct vt_event {
 	uint8_t kind;

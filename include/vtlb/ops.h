@@ -79,6 +79,8 @@ struct vt_arch_ops {
 	 * visible to the target first.
 	 */
 	bool (*take_ipi)(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler);
+	/* Optional: may the VMM write registers with the operation declared as d ('vmm VCPU: OP')? */
+	bool (*vmm_writes)(const struct vt_op_decl *d);
 	/* Format op as scenario text (without the "vcpu:" prefix). */
 	void (*fmt_op)(const struct vt_model *m, const struct vt_op *op, char *buf, size_t len);
 	/* Format the registers that matter for translation. */
@@ -94,6 +96,9 @@ struct vt_oracle_ops {
 	 */
 	void (*guest_op)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			 const union vt_gregs *old);
+	/* Optional: the same for a register write by the VMM (VT_EVF_VMM). */
+	void (*vmm_op)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		       const union vt_gregs *old);
 };
 
 /* ---- hardware ---------------------------------------------------------- */
@@ -161,6 +166,12 @@ struct vt_hv_ops {
 	void (*exit)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 	/* vcpu_put of v, which is outside the guest. */
 	void (*put)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	/*
+	 * Optional: the VMM wrote v's registers from userspace (x86
+	 * KVM_SET_SREGS; registers already updated, old = before).
+	 */
+	void (*vmm_op)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr);
 	/* Does op exit to the hypervisor under this backend's configuration? */
 	bool (*intercepts)(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
 			   const union vt_gregs *old);

@@ -48,6 +48,7 @@ enum vt_step_err {
 	VT_STEP_ERR_IN_GUEST,       /* enter: already in the guest */
 	VT_STEP_ERR_LIMIT,          /* a model limit was hit (vt_limit_str says which); the state is unusable */
 	VT_STEP_ERR_HOST_BUSY,      /* host op: another host operation is still in progress */
+	VT_STEP_ERR_NOT_IDLE,       /* VMM register write: the vCPU's thread is not in userspace */
 	VT_STEP_ERR_BAD_EVENT,
 	VT_STEP_ERR_COUNT
 };

@@ -581,6 +581,12 @@ bool vt_x86_shootdown_handler(const struct vt_model *m, const struct vt_state *s
 	return true;
 }
 
+/* KVM_SET_SREGS writes the control registers: 'vmm VCPU: mov ...'. */
+static bool x86_vmm_writes(const struct vt_op_decl *d)
+{
+	return d->code == VT_X86_MOV_CR3;
+}
+
 /* flush_tlb_func in the target's IPI handler: the oldest pending shootdown. */
 static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler)
 {
@@ -623,6 +629,7 @@ const struct vt_arch_ops vt_x86_arch_ops = {
 	.gctx = x86_gctx,
 	.exec = x86_exec,
 	.take_ipi = x86_take_ipi,
+	.vmm_writes = x86_vmm_writes,
 	.fmt_op = x86_fmt_op,
 	.fmt_regs = x86_fmt_regs,
 };

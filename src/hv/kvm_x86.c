@@ -641,6 +641,28 @@ void vt_kvm_x86_put(const struct vt_model *m, struct vt_state *s, int v, struct 
 		steal_time_set_preempted(m, s, v, tr);
 }
 
+/*
+ * __set_sregs / __set_sregs2 (KVM_SET_SREGS{,2}, KVM_SYNC_X86_SREGS): a
+ * change of CR3, EFER, CR0 or CR4 sets mmu_reset_needed, and then
+ * kvm_mmu_reset_context and, since 4346db6e6e7a, KVM_REQ_TLB_FLUSH_GUEST.
+ * The ioctl's own vcpu_load/vcpu_put are not modelled: the VMM is taken to
+ * run it on the pCPU the vCPU last ran on (PAE PDPTRs are not modelled).
+ */
+void vt_kvm_x86_vmm_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr)
+{
+	const struct vt_x86_regs *o = &old->x86, *n = R(s, v);
+	if (o->cr0 == n->cr0 && o->cr3 == n->cr3 && o->cr4 == n->cr4 && o->efer == n->efer) {
+		vt_trace_note(tr, v, -1, "__set_sregs: no paging register changed: no MMU reset");
+		return;
+	}
+	mmu_reset_context(s, v, tr);
+	if (vt_fixed(m, VT_FIX_X86_SREGS_FLUSH))
+		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+	else
+		vt_trace_reverted(tr, v, VT_FIX_X86_SREGS_FLUSH, "__set_sregs relies on the MMU reset to flush");
+}
+
 bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
 			   const union vt_gregs *old)
 {

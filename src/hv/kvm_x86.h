@@ -44,6 +44,8 @@ extern const struct vt_kvm_x86_vendor vt_kvm_vmx_ept, vt_kvm_vmx_shadow, vt_kvm_
 void vt_kvm_x86_vcpu_init(const struct vt_model *m, struct vt_state *s, int v);
 void vt_kvm_x86_load(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr);
 bool vt_kvm_x86_tracks_thread(const struct vt_model *m);
+void vt_kvm_x86_vmm_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+		       const union vt_gregs *old, struct vt_trace *tr);
 bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr);
 void vt_kvm_x86_exit(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 void vt_kvm_x86_put(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);

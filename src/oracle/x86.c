@@ -48,6 +48,25 @@ static void x86_oracle_op(const struct vt_model *m, struct vt_state *s, int v, c
 	vt_set_clear(&s->vcpu[v].permitted, &mask);
 }
 
+/*
+ * The VMM replaced the vCPU's paging registers (KVM_SET_SREGS, as when it
+ * emulates a reset or restores a saved vCPU).  No manual speaks for this;
+ * KVM's own promise does (4346db6e6e7a: "when MMU context reset is
+ * triggered, guest's TLB and paging-structure caches will be flushed"), and
+ * the oracle holds KVM to it: a change of CR0, CR3, CR4 or EFER leaves the
+ * vCPU nothing cached from before (docs/questions-x86.md).
+ */
+static void x86_oracle_vmm_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			      const union vt_gregs *old)
+{
+	const struct vt_x86_regs *o = &old->x86, *n = &s->vcpu[v].g.x86;
+	if (o->cr0 == n->cr0 && o->cr3 == n->cr3 && o->cr4 == n->cr4 && o->efer == n->efer)
+		return;
+	struct vt_set none = {{0}};
+	s->vcpu[v].permitted = none;
+}
+
 const struct vt_oracle_ops vt_x86_oracle_ops = {
 	.guest_op = x86_oracle_op,
+	.vmm_op = x86_oracle_vmm_op,
 };
