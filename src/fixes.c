@@ -215,6 +215,19 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/sregs-flush.vtlb",
 		.modelled = 1,
 	},
+	{
+		.id = VT_FIX_X86_HV_FLUSH_GENTLY,
+		.name = "x86-hv-flush-gently",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_COST,
+		.origin = "KVM: x86: hyper-v: Handle HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST{,EX} calls gently (260970862c88, "
+			  "Vitaly Kuznetsov, 2022, v6.2)",
+		.rule = "kvm_hv_flush_tlb queues each target's pages in its tlb_flush_fifo (a 'flush all' entry when "
+			"they do not fit) and requests KVM_REQ_HV_TLB_FLUSH, which flushes the queued pages one by one "
+			"(flush_tlb_gva) instead of the whole guest TLB",
+		.scenario = "scenarios/x86/hv-flush.vtlb",
+		.modelled = 1,
+	},
 
 	{.name = NULL},
 };

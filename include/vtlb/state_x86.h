@@ -20,13 +20,17 @@ struct vt_kvm_root {
 	uint64_t content;    /* over P */
 };
 
+/* Entries in the model's Hyper-V flush FIFO (KVM_HV_TLB_FLUSH_FIFO_SIZE is 16; 3 lets overflow happen). */
+#define VT_KVM_HV_FIFO 3
+
 struct vt_kvm_x86_vcpu {
 	int8_t loaded_cpu;   /* VMX loaded_vmcs->cpu, SVM current_vmcb->cpu; -1 if never */
 	uint8_t asid;        /* SVM svm->asid */
 	uint8_t asid_gen;    /* SVM current_vmcb->asid_generation */
 	uint8_t tlb_ctl;     /* SVM vmcb->control.tlb_ctl for the next VMRUN */
 	uint8_t st_preempted; /* vcpu->arch.st.preempted: KVM's own copy of the steal-time byte */
-	uint8_t pad[3];
+	uint8_t hv_fifo[VT_KVM_HV_FIFO]; /* Hyper-V tlb_flush_fifo, oldest first: 0 free, 1 flush-all,
+					    2 + i a flush of VA i (KVM's holds 16; the model 3) */
 	struct vt_kvm_root root;
 	struct vt_kvm_root prev[VT_KVM_NUM_PREV_ROOTS];
 };

@@ -21,6 +21,8 @@ enum vt_x86_op {
 	VT_X86_INIT,                 /* INIT (and the SIPI that restarts it) */
 	VT_X86_SHOOTDOWN,            /* flush_tlb_multi to vCPU target: b = 0 its handler runs INVLPG a,
 					b = 1 it reloads CR3 (a flush of its current PCID) */
+	VT_X86_HV_FLUSH,             /* Hyper-V HvFlushVirtualAddress{List,Space}: b = target vCPU mask,
+					target = 0 the page a in every address space, 1 everything */
 	VT_X86_OP_END
 };
 
@@ -75,6 +77,7 @@ enum vt_kvm_x86_req {
 	VT_REQ_TLB_FLUSH_GUEST,      /* KVM_REQ_TLB_FLUSH_GUEST */
 	VT_REQ_MMU_RELOAD,           /* KVM_REQ_MMU_RELOAD (before 2022): unload roots at entry */
 	VT_REQ_STEAL_UPDATE,         /* KVM_REQ_STEAL_UPDATE (only with option pv-tlb-flush) */
+	VT_REQ_HV_TLB_FLUSH,         /* KVM_REQ_HV_TLB_FLUSH */
 	VT_REQ_X86_COUNT
 };
 

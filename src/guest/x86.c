@@ -181,6 +181,41 @@ static int parse_shootdown(struct vt_parser *p, struct vt_op *op)
 	return vt_parse_error(p, "expected 'invlpg VA' or 'flush' after the shootdown's target");
 }
 
+/*
+ * Hyper-V's TLB flush hypercalls, which KVM offers a guest that sees Hyper-V
+ * enlightenments: HvFlushVirtualAddressList for one page, or
+ * HvFlushVirtualAddressSpace, both with HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES,
+ * on a set of the VM's vCPUs (the caller may be one of them).  The hypercall
+ * returns when every target will have flushed before it runs guest code
+ * again (TLFS, "Virtual MMU and Caching").
+ */
+static int parse_hvflush(struct vt_parser *p, struct vt_op *op)
+{
+	op->code = VT_X86_HV_FLUSH;
+	op->b = 0;
+	while (!vt_parse_peek(p, "va") && !vt_parse_peek(p, "all")) {
+		int t, at = p->cur;
+		if (vt_parse_vcpu(p, &t) < 0)
+			return -1;
+		if (p->vm >= 0 && p->m->vcpu_vm[t] != p->vm)
+			return vt_parse_error_at(p, at, "a Hyper-V flush targets vCPUs of the caller's VM");
+		op->b |= VT_BIT(t);
+	}
+	if (!op->b)
+		return vt_parse_error(p, "expected the target vCPUs before 'va' or 'all'");
+	if (vt_parse_accept(p, "all")) {
+		op->target = 1;
+		return 0;
+	}
+	(void)vt_parse_accept(p, "va");
+	op->target = 0;
+	if (vt_parse_number(p, "virtual address", &op->a) < 0)
+		return -1;
+	if (vt_model_add_va(p->m, op->a) < 0)
+		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+	return 0;
+}
+
 static int parse_fep(struct vt_parser *p, struct vt_op *op);
 
 static const struct vt_op_decl x86_ops[] = {
@@ -189,6 +224,7 @@ static const struct vt_op_decl x86_ops[] = {
 	{"invpcid", VT_X86_INVPCID, parse_invpcid, "invpcid 0 pcid N va VA | invpcid 1 pcid N | invpcid 2 | invpcid 3"},
 	{"init", VT_X86_INIT, parse_init, "init"},
 	{"shootdown", VT_X86_SHOOTDOWN, parse_shootdown, "shootdown VCPU invlpg VA | shootdown VCPU flush"},
+	{"hvflush", VT_X86_HV_FLUSH, parse_hvflush, "hvflush VCPU... va VA | hvflush VCPU... all"},
 	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
 };
 
@@ -496,6 +532,8 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 		t->ipi[t->ipi[0] ? 1 : 0] = code;
 		return VT_EXEC_OK;
 	}
+	case VT_X86_HV_FLUSH:
+		return VT_EXEC_OK;
 	case VT_X86_INIT:
 		/* INIT then SIPI: CR0 = ET (CD/NW kept, not modelled), CR3 = 0, CR4 = 0, EFER = 0. */
 		r->cr0 = 0;
@@ -541,6 +579,22 @@ static void x86_fmt_op(const struct vt_model *m, const struct vt_op *op, char *b
 	case VT_X86_INIT:
 		snprintf(buf, len, "%sinit", fep);
 		break;
+	case VT_X86_HV_FLUSH: {
+		size_t o = (size_t)snprintf(buf, len, "%shvflush", fep);
+		for (int t = 0; t < m->nvcpus && o < len; t++)
+			if (op->b & VT_BIT(t)) {
+				char vn[32];
+				vt_model_vcpu_name(m, t, vn, sizeof(vn));
+				o += (size_t)snprintf(buf + o, len - o, " %s", vn);
+			}
+		if (o < len) {
+			if (op->target)
+				snprintf(buf + o, len - o, " all");
+			else
+				snprintf(buf + o, len - o, " va 0x%llx", (unsigned long long)op->a);
+		}
+		break;
+	}
 	case VT_X86_SHOOTDOWN: {
 		char vn[32];
 		vt_model_vcpu_name(m, op->target, vn, sizeof(vn));

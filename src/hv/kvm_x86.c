@@ -31,6 +31,7 @@ const char *const vt_kvm_x86_req_names[VT_REQ_X86_COUNT] = {
 	[VT_REQ_TLB_FLUSH_GUEST] = "KVM_REQ_TLB_FLUSH_GUEST",
 	[VT_REQ_MMU_RELOAD] = "KVM_REQ_MMU_RELOAD",
 	[VT_REQ_STEAL_UPDATE] = "KVM_REQ_STEAL_UPDATE",
+	[VT_REQ_HV_TLB_FLUSH] = "KVM_REQ_HV_TLB_FLUSH",
 };
 
 static const struct vt_kvm_x86_vendor *V(const struct vt_model *m)
@@ -263,6 +264,77 @@ static void flush_tlb_guest(const struct vt_model *m, struct vt_state *s, int v,
 		}
 	}
 	V(m)->flush_tlb_guest(m, s, v, tr);
+	/* kvm_hv_vcpu_purge_flush_tlb: a full guest flush covers whatever Hyper-V queued */
+	if (vt_kvm_test_request(s, v, VT_REQ_HV_TLB_FLUSH)) {
+		vt_kvm_clear_request(s, v, VT_REQ_HV_TLB_FLUSH);
+		memset(X(s, v)->hv_fifo, 0, sizeof(X(s, v)->hv_fifo));
+	}
+}
+
+/* ---- Hyper-V TLB flush hypercalls (hyperv.c) ---------------------------- */
+
+/* hv_tlb_flush_enqueue: the entries if they fit leaving one slot free, else a 'flush all' entry. */
+static void hv_tlb_flush_enqueue(const struct vt_model *m, struct vt_state *s, int t, const struct vt_op *op)
+{
+	uint8_t *f = X(s, t)->hv_fifo;
+	int used = 0;
+	while (used < VT_KVM_HV_FIFO && f[used])
+		used++;
+	int count = op->target ? 0 : 1;
+	if (count && count < VT_KVM_HV_FIFO - used) {
+		f[used] = (uint8_t)(2 + vt_model_va_index(m, op->a));
+		return;
+	}
+	if (used < VT_KVM_HV_FIFO)
+		f[used] = 1; /* a full FIFO always ends in a 'flush all' entry */
+}
+
+/*
+ * kvm_hv_flush_tlb (HVCALL_FLUSH_VIRTUAL_ADDRESS_{LIST,SPACE}): queue the
+ * flush for every target, then kvm_make_vcpus_request_mask with
+ * KVM_REQ_HV_TLB_FLUSH (KVM_REQUEST_WAIT: running targets are kicked out
+ * before the hypercall returns).  Before 260970862c88 every target got a
+ * full guest flush (KVM_REQ_TLB_FLUSH_GUEST).  The address space and flags
+ * are not used: KVM flushes the page in every context.
+ */
+static void hv_flush_tlb(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			 struct vt_trace *tr)
+{
+	bool gently = vt_fixed(m, VT_FIX_X86_HV_FLUSH_GENTLY);
+	if (!gently)
+		vt_trace_reverted(tr, v, VT_FIX_X86_HV_FLUSH_GENTLY, "every target gets a full guest TLB flush");
+	for (int t = 0; t < m->nvcpus; t++) {
+		if (!(op->b & VT_BIT(t)))
+			continue;
+		if (gently)
+			hv_tlb_flush_enqueue(m, s, t, op);
+		vt_kvm_make_request(s, t, gently ? VT_REQ_HV_TLB_FLUSH : VT_REQ_TLB_FLUSH_GUEST, tr);
+		vt_kvm_kick(m, s, t, tr);
+	}
+}
+
+/*
+ * kvm_hv_vcpu_flush_tlb, at entry: the queued pages one by one; false (the
+ * caller then flushes the whole guest TLB) for a 'flush all' entry, or
+ * without TDP.
+ */
+static bool hv_vcpu_flush_tlb(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	uint8_t *f = X(s, v)->hv_fifo;
+	if (!V(m)->tdp) {
+		memset(f, 0, VT_KVM_HV_FIFO);
+		return false;
+	}
+	for (int i = 0; i < VT_KVM_HV_FIFO && f[i]; i++) {
+		if (f[i] == 1) {
+			vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_hv_vcpu_flush_tlb: a 'flush all' entry: full guest flush");
+			memset(f, 0, VT_KVM_HV_FIFO);
+			return false;
+		}
+		V(m)->flush_tlb_gva(m, s, v, m->va[f[i] - 2], tr);
+	}
+	memset(f, 0, VT_KVM_HV_FIFO);
+	return true;
 }
 
 /* ---- CR3 and PCID (x86.c) ---------------------------------------------- */
@@ -617,6 +689,9 @@ bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 		V(m)->flush_tlb_current(m, s, v, tr);
 	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr))
 		flush_tlb_guest(m, s, v, tr);
+	/* Hyper-V's precise flush, or a full one when it cannot be precise */
+	if (vt_kvm_check_request(s, v, VT_REQ_HV_TLB_FLUSH, tr) && !hv_vcpu_flush_tlb(m, s, v, tr))
+		flush_tlb_guest(m, s, v, tr);
 	if (vt_kvm_check_request(s, v, VT_REQ_STEAL_UPDATE, tr)) {
 		if (!record_steal_time(m, s, v, one_phase, tr))
 			return false;
@@ -672,6 +747,8 @@ bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, i
 		return true; /* INIT always exits */
 	if (op->code == VT_X86_SHOOTDOWN)
 		return false; /* a steal-time cmpxchg, or an ICR write: no TLB decision of KVM's follows */
+	if (op->code == VT_X86_HV_FLUSH)
+		return true; /* a hypercall (VMCALL/VMMCALL) */
 	return V(m)->intercepts(m, s, v, op, old);
 }
 
@@ -696,6 +773,9 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 		break;
 	case VT_X86_INIT:
 		vcpu_reset_init(m, s, v, old, tr);
+		break;
+	case VT_X86_HV_FLUSH:
+		hv_flush_tlb(m, s, v, op, tr);
 		break;
 	default:
 		break;

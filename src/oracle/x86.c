@@ -10,6 +10,8 @@
  * refills come from the common oracle fill in step.c.  Nothing here reads
  * hardware or hypervisor state.
  */
+#include <string.h>
+
 #include "internal.h"
 #include "vtlb/ops.h"
 #include "vtlb/x86.h"
@@ -35,9 +37,38 @@ static void shootdown_marked(const struct vt_model *m, struct vt_state *s, const
 	vt_set_clear(&s->vcpu[t].permitted, &mask);
 }
 
+/*
+ * A Hyper-V flush hypercall, as the TLFS defines it with
+ * HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES and without
+ * HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY: every target loses the page's
+ * translations (or all of them) in every address space, global ones too,
+ * by the time the hypercall returns.
+ */
+static void hv_flush(const struct vt_model *m, struct vt_state *s, const struct vt_op *op)
+{
+	struct vt_x86_scope sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.all_pcids = 1;
+	sc.globals = 1;
+	if (op->target == 0) {
+		sc.by_va = 1;
+		sc.va = op->a;
+	}
+	for (int t = 0; t < m->nvcpus; t++) {
+		if (!(op->b & VT_BIT(t)))
+			continue;
+		struct vt_set mask = vt_x86_scope_tmask(m, &sc, m->vcpu_vm[t]);
+		vt_set_clear(&s->vcpu[t].permitted, &mask);
+	}
+}
+
 static void x86_oracle_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			  const union vt_gregs *old)
 {
+	if (op->code == VT_X86_HV_FLUSH) {
+		hv_flush(m, s, op);
+		return;
+	}
 	if (op->code == VT_X86_SHOOTDOWN) {
 		shootdown_marked(m, s, op);
 		return;
