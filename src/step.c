@@ -466,8 +466,10 @@ static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const 
 static void vmm_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op, struct vt_trace *tr)
 {
 	union vt_gregs old = s->vcpu[v].g;
-	if (m->aops->exec(m, s, v, op) == VT_EXEC_FAULT) {
-		vt_trace_add(tr, VT_TR_FAULT, v, -1, op->code, 0, 0, 0, "the VMM's register values are invalid; no effect");
+	const char *why = "the VMM's register values are invalid";
+	if (m->aops->exec(m, s, v, op, &why) == VT_EXEC_FAULT) {
+		/* KVM_SET_SREGS fails; nothing changes (the runner reports it as a fault) */
+		vt_trace_add(tr, VT_TR_FAULT, v, -1, op->code, 0, 0, 0, why);
 		return;
 	}
 	if (m->oracle->vmm_op)
