@@ -421,7 +421,7 @@ static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, con
 			if (va_matches(m, m->u[x].t, op->a, UINT64_MAX))
 				n++;
 		const char *text = NULL;
-		if (tr && n) {
+		if (tr && !tr->no_records && n) {
 			char buf[2048];
 			access_answers(m, s, v, op->a, &u, buf, sizeof(buf));
 			text = vt_trace_strdup(tr, buf);
@@ -601,6 +601,7 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 	}
 
 	deliver_ipis(m, s, tr);
+	vt_trace_settle(tr);
 	if (settle(m, s) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
 	if (s->meta.limit)

@@ -68,36 +68,56 @@ void vt_trace_add(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_
 		tr->insn_count[code]++;
 	if (kind == VT_TR_EXIT)
 		tr->exits++;
-	struct vt_trace_rec *r = trace_push(tr);
-	if (!r)
+	struct vt_trace_rec rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.step = tr->step;
+	rec.kind = kind;
+	rec.vcpu = (int8_t)vcpu;
+	rec.pcpu = (int8_t)pcpu;
+	rec.code = code;
+	rec.key = key;
+	rec.a = a;
+	rec.b = b;
+	rec.text = text;
+	if (tr->probe)
+		tr->probe->rec(tr->probe->ctx, &rec);
+	if (tr->no_records)
 		return;
-	r->kind = kind;
-	r->vcpu = (int8_t)vcpu;
-	r->pcpu = (int8_t)pcpu;
-	r->code = code;
-	r->key = key;
-	r->a = a;
-	r->b = b;
-	r->text = text;
+	struct vt_trace_rec *r = trace_push(tr);
+	if (r)
+		*r = rec;
 }
 
 void vt_trace_event(struct vt_trace *tr, const struct vt_event *ev)
 {
 	if (!tr)
 		return;
-	struct vt_trace_rec *r = trace_push(tr);
-	if (!r)
+	struct vt_trace_rec rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.step = tr->step;
+	rec.kind = VT_TR_EVENT;
+	rec.vcpu = ev->vcpu;
+	rec.pcpu = ev->pcpu;
+	rec.ev = *ev;
+	if (tr->probe)
+		tr->probe->rec(tr->probe->ctx, &rec);
+	if (tr->no_records)
 		return;
-	r->kind = VT_TR_EVENT;
-	r->vcpu = ev->vcpu;
-	r->pcpu = ev->pcpu;
-	r->ev = *ev;
+	struct vt_trace_rec *r = trace_push(tr);
+	if (r)
+		*r = rec;
+}
+
+void vt_trace_settle(struct vt_trace *tr)
+{
+	if (tr && tr->probe && tr->probe->settle)
+		tr->probe->settle(tr->probe->ctx);
 }
 
 const char *vt_trace_strdup(struct vt_trace *tr, const char *text)
 {
-	if (!tr)
-		return NULL;
+	if (!tr || tr->no_records)
+		return NULL; /* nothing is stored: no record will point at it */
 	if (tr->nstrs == tr->capstrs) {
 		size_t cap = tr->capstrs ? tr->capstrs * 2 : 64;
 		char **v = realloc(tr->strs, cap * sizeof(*v));
@@ -121,7 +141,7 @@ const char *vt_trace_strdup(struct vt_trace *tr, const char *text)
 
 void vt_trace_check(struct vt_trace *tr, const struct vt_event *ev, bool held, const char *seen)
 {
-	if (!tr)
+	if (!tr || tr->no_records)
 		return;
 	const char *text = vt_trace_strdup(tr, seen);
 	struct vt_trace_rec *r = trace_push(tr);

@@ -126,7 +126,11 @@ struct vt_hw_ops {
 		      struct vt_set *u, uint64_t *s2);
 	/* Insert what a walk on pcpu can produce now, under the loaded tag. */
 	int (*fill)(const struct vt_model *m, struct vt_state *s, int pcpu, const struct vt_set *u, uint64_t s2);
-	/* Execute an invalidation instruction with its architectural scope. */
+	/*
+	 * Execute an invalidation instruction with its architectural scope.
+	 * It records the instruction (vt_trace_insn) before changing any TLB,
+	 * so that a trace observer sees the TLBs as the instruction found them.
+	 */
 	void (*insn)(const struct vt_model *m, struct vt_state *s, int pcpu, unsigned insn, uint32_t key,
 		     uint64_t arg, struct vt_trace *tr);
 	void (*fmt_key)(uint32_t key, char *buf, size_t len);

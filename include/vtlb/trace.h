@@ -51,6 +51,20 @@ struct vt_trace_rec {
 
 #define VT_TRACE_MAX_INSNS 64
 
+/*
+ * An observer of a trace (the perf layer's cost counters).  It sees every
+ * record as it is added, before it is stored; records of hardware
+ * instructions arrive before the instruction changes any TLB (vt_hw_ops.insn
+ * records first, then applies its scope).  'settle' is called by vt_step
+ * after the event's layers ran and before the TLBs fill.  The observer must
+ * not change the state.
+ */
+struct vt_trace_probe {
+	void *ctx;
+	void (*rec)(void *ctx, const struct vt_trace_rec *r);
+	void (*settle)(void *ctx);
+};
+
 struct vt_trace {
 	struct vt_trace_rec *rec;
 	size_t n;
@@ -62,6 +76,8 @@ struct vt_trace {
 	uint32_t exits;                       /* VM exits */
 	char **strs;                          /* texts the trace owns (vt_trace_textf) */
 	size_t nstrs, capstrs;
+	const struct vt_trace_probe *probe;   /* observer, or NULL */
+	int no_records;                       /* count and observe only; store nothing (long runs) */
 };
 
 void vt_trace_init(struct vt_trace *tr);
@@ -79,6 +95,9 @@ void vt_trace_check(struct vt_trace *tr, const struct vt_event *ev, bool held, c
  * text), or NULL when tr is NULL or memory ran out (tr->oom is then set).
  */
 const char *vt_trace_strdup(struct vt_trace *tr, const char *text);
+
+/* Tell the observer, if any, that the step is about to let the TLBs fill. */
+void vt_trace_settle(struct vt_trace *tr);
 
 /* Convenience wrappers used by the layers. */
 void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text);
