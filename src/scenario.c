@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scenario_perf.h"
 #include "vtlb/fixes.h"
 #include "vtlb/ops.h"
 #include "vtlb/scenario.h"
@@ -653,6 +654,27 @@ static int decl_vcpu(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
 	int v;
+	/* VM.* declares every vCPU of the VM alike (workloads with a swept vCPU count) */
+	const struct vt_token *t = &p->tok[p->cur];
+	if (p->cur < p->ntok && t->len > 2 && t->s[t->len - 2] == '.' && t->s[t->len - 1] == '*') {
+		char name[VT_NAME];
+		size_t nl = t->len - 2;
+		if (nl >= sizeof(name))
+			return vt_parse_error(p, "unknown VM '%.*s'", (int)nl, t->s);
+		memcpy(name, t->s, nl);
+		name[nl] = 0;
+		int vm = vt_model_vm(p->m, name);
+		if (vm < 0)
+			return vt_parse_error(p, "unknown VM '%s' in '%.*s'", name, (int)t->len, t->s);
+		p->cur++;
+		p->vm = vm;
+		const struct vt_vm *d = &p->m->vm[vm];
+		if (p->m->aops->parse_vcpu(p, &p->m->vcpu_init[d->first_vcpu]) < 0)
+			return -1;
+		for (int w = d->first_vcpu + 1; w < d->first_vcpu + d->nvcpus; w++)
+			p->m->vcpu_init[w] = p->m->vcpu_init[d->first_vcpu];
+		return 0;
+	}
 	if (vt_parse_vcpu(p, &v) < 0)
 		return -1;
 	p->vm = p->m->vcpu_vm[v];
@@ -1148,8 +1170,8 @@ static int parse_line(struct pstate *ps)
 	p->vcpu = -1;
 	if (p->ntok == 0)
 		return 0;
-	if (!ps->have_arch && !vt_tok_is(p, 0, "arch") && !vt_tok_is(p, 0, "title"))
-		return vt_parse_error_at(p, 0, "a scenario starts with 'arch' (after an optional 'title')");
+	if (!ps->have_arch && !vt_tok_is(p, 0, "arch") && !vt_tok_is(p, 0, "title") && !vt_tok_is(p, 0, "param"))
+		return vt_parse_error_at(p, 0, "a scenario starts with 'arch' (after an optional 'title' and 'param' lines)");
 
 	if (vt_tok_is(p, 0, "end")) {
 		if (!ps->in_program)
@@ -1248,6 +1270,9 @@ static int parse_line(struct pstate *ps)
 			return vt_parse_error(p, "expected 'fine' or 'coarse'");
 		return expect_end(p);
 	}
+	/* performance mode (vtlb cost): workload, tlb, param */
+	if (vt_tok_is(p, 0, "workload") || vt_tok_is(p, 0, "tlb") || vt_tok_is(p, 0, "param"))
+		return vt_perf_decl(p, ps->events);
 	if (vt_tok_is(p, 0, "program")) {
 		if (m->nvms == 0)
 			return vt_parse_error_at(p, 0, "declare a 'vm' before programs");
@@ -1293,13 +1318,17 @@ static int finish(struct pstate *ps)
 		p->line = m->script[0].line;
 		return vt_parse_error(p, "a scenario has either a script of events or per-vCPU programs, not both");
 	}
+	if (m->wl.line && m->nscript) {
+		p->line = m->wl.line;
+		return vt_parse_error(p, "a workload replaces the schedule: remove the scripted events or the 'workload' line");
+	}
 	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind == VT_EXP_FAULT)
 		m->expect.line = m->expect_fault.line; /* 'expect fault' alone: the run is otherwise clean */
 	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind != VT_EXP_FAULT)
 		return vt_parse_error(p, "no 'expect' line: say what the run should show (expect clean | stale | breach)");
 	if (m->nscript && m->expect.kind == VT_EXP_NONE)
 		m->expect.kind = VT_EXP_CLEAN;
-	if (m->has_programs && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
+	if ((m->has_programs || m->wl.line) && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
 		p->line = m->expect.kind != VT_EXP_NONE ? m->expect.line : m->expect_fault.line;
 		return vt_parse_error(p, "'expect' is for scripts; 'vtlb explore' checks every state of every interleaving");
 	}
@@ -1312,7 +1341,7 @@ static int finish(struct pstate *ps)
 		p->line = ps->schedule_line;
 		vt_parse_warn_at(p, 0, "'schedule' has no effect on an exploration file (it is for scripts)");
 	}
-	if (!m->nscript && !m->has_programs)
+	if (!m->nscript && !m->has_programs && !m->wl.line)
 		return vt_parse_error(p, "no events and no programs: nothing to run");
 	for (int i = 0; i < m->npcpus; i++)
 		m->domain_of[i] = (int8_t)(m->hw->domain ? m->hw->domain(m, i) : i);
@@ -1331,7 +1360,32 @@ static int finish(struct pstate *ps)
 	return 0;
 }
 
+static struct vt_model *parse_text(const char *name, const char *text, size_t len, struct vt_fixset reverted,
+				   struct vt_diag *d);
+
 struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, struct vt_fixset reverted,
+				   struct vt_diag *d)
+{
+	return vt_scenario_parse_params(name, text, len, reverted, NULL, 0, d);
+}
+
+struct vt_model *vt_scenario_parse_params(const char *name, const char *text, size_t len, struct vt_fixset reverted,
+					  const char *const *set, int nset, struct vt_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->file, sizeof(d->file), "%s", name);
+	if (!nset && !memchr(text, '$', len))
+		return parse_text(name, text, len, reverted, d);
+	size_t n = 0;
+	char *buf = vt_scenario_subst(text, len, set, nset, &n, d);
+	if (!buf)
+		return NULL;
+	struct vt_model *m = parse_text(name, buf, n, reverted, d);
+	free(buf);
+	return m;
+}
+
+static struct vt_model *parse_text(const char *name, const char *text, size_t len, struct vt_fixset reverted,
 				   struct vt_diag *d)
 {
 	struct pstate ps;
@@ -1408,6 +1462,12 @@ const char *vt_scenario_file_kind(unsigned mode)
 
 struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, struct vt_diag *d)
 {
+	return vt_scenario_load_params(path, reverted, NULL, 0, d);
+}
+
+struct vt_model *vt_scenario_load_params(const char *path, struct vt_fixset reverted, const char *const *set, int nset,
+					 struct vt_diag *d)
+{
 	memset(d, 0, sizeof(*d));
 	snprintf(d->file, sizeof(d->file), "%s", path);
 	if (strlen(path) >= sizeof(((struct vt_model *)0)->file)) {
@@ -1460,7 +1520,7 @@ struct vt_model *vt_scenario_load(const char *path, struct vt_fixset reverted, s
 		snprintf(d->msg, sizeof(d->msg), "file larger than %u bytes", VT_MAX_FILE);
 		return NULL;
 	}
-	struct vt_model *m = vt_scenario_parse(path, buf, n, reverted, d);
+	struct vt_model *m = vt_scenario_parse_params(path, buf, n, reverted, set, nset, d);
 	free(buf);
 	return m;
 }

@@ -242,6 +242,40 @@ struct vt_bounds {
 	uint32_t migrations;
 };
 
+/*
+ * Performance mode (vtlb cost, src/workload.c, src/tlb_finite.c): a scenario
+ * may name a seeded workload instead of a schedule, and the geometry of the
+ * finite TLB the cost counters model next to the maximal one.
+ */
+enum vt_wl_class {
+	VT_WL_ACCESS,   /* a running vCPU reads a VA its current space maps */
+	VT_WL_OP,       /* a running vCPU performs the next operation of its program (cyclic) */
+	VT_WL_PREEMPT,  /* the host preempts a vCPU and runs a waiting one on that pCPU */
+	VT_WL_MIGRATE,  /* a vCPU moves to another pCPU (swapping with the one there) */
+	VT_WL_HOST,     /* the next operation of the host program (cyclic): reclaim, remap */
+	VT_WL_COUNT
+};
+
+struct vt_workload {
+	uint32_t steps;              /* events to generate */
+	uint32_t line;               /* where it was declared, 0: none */
+	uint64_t seed;
+	uint32_t w[VT_WL_COUNT];     /* relative weights */
+};
+
+enum vt_tlb_policy {
+	VT_TLB_LRU,
+	VT_TLB_RANDOM,               /* seeded by the workload seed */
+	VT_TLB_POLICY_COUNT
+};
+
+struct vt_tlb_geom {
+	uint32_t entries;            /* per TLB domain; 0: the default */
+	uint32_t ways;               /* associativity; 0: fully associative */
+	uint32_t policy;             /* enum vt_tlb_policy */
+	uint32_t line;
+};
+
 struct vt_arch_ops;
 struct vt_hw_ops;
 struct vt_hv_ops;
@@ -367,6 +401,10 @@ struct vt_model {
 	struct vt_bounds bounds;
 	int fine;                    /* enter in fine-grained phases */
 	int explicit_schedule;       /* script: no automatic re-entry; every enter is written */
+
+	/* performance mode */
+	struct vt_workload wl;       /* wl.line != 0: a workload instead of a schedule */
+	struct vt_tlb_geom tlb;      /* finite TLB geometry (tlb.line != 0: declared) */
 };
 
 /* Option ids (values in model->opt).  See src/options.c for names and ranges. */

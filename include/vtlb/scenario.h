@@ -87,6 +87,16 @@ int vt_parse_number_text(const char *s, size_t n, uint64_t *out);
 struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t len, struct vt_fixset reverted,
 				   struct vt_diag *d);
 
+/*
+ * The same with parameters: every ${NAME} in the text is replaced by the
+ * value 'set' gives ("NAME=VALUE"), else by the scenario's 'param NAME
+ * VALUE' default; an unknown NAME is an error at its line and column.
+ */
+struct vt_model *vt_scenario_load_params(const char *path, struct vt_fixset reverted, const char *const *set, int nset,
+					 struct vt_diag *d);
+struct vt_model *vt_scenario_parse_params(const char *name, const char *text, size_t len, struct vt_fixset reverted,
+					  const char *const *set, int nset, struct vt_diag *d);
+
 /* ---- token API for operand parsers ------------------------------------ */
 
 bool vt_parse_at_end(const struct vt_parser *p);
