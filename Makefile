@@ -37,7 +37,7 @@ CFLAGS_cov   := -O0 -g --coverage
 
 ALL_CFLAGS  = $(WARN) $(CFLAGS_$(MODE)) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)
 ALL_LDFLAGS = $(CFLAGS_$(MODE)) $(LDFLAGS)
-LDLIBS     += -lpthread
+LDLIBS     += -lpthread -lm
 
 O := build/$(MODE)
 
@@ -49,7 +49,7 @@ endif
 
 LIB_SRC := $(wildcard src/*.c src/arch/*.c src/hv/*.c src/guest/*.c src/oracle/*.c src/probe/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
-TOOL_OBJ := $(O)/tools/vtlb.o
+TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard tools/*.c))
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -113,6 +113,7 @@ check: check-build
 
 bench: $(BENCH_BIN) $(O)/vtlb
 	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
+	$(O)/bench/cost scenarios/cost/*.vtlb
 
 clean:
 	rm -rf build

@@ -26,6 +26,7 @@
 #include "vtlb/run.h"
 #include "vtlb/scenario.h"
 #include "vtlb/vtlb.h"
+#include "cost_cmd.h"
 
 static const char usage[] =
 	"usage: vtlb <command> [options] [args]\n"
@@ -40,6 +41,7 @@ static const char usage[] =
 	"  probe FILE|DIR...    run x86 scenarios as real guests (KVM, QEMU TCG); check them against the oracle\n"
 	"  fixes                list the named fixes: NAME ARCH KIND ORIGIN -- RULE\n"
 	"  options              list the scenario options per architecture\n"
+	"  cost FILE|DIR...     what each flush policy costs, side by side ('vtlb cost --help')\n"
 	"Only regular files are scenarios (at most 1 MiB, lines of at most 4096 characters);\n"
 	"anything else, a dangling link or a directory cycle is one error, and the run goes on.\n"
 	"Files without a script are skipped by 'run', files without programs by 'explore';\n"
@@ -344,7 +346,7 @@ static int check_reverts(const struct opts *o, const struct paths *ps, int explo
 		struct vt_model *m = vt_scenario_load(ps->v[i].path, VT_FIXSET_NONE, &d);
 		if (!m)
 			continue;
-		if (explore ? m->has_programs : m->nscript > 0)
+		if (explore ? m->has_programs && !m->wl.line : m->nscript > 0)
 			archs |= 1u << m->arch;
 		vt_model_free(m);
 	}
@@ -474,10 +476,12 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 		}
 		print_warnings(o, &d);
 		if (!m->nscript) {
-			/* an exploration scenario: nothing scripted to run */
+			/* an exploration scenario or a workload: nothing scripted to run */
+			int wl = m->wl.line != 0;
 			vt_model_free(m);
 			skip++;
-			report_skip(o, ps.v[i].path, "program only, no script: use 'vtlb explore'");
+			report_skip(o, ps.v[i].path,
+				    wl ? "a workload, no script: use 'vtlb cost'" : "program only, no script: use 'vtlb explore'");
 			continue;
 		}
 		struct vt_run_result r;
@@ -682,9 +686,10 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 		return 2;
 	}
 	print_warnings(o, &d);
-	if (!m->has_programs) {
+	if (!m->has_programs || m->wl.line) {
 		n[X_SKIPPED]++;
-		report_skip(o, path, "no programs to explore (a script: use 'vtlb run')");
+		report_skip(o, path, m->wl.line ? "a workload, nothing to explore: use 'vtlb cost'"
+						: "no programs to explore (a script: use 'vtlb run')");
 		if (o->emit) {
 			emit_none(o, &em);
 			emit_text(o, &em);
@@ -1052,6 +1057,10 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (!args)
 		return 2;
+	if (argc > 1 && strcmp(argv[1], "cost") == 0) {
+		free(args);
+		return vt_cli_cost(argc - 2, argv + 2);
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
