@@ -224,7 +224,7 @@ for my $n (sort keys %ops) {
 # ---- every keyword of the language is documented -----------------------------
 
 my %kw;
-for my $src ('src/scenario.c', glob('src/guest/*.c')) {
+for my $src ('src/scenario.c', 'src/scenario_perf.c', glob('src/guest/*.c')) {
     open(my $fh, '<', $src) or die;
     my $text = do { local $/; <$fh> };
     # words the parsers match
