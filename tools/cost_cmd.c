@@ -113,7 +113,20 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int gather(struct flist *l, const char *path, int top)
+/* The directories being walked, innermost first: a cycle through symbolic links is not followed. */
+struct frame {
+	dev_t dev;
+	ino_t ino;
+	const struct frame *up;
+};
+
+/*
+ * Add path, or every *.vtlb below a directory (sorted, hidden entries
+ * skipped), the way 'vtlb run' collects: only regular files are scenarios.
+ * Returns 0, or -1 after printing an error for an entry that cannot be used
+ * (the walk goes on).
+ */
+static int gather(struct flist *l, const char *path, int top, const struct frame *up)
 {
 	struct stat st;
 	if (stat(path, &st) < 0) {
@@ -122,10 +135,20 @@ static int gather(struct flist *l, const char *path, int top)
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		size_t n = strlen(path);
-		if (top || (n > 5 && strcmp(path + n - 5, ".vtlb") == 0))
-			return flist_add(l, path);
-		return 0;
+		if (!top && !(n > 5 && strcmp(path + n - 5, ".vtlb") == 0))
+			return 0;
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "%s: error: not a regular file: only regular files are scenarios\n", path);
+			return -1;
+		}
+		return flist_add(l, path);
 	}
+	for (const struct frame *f = up; f; f = f->up)
+		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+			fprintf(stderr, "%s: error: directory cycle: not followed\n", path);
+			return -1;
+		}
+	struct frame me = {st.st_dev, st.st_ino, up};
 	DIR *d = opendir(path);
 	if (!d) {
 		fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
@@ -146,7 +169,7 @@ static int gather(struct flist *l, const char *path, int top)
 	if (sub.n)
 		qsort(sub.v, sub.n, sizeof(*sub.v), cmp_str);
 	for (size_t i = 0; i < sub.n; i++) {
-		if (rc == 0 && gather(l, sub.v[i], 0) < 0)
+		if (gather(l, sub.v[i], 0, &me) < 0)
 			rc = -1;
 		free(sub.v[i]);
 	}
@@ -719,7 +742,7 @@ int vt_cli_cost(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < nargs; i++)
-		if (gather(&files, args[i], 1) < 0)
+		if (gather(&files, args[i], 1, NULL) < 0)
 			rc = 2;
 	struct vt_svg_doc *svg = NULL;
 	if (o.plot && !(svg = vt_svg_new()))
