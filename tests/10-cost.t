@@ -88,5 +88,7 @@ like($err, qr/^\Q$costs\E:2:\d+: error: expected a number of cycles/m, 'cost.cos
 is($st, 0, 'cost.script exits 0');
 like($out, qr/; script;/, 'cost.script says it ran the script');
 ($st, $out) = run_vtlb('run', $seed);
-like($out, qr/a workload: use 'vtlb cost'/, 'cost.run skips a workload');
+like($out, qr/a workload, no script: use 'vtlb cost'/, 'cost.run skips a workload');
+($st, $out) = run_vtlb('explore', $seed);
+like($out, qr/a workload, nothing to explore: use 'vtlb cost'/, 'cost.explore skips a workload');
 done_testing;
