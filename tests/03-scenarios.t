@@ -16,7 +16,7 @@ is($total, scalar @files, 'scenarios.summary counts every bundled file');
 is($passed + $skipped, $total, 'scenarios.summary: passed + skipped = total');
 my @skips = $out =~ /^skip /mg;
 is(scalar @skips, $skipped, 'scenarios.summary: one skip line per skipped file');
-like($out, qr/skipped \(programs only: 'vtlb explore' runs them\)$/m, 'scenarios.summary says who runs the skipped ones')
+like($out, qr/skipped \(programs: 'vtlb explore' runs them; workloads: 'vtlb cost'\)$/m, 'scenarios.summary says who runs the skipped ones')
     if $skipped;
 
 ($st, $out) = run_vtlb('run', '--json', 'scenarios/');

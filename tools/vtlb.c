@@ -456,7 +456,7 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 		paths_free(&ps);
 		return 2;
 	}
-	int pass = 0, fail = 0, err = 0, skip = 0;
+	int pass = 0, fail = 0, err = 0, skip = 0, skip_wl = 0;
 	if (o->json)
 		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
 	for (size_t i = 0; i < ps.n; i++) {
@@ -480,6 +480,7 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 			int wl = m->wl.line != 0;
 			vt_model_free(m);
 			skip++;
+			skip_wl += wl;
 			report_skip(o, ps.v[i].path,
 				    wl ? "a workload, no script: use 'vtlb cost'" : "program only, no script: use 'vtlb explore'");
 			continue;
@@ -515,7 +516,10 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 	else
 		printf("%d scenario%s: %d passed, %d failed, %d error%s, %d skipped%s\n", total, plural((uint64_t)total),
 		       pass, fail, err, plural((uint64_t)err), skip,
-		       skip ? " (programs only: 'vtlb explore' runs them)" : "");
+		       !skip          ? ""
+		       : !skip_wl     ? " (programs only: 'vtlb explore' runs them)"
+		       : skip_wl == skip ? " (workloads: 'vtlb cost' runs them)"
+					 : " (programs: 'vtlb explore' runs them; workloads: 'vtlb cost')");
 	paths_free(&ps);
 	return err ? 2 : fail ? 1 : 0;
 }
