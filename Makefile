@@ -16,7 +16,7 @@
 #                   every script with `vtlb run`, every exploration scenario
 #                   (scenarios/explore/) with `vtlb explore` within its bounds
 #   make check      build under ASan+UBSan with -Werror and pass every test
-#   make bench      run the benchmarks in bench/
+#   make bench      run the benchmarks in bench/ (with SPIN and MPI where installed)
 #   make clean
 
 MODE   ?= rel
@@ -132,8 +132,10 @@ check: check-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	prove -j$(JOBS) tests/
 
-bench: $(BENCH_BIN) $(O)/vtlb
+bench: $(BENCH_BIN) $(O)/vtlb $(MPI_BIN)
 	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
+	sh bench/spin/run.sh $(O)/vtlb
+	sh bench/mpi.sh
 
 clean:
 	rm -rf build

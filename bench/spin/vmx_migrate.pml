@@ -122,7 +122,7 @@ byte preemptions, migrations;
 
 /*
  * the next guest operation: a remap (the old translation stays permitted
- * until invalidated, SDM vol. 3 4.10.4.3), or INVLPG, executed natively
+ * until invalidated, SDM vol. 3 4.10.4), or INVLPG, executed natively
  * with EPT: only this pCPU's entries of the current VPID (SDM 28.3.3.1)
  */
 #define OP(V) \
