@@ -354,9 +354,12 @@ static void set_full(struct dist *D)
 	D->stop = 1;
 }
 
-/* A layer record for a state this rank owns: store it and queue it when new. */
+/*
+ * A state this rank owns: store it and, when new, queue its value (val, or
+ * s packed now: a known state is never packed).
+ */
 static void take_state(struct dist *D, const uint8_t *key, size_t klen, uint64_t h, uint64_t parent,
-		       const uint8_t *val, size_t vlen)
+		       const uint8_t *val, size_t vlen, const struct vt_state *s)
 {
 	uint64_t idx;
 	int r = dset_add(&D->vs, key, klen, h, parent, &idx);
@@ -366,6 +369,10 @@ static void take_state(struct dist *D, const uint8_t *key, size_t klen, uint64_t
 	}
 	if (r == 0 || D->swarm)
 		return;
+	if (s) {
+		vlen = pack_state(s, D->val);
+		val = D->val;
+	}
 	if (buf_reserve(&D->next, &D->bu, 10 + vlen) < 0) {
 		set_full(D);
 		return;
@@ -400,7 +407,7 @@ static void handle_data(struct dist *D, const uint8_t *p, size_t len)
 			D->err = 1;
 			return;
 		}
-		take_state(D, p + i, kl, h, parent, p + i + kl, vl);
+		take_state(D, p + i, kl, h, parent, p + i + kl, vl, NULL);
 		i += (size_t)kl + vl;
 	}
 }
@@ -538,11 +545,10 @@ static void deliver(struct dist *D, const struct vt_state *s, uint64_t parent)
 	uint64_t h;
 	size_t klen = vt_explore_canon(D->m, D->symmetric, s, D->tmp, D->key, &h);
 	int to = owner(D, h);
-	size_t vlen = D->swarm ? 0 : pack_state(s, D->val);
 	if (to == D->me)
-		take_state(D, D->key, klen, h, parent, D->val, vlen);
+		take_state(D, D->key, klen, h, parent, NULL, 0, s);
 	else
-		post_state(D, to, D->key, klen, h, parent, D->val, vlen);
+		post_state(D, to, D->key, klen, h, parent, D->val, D->swarm ? 0 : pack_state(s, D->val));
 }
 
 /* Expand the states of layer 'depth' this rank owns (queued in cur). */
@@ -670,7 +676,7 @@ static int layers(struct dist *D, struct vt_explore_result *r, const struct vt_s
 	uint64_t h;
 	size_t klen = vt_explore_canon(D->m, D->symmetric, init, D->tmp, D->key, &h);
 	if (owner(D, h) == D->me)
-		take_state(D, D->key, klen, h, NO_PARENT, D->val, pack_state(init, D->val));
+		take_state(D, D->key, klen, h, NO_PARENT, NULL, 0, init);
 	uint64_t total[2] = {D->next.len ? 1 : 0, 0};
 	D->net->allreduce(D->net->ctx, total, 1, VT_NET_SUM);
 	uint64_t states = total[0];
