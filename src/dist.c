@@ -109,7 +109,7 @@ struct dent {
 };
 
 struct dset {
-	uint32_t *slot;      /* entry number + 1; 0: empty */
+	uint64_t *slot;      /* high 32 bits of the hash << 32 | entry number + 1; 0: empty */
 	size_t cap;          /* power of two */
 	struct dent *ent;
 	size_t n, ent_cap;
@@ -153,7 +153,7 @@ static int dset_grow(struct dset *d)
 	size_t cap = d->cap * 2;
 	if (!budget_take(d->bu, d->cap * sizeof(*d->slot)))
 		return -1;
-	uint32_t *s = calloc(cap, sizeof(*s));
+	uint64_t *s = calloc(cap, sizeof(*s));
 	if (!s) {
 		budget_give(d->bu, d->cap * sizeof(*d->slot));
 		return -1;
@@ -162,7 +162,7 @@ static int dset_grow(struct dset *d)
 		size_t j = d->ent[i].hash & (cap - 1);
 		while (s[j])
 			j = (j + 1) & (cap - 1);
-		s[j] = (uint32_t)(i + 1);
+		s[j] = (d->ent[i].hash >> 32) << 32 | (i + 1);
 	}
 	free(d->slot);
 	d->slot = s;
@@ -179,16 +179,19 @@ static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, ui
 {
 	size_t j = h & (d->cap - 1);
 	for (;; j = (j + 1) & (d->cap - 1)) {
-		uint32_t sl = d->slot[j];
+		uint64_t sl = d->slot[j];
 		if (!sl)
 			break;
-		const struct dent *e = &d->ent[sl - 1];
+		if (sl >> 32 != h >> 32)
+			continue;
+		uint64_t i = (sl & 0xffffffff) - 1;
+		const struct dent *e = &d->ent[i];
 		size_t l;
 		if (e->hash != h || (e->loc & 0xffff) != len)
 			continue;
-		if (memcmp(dset_key(d, sl - 1, &l), k, len) != 0)
+		if (memcmp(dset_key(d, i, &l), k, len) != 0)
 			continue;
-		*idx = sl - 1;
+		*idx = i;
 		return 0;
 	}
 	if (d->n >= UINT32_MAX - 1)
@@ -242,7 +245,7 @@ static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, ui
 	e->hash = h;
 	e->loc = off << 16 | len;
 	e->parent = parent;
-	d->slot[j] = (uint32_t)(d->n + 1);
+	d->slot[j] = (h >> 32) << 32 | (d->n + 1);
 	*idx = d->n++;
 	return 1;
 }

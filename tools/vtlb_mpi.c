@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vtlb/dist.h"
 
@@ -92,11 +93,22 @@ static int mpi_recv(void *ctx, int block, int *from, void **buf, size_t *len)
 	int flag = 1, n;
 	if (reap(t) < 0)
 		return -1;
-	if (block) {
-		if (MPI_Probe(MPI_ANY_SOURCE, TAG, MPI_COMM_WORLD, &st) != MPI_SUCCESS)
+	/*
+	 * Waiting polls and sleeps rather than spinning in MPI_Probe: a rank
+	 * that waits for the others at the end of a layer leaves the core to
+	 * them (ranks may share cores).
+	 */
+	for (unsigned spins = 0;; spins++) {
+		if (MPI_Iprobe(MPI_ANY_SOURCE, TAG, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS)
 			return -1;
-	} else if (MPI_Iprobe(MPI_ANY_SOURCE, TAG, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS) {
-		return -1;
+		if (flag || !block)
+			break;
+		if (spins >= 64) {
+			struct timespec ts = {0, spins < 1024 ? 20000 : 200000};
+			nanosleep(&ts, NULL);
+		}
+		if (reap(t) < 0)
+			return -1;
 	}
 	if (!flag)
 		return 0;
