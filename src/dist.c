@@ -72,9 +72,9 @@ static int buf_reserve(struct buf *q, struct budget *bu, size_t more)
 {
 	if (q->len + more <= q->cap)
 		return 0;
-	size_t cap = q->cap ? q->cap : 4096;
-	while (cap < q->len + more)
-		cap *= 2;
+	size_t cap = q->cap ? q->cap * 2 : 4096;
+	if (cap < q->len + more)
+		cap = q->len + more;
 	if (!budget_take(bu, cap - q->cap))
 		return -1;
 	uint8_t *p = realloc(q->p, cap);
@@ -476,7 +476,12 @@ static void post_state(struct dist *D, int to, const uint8_t *key, size_t klen, 
 		       const uint8_t *val, size_t vlen)
 {
 	struct buf *q = &D->out[to];
-	if (buf_reserve(q, &D->bu, 21 + klen + vlen) < 0) {
+	/*
+	 * A batch is sized once for its largest content, so it never grows:
+	 * a buffer the size of a doubled batch would come from mmap and cost
+	 * page faults on every batch.
+	 */
+	if (buf_reserve(q, &D->bu, q->cap ? 21 + klen + vlen : D->batch + 21 + KEY_MAX + VALUE_MAX) < 0) {
 		set_full(D);
 		return;
 	}
