@@ -7,6 +7,8 @@
 #   WERROR=1                          treat warnings as errors (always on in `make check`)
 #   JOBS=N                            parallel test jobs for `make check`
 #   V=1                               show full compiler command lines
+#   MPICC=mpicc                       MPI compiler wrapper; where it exists, build/vtlb-mpi is built
+#                                     too (Open MPI: apt-get install openmpi-bin libopenmpi-dev)
 #
 # Targets:
 #   make            build/vtlb and build/libvtlb.a (MODE=rel)
@@ -14,7 +16,7 @@
 #                   every script with `vtlb run`, every exploration scenario
 #                   (scenarios/explore/) with `vtlb explore` within its bounds
 #   make check      build under ASan+UBSan with -Werror and pass every test
-#   make bench      run the benchmarks in bench/
+#   make bench      run the benchmarks in bench/ (with SPIN and MPI where installed)
 #   make clean
 
 MODE   ?= rel
@@ -41,6 +43,13 @@ LDLIBS     += -lpthread -lm
 
 O := build/$(MODE)
 
+# build/vtlb-mpi only where an MPI compiler wrapper exists; the rest never needs MPI.
+# Open MPI's mpicc compiles with $(OMPI_CC), so CC=clang carries over.
+MPICC ?= mpicc
+HAVE_MPI := $(if $(shell command -v $(MPICC) 2>/dev/null),1,)
+export OMPI_CC := $(CC)
+MPI_BIN := $(if $(HAVE_MPI),$(O)/vtlb-mpi,)
+
 ifeq ($(V),1)
 Q :=
 else
@@ -49,7 +58,7 @@ endif
 
 LIB_SRC := $(wildcard src/*.c src/arch/*.c src/hv/*.c src/guest/*.c src/oracle/*.c src/probe/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
-TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard tools/*.c))
+TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(filter-out tools/vtlb_mpi.c,$(wildcard tools/*.c)))
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -60,7 +69,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 # Keep intermediate objects (tests/unit/*.o): no stray 'rm' after a build.
 .SECONDARY:
 
-all: build/vtlb build/libvtlb.a
+all: build/vtlb build/libvtlb.a $(if $(HAVE_MPI),build/vtlb-mpi,)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -75,6 +84,16 @@ $(O)/vtlb: $(TOOL_OBJ) $(O)/libvtlb.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/tools/mpi/%.o: tools/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MPICC   $<")
+	$(Q)$(MPICC) $(ALL_CFLAGS) -DVTLB_MPI -MMD -MP -c -o $@ $<
+
+# vtlb-mpi is vtlb.c built with -DVTLB_MPI plus the transport; the other tools/ objects are shared.
+$(O)/vtlb-mpi: $(O)/tools/mpi/vtlb.o $(O)/tools/mpi/vtlb_mpi.o $(filter-out $(O)/tools/vtlb.o,$(TOOL_OBJ)) $(O)/libvtlb.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(MPICC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libvtlb.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -87,10 +106,12 @@ $(O)/bench/%: $(O)/bench/%.o $(O)/libvtlb.a
 ifeq ($(MODE),rel)
 build/vtlb: $(O)/vtlb
 	$(Q)cp $< $@
+build/vtlb-mpi: $(O)/vtlb-mpi
+	$(Q)cp $< $@
 build/libvtlb.a: $(O)/libvtlb.a
 	$(Q)cp $< $@
 else
-build/vtlb build/libvtlb.a:
+build/vtlb build/libvtlb.a build/vtlb-mpi:
 	$(Q)$(MAKE) --no-print-directory MODE=rel $@
 endif
 
@@ -104,18 +125,21 @@ run: all
 # Every test runs against the sanitizer build; tests find the binaries
 # through VTLB and VTLB_TESTS.
 check-build:
-	$(Q)$(MAKE) --no-print-directory MODE=san WERROR=1 build/san/vtlb $(TEST_BIN:$(O)/%=build/san/%)
+	$(Q)$(MAKE) --no-print-directory MODE=san WERROR=1 build/san/vtlb $(TEST_BIN:$(O)/%=build/san/%) \
+		$(if $(HAVE_MPI),build/san/vtlb-mpi,)
 
 check: check-build
-	VTLB=build/san/vtlb VTLB_TESTS=build/san/tests \
+	VTLB=build/san/vtlb VTLB_TESTS=build/san/tests VTLB_MPI=build/san/vtlb-mpi \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	prove -j$(JOBS) tests/
 
-bench: $(BENCH_BIN) $(O)/vtlb
+bench: $(BENCH_BIN) $(O)/vtlb $(MPI_BIN)
 	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
 	$(O)/bench/cost scenarios/cost/*.vtlb
+	sh bench/spin/run.sh $(O)/vtlb
+	sh bench/mpi.sh
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_SRC:%.c=$(O)/%.d) $(BENCH_SRC:%.c=$(O)/%.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(O)/tools/mpi/vtlb.d $(O)/tools/mpi/vtlb_mpi.d $(TEST_SRC:%.c=$(O)/%.d) $(BENCH_SRC:%.c=$(O)/%.d)

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "explore_int.h"
 #include "internal.h"
 #include "vtlb/explore.h"
 #include "vtlb/fixes.h"
@@ -374,6 +375,9 @@ full:
 
 /* ---- the search ---------------------------------------------------------- */
 
+static size_t canon_key(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
+			uint8_t *buf, uint64_t *h);
+
 static double now(void)
 {
 	struct timespec ts;
@@ -509,10 +513,15 @@ static const struct vt_state *representative(const struct vt_model *m, const str
 static size_t canon(const struct search *S, const struct vt_state *s, struct vt_state *tmp, uint8_t *buf,
 		    uint64_t *h)
 {
-	const struct vt_model *m = S->m;
+	return canon_key(S->m, S->symmetric, s, tmp, buf, h);
+}
+
+static size_t canon_key(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
+			uint8_t *buf, uint64_t *h)
+{
 	uint8_t gather[sizeof(struct vt_state)];
 	size_t g = 0;
-	if (S->symmetric)
+	if (symmetric)
 		s = representative(m, s, tmp);
 #define GATHER(from, bytes)                              \
 	do {                                             \
@@ -1054,13 +1063,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	}
 	S->m = m;
 	S->o = o;
-	S->b.depth = pick(o->has_depth, o->bounds.depth, m->bounds.depth, VT_EXPLORE_DEFAULT_DEPTH);
-	S->b.preemptions = pick(o->has_preemptions, o->bounds.preemptions, m->bounds.preemptions,
-				VT_EXPLORE_DEFAULT_PREEMPTIONS);
-	S->b.migrations = pick(o->has_migrations, o->bounds.migrations, m->bounds.migrations,
-			       VT_EXPLORE_DEFAULT_MIGRATIONS);
-	if (S->b.depth > VT_EXPLORE_MAX_DEPTH)
-		S->b.depth = VT_EXPLORE_MAX_DEPTH;
+	vt_explore_bounds(m, o, &S->b);
 	r->bounds = S->b;
 	S->symmetric = o->symmetry && symmetry_applies(m);
 	r->symmetric = S->symmetric;
@@ -1164,6 +1167,40 @@ done:
 	enum vt_explore_status st = r->status;
 	free(S);
 	return st;
+}
+
+/* ---- for the other search drivers (explore_int.h) ------------------------- */
+
+void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o, struct vt_bounds *b)
+{
+	b->depth = pick(o->has_depth, o->bounds.depth, m->bounds.depth, VT_EXPLORE_DEFAULT_DEPTH);
+	b->preemptions = pick(o->has_preemptions, o->bounds.preemptions, m->bounds.preemptions,
+			      VT_EXPLORE_DEFAULT_PREEMPTIONS);
+	b->migrations = pick(o->has_migrations, o->bounds.migrations, m->bounds.migrations,
+			     VT_EXPLORE_DEFAULT_MIGRATIONS);
+	if (b->depth > VT_EXPLORE_MAX_DEPTH)
+		b->depth = VT_EXPLORE_MAX_DEPTH;
+}
+
+bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts *o)
+{
+	return o->symmetry && symmetry_applies(m);
+}
+
+size_t vt_explore_canon(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
+			uint8_t *buf, uint64_t *h)
+{
+	return canon_key(m, symmetric, s, tmp, buf, h);
+}
+
+bool vt_explore_replay(const struct vt_model *m, const struct vt_event *p, int n, struct vt_verdict *out)
+{
+	return replay(m, p, n, out);
+}
+
+int vt_explore_shrink(const struct vt_model *m, struct vt_event *p, int n, const struct vt_verdict *want)
+{
+	return shrink(m, p, n, want);
 }
 
 void vt_explore_result_fini(struct vt_explore_result *r)

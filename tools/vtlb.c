@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vtlb/dist.h"
 #include "vtlb/explore.h"
 #include "vtlb/fixes.h"
 #include "vtlb/model.h"
@@ -55,7 +56,10 @@ static const char usage[] =
 	"run options:\n"
 	"  --trace              print the full trace of every scenario, not only of failures\n"
 	"\n"
-	"explore options:\n"
+	"explore options:\n";
+
+/* The help text is two strings: ISO C caps a string literal at 4,095 characters. */
+static const char usage_explore[] =
 	"  --depth N            at most N steps per interleaving, 1 to 512 (default: the\n"
 	"                       scenario's 'bounds', else 48)\n"
 	"  --preemptions N      at most N preemptions of a vCPU with work left (default: the\n"
@@ -77,6 +81,12 @@ static const char usage[] =
 	"                       a regular file (an older one would look current)\n"
 	"  --progress           progress on stderr once a second (default on a terminal)\n"
 	"  --strict             exit 3 when a search is incomplete\n"
+	"  --mpi                one search over the ranks of an MPI job (build/vtlb-mpi under\n"
+	"                       mpirun; breadth-first, states partitioned by hash; --max-memory\n"
+	"                       is per rank)\n"
+	"  --swarm N            N independent randomised bounded searches (seeds from --seed),\n"
+	"                       their distinct states counted together (never exhaustive)\n"
+	"  --swarm-states N     states each swarm search may store (default 65536)\n"
 	"\n"
 	"probe options (also --revert, --json, --trace, -q):\n"
 	"  --repeat N           run each probe N times per back-end, 1 to 10000 (default 1)\n"
@@ -107,6 +117,9 @@ struct opts {
 	int diag_to_stderr;          /* stderr is not the file stdout goes to */
 	struct vt_explore_opts x;
 	struct vt_probe_opts p;
+	int mpi;                 /* distributed (vt_explore_dist over d.net) */
+	struct vt_dist_opts d;
+	int rank;                /* this process's rank: only rank 0 writes files */
 };
 
 static int usage_error(const char *fmt, ...)
@@ -541,6 +554,14 @@ static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 		 plural(r->transitions), (unsigned long long)r->pruned, (unsigned long long)r->checks,
 		 plural(r->checks), r->symmetric ? ", pCPU symmetry" : "", r->max_depth,
 		 (double)r->memory / 1048576.0, r->seconds);
+	size_t n = strlen(buf);
+	if (r->swarm)
+		snprintf(buf + n, len - n, "; swarm of %llu searches (%llu found a violation), states counted over all",
+			 (unsigned long long)r->swarm, (unsigned long long)r->swarm_found);
+	n = strlen(buf);
+	if (r->ranks > 1)
+		snprintf(buf + n, len - n, "; %d ranks, at most %.1f MiB on one", r->ranks,
+			 (double)r->rank_memory / 1048576.0);
 }
 
 /*
@@ -649,6 +670,11 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	       r->seconds);
 	if (r->walks)
 		printf(",\"walks\":%llu", (unsigned long long)r->walks);
+	if (r->ranks)
+		printf(",\"ranks\":%d,\"rank_memory\":%llu", r->ranks, (unsigned long long)r->rank_memory);
+	if (r->swarm)
+		printf(",\"swarm\":%llu,\"swarm_found\":%llu", (unsigned long long)r->swarm,
+		       (unsigned long long)r->swarm_found);
 	vt_diag_warnings_json(stdout, d);
 	if (r->why) {
 		printf(",\"why\":");
@@ -702,8 +728,8 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 		return em.err[0] ? 2 : 0;
 	}
 	struct vt_explore_result r;
-	enum vt_explore_status st = vt_explore(m, &o->x, &r);
-	char bt[128], stt[320];
+	enum vt_explore_status st = o->mpi || o->d.swarm ? vt_explore_dist(m, &o->x, &o->d, &r) : vt_explore(m, &o->x, &r);
+	char bt[128], stt[512];
 	bounds_text(&r.bounds, bt, sizeof(bt));
 	stats_text(&r, stt, sizeof(stt));
 	int rc = 0;
@@ -722,7 +748,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 			rr->verdict_line = 0;
 		}
 	}
-	if (o->emit) {
+	if (o->emit && o->rank == 0) {
 		if (st == VT_EXPLORE_VIOLATION)
 			emit_write(o, m, &r, &em);
 		else
@@ -1016,6 +1042,9 @@ static const struct {
 	{"--emit", CMD_EXPLORE},
 	{"--progress", CMD_EXPLORE},
 	{"--strict", CMD_EXPLORE},
+	{"--mpi", CMD_EXPLORE},
+	{"--swarm", CMD_EXPLORE},
+	{"--swarm-states", CMD_EXPLORE},
 	{"--repeat", CMD_PROBE},
 	{"--backend", CMD_PROBE},
 	{"--timeout", CMD_PROBE},
@@ -1040,7 +1069,15 @@ static int same_output(void)
 	return fstat(1, &a) == 0 && fstat(2, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+#ifdef VTLB_MPI
+/* build/vtlb-mpi: tools/vtlb_mpi.c starts MPI and calls this with its transport. */
+int vtlb_main(int argc, char **argv);
+const struct vt_net *vtlb_mpi_net(void);
+
+int vtlb_main(int argc, char **argv)
+#else
 int main(int argc, char **argv)
+#endif
 {
 	struct opts o = {0};
 	int has_seed = 0;
@@ -1069,6 +1106,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(usage, stdout);
+			fputs(usage_explore, stdout);
 			free(args);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
@@ -1097,7 +1135,8 @@ int main(int argc, char **argv)
 			o.quiet = 1;
 		} else if (!strcmp(a, "--depth") || !strcmp(a, "--preemptions") || !strcmp(a, "--migrations") ||
 			   !strcmp(a, "--jobs") || !strcmp(a, "--random") || !strcmp(a, "--seed") ||
-			   !strcmp(a, "--max-memory") || !strcmp(a, "--time-limit")) {
+			   !strcmp(a, "--max-memory") || !strcmp(a, "--time-limit") || !strcmp(a, "--swarm") ||
+			   !strcmp(a, "--swarm-states")) {
 			uint64_t v = 0;
 			if (i + 1 >= argc) {
 				usage_error("%s needs a number", a);
@@ -1139,6 +1178,15 @@ int main(int argc, char **argv)
 			} else if (!strcmp(a, "--seed")) {
 				o.x.seed = v;
 				has_seed = 1;
+			} else if (!strcmp(a, "--swarm") || !strcmp(a, "--swarm-states")) {
+				if (v < 1) {
+					usage_error("%s needs at least 1", a);
+					goto out;
+				}
+				if (a[7])
+					o.d.swarm_states = v;
+				else
+					o.d.swarm = v;
 			} else if (!strcmp(a, "--max-memory")) {
 				if (v < 1) {
 					usage_error("%s", "--max-memory must be positive");
@@ -1188,6 +1236,8 @@ int main(int argc, char **argv)
 			o.x.shrink = 0;
 		} else if (strcmp(a, "--progress") == 0) {
 			o.x.progress = 1;
+		} else if (strcmp(a, "--mpi") == 0) {
+			o.mpi = 1;
 		} else if (strcmp(a, "--strict") == 0) {
 			o.strict = 1;
 		} else if (strcmp(a, "--emit") == 0) {
@@ -1220,6 +1270,7 @@ int main(int argc, char **argv)
 	}
 	if (!cmd) {
 		fputs(usage, stderr);
+		fputs(usage_explore, stderr);
 		goto out;
 	}
 	unsigned c = 0;
@@ -1242,10 +1293,40 @@ int main(int argc, char **argv)
 		usage_error("%s does nothing for '%s': it applies to %s", option_scope[k].name, cmd, where);
 		goto out;
 	}
-	if (has_seed && !o.x.random_walks) {
-		usage_error("%s", "--seed only applies with --random");
+#ifdef VTLB_MPI
+	o.mpi = c == CMD_EXPLORE; /* vtlb-mpi explores over its ranks: --mpi is implied */
+#endif
+	if (has_seed && !o.x.random_walks && !o.d.swarm) {
+		usage_error("%s", "--seed only applies with --random or --swarm");
 		goto out;
 	}
+	if (o.d.swarm_states && !o.d.swarm) {
+		usage_error("%s", "--swarm-states only applies with --swarm");
+		goto out;
+	}
+	if (o.d.swarm && o.x.random_walks) {
+		usage_error("%s", "--swarm and --random are two different samplers: give one");
+		goto out;
+	}
+	if ((o.mpi || o.d.swarm) && o.x.jobs > 1) {
+		usage_error("%s", "--jobs does not combine with --mpi or --swarm (run one rank per core)");
+		goto out;
+	}
+	if (o.mpi && o.x.random_walks) {
+		usage_error("%s", "--random does not combine with --mpi (use --swarm)");
+		goto out;
+	}
+#ifdef VTLB_MPI
+	o.d.net = vtlb_mpi_net();
+	o.rank = o.d.net->rank;
+	if (o.rank != 0)
+		o.x.progress = 0;
+#else
+	if (o.mpi) {
+		usage_error("%s", "--mpi needs build/vtlb-mpi (built where mpicc is installed), run under mpirun");
+		goto out;
+	}
+#endif
 	if (c == CMD_RUN)
 		rc = cmd_run(&o, nargs, args);
 	else if (c == CMD_EXPLORE)

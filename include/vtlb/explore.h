@@ -67,6 +67,10 @@ struct vt_explore_result {
 	uint64_t state_bytes;        /* bytes actually stored: compressed states + table entries */
 	double seconds;
 	uint64_t walks;              /* random mode: walks done */
+	int ranks;                   /* vt_explore_dist: ranks that shared the search (0: not distributed) */
+	uint64_t rank_memory;        /* vt_explore_dist: the most bytes any one rank held (visited set and queues) */
+	uint64_t swarm;              /* swarm mode: searches run (r->states counts distinct states over all) */
+	uint64_t swarm_found;        /* swarm mode: searches that found a violation */
 	struct vt_verdict verdict;   /* VIOLATION: of the (shrunk) counterexample */
 	struct vt_event *path;       /* VIOLATION: the counterexample, in order */
 	int npath;
