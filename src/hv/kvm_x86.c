@@ -671,11 +671,17 @@ static void record_steal_time_writeback(const struct vt_model *m, struct vt_stat
 bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
 {
 	if (s->vcpu[v].phase == 1) {
-		/* after record_steal_time (and, before b043138246a4, its write-back) */
+		/*
+		 * After record_steal_time (and, before b043138246a4, its
+		 * write-back).  Requests made in between (a remote flush, a
+		 * Hyper-V flush) are not lost: kvm_vcpu_exit_request, after
+		 * vcpu->mode = IN_GUEST_MODE, cancels the entry and
+		 * vcpu_enter_guest services them, so the request block runs
+		 * again below.
+		 */
 		if (!vt_fixed(m, VT_FIX_X86_PV_FLUSH_XCHG))
 			record_steal_time_writeback(m, s, v, tr);
 		s->vcpu[v].phase = 0;
-		goto reload;
 	}
 	if (vt_kvm_check_request(s, v, VT_REQ_MMU_RELOAD, tr))
 		mmu_unload(s, v, tr);
@@ -698,7 +704,6 @@ bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 		if (!vt_fixed(m, VT_FIX_X86_PV_FLUSH_XCHG))
 			record_steal_time_writeback(m, s, v, tr);
 	}
-reload:
 	mmu_reload(m, s, v, tr);
 	V(m)->run(m, s, v, tr);
 	return true;
