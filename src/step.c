@@ -366,9 +366,6 @@ static void access_answers(const struct vt_model *m, const struct vt_state *s, i
 	struct vt_set ok = vt_oracle_usable(m, s, v);
 	char k[64];
 	size_t o = 0;
-	uint64_t domains_of_pcpus = 0;
-	for (int q = 0; q < m->npcpus; q++)
-		domains_of_pcpus |= VT_BIT(m->domain_of[q]);
 	buf[0] = 0;
 	m->hw->fmt_key(key, k, sizeof(k));
 	VT_SET_FOREACH(x, u) {
@@ -380,13 +377,15 @@ static void access_answers(const struct vt_model *m, const struct vt_state *s, i
 				      o ? "\n" : "", va, pt->gpa, m->s2[m->u[x].s].hpa);
 		int where = 0;
 		for (int d = 0; d < m->ndomains && o < len; d++) {
-			/* the pCPU's own TLB, and any shared one beyond the pCPUs' own (arm64 CnP) */
-			if (d != m->domain_of[p] && (domains_of_pcpus & VT_BIT(d)))
+			/* the pCPU's own TLB, and those its lookup also reads (arm64 CnP, a POWER thread's ERAT) */
+			const char *what = d == m->domain_of[p] ? "TLB"
+					   : m->hw->lookup_dom ? m->hw->lookup_dom(m, p, d)
+							       : NULL;
+			if (!what)
 				continue;
 			for (int i = 0; i < VT_MAX_SLOTS && s->dom[d].slot[i].key != VT_KEY_NONE && o < len; i++)
 				if (s->dom[d].slot[i].key == key && vt_set_has(&s->dom[d].slot[i].u, (unsigned)x)) {
-					o += (size_t)snprintf(buf + o, len - o, "%s %sTLB %d [%s]", where ? "," : "",
-							      d == m->domain_of[p] ? "" : "shared ", d, k);
+					o += (size_t)snprintf(buf + o, len - o, "%s %s %d [%s]", where ? "," : "", what, d, k);
 					where = 1;
 				}
 		}

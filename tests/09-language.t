@@ -172,6 +172,13 @@ like($out, qr/^\s+VA 0x2000 -> GPA 0x6000 -> HPA 0x100006000 from shared TLB 3 \
      'lang.trace.access.arm64: an entry another PE walked, from the CnP shared TLB');
 like($out, qr/^\s+VA 0x1000 -> GPA 0x5000 -> HPA 0x100005000 from a cache outside the TLB \(an I-cache line\) \[VMID 1\] \(permitted\)$/m,
      'lang.trace.access.arm64: an I-cache line');
+my $erat = scenario('erat.vtlb', "arch ppc radix\nmachine cores 1 threads 2\nvm g vcpus 2\nspace X pid 1\n"
+    . "map X 0x1000 -> 0x5000\nvcpu g.0 pid X\nvcpu g.1 pid X\nrun g.0 on 0\nrun g.1 on 1\ng.1: access 0x1000\n"
+    . "g.0: access 0x1000\nexpect clean\n");
+($st, $out) = run_vtlb('run', '--trace', $erat);
+is($st, 0, 'lang.trace.access.ppc passes') or diag($out);
+like($out, qr/^\s+g\.0: access 0x1000: the hardware could answer with 1 translation:\n\s+VA 0x1000 -> GPA 0x5000 -> HPA 0x100005000 from TLB 0 \[LPID 1\], ERAT 1 \[LPID 1\] \(permitted\)$/m,
+     'lang.trace.access.ppc: the core\'s TLB and the thread\'s own ERAT, not the sibling thread\'s');
 ($st, $out) = run_vtlb('run', 'tests/fail/wrong-check.vtlb');
 like($out, qr/check g\.0 hits 0x1000 -> 0x9000\s+\(line 9\)\n\s+FAILED: for VA 0x1000 the hardware could return GPA 0x5000/,
      'lang.trace.check: a failed check says what was seen');

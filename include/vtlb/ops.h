@@ -114,6 +114,12 @@ struct vt_hw_ops {
 	 * (e.g. a TLB shared by every PE under CnP); NULL: just those.
 	 */
 	int (*ndomains)(const struct vt_model *m);
+	/*
+	 * Optional: when a lookup on pcpu also reads TLB domain d, besides its
+	 * own, what d is for it ("shared TLB", "ERAT"); NULL when it does not
+	 * (and for every d when this is NULL).  For the trace of an access.
+	 */
+	const char *(*lookup_dom)(const struct vt_model *m, int pcpu, int d);
 	/* Effects of a guest op that ran natively (was not intercepted). */
 	void (*native)(const struct vt_model *m, struct vt_state *s, int pcpu, const struct vt_op *op,
 		       const union vt_gregs *old, struct vt_trace *tr);

@@ -88,6 +88,13 @@ static int arm64_ndomains(const struct vt_model *m)
 	return m->npcpus + (m->opt[VT_OPT_CNP] ? 1 : 0);
 }
 
+/* A PE's lookup reads its own TLB and, under CnP, the shared one. */
+static const char *arm64_lookup_dom(const struct vt_model *m, int pcpu, int d)
+{
+	(void)pcpu;
+	return d == shared_dom(m) ? "shared TLB" : NULL;
+}
+
 static const struct vt_tlb_slot *slot_of(const struct vt_state *s, int d, uint32_t key)
 {
 	int i = vt_tlb_index(s, d, key);
@@ -481,6 +488,7 @@ static void a64_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
 const struct vt_hw_ops vt_arm64_hw_ops = {
 	.name = "arm64",
 	.ndomains = arm64_ndomains,
+	.lookup_dom = arm64_lookup_dom,
 	.insn_names = arm64_insn_names,
 	.ninsns = VT_A64_INSN_COUNT,
 	.native = a64_native,

@@ -87,6 +87,12 @@ static int erat_of(const struct vt_model *m, int p)
 	return ngroups(m) + p;
 }
 
+/* A thread's lookup reads its own ERAT, then its TLB group's TLB. */
+static const char *ppc_lookup_dom(const struct vt_model *m, int p, int d)
+{
+	return d == erat_of(m, p) ? "ERAT" : NULL;
+}
+
 static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d, uint32_t key, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
 {
@@ -353,6 +359,7 @@ const struct vt_hw_ops vt_ppc_hw_ops = {
 	.ninsns = VT_PPC_INSN_COUNT,
 	.domain = ppc_domain,
 	.ndomains = ppc_ndomains,
+	.lookup_dom = ppc_lookup_dom,
 	.native = ppc_native,
 	.reach = ppc_reach,
 	.fill = ppc_fill,
