@@ -47,6 +47,15 @@ like($err, qr/^\Q$warn\E:6:7: warning: virtual address 0x1001 is not 4 KiB-align
      'lang.warn.unaligned: an unaligned VA, at file:line:col');
 like($err, qr/^\Q$warn\E:9:13: warning: virtual address 0x1001/m, 'lang.warn.unaligned: every occurrence');
 unlike($err, qr/error/, 'lang.warn: no error');
+my $sdw = scenario('shootdown-warn.vtlb', "arch x86 vmx ept\nmachine pcpus 2\nvm g vcpus 2\nspace A pcid 1\n"
+    . "map A 0x1000 -> 0x5000\nvcpu g.0 long cr3 A cr4 +pcide\nvcpu g.1 long cr3 A cr4 +pcide\nrun g.0 on 0\nrun g.1 on 1\n"
+    . "g.0: shootdown g.1 invlpg 0x1001\ng.0: hvflush g.1 va 0x1801\nexpect clean\n");
+($st, $out, $err) = run_vtlb('run', $sdw);
+is($st, 0, 'lang.warn.unaligned.x86-ipis: the scenario runs');
+like($err, qr/^\Q$sdw\E:10:27: warning: virtual address 0x1001 is not 4 KiB-aligned/m,
+     'lang.warn.unaligned: a shootdown\'s VA');
+like($err, qr/^\Q$sdw\E:11:21: warning: virtual address 0x1801 is not 4 KiB-aligned/m,
+     'lang.warn.unaligned: a Hyper-V flush\'s VA');
 
 ($st, $out, $err) = run_vtlb('run', '--json', $warn);
 is($st, 0, 'lang.warn.json exits 0');

@@ -168,7 +168,7 @@ static int parse_shootdown(struct vt_parser *p, struct vt_op *op)
 	op->target = (int16_t)t;
 	if (vt_parse_accept(p, "invlpg")) {
 		op->b = 0;
-		if (vt_parse_number(p, "virtual address", &op->a) < 0)
+		if (vt_parse_addr(p, "virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -199,6 +199,8 @@ static int parse_hvflush(struct vt_parser *p, struct vt_op *op)
 			return -1;
 		if (p->vm >= 0 && p->m->vcpu_vm[t] != p->vm)
 			return vt_parse_error_at(p, at, "a Hyper-V flush targets vCPUs of the caller's VM");
+		if (op->b & VT_BIT(t))
+			return vt_parse_error_at(p, at, "target vCPU given twice");
 		op->b |= VT_BIT(t);
 	}
 	if (!op->b)
@@ -209,7 +211,7 @@ static int parse_hvflush(struct vt_parser *p, struct vt_op *op)
 	}
 	(void)vt_parse_accept(p, "va");
 	op->target = 0;
-	if (vt_parse_number(p, "virtual address", &op->a) < 0)
+	if (vt_parse_addr(p, "virtual address", &op->a) < 0)
 		return -1;
 	if (vt_model_add_va(p->m, op->a) < 0)
 		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
