@@ -238,6 +238,10 @@ static const struct vt_op_decl x86_ops[] = {
 static int parse_fep(struct vt_parser *p, struct vt_op *op)
 {
 	for (size_t i = 0; i + 1 < VT_ARRAY_SIZE(x86_ops); i++) {
+		/* only single instructions take the prefix: not INIT, a shootdown or a hypercall sequence */
+		uint16_t c = x86_ops[i].code;
+		if (c != VT_X86_MOV_CR3 && c != VT_X86_INVLPG && c != VT_X86_INVPCID)
+			continue;
 		if (vt_parse_accept(p, x86_ops[i].name)) {
 			if (x86_ops[i].parse(p, op) < 0)
 				return -1;
