@@ -1,8 +1,9 @@
 # vtlb — GNU Makefile.
 #
 # Knobs:
-#   MODE=rel|dbg|asan|ubsan|san|cov   build flavour; objects go to build/$(MODE)/
-#                                     (san = ASan + UBSan together, used by `make check`)
+#   MODE=rel|dbg|asan|ubsan|san|tsan|cov   build flavour; objects go to build/$(MODE)/
+#                                     (san = ASan + UBSan together, used by `make check`;
+#                                     tsan = ThreadSanitizer, for `explore --jobs N`)
 #   CC=gcc|clang                      compiler
 #   WERROR=1                          treat warnings as errors (always on in `make check`)
 #   JOBS=N                            parallel test jobs for `make check`
@@ -35,6 +36,7 @@ CFLAGS_dbg   := -O0 -g3
 CFLAGS_asan  := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 CFLAGS_ubsan := -O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined
 CFLAGS_san   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_tsan  := -O1 -g -fsanitize=thread
 CFLAGS_cov   := -O0 -g --coverage
 
 ALL_CFLAGS  = $(WARN) $(CFLAGS_$(MODE)) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)

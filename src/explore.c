@@ -389,7 +389,9 @@ struct frame {
 	struct vt_state s;
 	struct vt_event choice[MAX_CHOICES];
 	int n;
+	int next;                /* the choice being explored now (progress estimate) */
 	struct vt_event taken;   /* the event that led here */
+	int dot_id;              /* --dot: this state's node */
 };
 
 struct search {
@@ -405,6 +407,7 @@ struct search {
 	atomic_uint max_depth;
 	double start;
 	double last_progress;
+	int progress_shown;      /* a terminal progress line is on screen (under found_lock) */
 	pthread_mutex_t found_lock;
 	int found;
 	int error;
@@ -425,6 +428,9 @@ struct search {
 	int idle, nworkers, q_done;
 	atomic_int hungry;
 	atomic_uint_fast64_t next_walk;
+	struct vt_explore_coverage cov; /* the workers' coverage, summed as each one ends (under found_lock) */
+	struct vt_explore_dot *dot;     /* --dot: the graph being recorded, or NULL */
+	int dot_full;
 };
 
 struct work {
@@ -580,25 +586,106 @@ static void stop_error(struct search *S, const char *why)
 	wake_all(S);
 }
 
-static void progress(struct search *S)
+/*
+ * Where the reporting DFS worker is: its stack (frames 0..k, fr[0] at depth
+ * base) and, with one job, an estimate of the fraction of the bounded search
+ * tree done, from the choice being explored at each level (Knuth's
+ * estimator: level j contributes next_j / n_j of what the levels above
+ * leave).  It ignores states the visited set will cut short, so it is a
+ * rough guide that only ever moves forward, not a promise.
+ */
+struct progress_at {
+	const struct frame *fr;
+	int k;
+	unsigned base;
+};
+
+static double tree_done(const struct progress_at *at)
 {
-	if (!S->o->progress || pthread_mutex_trylock(&S->found_lock) != 0)
+	double done = 0, weight = 1;
+	for (int j = 0; j < at->k; j++) {
+		const struct frame *f = &at->fr[j];
+		if (f->n <= 0)
+			break;
+		done += weight * (double)f->next / (double)f->n;
+		weight /= (double)f->n;
+	}
+	return done;
+}
+
+/*
+ * One progress report, at most once a second (twice on a terminal): the
+ * file, states and their rate, transitions, the frontier (this worker's DFS
+ * stack and the work queue), memory, time, and an estimate where a bound
+ * allows one: random walks done of all, the time limit, the memory cap, and
+ * with one job the share of the search tree done.  On a terminal the line
+ * is rewritten in place and cleared when the search ends (vt_explore).
+ */
+static void progress(struct search *S, const struct progress_at *at)
+{
+	const struct vt_explore_opts *o = S->o;
+	if (!o->progress || pthread_mutex_trylock(&S->found_lock) != 0)
 		return;
 	double t = now();
-	if (t - S->last_progress >= 1.0) {
+	if (t - S->last_progress >= (o->progress_tty ? 0.5 : 1.0)) {
 		S->last_progress = t;
+		double el = t - S->start;
 		uint64_t states = atomic_load(&S->vs.used), mem = visited_memory(&S->vs);
-		fprintf(S->o->progress_out,
-			"vtlb explore: %llu states (%.0f/s), %llu transitions, depth %u, %.1f MiB, %.1f s\n",
-			(unsigned long long)states, (double)states / (t - S->start),
-			(unsigned long long)atomic_load(&S->transitions), atomic_load(&S->max_depth),
-			(double)mem / 1048576.0, t - S->start);
-		fflush(S->o->progress_out);
+		pthread_mutex_lock(&S->q_lock);
+		int queued = S->nq;
+		pthread_mutex_unlock(&S->q_lock);
+		char line[512], est[160] = "";
+		size_t n = 0;
+		uint64_t w = atomic_load(&S->next_walk);
+		if (w > o->random_walks)
+			w = o->random_walks;
+		if (o->random_walks && w)
+			n += (size_t)snprintf(est + n, sizeof(est) - n, ", ~%.0f s left",
+					      el * (double)(o->random_walks - w) / (double)w);
+		else if (!o->random_walks && at && S->nworkers == 1)
+			n += (size_t)snprintf(est + n, sizeof(est) - n, ", tree ~%.1f%%", 100.0 * tree_done(at));
+		if (o->time_limit > 0 && n < sizeof(est))
+			n += (size_t)snprintf(est + n, sizeof(est) - n, ", time limit in %.0f s",
+					      o->time_limit > el ? o->time_limit - el : 0.0);
+		if (o->max_memory && n < sizeof(est))
+			snprintf(est + n, sizeof(est) - n, ", %.0f%% of --max-memory",
+				 100.0 * (double)mem / (double)S->vs.max_memory);
+		const char *file = S->m->file;
+		if (o->progress_tty && strrchr(file, '/'))
+			file = strrchr(file, '/') + 1; /* a terminal line is short: the name only */
+		unsigned stack = at ? at->base + (unsigned)at->k : 0u;
+		if (o->random_walks && o->progress_tty)
+			snprintf(line, sizeof(line), "%s: walk %llu/%llu, %.0f s%s", file, (unsigned long long)w,
+				 (unsigned long long)o->random_walks, el, est);
+		else if (o->random_walks)
+			snprintf(line, sizeof(line), "vtlb explore %s: walk %llu/%llu, %llu transitions, depth %u, %.1f s%s",
+				 file, (unsigned long long)w, (unsigned long long)o->random_walks,
+				 (unsigned long long)atomic_load(&S->transitions), atomic_load(&S->max_depth), el, est);
+		else if (o->progress_tty)
+			snprintf(line, sizeof(line), "%s: %llu states, %.0f/s, stack %u, queue %d%s, %.0f s", file,
+				 (unsigned long long)states, el > 0 ? (double)states / el : 0.0, stack, queued, est, el);
+		else
+			snprintf(line, sizeof(line),
+				 "vtlb explore %s: %llu states (%.0f/s), %llu transitions, stack %u, queue %d, depth %u, "
+				 "%.1f MiB, %.1f s%s",
+				 file, (unsigned long long)states, el > 0 ? (double)states / el : 0.0,
+				 (unsigned long long)atomic_load(&S->transitions), stack, queued, atomic_load(&S->max_depth),
+				 (double)mem / 1048576.0, el, est);
+		if (o->progress_tty) {
+			/* one line rewritten in place: never wider than the terminal, or it would scroll */
+			if (o->progress_width > 1 && strlen(line) >= (size_t)o->progress_width)
+				line[o->progress_width - 1] = 0;
+			fprintf(o->progress_out, "\r%s\033[K", line);
+			S->progress_shown = 1;
+		} else {
+			fprintf(o->progress_out, "%s\n", line);
+		}
+		fflush(o->progress_out);
 	}
 	pthread_mutex_unlock(&S->found_lock);
 }
 
-static bool check_limits(struct search *S)
+static bool check_limits(struct search *S, const struct progress_at *at)
 {
 	if (atomic_load(&S->stop))
 		return true;
@@ -612,7 +699,7 @@ static bool check_limits(struct search *S)
 			wake_all(S);
 			return true;
 		}
-		progress(S);
+		progress(S, at);
 	}
 	return false;
 }
@@ -640,8 +727,33 @@ static bool independent(struct search *S, const struct vt_state *s, const struct
 		      VT_STATE_CANON_LEN) == 0;
 }
 
+/*
+ * Take choice c from s (in place): the step every search mode takes, and the
+ * one place its coverage is counted.
+ */
+static enum vt_step_err take(struct search *S, struct vt_explore_coverage *cov, struct vt_state *s,
+			     const struct vt_event *c, struct vt_verdict *v)
+{
+	struct vt_explore_cov_pre pre;
+	vt_explore_cov_pre(S->m, s, c, &pre);
+	enum vt_step_err e = vt_explore_apply(S->m, s, c, NULL, v);
+	atomic_fetch_add(&S->transitions, 1);
+	if (e == VT_STEP_OK)
+		vt_explore_cov_note(cov, S->m, &pre, c, s);
+	return e;
+}
+
+static void cov_publish(struct search *S, const struct vt_explore_coverage *cov)
+{
+	pthread_mutex_lock(&S->found_lock);
+	vt_explore_cov_merge(&S->cov, cov);
+	pthread_mutex_unlock(&S->found_lock);
+}
+
 struct worker {
 	struct search *S;
+	struct vt_explore_coverage *cov; /* this worker's own counts */
+	uint8_t *dbuf;                   /* --dot: a child's canonical bytes */
 	struct frame *fr;        /* [depth bound + 1] */
 	uint8_t *cbuf;
 	struct vt_state *tmp1, *tmp2, *child;
@@ -652,6 +764,30 @@ struct worker {
 
 static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep);
 
+/* --dot: the graph passed its state limit; the search stops (incomplete) and nothing is written. */
+static void dot_stop(struct search *S)
+{
+	pthread_mutex_lock(&S->found_lock);
+	S->dot_full = 1;
+	if (!S->why)
+		S->why = "the --dot state limit was reached";
+	pthread_mutex_unlock(&S->found_lock);
+	atomic_store(&S->stop, 1);
+	wake_all(S);
+}
+
+/* --dot: record the transition c from fr[k] to the state s; false when the graph is full. */
+static bool dot_transition(struct worker *W, int k, const struct vt_state *s, const struct vt_event *c, bool bad)
+{
+	uint64_t h;
+	size_t len = canon(W->S, s, W->tmp2, W->dbuf, &h);
+	if (vt_explore_dot_edge(W->S->dot, W->fr[k].dot_id, W->dbuf, len, h, c, bad) < 0) {
+		dot_stop(W->S);
+		return false;
+	}
+	return true;
+}
+
 /* Explore from fr[k] (its state is set), with sleep set 'sleep'. */
 static void dfs(struct worker *W, int k, uint8_t sleep)
 {
@@ -659,13 +795,18 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	const struct vt_model *m = S->m;
 	struct frame *f = &W->fr[k];
 	unsigned depth = W->base + (unsigned)k;
-	if (check_limits(S))
+	struct progress_at at = {W->fr, k, W->base};
+	if (check_limits(S, &at))
 		return;
 	unsigned md = atomic_load(&S->max_depth);
 	while (depth > md && !atomic_compare_exchange_weak(&S->max_depth, &md, depth))
 		;
 	uint64_t h;
 	size_t len = canon(S, &f->s, W->tmp1, W->cbuf, &h);
+	if (S->dot && (f->dot_id = vt_explore_dot_node(S->dot, W->cbuf, len, h)) < 0) {
+		dot_stop(S);
+		return;
+	}
 	uint8_t extra = 0;
 	/*
 	 * At the depth bound nothing will be explored from here: record the
@@ -692,6 +833,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	for (int i = 0; i < f->n && !atomic_load(&S->stop); i++) {
 		const struct vt_event *c = &f->choice[i];
 		bool guest = c->kind == VT_EV_GUEST;
+		f->next = i;
 		uint8_t bit = guest ? (uint8_t)(1u << c->vcpu) : 0;
 		if (guest && (sleep & bit)) {
 			atomic_fetch_add(&S->pruned, 1);
@@ -702,14 +844,15 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		struct frame *g = &W->fr[k + 1];
 		memcpy(&g->s, &f->s, sizeof(g->s));
 		struct vt_verdict v;
-		enum vt_step_err e = vt_explore_apply(m, &g->s, c, NULL, &v);
-		atomic_fetch_add(&S->transitions, 1);
+		enum vt_step_err e = take(S, W->cov, &g->s, c, &v);
 		if (e == VT_STEP_ERR_LIMIT) {
 			stop_error(S, vt_limit_str(g->s.meta.limit));
 			return;
 		}
 		if (e != VT_STEP_OK)
 			continue;
+		if (S->dot && !dot_transition(W, k, &g->s, c, v.kind != VT_V_OK))
+			return;
 		g->taken = *c;
 		if (v.kind != VT_V_OK) {
 			report(S, W->prefix, W->nprefix, W->fr, k, c, &v, 0);
@@ -742,11 +885,18 @@ static int worker_init(struct worker *W, struct search *S)
 	W->tmp1 = malloc(sizeof(struct vt_state));
 	W->tmp2 = malloc(sizeof(struct vt_state));
 	W->child = malloc(sizeof(struct vt_state));
-	return W->fr && W->cbuf && W->tmp1 && W->tmp2 && W->child ? 0 : -1;
+	W->cov = calloc(1, sizeof(*W->cov));
+	if (S->dot && !(W->dbuf = malloc(2 * VT_STATE_CANON_LEN + 16)))
+		return -1;
+	return W->fr && W->cbuf && W->tmp1 && W->tmp2 && W->child && W->cov ? 0 : -1;
 }
 
 static void worker_fini(struct worker *W)
 {
+	if (W->cov)
+		cov_publish(W->S, W->cov);
+	free(W->cov);
+	free(W->dbuf);
 	free(W->fr);
 	free(W->cbuf);
 	free(W->tmp1);
@@ -876,7 +1026,8 @@ static void *random_thread(void *arg)
 	struct vt_state *init = malloc(sizeof(*init));
 	struct vt_event *path = malloc(S->b.depth * sizeof(*path) + sizeof(*path));
 	struct vt_event ch[MAX_CHOICES];
-	if (!s || !init || !path) {
+	struct vt_explore_coverage *cov = calloc(1, sizeof(*cov));
+	if (!s || !init || !path || !cov) {
 		stop_error(S, "out of memory");
 		goto out;
 	}
@@ -898,8 +1049,7 @@ static void *random_thread(void *arg)
 				break;
 			const struct vt_event *c = &ch[splitmix(&rng) % (uint64_t)n];
 			struct vt_verdict v;
-			enum vt_step_err e = vt_explore_apply(m, s, c, NULL, &v);
-			atomic_fetch_add(&S->transitions, 1);
+			enum vt_step_err e = take(S, cov, s, c, &v);
 			if (e == VT_STEP_ERR_LIMIT) {
 				stop_error(S, vt_limit_str(s->meta.limit));
 				goto out;
@@ -915,14 +1065,48 @@ static void *random_thread(void *arg)
 				break;
 			}
 		}
-		if (check_limits(S))
+		if (check_limits(S, NULL))
 			break;
 	}
 out:
+	if (cov)
+		cov_publish(S, cov);
+	free(cov);
 	free(s);
 	free(init);
 	free(path);
 	return NULL;
+}
+
+/*
+ * --dot: mark the counterexample, as found (before shrinking), in the graph.
+ * Each of its steps is a transition the search took and recorded, so every
+ * state on it is a node already.
+ */
+static void dot_mark_path(struct search *S, struct vt_explore_dot *dot)
+{
+	const struct vt_model *m = S->m;
+	struct vt_state *s = malloc(sizeof(*s)), *tmp = malloc(sizeof(*tmp));
+	uint8_t *buf = malloc(2 * VT_STATE_CANON_LEN + 16);
+	if (s && tmp && buf) {
+		uint64_t h;
+		vt_state_init(m, s);
+		size_t len = canon(S, s, tmp, buf, &h);
+		int from = vt_explore_dot_find(dot, buf, len, h);
+		for (int i = 0; i < S->npath && from >= 0; i++) {
+			struct vt_verdict v;
+			if (vt_explore_apply(m, s, &S->path[i], NULL, &v) != VT_STEP_OK)
+				break;
+			len = canon(S, s, tmp, buf, &h);
+			int to = vt_explore_dot_find(dot, buf, len, h);
+			if (to < 0 || vt_explore_dot_path(dot, from, to, &S->path[i]) < 0)
+				break;
+			from = to;
+		}
+	}
+	free(s);
+	free(tmp);
+	free(buf);
 }
 
 /* ---- shrinking ------------------------------------------------------------ */
@@ -1075,6 +1259,11 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		r->why = "out of memory";
 		goto done;
 	}
+	if (o->dot_max && !o->random_walks && !(S->dot = vt_explore_dot_new(o->dot_max))) {
+		r->status = VT_EXPLORE_ERROR;
+		r->why = "out of memory";
+		goto done;
+	}
 	S->start = S->last_progress = now();
 	int jobs = o->jobs > 1 ? o->jobs : 1;
 	if (jobs > 64)
@@ -1128,6 +1317,10 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	r->transitions = atomic_load(&S->transitions);
 	r->pruned = atomic_load(&S->pruned);
 	r->checks = atomic_load(&S->checks);
+	r->coverage = S->cov;
+	r->dot = S->dot;
+	r->dot_full = S->dot_full;
+	S->dot = NULL;
 	r->max_depth = atomic_load(&S->max_depth);
 	r->memory = visited_memory(&S->vs);
 	r->state_bytes = atomic_load(&S->vs.stored);
@@ -1139,6 +1332,8 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		r->why = S->why;
 	} else if (S->found) {
 		r->status = VT_EXPLORE_VIOLATION;
+		if (r->dot)
+			dot_mark_path(S, r->dot);
 		r->npath_found = S->npath;
 		r->npath = o->shrink ? shrink(m, S->path, S->npath, &S->verdict) : S->npath;
 		r->path = S->path;
@@ -1155,12 +1350,17 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		r->status = VT_EXPLORE_CLEAN;
 	}
 done:
+	if (S->progress_shown) {
+		fprintf(o->progress_out, "\r\033[K");
+		fflush(o->progress_out);
+	}
 	r->seconds = now() - S->start;
 	visited_fini(&S->vs);
 	for (int i = 0; i < S->nq; i++)
 		free(S->q[i]);
 	free(S->q);
 	free(S->path);
+	vt_explore_dot_free(S->dot);
 	pthread_mutex_destroy(&S->found_lock);
 	pthread_mutex_destroy(&S->q_lock);
 	pthread_cond_destroy(&S->q_cond);
@@ -1207,6 +1407,8 @@ void vt_explore_result_fini(struct vt_explore_result *r)
 {
 	free(r->path);
 	r->path = NULL;
+	vt_explore_dot_free(r->dot);
+	r->dot = NULL;
 }
 
 int vt_explore_emit(FILE *f, const struct vt_model *m, struct vt_fixset cli_reverted, const struct vt_explore_result *r)

@@ -461,7 +461,7 @@ void vt_run_report_json(FILE *f, const struct vt_model *m, const struct vt_run_r
 			const struct vt_diag *d)
 {
 	static const char *const st[] = {"pass", "fail", "error"};
-	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach", "fault"};
+	static const char *const ex[VT_EXP_COUNT] = {"none", "clean", "stale", "breach", "fault", "found"};
 	char line[1024];
 	fprintf(f, "{\"file\":");
 	vt_json_str(f, m->file);

@@ -726,12 +726,16 @@ static int decl_expect(struct pstate *ps)
 		e->kind = VT_EXP_CLEAN;
 		return expect_end(p);
 	}
+	if (vt_parse_accept(p, "found")) {
+		e->kind = VT_EXP_FOUND;
+		return expect_end(p);
+	}
 	if (vt_parse_accept(p, "stale"))
 		e->kind = VT_EXP_STALE;
 	else if (vt_parse_accept(p, "breach"))
 		e->kind = VT_EXP_BREACH;
 	else
-		return vt_parse_error(p, "expected 'clean', 'stale', 'breach' or 'fault'");
+		return vt_parse_error(p, "expected 'clean', 'stale', 'breach', 'fault' or 'found'");
 	if (!vt_parse_at_end(p)) {
 		int v;
 		if (vt_parse_vcpu(p, &v) < 0)
@@ -1326,11 +1330,32 @@ static int finish(struct pstate *ps)
 		m->expect.line = m->expect_fault.line; /* 'expect fault' alone: the run is otherwise clean */
 	if (m->nscript && m->expect.kind == VT_EXP_NONE && m->expect_fault.kind != VT_EXP_FAULT)
 		return vt_parse_error(p, "no 'expect' line: say what the run should show (expect clean | stale | breach)");
+	/*
+	 * A script expects clean, stale or breach (and maybe fault); an
+	 * exploration file expects clean (every interleaving within the bounds)
+	 * or found (some interleaving shows a stale access or a breach), or says
+	 * nothing, in which case a finding fails the search as 'expect clean'
+	 * would.
+	 */
+	if (m->nscript && m->expect.kind == VT_EXP_FOUND) {
+		p->line = m->expect.line;
+		return vt_parse_error(p, "'expect found' is for exploration programs; a script expects clean, stale or breach");
+	}
 	if (m->nscript && m->expect.kind == VT_EXP_NONE)
 		m->expect.kind = VT_EXP_CLEAN;
-	if ((m->has_programs || m->wl.line) && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
+	if (m->wl.line && (m->expect.kind != VT_EXP_NONE || m->expect_fault.kind != VT_EXP_NONE)) {
 		p->line = m->expect.kind != VT_EXP_NONE ? m->expect.line : m->expect_fault.line;
-		return vt_parse_error(p, "'expect' is for scripts; 'vtlb explore' checks every state of every interleaving");
+		return vt_parse_error(p, "'expect' is for scripts and explorations; 'vtlb cost' measures a workload");
+	}
+	if (m->has_programs && m->expect_fault.kind != VT_EXP_NONE) {
+		p->line = m->expect_fault.line;
+		return vt_parse_error(p, "'expect fault' is for scripts; 'vtlb explore' takes every interleaving, and a "
+					 "fault in some of them is expected");
+	}
+	if (m->has_programs && (m->expect.kind == VT_EXP_STALE || m->expect.kind == VT_EXP_BREACH)) {
+		p->line = m->expect.line;
+		return vt_parse_error(p, "an exploration file expects 'clean' or 'found' (the search reports which "
+					 "vCPU and address itself)");
 	}
 	/* exploration settings in a script, or a script's schedule in an exploration file, do nothing */
 	if (m->nscript && ps->explore_line) {

@@ -1,6 +1,9 @@
 #!/usr/bin/perl
 # The explorer's contract:
-#   - every bundled exploration scenario is clean and exhaustive within its bounds;
+#   - every bundled exploration scenario meets its expectation: 'expect clean'
+#     (exhaustive within its bounds) or, in scenarios/explore/found/, 'expect
+#     found' with one fix reverted (each a faithful copy of its clean file);
+#   - a file whose expectation fails exits 1; one without keeps the old meaning;
 #   - for every correctness fix (and every latent fix, whose partners its
 #     scenario reverts), 'explore --revert NAME' finds a stale access on its
 #     own, and the emitted scenario replays to the same STALE line;
@@ -11,13 +14,41 @@ use Test::More;
 use JSON::PP;
 use File::Temp qw(tempdir);
 require './tests/lib.pl';
+our $VTLB;
 
 my $dir = tempdir(CLEANUP => 1);
 my ($st, $out, $err) = run_vtlb('explore', 'scenarios/explore/');
 is($st, 0, 'explore.suite exits 0') or diag($out, $err);
-my @lines = grep { /^(clean|FOUND|INCOMPLETE|ERROR) / } split /\n/, $out;
+my @lines = grep { /^(ok|clean|FOUND|FAIL|INCOMPLETE|ERROR) / } split /\n/, $out;
 ok(@lines > 0, 'explore.suite explored something');
-like($_, qr/^clean \S+\s+exhaustive within depth \d+/, "explore.suite: $_") for @lines;
+for (@lines) {
+    if (m{^ok\s+scenarios/explore/found/}) {
+        like($_, qr/^ok\s+\S+\s+found as expected \(line \d+\): counterexample in \d+ steps/, "explore.suite: $_");
+    } else {
+        like($_, qr/^ok\s+\S+\s+clean as expected, exhaustive within depth \d+/, "explore.suite: $_");
+    }
+}
+my $nfiles = () = glob('scenarios/explore/*.vtlb scenarios/explore/found/*.vtlb');
+like($out, qr/^$nfiles files: .*; $nfiles as expected, 0 not$/m, 'explore.suite: every file states its expectation and meets it');
+
+# Must-find files: scenarios/explore/found/NAME.vtlb is scenarios/explore/X.vtlb
+# (the file that names 'fix NAME') with 'revert NAME' and 'expect found'
+# in place of 'expect clean'; nothing else may drift.
+sub decls {
+    my ($f) = @_;
+    open(my $fh, '<', $f) or die "$f: $!";
+    return [grep { !/^\s*(#|$)/ } map { s/\s+$//r } <$fh>];
+}
+my %found_for;
+for my $f (sort glob('scenarios/explore/found/*.vtlb')) {
+    my ($name) = $f =~ m{/([^/]+)\.vtlb$};
+    open(my $fh, '<', $f) or die;
+    my ($from) = <$fh> =~ /^# Must find: (\S+) with \Q$name\E reverted\.$/;
+    ok($from && -f $from, "explore.found $name: names the file it copies") or next;
+    $found_for{$name} = $f;
+    my @want = map { $_ eq 'expect clean' ? ("revert $name", 'expect found') : $_ } @{ decls($from) };
+    is_deeply(decls($f), \@want, "explore.found $name: is $from with $name reverted and 'expect found'");
+}
 
 # which exploration scenario shows which fix
 my %scenario;
@@ -33,6 +64,7 @@ for my $f (@$fixes) {
     my $n = $f->{name};
     my $sc = $scenario{$n};
     ok($sc, "$n: has an exploration scenario") or next;
+    ok($found_for{$n}, "$n: has a must-find file in scenarios/explore/found/");
     my $emit = "$dir/$n.vtlb";
     my ($s1, $o1, $e1) = run_vtlb('explore', '--revert', $n, '--emit', $emit, $sc);
     is($s1, 1, "$n: explore --revert finds a violation") or diag($o1, $e1);
@@ -62,7 +94,7 @@ is($st, 3, 'explore.strict incomplete exits 3');
 like($out, qr/^INCOMPLETE .*memory cap/m, 'explore.max-memory incomplete');
 ($st, $out) = run_vtlb('explore', '--jobs', '2', $one);
 is($st, 0, 'explore.jobs2 exits 0');
-like($out, qr/^clean /m, 'explore.jobs2 clean');
+like($out, qr/^ok\s+\S+\s+clean as expected/m, 'explore.jobs2 clean');
 my ($states1) = (run_vtlb('explore', '--jobs', '1', $one))[1] =~ /: (\d+) states/;
 my ($states2) = $out =~ /: (\d+) states/;
 is($states2, $states1, 'explore.jobs2 stores the same states as one job');
@@ -91,6 +123,210 @@ is($st, 1, 'explore.json violation exits 1');
 $doc = decode_json($out);
 is($doc->{results}[0]{status}, 'violation', 'explore.json violation status');
 ok(@{ $doc->{results}[0]{counterexample} } > 0, 'explore.json counterexample');
+
+# Expectations: a mismatch fails (exit 1), a match says "ok" with its bounds;
+# a file without an expectation keeps the old meaning (a finding fails).
+{
+    open(my $fh, '<', $one) or die;
+    my $text = do { local $/; <$fh> };
+    (my $none = $text) =~ s/^expect clean\n//m;
+    my %variant = (none => $none, found => $text =~ s/^expect clean$/expect found/mr,
+                   found_rev => $text =~ s/^expect clean$/revert x86-vmx-migrate-flush\nexpect found/mr);
+    for my $k (keys %variant) {
+        open(my $o, '>', "$dir/$k.vtlb") or die;
+        print $o $variant{$k};
+        close $o;
+    }
+    ($st, $out) = run_vtlb('explore', $one);
+    is($st, 0, 'explore.expect clean met exits 0');
+    like($out, qr/^ok\s+\S+\s+clean as expected, exhaustive within depth 16, 2 preemptions, 2 migrations: \d+ states/m,
+         'explore.expect clean met: ok with the bounds');
+    ($st, $out) = run_vtlb('explore', '--revert', 'x86-vmx-migrate-flush', $one);
+    is($st, 1, 'explore.expect clean with a finding exits 1');
+    like($out, qr/^FAIL\s+\S+\s+expected clean \(line \d+\): counterexample in \d+ steps/m, 'explore.expect clean: FAIL line');
+    like($out, qr/^STALE /m, 'explore.expect clean: the finding is shown');
+    like($out, qr/; 0 as expected, 1 not$/m, 'explore.expect clean: summary counts the mismatch');
+    ($st, $out) = run_vtlb('explore', "$dir/found.vtlb");
+    is($st, 1, 'explore.expect found but clean exits 1');
+    like($out, qr/^FAIL\s+\S+\s+expected found \(line \d+\), but clean: exhaustive within depth 16/m, 'explore.expect found: FAIL line with bounds');
+    ($st, $out) = run_vtlb('explore', "$dir/found_rev.vtlb");
+    is($st, 0, 'explore.expect found with a revert line exits 0');
+    like($out, qr/^ok\s+\S+\s+found as expected \(line \d+\): counterexample in \d+ steps/m, 'explore.expect found: ok line');
+    like($out, qr/^  STALE /m, 'explore.expect found: names the finding');
+    like($out, qr/^  searched: depth 16, 2 preemptions, 2 migrations; /m, 'explore.expect found: with the bounds');
+    ($st, $out) = run_vtlb('explore', '--revert', 'x86-vmx-migrate-flush', "$dir/found.vtlb");
+    is($st, 0, 'explore.expect found with --revert exits 0');
+    ($st, $out) = run_vtlb('explore', '--random', '2', "$dir/found.vtlb");
+    is($st, 1, 'explore.expect found, incomplete and nothing found: exits 1');
+    like($out, qr/^FAIL .*NOT exhaustive/m, 'explore.expect found, incomplete: FAIL says not exhaustive');
+    ($st, $out) = run_vtlb('explore', "$dir/none.vtlb");
+    is($st, 0, 'explore.no expectation, clean: exits 0');
+    like($out, qr/^clean\s+\S+\s+exhaustive within/m, 'explore.no expectation, clean: the bare result');
+    unlike($out, qr/as expected/, 'explore.no expectation: no expectation counted');
+    ($st, $out) = run_vtlb('explore', '--revert', 'x86-vmx-migrate-flush', "$dir/none.vtlb");
+    is($st, 1, 'explore.no expectation, finding: exits 1 as before');
+    like($out, qr/^FOUND /m, 'explore.no expectation, finding: FOUND line');
+    ($st, $out) = run_vtlb('explore', '--json', "$dir/found_rev.vtlb", $one);
+    $doc = eval { decode_json($out) };
+    ok($doc, 'explore.expect json parses') or diag($@);
+    is($doc->{results}[0]{expect}, 'found', 'explore.expect json: expect found');
+    ok($doc->{results}[0]{as_expected}, 'explore.expect json: as_expected');
+    is($doc->{results}[1]{expect}, 'clean', 'explore.expect json: expect clean');
+    is($doc->{summary}{as_expected}, 2, 'explore.expect json: summary');
+}
+
+# Search coverage: which program operations and decisions the search took.
+($st, $out) = run_vtlb('explore', $one);
+like($out, qr/^  coverage: 4\/4 program operations reached; every load, enter, preempt and migrate the bounds allow was taken$/m,
+     'explore.coverage full');
+($st, $out) = run_vtlb('explore', '--depth', '5', $one);
+like($out, qr/^  coverage: 3\/4 program operations reached \(never: g\.0 #4 'access 0x1000' \(line 19\)\)/m,
+     'explore.coverage names the operation a shallow search never reached');
+($st, $out) = run_vtlb('explore', '--preemptions', '0', $one);
+like($out, qr/^  coverage: 4\/4 .*; never taken: g\.0 migrate$/m, 'explore.coverage names a decision never taken');
+unlike($out, qr/never taken: .*preempt/, 'explore.coverage: no preempt expected under a zero bound');
+($st, $out) = run_vtlb('explore', '--json', '--depth', '5', $one);
+my $cov = eval { decode_json($out)->{results}[0]{coverage} };
+ok($cov, 'explore.coverage json') or diag($@, $out);
+is($cov->{reached}, 3, 'explore.coverage json reached');
+is($cov->{operations}, 4, 'explore.coverage json operations');
+my @ops = @{ $cov->{programs}[0]{ops} // [] };
+is(join(',', map { $_->{reached} ? 1 : 0 } @ops), '1,1,1,0', 'explore.coverage json per operation');
+is($ops[3]{op}, 'access 0x1000', 'explore.coverage json names the operation');
+ok($cov->{decisions}[0]{load} > 0 && $cov->{decisions}[0]{enter} > 0, 'explore.coverage json decisions');
+{
+    # fine-grained phases: each entry and host phase is counted
+    open(my $fh, '<', 'scenarios/explore/arm64-s2-unmap-order.vtlb') or die;
+    my $t = do { local $/; <$fh> };
+    $t =~ s/^expect clean$/expect clean\nphases fine/m;
+    open(my $o, '>', "$dir/fine.vtlb") or die;
+    print $o $t;
+    close $o;
+    ($st, $out) = run_vtlb('explore', '--json', "$dir/fine.vtlb");
+    $cov = eval { decode_json($out)->{results}[0]{coverage} };
+    ok($cov, 'explore.coverage fine json') or diag($out);
+    my ($host) = grep { $_->{vcpu} eq 'host' } @{ $cov->{programs} };
+    ok($host && $host->{ops}[0]{completed} > 0, 'explore.coverage fine: the host operation completed');
+    ok($host && @{ $host->{ops}[0]{phases} } >= 2, 'explore.coverage fine: host phases counted');
+    ok(@{ $cov->{decisions}[0]{enter_phases} } >= 1 && $cov->{decisions}[0]{enter} > 0, 'explore.coverage fine: entry phases counted');
+    ($st, $out) = run_vtlb('explore', "$dir/fine.vtlb");
+    like($out, qr/^  coverage: 2\/2 program operations reached, 1\/1 host operations completed; .*; phases taken: g\.0 enter \d[\d,]* host #1 0,1[\d,]*$/m,
+         'explore.coverage fine: the text names the phases taken');
+}
+# the same operations and decisions are reached whatever the number of jobs
+{
+    my $reach = sub {
+        my $c = decode_json($_[0])->{results}[0]{coverage};
+        join(' ', (map { map { $_->{reached} ? 1 : 0 } @{ $_->{ops} } } @{ $c->{programs} }),
+             map { my $d = $_; map { $d->{$_} ? 1 : 0 } qw(load migrate enter preempt) } @{ $c->{decisions} });
+    };
+    my $f = 'scenarios/explore/ppc-nested.vtlb';
+    my (undef, $o1) = run_vtlb('explore', '--json', $f);
+    my (undef, $o2) = run_vtlb('explore', '--json', '--jobs', '2', $f);
+    is($reach->($o2), $reach->($o1), 'explore.coverage jobs2 reaches what one job reaches');
+}
+
+# --dot: the explored state graph parses, and has the states the search reports.
+sub read_dot {
+    my ($file) = @_;
+    open(my $fh, '<', $file) or return;
+    my (%node, @edges, %red, $digraph, $closed);
+    while (<$fh>) {
+        next if m{^//};
+        $digraph = 1 if /^digraph vtlb \{$/;
+        $closed = 1 if /^\}$/;
+        if (/^  s(\d+) \[label="\1"(.*)\];$/) { my ($id, $attr) = ($1, $2); $node{$id} = 1; $red{$id} = 1 if $attr =~ /fillcolor=red/ }
+        elsif (/^  s(\d+) -> s(\d+) \[label="((?:[^"\\]|\\.)+)"(?:, color=red)?(, penwidth=2)?\];$/) { push @edges, [$1, $2, $3, $4 ? 1 : 0] }
+        elsif (!/^(digraph|\}|  node |  edge )/) { return { bad => $_ } }
+    }
+    return { node => \%node, edges => \@edges, red => \%red, whole => $digraph && $closed };
+}
+sub dot_reachable {
+    my ($g) = @_;
+    my %next;
+    push @{ $next{$_->[0]} }, $_->[1] for @{ $g->{edges} };
+    my %seen = (0 => 1);
+    my @todo = (0);
+    while (@todo) { for (@{ $next{ shift @todo } // [] }) { push @todo, $_ unless $seen{$_}++ } }
+    return scalar keys %seen;
+}
+for my $jobs (1, 2) {
+    my $dot = "$dir/graph$jobs.dot";
+    ($st, $out) = run_vtlb('explore', '--json', '--jobs', $jobs, '--dot', $dot, $one);
+    is($st, 0, "explore.dot jobs$jobs exits 0");
+    my $res = decode_json($out)->{results}[0];
+    my $g = read_dot($dot);
+    ok($g && !$g->{bad} && $g->{whole}, "explore.dot jobs$jobs parses") or diag($g && $g->{bad});
+    next unless $g && !$g->{bad};
+    is(scalar keys %{ $g->{node} }, $res->{states}, "explore.dot jobs$jobs: one node per state reported");
+    ok(@{ $g->{edges} } >= $res->{states} - 1 && @{ $g->{edges} } <= $res->{transitions},
+       "explore.dot jobs$jobs: edges between states-1 and the transitions taken");
+    ok(!grep({ !$g->{node}{ $_->[0] } || !$g->{node}{ $_->[1] } } @{ $g->{edges} }), "explore.dot jobs$jobs: every edge joins declared nodes");
+    is(dot_reachable($g), $res->{states}, "explore.dot jobs$jobs: every state is reached from the initial one");
+    my %labels = map { ($_->[2] =~ /^(\w+)/)[0] => 1 } @{ $g->{edges} };
+    ok($labels{load} && $labels{enter} && $labels{preempt}, "explore.dot jobs$jobs: edges are labelled by the choice");
+    ok(!%{ $g->{red} }, "explore.dot jobs$jobs: a clean search has no violating state");
+}
+{
+    my $dot = "$dir/bad.dot";
+    ($st, $out) = run_vtlb('explore', '--revert', 'x86-vmx-migrate-flush', '--dot', $dot, $one);
+    is($st, 1, 'explore.dot violation exits 1');
+    my $g = read_dot($dot);
+    ok($g && !$g->{bad}, 'explore.dot violation parses');
+    is(scalar keys %{ $g->{red} // {} }, 1, 'explore.dot violation: the violating state is highlighted');
+    ($st, $out) = run_vtlb('explore', '--json', '--jobs', '2', '--revert', 'x86-vmx-migrate-flush', '--dot', $dot, $one);
+    my $found = decode_json($out)->{results}[0]{steps_found};
+    $g = read_dot($dot);
+    my @bold = grep { $_->[3] } @{ $g->{edges} // [] };
+    is(scalar @bold, $found, 'explore.dot violation: the counterexample as found is drawn bold, one edge per step');
+    my ($at, $ok) = (0, 1);
+    my %from = map { $_->[0] => $_ } @bold;
+    for (1 .. @bold) { my $e = $from{$at} or do { $ok = 0; last }; $at = $e->[1] }
+    ok($ok && $g->{red}{$at}, 'explore.dot violation: the bold edges lead from the initial state to the red one');
+    ($st, $out, $err) = run_vtlb('explore', '--dot', "$dir/big.dot", 'scenarios/explore/ppc-migrate-away.vtlb');
+    is($st, 2, 'explore.dot over the state limit exits 2');
+    like($err, qr/more than 10000 states; .* not written/, 'explore.dot over the limit says so');
+    like($out, qr/^INCOMPLETE .*--dot state limit/m, 'explore.dot over the limit: the search is incomplete');
+    ok(!-e "$dir/big.dot", 'explore.dot over the limit writes nothing');
+    ($st, $out, $err) = run_vtlb('explore', '--dot', '/dev/full', $one);
+    is($st, 2, 'explore.dot write error exits 2');
+    like($err, qr{cannot write /dev/full: }, 'explore.dot write error names the reason');
+    ($st) = run_vtlb('explore', '--dot', "$dir/x.dot", '--random', '5', $one);
+    is($st, 2, 'explore.dot refuses --random');
+    ($st) = run_vtlb('explore', '--dot', "$dir/x.dot", 'scenarios/explore/');
+    is($st, 2, 'explore.dot needs exactly one scenario');
+  SKIP: {
+        my $have = system('dot -V >/dev/null 2>&1') == 0;
+        skip 'Graphviz dot not installed', 1 unless $have;
+        is(system('dot', '-Tsvg', '-o', "$dir/g.svg", "$dir/graph1.dot"), 0, 'explore.dot: Graphviz accepts the graph');
+    }
+}
+
+# --progress: one line a second to a file or pipe; on a terminal one line
+# rewritten in place (\r ... ESC[K) and cleared when the search ends.
+my $slow = 'scenarios/explore/ppc-clear-after-flush.vtlb';   # a few seconds: cut at 2
+($st, $out, $err) = run_vtlb('explore', '--progress', '--time-limit', '2', $slow);
+my @prog = grep { /^vtlb explore / } split /\n/, $err;
+ok(@prog >= 1, 'explore.progress to a file: at least one line') or diag($err);
+like($_, qr/^vtlb explore \Q$slow\E: \d+ states \(\d+\/s\), \d+ transitions, stack \d+, queue \d+, depth \d+, [\d.]+ MiB, [\d.]+ s, tree ~[\d.]+%, time limit in \d+ s$/,
+     'explore.progress line: file, states, rate, frontier, estimate') for @prog;
+unlike($err, qr/\r|\e/, 'explore.progress to a file: no terminal control characters');
+($st, $out, $err) = run_vtlb('explore', '--progress', '--random', '100000000', '--time-limit', '2', $one);
+like($err, qr/^vtlb explore \S+: walk \d+\/100000000, \d+ transitions, depth \d+, [\d.]+ s, ~\d+ s left, time limit in \d+ s$/m,
+     'explore.progress random: walks done of all, and time left');
+($st, $out, $err) = run_vtlb('explore', $one);
+is($err, '', 'explore.progress off by default when stderr is not a terminal');
+SKIP: {
+    skip 'script(1) not available for a terminal test', 4 if system('script -qec true /dev/null >/dev/null 2>&1') != 0;
+    my $cmd = "$VTLB explore --time-limit 2 $slow";
+    my $tty = `script -qec '$cmd' /dev/null 2>&1`;
+    like($tty, qr/\r(?:\e\[K)?ppc-clear-after-flush\.vtlb: \d+ states, \d+\/s, stack \d+, queue \d+, tree ~[\d.]+%, time limit in \d+ s, \d+ s\e\[K/,
+         'explore.progress terminal: one line in place with the file, rate, frontier and estimate');
+    unlike($tty, qr/^vtlb explore /m, 'explore.progress terminal: no scrolling lines');
+    like($tty, qr/\r\e\[KINCOMPLETE /, 'explore.progress terminal: the line is cleared before the result');
+    my @upd = $tty =~ /\r(?![\e\n])/g;
+    ok(@upd >= 2, 'explore.progress terminal: updated more than once') or diag(scalar @upd);
+}
 
 ($st, $out) = run_vtlb('explore', 'scenarios/x86/vmx-migrate-flush.vtlb');
 is($st, 0, 'explore.script-only file is skipped');

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,7 +80,10 @@ static const char usage_explore[] =
 	"                       one scenario only.  Afterwards FILE holds this search's\n"
 	"                       counterexample, or, when it found none, is removed if it was\n"
 	"                       a regular file (an older one would look current)\n"
-	"  --progress           progress on stderr once a second (default on a terminal)\n"
+	"  --dot FILE           write the explored state graph (Graphviz) of a search of at most\n"
+	"                       10000 states; one scenario, not with --random\n"
+	"  --progress           progress on stderr: on a terminal one line updated in place (the\n"
+	"                       default there), else one line a second\n"
 	"  --strict             exit 3 when a search is incomplete\n"
 	"  --mpi                one search over the ranks of an MPI job (build/vtlb-mpi under\n"
 	"                       mpirun; breadth-first, states partitioned by hash; --max-memory\n"
@@ -88,6 +92,10 @@ static const char usage_explore[] =
 	"                       their distinct states counted together (never exhaustive)\n"
 	"  --swarm-states N     states each swarm search may store (default 65536)\n"
 	"\n"
+	"\n";
+
+/* (a third string: ISO C guarantees string literals of 4095 characters only) */
+static const char usage_more[] =
 	"probe options (also --revert, --json, --trace, -q):\n"
 	"  --repeat N           run each probe N times per back-end, 1 to 10000 (default 1)\n"
 	"  --backend NAME       kvm, tcg or all (default all)\n"
@@ -101,11 +109,15 @@ static const char usage_explore[] =
 	"\n"
 	"exit status: 0 every expectation held (run) or every search was clean or\n"
 	"incomplete (explore; an incomplete search is never reported as clean); 1 an\n"
-	"expectation failed or a stale access or breach was found; 2 bad input or\n"
+	"expectation failed or a stale access or breach was found (explore: in a file\n"
+	"without 'expect found'); 2 bad input or\n"
 	"usage, or --emit could not write (wins over 1); 3 (explore --strict) a search\n"
 	"was incomplete and nothing worse happened; 77 (probe) no back-end could run\n"
 	"any probe.  Warnings (file:line:col: warning: on stderr) never change it.\n"
 	"See docs/scenarios.md for the scenario language and docs/fixes.md for the fixes.\n";
+
+/* --dot is for small searches: a graph beyond this many states is unreadable anyway. */
+#define DOT_MAX_STATES 10000
 
 struct opts {
 	struct vt_fixset reverted;
@@ -114,6 +126,7 @@ struct opts {
 	int quiet;
 	int strict;
 	const char *emit;
+	const char *dot;
 	int diag_to_stderr;          /* stderr is not the file stdout goes to */
 	struct vt_explore_opts x;
 	struct vt_probe_opts p;
@@ -654,13 +667,214 @@ static void emit_none(const struct opts *o, struct emit_result *e)
 			 o->emit, strerror(errno));
 }
 
+static const char *expect_word(const struct vt_model *m)
+{
+	return m->expect.kind == VT_EXP_FOUND ? "found" : m->expect.kind == VT_EXP_CLEAN ? "clean" : "none";
+}
+
+/* ---- search coverage ---------------------------------------------------- */
+
+static void cov_vcpu_name(const struct vt_model *m, int v, char *buf, size_t len)
+{
+	if (v == VT_MAX_VCPUS)
+		snprintf(buf, len, "host");
+	else
+		vt_model_vcpu_name(m, v, buf, len);
+}
+
+/* The program operation (v, i) as written, without the 'VCPU:' prefix. */
+static void cov_op_text(const struct vt_model *m, int v, int i, char *buf, size_t len)
+{
+	char t[256];
+	vt_event_format(m, &m->prog[v][i], t, sizeof(t));
+	const char *c = strstr(t, ": ");
+	snprintf(buf, len, "%s", c ? c + 2 : t);
+}
+
+/* Could the search ever migrate v (a bound above 0 and two pCPUs its VM may use)? */
+static int cov_may_migrate(const struct vt_model *m, const struct vt_explore_result *r, int v)
+{
+	uint64_t p = m->vm[m->vcpu_vm[v]].pcpus & (((uint64_t)1 << m->npcpus) - 1);
+	return r->bounds.migrations > 0 && (p & (p - 1)) != 0;
+}
+
+/* Append to buf (len bytes, *n used so far), never past its end. */
+static void cov_cat(char *buf, size_t len, size_t *n, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+static void cov_cat(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	if (*n + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n = *n + (size_t)k < len ? *n + (size_t)k : len - 1;
+}
+
+/* " 0,1,3" (the phases with a count), or " none". */
+static void cov_phase_list(const uint64_t *ph, char *buf, size_t len, size_t *n)
+{
+	int any = 0;
+	for (int i = 0; i < VT_EXPLORE_COV_PHASES; i++)
+		if (ph[i]) {
+			cov_cat(buf, len, n, "%s%d", any ? "," : " ", i);
+			any = 1;
+		}
+	if (!any)
+		cov_cat(buf, len, n, " none");
+}
+
+/*
+ * One line: program operations reached out of all, host operations
+ * completed, the scheduling decisions never taken that the bounds allowed
+ * (load, enter, preempt, migrate per vCPU with a program) and, with
+ * 'phases fine', the fine-grained phases each entry path and host
+ * operation went through.
+ */
+static void coverage_text(const struct vt_model *m, const struct vt_explore_result *r, char *buf, size_t len)
+{
+	const struct vt_explore_coverage *c = &r->coverage;
+	int total = 0, reached = 0, hosts = m->nprog[VT_MAX_VCPUS], hdone = 0;
+	char never[512] = "", missed[1024] = "";
+	size_t nn = 0, nm = 0, n = 0;
+	for (int v = 0; v <= VT_MAX_VCPUS; v++) {
+		if (v < m->nvcpus || v == VT_MAX_VCPUS)
+			for (int i = 0; i < m->nprog[v]; i++) {
+				total++;
+				if (c->op[v][i]) {
+					reached++;
+				} else {
+					char vn[32], op[256];
+					cov_vcpu_name(m, v, vn, sizeof(vn));
+					cov_op_text(m, v, i, op, sizeof(op));
+					cov_cat(missed, sizeof(missed), &nm, "%s%s #%d '%s' (line %u)", nm ? ", " : "", vn, i + 1,
+						op, m->prog[v][i].line);
+				}
+			}
+		if (v == VT_MAX_VCPUS || v >= m->nvcpus || !m->nprog[v])
+			continue;
+		char vn[32];
+		vt_model_vcpu_name(m, v, vn, sizeof(vn));
+		const char *kinds[4];
+		int nk = 0;
+		if (!c->load[v] && !c->migrate[v])
+			kinds[nk++] = "load";
+		if (!c->enter[v])
+			kinds[nk++] = "enter";
+		if (!c->preempt[v] && r->bounds.preemptions > 0)
+			kinds[nk++] = "preempt";
+		if (!c->migrate[v] && cov_may_migrate(m, r, v))
+			kinds[nk++] = "migrate";
+		for (int k = 0; k < nk; k++)
+			cov_cat(never, sizeof(never), &nn, "%s%s %s", nn ? ", " : "", vn, kinds[k]);
+	}
+	for (int i = 0; i < hosts; i++)
+		hdone += c->host_done[i] != 0;
+	cov_cat(buf, len, &n, "coverage: %d/%d program operations reached", reached, total);
+	if (nm)
+		cov_cat(buf, len, &n, " (never: %s)", missed);
+	if (hosts)
+		cov_cat(buf, len, &n, ", %d/%d host operations completed", hdone, hosts);
+	if (nn)
+		cov_cat(buf, len, &n, "; never taken: %s", never);
+	else
+		cov_cat(buf, len, &n, "; every load, enter, preempt and migrate the bounds allow was taken");
+	if (!m->fine)
+		return;
+	cov_cat(buf, len, &n, "; phases taken:");
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (!m->nprog[v])
+			continue;
+		char vn[32];
+		vt_model_vcpu_name(m, v, vn, sizeof(vn));
+		cov_cat(buf, len, &n, " %s enter", vn);
+		cov_phase_list(c->enter_phase[v], buf, len, &n);
+	}
+	for (int i = 0; i < hosts; i++) {
+		cov_cat(buf, len, &n, " host #%d", i + 1);
+		cov_phase_list(c->host_phase[i], buf, len, &n);
+	}
+}
+
+static void cov_phases_json(const uint64_t *ph)
+{
+	int last = -1;
+	for (int i = 0; i < VT_EXPLORE_COV_PHASES; i++)
+		if (ph[i])
+			last = i;
+	printf("[");
+	for (int i = 0; i <= last; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)ph[i]);
+	printf("]");
+}
+
+/* Every counter: per program operation how often it was taken, per vCPU each decision kind. */
+static void coverage_json(const struct vt_model *m, const struct vt_explore_result *r)
+{
+	const struct vt_explore_coverage *c = &r->coverage;
+	int total = 0, reached = 0;
+	printf(",\"coverage\":{\"programs\":[");
+	int first = 1;
+	for (int v = 0; v <= VT_MAX_VCPUS; v++) {
+		if ((v >= m->nvcpus && v != VT_MAX_VCPUS) || !m->nprog[v])
+			continue;
+		char vn[32];
+		cov_vcpu_name(m, v, vn, sizeof(vn));
+		printf("%s{\"vcpu\":", first ? "" : ",");
+		vt_json_str(stdout, vn);
+		printf(",\"ops\":[");
+		for (int i = 0; i < m->nprog[v]; i++) {
+			char op[256];
+			cov_op_text(m, v, i, op, sizeof(op));
+			total++;
+			reached += c->op[v][i] != 0;
+			printf("%s{\"index\":%d,\"line\":%u,\"op\":", i ? "," : "", i + 1, m->prog[v][i].line);
+			vt_json_str(stdout, op);
+			printf(",\"reached\":%s,\"taken\":%llu", c->op[v][i] ? "true" : "false",
+			       (unsigned long long)c->op[v][i]);
+			if (v == VT_MAX_VCPUS) {
+				printf(",\"completed\":%llu,\"phases\":", (unsigned long long)c->host_done[i]);
+				cov_phases_json(c->host_phase[i]);
+			}
+			printf("}");
+		}
+		printf("]}");
+		first = 0;
+	}
+	printf("],\"decisions\":[");
+	first = 1;
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (!m->nprog[v])
+			continue;
+		char vn[32];
+		vt_model_vcpu_name(m, v, vn, sizeof(vn));
+		printf("%s{\"vcpu\":", first ? "" : ",");
+		vt_json_str(stdout, vn);
+		printf(",\"load\":%llu,\"migrate\":%llu,\"enter\":%llu,\"enter_phases\":", (unsigned long long)c->load[v],
+		       (unsigned long long)c->migrate[v], (unsigned long long)c->enter[v]);
+		cov_phases_json(c->enter_phase[v]);
+		printf(",\"preempt\":%llu}", (unsigned long long)c->preempt[v]);
+		first = 0;
+	}
+	printf("],\"reached\":%d,\"operations\":%d}", reached, total);
+}
+
+/* met: 1 the file's expectation held, 0 it did not, -1 no expectation (or no claim either way) */
 static void explore_json(const struct opts *o, const struct vt_model *m, const struct vt_explore_result *r,
-			 const struct vt_run_result *rr, const struct emit_result *e, const struct vt_diag *d)
+			 const struct vt_run_result *rr, const struct emit_result *e, const struct vt_diag *d, int met)
 {
 	static const char *const st[] = {"clean", "violation", "incomplete", "error"};
 	printf("{\"file\":");
 	vt_json_str(stdout, m->file);
 	printf(",\"status\":\"%s\",\"exhaustive\":%s", st[r->status], r->status == VT_EXPLORE_CLEAN ? "true" : "false");
+	printf(",\"expect\":\"%s\"", expect_word(m));
+	if (met >= 0)
+		printf(",\"as_expected\":%s", met ? "true" : "false");
 	printf(",\"bounds\":{\"depth\":%u,\"preemptions\":%u,\"migrations\":%u}", r->bounds.depth,
 	       r->bounds.preemptions, r->bounds.migrations);
 	printf(",\"states\":%llu,\"transitions\":%llu,\"pruned\":%llu,\"checks\":%llu,\"symmetry\":%s,\"max_depth\":%u,"
@@ -676,6 +890,8 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 		printf(",\"swarm\":%llu,\"swarm_found\":%llu", (unsigned long long)r->swarm,
 		       (unsigned long long)r->swarm_found);
 	vt_diag_warnings_json(stdout, d);
+	if (r->status != VT_EXPLORE_ERROR)
+		coverage_json(m, r);
 	if (r->why) {
 		printf(",\"why\":");
 		vt_json_str(stdout, r->why);
@@ -699,9 +915,38 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 }
 
 enum { X_CLEAN, X_VIOLATION, X_INCOMPLETE, X_ERROR, X_SKIPPED, X_NKINDS };
+/* besides the kinds: files with an 'expect' line whose expectation held, or did not */
+enum { X_MET = X_NKINDS, X_UNMET, X_NCOUNTS };
+
+/* --dot: write the recorded graph, or say why nothing was written.  Returns 0 or 2. */
+static int write_dot(const char *path, const struct vt_model *m, struct vt_explore_result *r)
+{
+	if (r->dot_full) {
+		fprintf(stderr, "vtlb: --dot: %s has more than %d states; %s not written (use smaller bounds)\n", m->file,
+			DOT_MAX_STATES, path);
+		return 2;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "vtlb: --dot: cannot write %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	int bad = vt_explore_dot_write(f, r->dot, m, r) < 0;
+	int err = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	if (bad) {
+		fprintf(stderr, "vtlb: --dot: cannot write %s: %s\n", path, strerror(err));
+		return 2;
+	}
+	return 0;
+}
+
 
 /* Explore one file; returns its exit status (0, 1, 2 or 3) and counts it in n[]. */
-static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
+static int explore_one(const struct opts *o, const char *path, int n[X_NCOUNTS])
 {
 	struct vt_diag d;
 	struct emit_result em = {0};
@@ -729,9 +974,10 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 	}
 	struct vt_explore_result r;
 	enum vt_explore_status st = o->mpi || o->d.swarm ? vt_explore_dist(m, &o->x, &o->d, &r) : vt_explore(m, &o->x, &r);
-	char bt[128], stt[512];
+	char bt[128], stt[512], cov[2048];
 	bounds_text(&r.bounds, bt, sizeof(bt));
 	stats_text(&r, stt, sizeof(stt));
+	coverage_text(m, &r, cov, sizeof(cov));
 	int rc = 0;
 	struct vt_run_result *rr = NULL;
 	if (st == VT_EXPLORE_VIOLATION) {
@@ -754,14 +1000,46 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 		else
 			emit_none(o, &em);
 	}
+	/*
+	 * 'expect found' is met by a violation, 'expect clean' by an exhaustive
+	 * clean search; no expectation is read as 'clean' for the exit code
+	 * (as before expectations existed) but printed as the bare result.
+	 */
+	int met = -1; /* -1: no expectation, or an incomplete search under 'expect clean' (no claim) */
+	if (m->expect.kind == VT_EXP_FOUND)
+		met = st == VT_EXPLORE_VIOLATION;
+	else if (m->expect.kind == VT_EXP_CLEAN && (st == VT_EXPLORE_VIOLATION || st == VT_EXPLORE_CLEAN))
+		met = st == VT_EXPLORE_CLEAN;
+	if (st == VT_EXPLORE_ERROR)
+		met = -1;
+	if (met == 1)
+		n[X_MET]++;
+	else if (met == 0)
+		n[X_UNMET]++;
 	if (st == VT_EXPLORE_VIOLATION) {
 		n[X_VIOLATION]++;
-		rc = em.err[0] ? 2 : 1;
+		rc = em.err[0] ? 2 : met == 1 ? 0 : 1;
 		if (o->json) {
-			explore_json(o, m, &r, rr, &em, &d);
+			explore_json(o, m, &r, rr, &em, &d, met);
+		} else if (met == 1) {
+			if (!o->quiet) {
+				char line[1024];
+				vt_verdict_format(m, rr, line, sizeof(line));
+				printf("ok    %-48s found as expected (line %u): counterexample in %d step%s (found at %d)\n",
+				       path, m->expect.line, r.npath, plural((uint64_t)r.npath), r.npath_found);
+				if (o->trace)
+					vt_run_report(stdout, m, rr, 1);
+				else
+					printf("  %s\n", line);
+				printf("  searched: %s; %s\n", bt, stt);
+			}
 		} else {
-			printf("FOUND %-48s counterexample in %d step%s (found at %d)\n", path, r.npath,
-			       plural((uint64_t)r.npath), r.npath_found);
+			if (met == 0)
+				printf("FAIL  %-48s expected clean (line %u): counterexample in %d step%s (found at %d)\n", path,
+				       m->expect.line, r.npath, plural((uint64_t)r.npath), r.npath_found);
+			else
+				printf("FOUND %-48s counterexample in %d step%s (found at %d)\n", path, r.npath,
+				       plural((uint64_t)r.npath), r.npath_found);
 			vt_run_report(stdout, m, rr, 1);
 			printf("  searched: %s; %s\n", bt, stt);
 		}
@@ -769,24 +1047,44 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NKINDS])
 		free(rr);
 	} else if (st == VT_EXPLORE_CLEAN) {
 		n[X_CLEAN]++;
+		rc = met == 0 ? 1 : 0;
 		if (o->json)
-			explore_json(o, m, &r, NULL, &em, &d);
+			explore_json(o, m, &r, NULL, &em, &d, met);
+		else if (met == 0)
+			printf("FAIL  %-48s expected found (line %u), but clean: exhaustive within %s: %s\n", path,
+			       m->expect.line, bt, stt);
+		else if (met == 1 && !o->quiet)
+			printf("ok    %-48s clean as expected, exhaustive within %s: %s\n", path, bt, stt);
 		else if (!o->quiet)
 			printf("clean %-48s exhaustive within %s: %s\n", path, bt, stt);
+		if (!o->json && (met == 0 || !o->quiet))
+			printf("  %s\n", cov);
 	} else if (st == VT_EXPLORE_INCOMPLETE) {
 		n[X_INCOMPLETE]++;
-		rc = o->strict ? 3 : 0;
+		rc = met == 0 ? 1 : o->strict ? 3 : 0;
 		if (o->json)
-			explore_json(o, m, &r, NULL, &em, &d);
+			explore_json(o, m, &r, NULL, &em, &d, met);
+		else if (met == 0)
+			printf("FAIL  %-48s expected found (line %u), but none found and NOT exhaustive (%s); %s: %s\n", path,
+			       m->expect.line, r.why, bt, stt);
 		else
 			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s); %s: %s\n", path, r.why, bt, stt);
+		if (!o->json)
+			printf("  %s\n", cov);
 	} else {
 		n[X_ERROR]++;
 		rc = 2;
 		if (o->json)
-			explore_json(o, m, &r, NULL, &em, &d);
+			explore_json(o, m, &r, NULL, &em, &d, met);
 		else
 			report_error(o, path, 0, 0, r.why ? r.why : "search failed");
+	}
+	if (o->dot && st != VT_EXPLORE_ERROR && r.dot) {
+		int w = write_dot(o->dot, m, &r);
+		if (w > rc)
+			rc = w;
+	} else if (o->dot) {
+		fprintf(stderr, "vtlb: --dot: %s not written (the search failed)\n", o->dot);
 	}
 	if (em.err[0] && st != VT_EXPLORE_VIOLATION)
 		rc = 2;
@@ -834,6 +1132,16 @@ static int check_emit(const struct opts *o, const struct paths *ps)
 	return 0;
 }
 
+/* "; N as expected, M not" when some file had an expectation, else "" */
+static const char *expect_summary(int met, int unmet)
+{
+	static char buf[64];
+	if (!met && !unmet)
+		return "";
+	snprintf(buf, sizeof(buf), "; %d as expected, %d not", met, unmet);
+	return buf;
+}
+
 static int cmd_explore(const struct opts *o, int argc, char **argv)
 {
 	struct paths ps = {0};
@@ -844,7 +1152,14 @@ static int cmd_explore(const struct opts *o, int argc, char **argv)
 		paths_free(&ps);
 		return 2;
 	}
-	int n[X_NKINDS] = {0};
+	const char *misuse = o->dot && ps.n != 1 ? "--dot needs exactly one scenario"
+			     : o->dot && o->x.random_walks ? "--dot draws an exhaustive search, not --random walks"
+			     : NULL;
+	if (misuse) {
+		paths_free(&ps);
+		return usage_error("%s", misuse);
+	}
+	int n[X_NCOUNTS] = {0};
 	if (o->json)
 		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
 	for (size_t i = 0; i < ps.n; i++) {
@@ -864,13 +1179,14 @@ static int cmd_explore(const struct opts *o, int argc, char **argv)
 	int total = n[X_CLEAN] + n[X_VIOLATION] + n[X_INCOMPLETE] + n[X_ERROR] + n[X_SKIPPED];
 	if (o->json)
 		printf("],\"summary\":{\"total\":%d,\"clean\":%d,\"violations\":%d,\"incomplete\":%d,\"errors\":%d,"
-		       "\"skipped\":%d}}\n",
-		       total, n[X_CLEAN], n[X_VIOLATION], n[X_INCOMPLETE], n[X_ERROR], n[X_SKIPPED]);
+		       "\"skipped\":%d,\"as_expected\":%d,\"not_as_expected\":%d}}\n",
+		       total, n[X_CLEAN], n[X_VIOLATION], n[X_INCOMPLETE], n[X_ERROR], n[X_SKIPPED], n[X_MET], n[X_UNMET]);
 	else
-		printf("%d file%s: %d clean (exhaustive), %d with a violation, %d incomplete, %d error%s, %d skipped%s\n",
+		printf("%d file%s: %d clean (exhaustive), %d with a violation, %d incomplete, %d error%s, %d skipped%s%s\n",
 		       total, plural((uint64_t)total), n[X_CLEAN], n[X_VIOLATION], n[X_INCOMPLETE], n[X_ERROR],
 		       plural((uint64_t)n[X_ERROR]), n[X_SKIPPED],
-		       n[X_SKIPPED] ? " (scripts, no programs: 'vtlb run' runs them)" : "");
+		       n[X_SKIPPED] ? " (scripts, no programs: 'vtlb run' runs them)" : "",
+		       expect_summary(n[X_MET], n[X_UNMET]));
 	paths_free(&ps);
 	return worst;
 }
@@ -1040,6 +1356,7 @@ static const struct {
 	{"--no-symmetry", CMD_EXPLORE},
 	{"--no-shrink", CMD_EXPLORE},
 	{"--emit", CMD_EXPLORE},
+	{"--dot", CMD_EXPLORE},
 	{"--progress", CMD_EXPLORE},
 	{"--strict", CMD_EXPLORE},
 	{"--mpi", CMD_EXPLORE},
@@ -1088,6 +1405,13 @@ int main(int argc, char **argv)
 	o.x.seed = 1;
 	o.x.progress = isatty(2);
 	o.x.progress_out = stderr;
+	/* on a terminal one line is rewritten in place; to a file or pipe one line a second */
+	o.x.progress_tty = isatty(2);
+#ifdef TIOCGWINSZ
+	struct winsize ws;
+	if (o.x.progress_tty && ioctl(2, TIOCGWINSZ, &ws) == 0)
+		o.x.progress_width = ws.ws_col;
+#endif
 	o.diag_to_stderr = !same_output();
 	o.p.repeat = 1;
 	o.p.timeout = 20;
@@ -1107,6 +1431,7 @@ int main(int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(usage, stdout);
 			fputs(usage_explore, stdout);
+			fputs(usage_more, stdout);
 			free(args);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
@@ -1240,6 +1565,13 @@ int main(int argc, char **argv)
 			o.mpi = 1;
 		} else if (strcmp(a, "--strict") == 0) {
 			o.strict = 1;
+		} else if (strcmp(a, "--dot") == 0) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				usage_error("%s", "--dot needs a file name");
+				goto out;
+			}
+			o.dot = argv[++i];
+			o.x.dot_max = DOT_MAX_STATES;
 		} else if (strcmp(a, "--emit") == 0) {
 			if (i + 1 >= argc || !argv[i + 1][0]) {
 				usage_error("%s", "--emit needs a file name");
@@ -1271,6 +1603,7 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		fputs(usage, stderr);
 		fputs(usage_explore, stderr);
+		fputs(usage_more, stderr);
 		goto out;
 	}
 	unsigned c = 0;

@@ -44,6 +44,9 @@ struct vt_explore_opts {
 	int shrink;                  /* shrink a counterexample before reporting it */
 	int progress;                /* report progress once a second */
 	FILE *progress_out;
+	int progress_tty;            /* progress_out is a terminal: one line rewritten in place */
+	int progress_width;          /* its width in columns (0: unknown) */
+	size_t dot_max;              /* > 0: record the state graph (r->dot), at most this many states */
 };
 
 enum vt_explore_status {
@@ -52,6 +55,42 @@ enum vt_explore_status {
 	VT_EXPLORE_INCOMPLETE,   /* stopped early (memory, time, random mode): no claim */
 	VT_EXPLORE_ERROR,        /* the model cannot be explored (e.g. TLB slot limit) */
 };
+
+/*
+ * Search coverage: how often the search took each program operation and
+ * each kind of scheduling decision, so that a search that never reached an
+ * interesting step says so.  Counted on the transitions the search takes
+ * (not on the extra steps of commutation checks); a state re-explored at a
+ * smaller depth counts again, so only zero versus non-zero is meaningful
+ * across runs.  Phases are the backend's fine-grained phase numbers
+ * (vcpu->phase, host_phase) before the step, clamped to the last slot.
+ */
+#define VT_EXPLORE_COV_PHASES 16
+
+struct vt_explore_coverage {
+	uint64_t op[VT_MAX_VCPUS + 1][VT_MAX_PROG]; /* program operations taken (host: started) */
+	uint64_t host_done[VT_MAX_PROG];             /* host operations completed */
+	uint64_t host_phase[VT_MAX_PROG][VT_EXPLORE_COV_PHASES]; /* 'phases fine' host steps by phase */
+	uint64_t load[VT_MAX_VCPUS];                 /* loads on the pCPU last used (or a first load) */
+	uint64_t migrate[VT_MAX_VCPUS];              /* loads on another pCPU */
+	uint64_t enter[VT_MAX_VCPUS];                /* entries completed (the vCPU reached the guest) */
+	uint64_t enter_phase[VT_MAX_VCPUS][VT_EXPLORE_COV_PHASES]; /* 'phases fine' entry steps by phase */
+	uint64_t preempt[VT_MAX_VCPUS];
+};
+
+/* What coverage needs to know of a state before a step (the step changes it in place). */
+struct vt_explore_cov_pre {
+	uint8_t pc, host_pc, host_phase, phase;
+	int8_t last_pcpu;
+};
+
+void vt_explore_cov_pre(const struct vt_model *m, const struct vt_state *s, const struct vt_event *ev,
+			struct vt_explore_cov_pre *pre);
+/* Count the step ev, taken from a state described by pre, that led to s. */
+void vt_explore_cov_note(struct vt_explore_coverage *c, const struct vt_model *m,
+			 const struct vt_explore_cov_pre *pre, const struct vt_event *ev, const struct vt_state *s);
+/* to += from */
+void vt_explore_cov_merge(struct vt_explore_coverage *to, const struct vt_explore_coverage *from);
 
 struct vt_explore_result {
 	enum vt_explore_status status;
@@ -75,7 +114,34 @@ struct vt_explore_result {
 	struct vt_event *path;       /* VIOLATION: the counterexample, in order */
 	int npath;
 	int npath_found;             /* its length before shrinking */
+	struct vt_explore_coverage coverage;
+	struct vt_explore_dot *dot;  /* opts.dot_max: the recorded graph (vt_explore_dot_write) */
+	int dot_full;                /* the graph passed opts.dot_max states: the search stopped */
 };
+
+/*
+ * The explored state graph (opts.dot_max > 0).  Nodes are states by their
+ * canonical bytes, numbered in order of discovery (0: the initial state);
+ * edges are the distinct transitions taken, labelled by the choice; a state
+ * that violates the invariant is marked.  Past opts.dot_max states the
+ * search stops (r->dot_full) and the graph should not be written.
+ */
+struct vt_explore_dot;
+struct vt_explore_dot *vt_explore_dot_new(size_t max_nodes);
+void vt_explore_dot_free(struct vt_explore_dot *d);
+int vt_explore_dot_node(struct vt_explore_dot *d, const uint8_t *c, size_t len, uint64_t h);
+/* Record the transition ev from node 'from' to the state c; returns its node, or -1 when full. */
+int vt_explore_dot_edge(struct vt_explore_dot *d, int from, const uint8_t *c, size_t len, uint64_t h,
+			const struct vt_event *ev, bool violating);
+/* The node of a state already recorded, or -1. */
+int vt_explore_dot_find(struct vt_explore_dot *d, const uint8_t *c, size_t len, uint64_t h);
+/* Mark the transition ev from 'from' to 'to' as a step of the counterexample. */
+int vt_explore_dot_path(struct vt_explore_dot *d, int from, int to, const struct vt_event *ev);
+bool vt_explore_dot_full(const struct vt_explore_dot *d);
+int vt_explore_dot_nodes(const struct vt_explore_dot *d);
+/* Write Graphviz text; returns 0, or -1 on a write error. */
+int vt_explore_dot_write(FILE *f, struct vt_explore_dot *d, const struct vt_model *m,
+			 const struct vt_explore_result *r);
 
 /* Explore m.  Returns r->status; r owns r->path (vt_explore_result_fini). */
 enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_explore_opts *o,

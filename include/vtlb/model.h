@@ -150,6 +150,7 @@ enum vt_expect_kind {
 	VT_EXP_STALE,
 	VT_EXP_BREACH,
 	VT_EXP_FAULT,    /* 'expect fault [VCPU]': the script means its faults (kept in model->expect_fault) */
+	VT_EXP_FOUND,   /* exploration: the search must find a stale access or a breach */
 	VT_EXP_COUNT
 };
 
