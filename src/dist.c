@@ -332,6 +332,7 @@ struct dist {
 	unsigned found_choice;
 	int swarm;
 	unsigned max_depth;      /* swarm: the deepest state a search stored */
+	struct vt_explore_coverage cov; /* what this rank's steps took; summed over the ranks at the end */
 };
 
 static double now(void)
@@ -579,8 +580,12 @@ static void expand_layer(struct dist *D, const struct buf *cur, unsigned depth, 
 		for (int c = 0; c < n && !D->stop; c++) {
 			memcpy(D->child, s, sizeof(*s));
 			struct vt_verdict v;
+			struct vt_explore_cov_pre pre;
+			vt_explore_cov_pre(D->m, s, &ch[c], &pre);
 			enum vt_step_err e = vt_explore_apply(D->m, D->child, &ch[c], NULL, &v);
 			D->transitions++;
+			if (e == VT_STEP_OK)
+				vt_explore_cov_note(&D->cov, D->m, &pre, &ch[c], D->child);
 			if (e == VT_STEP_ERR_LIMIT) {
 				D->limit = D->child->meta.limit;
 				D->stop = 1;
@@ -791,8 +796,12 @@ static void member(struct dist *D, uint64_t i, uint64_t budget, struct mframe *f
 		struct mframe *g = &fr[k + 1];
 		memcpy(&g->s, &f->s, sizeof(g->s));
 		struct vt_verdict v;
+		struct vt_explore_cov_pre pre;
+		vt_explore_cov_pre(m, &f->s, c, &pre);
 		enum vt_step_err e = vt_explore_apply(m, &g->s, c, NULL, &v);
 		D->transitions++;
+		if (e == VT_STEP_OK)
+			vt_explore_cov_note(&D->cov, m, &pre, c, &g->s);
 		if (e == VT_STEP_ERR_LIMIT) {
 			D->limit = g->s.meta.limit;
 			D->stop = 1;
@@ -998,6 +1007,9 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	r->transitions = sum[1];
 	r->memory = sum[2];
 	r->rank_memory = mx[0];
+	/* coverage: every counter is a u64, summed over the ranks */
+	D->net->allreduce(D->net->ctx, (uint64_t *)&D->cov, (int)(sizeof(D->cov) / sizeof(uint64_t)), VT_NET_SUM);
+	r->coverage = D->cov;
 
 	struct vt_event *path = NULL;
 	int npath = 0;
