@@ -1154,7 +1154,9 @@ static int cmd_explore(const struct opts *o, int argc, char **argv)
 	}
 	const char *misuse = o->dot && ps.n != 1 ? "--dot needs exactly one scenario"
 			     : o->dot && o->x.random_walks ? "--dot draws an exhaustive search, not --random walks"
-			     : NULL;
+			     : o->dot && (o->mpi || o->d.swarm)
+				     ? "--dot draws the depth-first explorer's graph, not a swarm's or a distributed search's"
+				     : NULL;
 	if (misuse) {
 		paths_free(&ps);
 		return usage_error("%s", misuse);
