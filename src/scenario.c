@@ -1208,6 +1208,24 @@ static int parse_line(struct pstate *ps)
 		vt_fixset_add(&m->reverted, (unsigned)f);
 		return expect_end(p);
 	}
+	if (vt_tok_is(p, 0, "kernel")) {
+		/* kernel vX.Y: revert every fix that release lacked (adds to 'revert' and --revert) */
+		p->cur = 1;
+		if (m->kernel)
+			return vt_parse_error_at(p, 0, "'kernel' given twice");
+		if (vt_parse_at_end(p))
+			return vt_parse_error(p, "expected a kernel release (e.g. v5.15) at end of line");
+		const struct vt_token *t = &p->tok[1];
+		char ver[32];
+		snprintf(ver, sizeof(ver), "%.*s", (int)(t->len < 31 ? t->len : 31), t->s);
+		m->kernel = t->len < 31 ? vt_kernel_parse(ver) : 0;
+		if (!m->kernel)
+			return vt_parse_error_at(p, 1, "'%.*s' is not a mainline release (vX.Y from v3.0, v2.6.Z before)",
+						 (int)t->len, t->s);
+		p->cur = 2;
+		m->reverted = vt_fixset_union(m->reverted, vt_kernel_reverted(m->kernel));
+		return expect_end(p);
+	}
 	if (vt_tok_is(p, 0, "fix")) {
 		int f;
 		size_t i;
@@ -1381,6 +1399,10 @@ struct vt_model *vt_scenario_parse(const char *name, const char *text, size_t le
 	ps.p.line = line ? line : 1;
 	if (finish(&ps) < 0)
 		goto fail;
+	/* Fixes of other architectures (from --kernel, say) have no branch here. */
+	for (unsigned f = 0; f < VT_FIX_COUNT; f++)
+		if (vt_fixset_has(m->reverted, f) && (!vt_fix_info(f) || vt_fix_info(f)->arch != m->arch))
+			vt_fixset_del(&m->reverted, f);
 	return m;
 fail:
 	vt_model_free(m);

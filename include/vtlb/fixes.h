@@ -54,6 +54,8 @@ enum vt_fix_x86 {
 	VT_FIX_X86_PV_FLUSH_XCHG,
 	VT_FIX_X86_SREGS_FLUSH,
 	VT_FIX_X86_HV_FLUSH_GENTLY,
+	VT_FIX_X86_SVM_ASID_ROLLOVER_FLUSH,
+	VT_FIX_X86_GET_PAGE_SYNC,
 	VT_FIX_X86_END
 };
 
@@ -70,6 +72,23 @@ struct vt_fix_info {
 	const char *partners;   /* latent: the named behaviours that cover for it */
 	const char *scenario;   /* bundled scenario that shows it */
 	int modelled;           /* 0: named for the catalogue but not (yet) modelled */
+	/*
+	 * Mainline releases (docs/notes/kernel-releases.md says how each was
+	 * checked).  The fixed logic is present in release V when
+	 *   (since == NULL || V >= since) && (until == NULL || V < until)
+	 *   && !(lost && V >= lost && (back == NULL || V < back)).
+	 * since: first release with it; NULL: long-standing, older than any
+	 *        release the catalogue distinguishes (the origin says why).
+	 * until: first release without it (reverted, or superseded by logic
+	 *        that no longer has the property); NULL: still present.
+	 * lost, back: a regression window: the logic was dropped in 'lost' and
+	 *        restored in 'back' (by the commit the origin names).
+	 */
+	const char *since;
+	const char *until;
+	const char *lost;
+	const char *back;
+	int verified;           /* 1: every release above checked in kernel history; 0: best evidence */
 };
 
 /* Catalogue entry of a fix id, or NULL if no fix has that id. */
@@ -81,6 +100,19 @@ extern const struct vt_fix_info vt_fixes_arm64[];
 extern const struct vt_fix_info vt_fixes_ppc[];
 /* Fix id by name, or -1. */
 int vt_fix_lookup(const char *name);
+
+/*
+ * Kernel releases: "vX.Y" (v3.0 and later) or "v2.6.Z", mainline only
+ * (stable releases carry backports the catalogue does not track).  Parsed
+ * into a number that orders releases; 0 on anything else.
+ */
+uint32_t vt_kernel_parse(const char *s);
+/* Is fix f's logic present in release k (vt_kernel_parse)? */
+int vt_fix_in_kernel(const struct vt_fix_info *f, uint32_t k);
+/* Every fix whose logic release k lacks. */
+struct vt_fixset vt_kernel_reverted(uint32_t k);
+/* The releases of a fix in words ("since v5.15", ...), into buf. */
+void vt_fix_releases(const struct vt_fix_info *f, char *buf, size_t len);
 const char *vt_fix_kind_name(enum vt_fix_kind k);
 const char *vt_arch_name(enum vt_arch a);
 

@@ -270,6 +270,12 @@ static inline void vt_fixset_add(struct vt_fixset *s, unsigned fix)
 		s->w[fix / 64] |= (uint64_t)1 << (fix % 64);
 }
 
+static inline void vt_fixset_del(struct vt_fixset *s, unsigned fix)
+{
+	if (fix < 64 * VT_FIXSET_WORDS)
+		s->w[fix / 64] &= ~((uint64_t)1 << (fix % 64));
+}
+
 static inline int vt_fixset_is_empty(struct vt_fixset s)
 {
 	for (int i = 0; i < VT_FIXSET_WORDS; i++)
@@ -297,6 +303,7 @@ struct vt_model {
 
 	uint32_t opt[VT_MAX_OPTS];   /* enum vt_opt */
 	struct vt_fixset reverted;   /* the fixes whose logic is from before the patch */
+	uint32_t kernel;             /* a scenario's 'kernel' release (vt_kernel_parse), or 0 */
 
 	/* topology */
 	int npcpus;
