@@ -98,6 +98,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/pcide-unload.vtlb",
 		.modelled = 1,
 		.since = "v5.14",
+		.hole = "v4.19",
 		.verified = 1,
 	},
 	{
@@ -112,6 +113,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/pcid-all-pgds.vtlb",
 		.modelled = 1,
 		.since = "v5.14",
+		.hole = "v4.19",
 		.verified = 1,
 	},
 	{
@@ -126,6 +128,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/invlpg-prev-roots.vtlb",
 		.modelled = 1,
 		.since = "v4.19",
+		.hole = "v4.19",
 		.verified = 1,
 	},
 	{
@@ -141,7 +144,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.scenario = "scenarios/x86/guest-flush-sync.vtlb",
 		.modelled = 1,
 		.since = "v5.13",
-		.verified = 1,
+		.hole = "v4.16",
+		.verified = 0, /* since checked; the hole (f38a7b75267f) not */
 	},
 	{
 		.id = VT_FIX_X86_INVALIDATE_PCID_TDP,
@@ -238,9 +242,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"KVM_REQ_MMU_SYNC so the root is synced before the guest runs again",
 		.scenario = NULL,
 		.modelled = 0, /* needs non-root shadow pages: docs/fixes.md, docs/questions-x86.md */
-		.since = NULL,
-		.lost = "v5.8",
-		.back = "v5.9",
+		.since = "v5.9",
+		.hole = "v5.8",
 		.verified = 0,
 	},
 	{
@@ -294,6 +297,20 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"(flush_tlb_gva) instead of the whole guest TLB",
 		.scenario = "scenarios/x86/hv-flush.vtlb",
 		.modelled = 1,
+	},
+	{
+		.id = VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST,
+		.name = "x86-invpcid-all-flush-guest",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_COST,
+		.origin = "KVM: x86: Use KVM_REQ_TLB_FLUSH_GUEST to handle INVPCID(ALL) emulation (28f28d453ffc, "
+			  "Sean Christopherson, 2021)",
+		.rule = "an emulated INVPCID of all contexts (types 2 and 3) requests a guest flush instead of freeing "
+			"every root (kvm_mmu_unload), so under shadow paging the roots are synced, not rebuilt",
+		.scenario = "scenarios/x86/invpcid-all-flush-guest.vtlb",
+		.modelled = 1,
+		.since = "v5.14",
+		.verified = 1,
 	},
 
 	{.name = NULL},
@@ -357,11 +374,9 @@ static uint32_t rel(const char *s)
 
 int vt_fix_in_kernel(const struct vt_fix_info *f, uint32_t k)
 {
-	if (f->since && k < rel(f->since))
+	if (f->since && k < rel(f->since) && (!f->hole || k >= rel(f->hole)))
 		return 0;
 	if (f->until && k >= rel(f->until))
-		return 0;
-	if (f->lost && k >= rel(f->lost) && (!f->back || k < rel(f->back)))
 		return 0;
 	return 1;
 }
@@ -378,12 +393,15 @@ struct vt_fixset vt_kernel_reverted(uint32_t k)
 
 void vt_fix_releases(const struct vt_fix_info *f, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s%s", f->since ? "since " : "long-standing", f->since ? f->since : "");
+	int n;
+	if (!f->since)
+		n = snprintf(buf, len, "long-standing");
+	else if (f->hole && strcmp(f->hole, f->since) == 0)
+		n = snprintf(buf, len, "since %s, with the code it protects", f->since);
+	else
+		n = snprintf(buf, len, "since %s%s%s", f->since, f->hole ? ", bug from " : "", f->hole ? f->hole : "");
 	if (f->until && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " until %s", f->until);
-	if (f->lost && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, ", lost in %s%s%s", f->lost, f->back ? ", back in " : "",
-			      f->back ? f->back : "");
+		n += snprintf(buf + n, len - (size_t)n, ", until %s", f->until);
 	if (n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "%s", f->verified ? "" : " (unverified)");
 }

@@ -50,9 +50,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"update took the fast path kept the VMID vcpu_load had written (0 for a new VM)",
 		.scenario = "scenarios/arm64/vmid-before-vttbr.vtlb",
 		.modelled = 1,
-		.since = NULL,
-		.lost = "v6.7",
-		.back = "v6.14",
+		.since = "v6.14",
+		.hole = "v6.7",
 		.verified = 1,
 	},
 	{

@@ -1,11 +1,11 @@
 #!/usr/bin/perl
 # Kernels by version (`--kernel VERSION`, the `kernel` scenario line):
 #   - every release the catalogue names parses, and the catalogue is ordered
-#     (since < until, lost < back);
+#     (since < until, hole <= since);
 #   - for every modelled correctness or latent fix with an exploration
-#     scenario, the release before the fix arrived finds a violation in that
-#     scenario and the release that brought it is clean; a regression window
-#     (lost, back) is found inside and clean on both sides;
+#     scenario, the releases that had the bug (from its hole, if any, to the
+#     release before the fix) find a violation in that scenario, and the
+#     releases around that window are clean;
 #   - bad releases are usage errors (exit 2), and the scenario keyword adds
 #     the same reverts as the option.
 use strict;
@@ -35,20 +35,41 @@ for my $f (sort glob('scenarios/explore/*.vtlb')) {
     while (<$fh>) { $scenario{$1} = $f if /^fix (\S+)$/ }
 }
 
+# A fix whose exploration scenario reaches the bug only through a path that
+# came later than the fix: the releases before it are clean in the model.
+my %later_path = (
+    # its scenario reaches kvm_vcpu_flush_tlb_guest through INVPCID (all
+    # contexts), which only requests a guest flush since v5.14
+    # (x86-invpcid-all-flush-guest); before, the bug was reachable through the
+    # paravirtual TLB flush, which is not modelled here
+    'x86-guest-flush-sync' => 1,
+);
 my $windows = 0;
 for my $f (@$fixes) {
     my $n = $f->{name};
-    for my $k (qw(since until lost back)) {
+    for my $k (qw(since hole until)) {
         ok(key($f->{$k}), "$n: $k $f->{$k} is a mainline release") if defined $f->{$k};
     }
     ok(key($f->{since}) < key($f->{until}), "$n: since before until") if defined $f->{since} && defined $f->{until};
-    ok(defined $f->{lost} && defined $f->{back} && key($f->{lost}) < key($f->{back}), "$n: lost before back")
-        if defined $f->{lost} || defined $f->{back};
-    next unless $f->{modelled} && $f->{kind} ne 'cost';
+    ok(defined $f->{since} && key($f->{hole}) <= key($f->{since}), "$n: the bug came before the fix")
+        if defined $f->{hole};
+    next unless $f->{modelled} && $f->{kind} ne 'cost' && defined $f->{since};
     my $sc = $scenario{$n} or next;
-    my @found = $f->{lost} ? ($f->{lost}, prev($f->{back})) : defined $f->{since} ? (prev($f->{since})) : ();
-    my @clean = $f->{lost} ? (prev($f->{lost}), $f->{back}) : defined $f->{since} ? ($f->{since}) : ();
-    $windows++ if $f->{lost};
+    my (@found, @clean);
+    if (!defined $f->{hole}) {
+        @found = (prev($f->{since}));
+        @clean = ($f->{since});
+    } elsif ($f->{hole} ne $f->{since}) {
+        @found = ($f->{hole}, prev($f->{since}));
+        @clean = (prev($f->{hole}), $f->{since});
+        $windows++;
+    } else {
+        @clean = (prev($f->{since}), $f->{since});    # no release had the bug
+    }
+    if ($later_path{$n}) {
+        push @clean, @found;
+        @found = ();
+    }
     for my $v (@found) {
         my ($s, $o, $e) = run_vtlb('explore', '--kernel', $v, $sc);
         is($s, 1, "$n: $v lacks it and explore finds its bug in $sc") or diag($o, $e);
@@ -56,11 +77,11 @@ for my $f (@$fixes) {
     }
     for my $v (@clean) {
         my ($s, $o, $e) = run_vtlb('explore', '--kernel', $v, $sc);
-        is($s, 0, "$n: $v has it and $sc is clean") or diag($o, $e);
+        is($s, 0, "$n: $v has no such bug and $sc is clean") or diag($o, $e);
         like($o, qr/^clean /m, "$n: $v: clean and exhaustive");
     }
 }
-ok($windows >= 1, 'kernels: at least one regression window is tested');
+ok($windows >= 2, 'kernels: the windows between a bug and its fix are tested');
 
 # the option: releases that are not mainline ones, twice, missing
 for my $bad ('5.15', 'v5', 'v5.15.2', 'v5.15-rc1', 'v2.4.1', 'v2.6', 'linux') {
@@ -72,8 +93,10 @@ for my $bad ('5.15', 'v5', 'v5.15.2', 'v5.15-rc1', 'v2.4.1', 'v2.6', 'linux') {
 is($st, 2, 'kernels.twice exits 2');
 ($st) = run_vtlb('run', '--kernel');
 is($st, 2, 'kernels.missing exits 2');
-($st) = run_vtlb('run', '--kernel=v2.6.32', 'scenarios/x86/pcide-unload.vtlb');
-is($st, 1, 'kernels.v2.6.32 (--kernel=) runs with the 2.6-era fixes only');
+($st) = run_vtlb('run', '--kernel=v5.13', 'scenarios/x86/pcide-unload.vtlb');
+is($st, 1, 'kernels.v5.13 (--kernel=) lacks x86-pcide-unload');
+($st, $out) = run_vtlb('run', '--kernel', 'v2.6.32', 'scenarios/x86/pcide-unload.vtlb');
+is($st, 0, 'kernels.v2.6.32 had no cached roots, so not that bug') or diag($out);
 
 # the scenario keyword reverts the same fixes, and an emitted counterexample replays
 my $src = 'scenarios/explore/pcide-unload.vtlb';

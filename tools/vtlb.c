@@ -908,9 +908,9 @@ static int cmd_fixes(const struct opts *o)
 			vt_json_str(stdout, f->partners ? f->partners : "");
 			printf(",\"scenario\":");
 			vt_json_str(stdout, f->scenario ? f->scenario : "");
-			const char *rels[4] = {f->since, f->until, f->lost, f->back};
-			static const char *const keys[4] = {"since", "until", "lost", "back"};
-			for (int k = 0; k < 4; k++) {
+			const char *rels[3] = {f->since, f->hole, f->until};
+			static const char *const keys[3] = {"since", "hole", "until"};
+			for (int k = 0; k < 3; k++) {
 				printf(",\"%s\":", keys[k]);
 				if (rels[k])
 					vt_json_str(stdout, rels[k]);

@@ -56,6 +56,7 @@ enum vt_fix_x86 {
 	VT_FIX_X86_HV_FLUSH_GENTLY,
 	VT_FIX_X86_SVM_ASID_ROLLOVER_FLUSH,
 	VT_FIX_X86_GET_PAGE_SYNC,
+	VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST,
 	VT_FIX_X86_END
 };
 
@@ -74,20 +75,22 @@ struct vt_fix_info {
 	int modelled;           /* 0: named for the catalogue but not (yet) modelled */
 	/*
 	 * Mainline releases (docs/notes/kernel-releases.md says how each was
-	 * checked).  The fixed logic is present in release V when
-	 *   (since == NULL || V >= since) && (until == NULL || V < until)
-	 *   && !(lost && V >= lost && (back == NULL || V < back)).
-	 * since: first release with it; NULL: long-standing, older than any
+	 * checked).  A release V lacks the fix when
+	 *   V < since && (hole == NULL || V >= hole)    or    until && V >= until.
+	 * since: first release with the fix; NULL: long-standing, older than any
 	 *        release the catalogue distinguishes (the origin says why).
+	 * hole:  first release with the bug it fixes (the commit a "Fixes:" tag
+	 *        names, or the one that added the code the fix protects); NULL:
+	 *        the bug is as old as the code.  Releases before the hole had
+	 *        no such bug, so they count as having the fix: that keeps
+	 *        --kernel from pairing a reverted fix with code that came later.
+	 *        hole == since: no release had the bug.
 	 * until: first release without it (reverted, or superseded by logic
 	 *        that no longer has the property); NULL: still present.
-	 * lost, back: a regression window: the logic was dropped in 'lost' and
-	 *        restored in 'back' (by the commit the origin names).
 	 */
 	const char *since;
+	const char *hole;
 	const char *until;
-	const char *lost;
-	const char *back;
 	int verified;           /* 1: every release above checked in kernel history; 0: best evidence */
 };
 

@@ -551,8 +551,17 @@ static void handle_invpcid(const struct vt_model *m, struct vt_state *s, int v, 
 		invalidate_pcid(m, s, v, (uint32_t)op->b, false, tr);
 		break;
 	default:
-		/* Types 2 and 3: KVM does not track global SPTEs, so both flush everything. */
-		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		/*
+		 * Types 2 and 3: KVM does not track global SPTEs, so both flush
+		 * everything.  Since 28f28d453ffc a guest flush; before, every
+		 * root was freed (the new root is synced and flushed at entry).
+		 */
+		if (vt_fixed(m, VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST)) {
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		} else {
+			vt_trace_reverted(tr, v, VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST, "INVPCID (all contexts) unloads the MMU");
+			mmu_unload(s, v, tr);
+		}
 		break;
 	}
 }
