@@ -238,10 +238,11 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			  "KVM_REQ_TLB_FLUSH_CURRENT for MMU specific flushes (8c8560b83390, Sean Christopherson, 2020) "
 			  "had replaced by KVM_REQ_TLB_FLUSH_CURRENT; the sync itself dates from the unsync shadow pages "
 			  "(KVM: MMU: out of sync shadow core, Marcelo Tosatti, 2008)",
-		.rule = "kvm_mmu_get_page, handing out an existing shadow page with unsync children, requests "
-			"KVM_REQ_MMU_SYNC so the root is synced before the guest runs again",
-		.scenario = NULL,
-		.modelled = 0, /* needs non-root shadow pages: docs/fixes.md, docs/questions-x86.md */
+		.rule = "kvm_mmu_get_page, handing out an existing shadow page with unsync children (a table the guest "
+			"unlinked, changed and linked again), requests KVM_REQ_MMU_SYNC so the root is synced before the "
+			"guest runs again; a TLB flush alone refills from the unsync entries",
+		.scenario = "scenarios/x86/get-page-sync.vtlb",
+		.modelled = 1,
 		.since = "v5.9",
 		.hole = "v5.8",
 		.verified = 0,

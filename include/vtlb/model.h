@@ -73,6 +73,8 @@ enum vt_op_common {
 	VT_OP_HOST_REMAP,/* host: target=vm, a=gpa, b=stage-2 entry index */
 	VT_OP_HOST_RAW_REMAP, /* host, instrument: change stage 2 and flush nothing (KVM never does) */
 	VT_OP_HOST_INSN, /* host, instrument: run one hardware instruction; target=pcpu, a=va, b=insn<<32|key */
+	VT_OP_LINK,      /* guest: space, b=table: point an upper-level entry of space at the table */
+	VT_OP_UNLINK,    /* guest: space, b=table: clear that entry */
 	VT_OP_ARCH = 16
 };
 
@@ -199,7 +201,8 @@ struct vt_ctx {
 struct vt_space {
 	char name[VT_NAME];
 	uint8_t vm;
-	uint8_t pad[3];
+	uint8_t table;     /* a page table below address spaces ('table'), never loaded as a root */
+	uint8_t pad[2];
 	uint32_t ctx;      /* the PCID / ASID / PID this space is used with */
 };
 
@@ -335,6 +338,8 @@ struct vt_model {
 	struct vt_cu u[VT_MAX_U];
 
 	uint64_t init_pt[VT_MAX_SPACES];  /* initial page tables, over P */
+	uint16_t init_links[VT_MAX_SPACES]; /* tables initially linked below each space */
+	uint16_t linkable[VT_MAX_SPACES];   /* tables a space links at some point (decls and ops) */
 	uint64_t init_s2;                 /* initial stage-2 mappings, over S */
 
 	/* lookup tables */
