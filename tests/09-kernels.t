@@ -83,6 +83,17 @@ for my $f (@$fixes) {
 }
 ok($windows >= 2, 'kernels: the windows between a bug and its fix are tested');
 
+# 'fixes --kernel' marks what a release lacked, the same set the option reverts
+($st, $out) = run_vtlb('fixes', '--json', '--kernel', 'v5.13');
+is($st, 0, 'kernels.fixes --kernel exits 0');
+my %in = map { $_->{name} => $_->{in_kernel} } @{ decode_json($out) };
+ok(!$in{'x86-pcide-unload'}, 'kernels.fixes: v5.13 lacks x86-pcide-unload');
+ok($in{'x86-guest-flush-sync'}, 'kernels.fixes: v5.13 has x86-guest-flush-sync');
+ok($in{'x86-invlpg-prev-roots'}, 'kernels.fixes: v5.13 has x86-invlpg-prev-roots');
+($st, $out) = run_vtlb('fixes', '--kernel', 'v4.9');
+like($out, qr/^x86-pcide-unload .*\[since v5\.14, bug from v4\.19\]/m, 'kernels.fixes: no release lacked it before its bug');
+like($out, qr/^arm64-vmid-lockless .*absent in v4\.9/m, 'kernels.fixes: v4.9 lacks arm64-vmid-lockless');
+
 # the option: releases that are not mainline ones, twice, missing
 for my $bad ('5.15', 'v5', 'v5.15.2', 'v5.15-rc1', 'v2.4.1', 'v2.6', 'linux') {
     ($st, undef, my $err) = run_vtlb('explore', '--kernel', $bad, 'scenarios/explore/pcide-unload.vtlb');

@@ -894,8 +894,11 @@ static int cmd_fixes(const struct opts *o)
 		const struct vt_fix_info *f = vt_fix_info(i);
 		if (!f)
 			continue;
-		char rel[160];
+		char rel[192];
 		vt_fix_releases(f, rel, sizeof(rel));
+		int in_kernel = o->kernel ? vt_fix_in_kernel(f, vt_kernel_parse(o->kernel)) : -1;
+		if (in_kernel == 0 && !o->json)
+			snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "; absent in %s", o->kernel);
 		if (o->json) {
 			printf("%s{\"name\":", first ? "" : ",");
 			vt_json_str(stdout, f->name);
@@ -919,7 +922,10 @@ static int cmd_fixes(const struct opts *o)
 			}
 			printf(",\"releases\":");
 			vt_json_str(stdout, rel);
-			printf(",\"verified\":%s}", f->verified ? "true" : "false");
+			printf(",\"verified\":%s", f->verified ? "true" : "false");
+			if (in_kernel >= 0)
+				printf(",\"in_kernel\":%s", in_kernel ? "true" : "false");
+			printf("}");
 		} else {
 			printf("%-28s %-6s %-12s [%s] %s -- %s%s%s%s%s\n", f->name, vt_arch_name(f->arch),
 			       vt_fix_kind_name(f->kind), rel, f->origin, f->rule, f->partners ? " [partners: " : "",
