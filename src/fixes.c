@@ -259,6 +259,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"does not overwrite a KVM_VCPU_FLUSH_TLB the guest set meanwhile",
 		.scenario = "scenarios/x86/pv-flush-preempted-twice.vtlb",
 		.modelled = 1,
+		.since = "v5.6", /* from the origin; not checked in this session */
+		.hole = "v4.16",
 	},
 	{
 		.id = VT_FIX_X86_PV_FLUSH_XCHG,
@@ -272,6 +274,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"between which the guest could still see the vCPU preempted and set a flag that the write-back erases",
 		.scenario = "scenarios/x86/pv-flush-record-race.vtlb",
 		.modelled = 1,
+		.since = "v5.6", /* from the origin; not checked in this session */
+		.hole = "v4.16",
 	},
 	{
 		.id = VT_FIX_X86_SREGS_FLUSH,
@@ -285,6 +289,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.partners = "x86-new-root-flush",
 		.scenario = "scenarios/x86/sregs-flush.vtlb",
 		.modelled = 1,
+		.since = "v6.7", /* from the origin; not checked in this session */
 	},
 	{
 		.id = VT_FIX_X86_HV_FLUSH_GENTLY,
@@ -298,6 +303,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"(flush_tlb_gva) instead of the whole guest TLB",
 		.scenario = "scenarios/x86/hv-flush.vtlb",
 		.modelled = 1,
+		.since = "v6.2", /* from the origin; not checked in this session */
 	},
 	{
 		.id = VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST,

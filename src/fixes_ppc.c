@@ -113,6 +113,8 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"the thread's ERAT entries that the flush was meant to remove",
 		.scenario = "scenarios/ppc/erat-flush.vtlb",
 		.modelled = 1,
+		.since = "v5.2", /* from the origin; not checked in this session */
+		.hole = "v5.2",
 	},
 	{
 		.id = VT_FIX_PPC_SECONDARY_THREADS,
@@ -128,6 +130,8 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"modelled: the model has no virtual cores run in indep_threads_mode=N",
 		.scenario = NULL,
 		.modelled = 0,
+		.since = "v5.2", /* from the origin; not checked in this session */
+		.hole = "v4.11",
 	},
 	{.name = NULL},
 };
