@@ -41,7 +41,7 @@ my %later_path = (
     # its scenario reaches kvm_vcpu_flush_tlb_guest through INVPCID (all
     # contexts), which only requests a guest flush since v5.14
     # (x86-invpcid-all-flush-guest); before, the bug was reachable through the
-    # paravirtual TLB flush, which is not modelled here
+    # paravirtual TLB flush, which this scenario does not use
     'x86-guest-flush-sync' => 1,
 );
 my $windows = 0;
