@@ -27,6 +27,8 @@
 		.vmm_op = vt_kvm_x86_vmm_op,                   \
 		.host_op = vt_kvm_x86_host_op,                 \
 		.walk = vt_kvm_x86_walk,                       \
+		.pt_trap = vt_kvm_x86_pt_trap,                 \
+		.fault = vt_kvm_x86_fault,                     \
 		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \
 	}
 

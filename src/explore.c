@@ -1444,7 +1444,7 @@ int vt_explore_emit(FILE *f, const struct vt_model *m, struct vt_fixset cli_reve
 		r->npath == 1 ? "" : "s", r->npath_found);
 	fprintf(f, "# one line per step; replay it with 'vtlb run'.\n");
 	for (unsigned i = 0; i < VT_FIX_COUNT; i++)
-		if (vt_fixset_has(cli_reverted, i) && vt_fix_info(i))
+		if (vt_fixset_has(cli_reverted, i) && vt_fix_info(i) && vt_fix_info(i)->arch == m->arch)
 			fprintf(f, "revert %s\n", vt_fix_info(i)->name);
 	fprintf(f, "schedule explicit\n");
 	char buf[256];

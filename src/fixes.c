@@ -6,6 +6,8 @@
  * bundled scenario, a cost fix's revert changes only the invalidations run,
  * and a latent fix's revert is harmless unless its partners are reverted too.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -22,6 +24,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.partners = "x86-vendor-reset-flush x86-init-pg-flush x86-new-root-flush (all three)",
 		.scenario = "scenarios/x86/init-flush-latent.vtlb",
 		.modelled = 1,
+		.since = "v5.15",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_INIT_PG_FLUSH,
@@ -33,6 +37,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.partners = "x86-init-flush x86-vendor-reset-flush x86-new-root-flush (all three)",
 		.scenario = "scenarios/x86/init-flush-latent.vtlb",
 		.modelled = 1,
+		.since = "v5.18",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_CR_FLUSH_SPLIT,
@@ -45,6 +51,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.partners = "x86-new-root-flush",
 		.scenario = "scenarios/x86/cr4-smep-flush.vtlb",
 		.modelled = 1,
+		.since = "v5.18",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_VENDOR_RESET_FLUSH,
@@ -57,6 +65,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.partners = "x86-init-flush x86-init-pg-flush x86-new-root-flush (all three)",
 		.scenario = "scenarios/x86/init-flush-latent.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_X86_NEW_ROOT_FLUSH,
@@ -70,18 +80,26 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"PCID without a cached root need no flush of their own",
 		.scenario = "scenarios/x86/new-root-flush.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_X86_PCIDE_UNLOAD,
 		.name = "x86-pcide-unload",
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
-		.origin = "KVM: X86: Cache CR3 in prev_roots when PCID is disabled (509bfe3d9796, Lai Jiangshan, 2021), "
-			  "kept by f4bc051fc91a [seed 001] and f6d0a2521ce1 (2022)",
+		.origin = "KVM: x86: Invalidate all PGDs for the current PCID on MOV CR3 w/ flush (21823fbda552, "
+			  "Sean Christopherson, 2021), which made roots cached with PCID off unusable (every MOV CR3 "
+			  "freed them); kept when KVM: X86: Cache CR3 in prev_roots when PCID is disabled (509bfe3d9796, "
+			  "Lai Jiangshan, 2021, v5.16) cached them again and freed them at CR4.PCIDE 0->1 instead, as its "
+			  "message says; kept by f4bc051fc91a [seed 001] and f6d0a2521ce1 (2022)",
 		.rule = "under shadow paging CR4.PCIDE 0->1 frees every root, since roots cached while PCID was off "
 			"were never synced and a MOV CR3 with NOFLUSH could reuse them",
 		.scenario = "scenarios/x86/pcide-unload.vtlb",
 		.modelled = 1,
+		.since = "v5.14",
+		.hole = "v4.19",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_PCID_ALL_PGDS,
@@ -89,11 +107,14 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.arch = VT_ARCH_X86,
 		.kind = VT_FIX_CORRECTNESS,
 		.origin = "KVM: x86: Invalidate all PGDs for the current PCID on MOV CR3 w/ flush "
-			  "(21823fbda552, 2021; author unverified)",
+			  "(21823fbda552, Sean Christopherson, 2021)",
 		.rule = "a flushing MOV CR3 under shadow paging also frees cached roots of other page tables "
 			"that use the same PCID",
 		.scenario = "scenarios/x86/pcid-all-pgds.vtlb",
 		.modelled = 1,
+		.since = "v5.14",
+		.hole = "v4.19",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_INVLPG_PREV_ROOTS,
@@ -106,6 +127,9 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"remove global translations of other PCIDs",
 		.scenario = "scenarios/x86/invlpg-prev-roots.vtlb",
 		.modelled = 1,
+		.since = "v4.19",
+		.hole = "v4.19",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_GUEST_FLUSH_SYNC,
@@ -119,6 +143,9 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"cached roots, or the TLB refills from stale shadow entries",
 		.scenario = "scenarios/x86/guest-flush-sync.vtlb",
 		.modelled = 1,
+		.since = "v5.13",
+		.hole = "v4.16",
+		.verified = 0, /* since checked; the hole (f38a7b75267f) not */
 	},
 	{
 		.id = VT_FIX_X86_INVALIDATE_PCID_TDP,
@@ -130,6 +157,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"for every PCID, not just the active one",
 		.scenario = "scenarios/x86/invalidate-pcid-tdp.vtlb",
 		.modelled = 1,
+		.since = "v5.16",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_X86_VMX_GUEST_FLUSH_VPID,
@@ -142,6 +171,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"VM entry already flushes VPID 0)",
 		.scenario = "scenarios/x86/vmx-guest-flush-vpid.vtlb",
 		.modelled = 1,
+		.since = "v5.8",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_X86_VMX_MIGRATE_FLUSH,
@@ -154,6 +185,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"the vCPU's entries from an earlier stay that its INVLPGs elsewhere never reached",
 		.scenario = "scenarios/x86/vmx-migrate-flush.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_X86_SVM_CPU_NEW_ASID,
@@ -165,6 +198,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.rule = "ASIDs are handed out per pCPU, so a vCPU arriving on another pCPU takes a fresh one",
 		.scenario = "scenarios/x86/svm-cpu-new-asid.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_X86_PGE_NO_RESET,
@@ -175,6 +210,42 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.rule = "a CR4.PGE toggle requests a guest flush instead of resetting the MMU (rebuilding every root)",
 		.scenario = "scenarios/x86/pge-no-reset.vtlb",
 		.modelled = 1,
+		.since = "v5.16",
+		.verified = 1,
+	},
+	{
+		.id = VT_FIX_X86_SVM_ASID_ROLLOVER_FLUSH,
+		.name = "x86-svm-asid-rollover-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "new_asid: TLB_CONTROL_FLUSH_ALL_ASID when a pCPU's ASIDs run out and its generation is bumped "
+			  "(in KVM's SVM code since it was merged: the 2.6.20-era drivers/kvm/svm.c new_asid has it; "
+			  "introducing commit not identified)",
+		.rule = "a new ASID generation hands numbers used in the old one to other vCPUs, so the VMRUN that starts "
+			"it flushes every ASID on the pCPU; without it a vCPU inherits the previous owner's entries",
+		.scenario = "scenarios/x86/svm-asid-rollover-flush.vtlb",
+		.modelled = 1,
+		.since = NULL,
+		.verified = 1,
+	},
+	{
+		.id = VT_FIX_X86_GET_PAGE_SYNC,
+		.name = "x86-get-page-sync",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "kvm x86/mmu: use KVM_REQ_MMU_SYNC to sync when needed (f6f6195b888c, Lai Jiangshan, 2020, "
+			  "stable 5.8), restoring the KVM_REQ_MMU_SYNC in kvm_mmu_get_page that KVM: x86/mmu: Use "
+			  "KVM_REQ_TLB_FLUSH_CURRENT for MMU specific flushes (8c8560b83390, Sean Christopherson, 2020) "
+			  "had replaced by KVM_REQ_TLB_FLUSH_CURRENT; the sync itself dates from the unsync shadow pages "
+			  "(KVM: MMU: out of sync shadow core, Marcelo Tosatti, 2008)",
+		.rule = "kvm_mmu_get_page, handing out an existing shadow page with unsync children (a table the guest "
+			"unlinked, changed and linked again), requests KVM_REQ_MMU_SYNC so the root is synced before the "
+			"guest runs again; a TLB flush alone refills from the unsync entries",
+		.scenario = "scenarios/x86/get-page-sync.vtlb",
+		.modelled = 1,
+		.since = "v5.9",
+		.hole = "v5.8",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_X86_PV_PREEMPTED_ONCE,
@@ -188,6 +259,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"does not overwrite a KVM_VCPU_FLUSH_TLB the guest set meanwhile",
 		.scenario = "scenarios/x86/pv-flush-preempted-twice.vtlb",
 		.modelled = 1,
+		.since = "v5.6", /* from the origin; not checked in this session */
+		.hole = "v4.16",
 	},
 	{
 		.id = VT_FIX_X86_PV_FLUSH_XCHG,
@@ -201,6 +274,8 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"between which the guest could still see the vCPU preempted and set a flag that the write-back erases",
 		.scenario = "scenarios/x86/pv-flush-record-race.vtlb",
 		.modelled = 1,
+		.since = "v5.6", /* from the origin; not checked in this session */
+		.hole = "v4.16",
 	},
 	{
 		.id = VT_FIX_X86_SREGS_FLUSH,
@@ -214,6 +289,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.partners = "x86-new-root-flush",
 		.scenario = "scenarios/x86/sregs-flush.vtlb",
 		.modelled = 1,
+		.since = "v6.7", /* from the origin; not checked in this session */
 	},
 	{
 		.id = VT_FIX_X86_HV_FLUSH_GENTLY,
@@ -227,6 +303,21 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			"(flush_tlb_gva) instead of the whole guest TLB",
 		.scenario = "scenarios/x86/hv-flush.vtlb",
 		.modelled = 1,
+		.since = "v6.2", /* from the origin; not checked in this session */
+	},
+	{
+		.id = VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST,
+		.name = "x86-invpcid-all-flush-guest",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_COST,
+		.origin = "KVM: x86: Use KVM_REQ_TLB_FLUSH_GUEST to handle INVPCID(ALL) emulation (28f28d453ffc, "
+			  "Sean Christopherson, 2021)",
+		.rule = "an emulated INVPCID of all contexts (types 2 and 3) requests a guest flush instead of freeing "
+			"every root (kvm_mmu_unload), so under shadow paging the roots are synced, not rebuilt",
+		.scenario = "scenarios/x86/invpcid-all-flush-guest.vtlb",
+		.modelled = 1,
+		.since = "v5.14",
+		.verified = 1,
 	},
 
 	{.name = NULL},
@@ -250,6 +341,76 @@ int vt_fix_lookup(const char *name)
 			if (strcmp(f->name, name) == 0)
 				return f->id;
 	return -1;
+}
+
+/* "v" then 2 or 3 decimal numbers; three only for 2.6.Z, two from v3.0 on. */
+uint32_t vt_kernel_parse(const char *s)
+{
+	unsigned long n[3] = {0, 0, 0};
+	int k = 0;
+	if (!s || s[0] != 'v')
+		return 0;
+	s++;
+	for (;;) {
+		if (*s < '0' || *s > '9' || k == 3)
+			return 0;
+		char *end;
+		n[k] = strtoul(s, &end, 10);
+		if (end - s > 4 || (*s == '0' && end - s > 1))
+			return 0;
+		k++;
+		s = end;
+		if (*s == 0)
+			break;
+		if (*s != '.')
+			return 0;
+		s++;
+	}
+	if (k < 2 || n[1] > 999 || n[2] > 999)
+		return 0;
+	if (n[0] == 2 ? (k != 3 || n[1] != 6) : (k != 2 || n[0] < 3 || n[0] > 99))
+		return 0;
+	return (uint32_t)(n[0] * 1000000 + n[1] * 1000 + n[2]);
+}
+
+/* A catalogue release, which tests/04-fixes.t keeps parseable. */
+static uint32_t rel(const char *s)
+{
+	return s ? vt_kernel_parse(s) : 0;
+}
+
+int vt_fix_in_kernel(const struct vt_fix_info *f, uint32_t k)
+{
+	if (f->since && k < rel(f->since) && (!f->hole || k >= rel(f->hole)))
+		return 0;
+	if (f->until && k >= rel(f->until))
+		return 0;
+	return 1;
+}
+
+struct vt_fixset vt_kernel_reverted(uint32_t k)
+{
+	struct vt_fixset r = VT_FIXSET_NONE;
+	for (size_t c = 0; c < VT_ARRAY_SIZE(catalogues); c++)
+		for (const struct vt_fix_info *f = catalogues[c]; f->name; f++)
+			if (!vt_fix_in_kernel(f, k))
+				vt_fixset_add(&r, (unsigned)f->id);
+	return r;
+}
+
+void vt_fix_releases(const struct vt_fix_info *f, char *buf, size_t len)
+{
+	int n;
+	if (!f->since)
+		n = snprintf(buf, len, "long-standing");
+	else if (f->hole && strcmp(f->hole, f->since) == 0)
+		n = snprintf(buf, len, "since %s, with the code it protects", f->since);
+	else
+		n = snprintf(buf, len, "since %s%s%s", f->since, f->hole ? ", bug from " : "", f->hole ? f->hole : "");
+	if (f->until && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", until %s", f->until);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s", f->verified ? "" : " (unverified)");
 }
 
 const char *vt_fix_kind_name(enum vt_fix_kind k)

@@ -22,6 +22,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"VMID, not by vCPU, and HCR_EL2.FB only broadcasts what a guest invalidates",
 		.scenario = "scenarios/arm64/seed004-vcpu-multiplex.vtlb",
 		.modelled = 1,
+		.since = "v4.9",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_ARM64_ICACHE_ISOLATION,
@@ -34,6 +36,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"the VM allocated on this PE cannot be hit",
 		.scenario = "scenarios/arm64/icache-isolation.vtlb",
 		.modelled = 1,
+		.since = "v5.12",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_ARM64_VMID_BEFORE_VTTBR,
@@ -46,6 +50,9 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"update took the fast path kept the VMID vcpu_load had written (0 for a new VM)",
 		.scenario = "scenarios/arm64/vmid-before-vttbr.vtlb",
 		.modelled = 1,
+		.since = "v6.14",
+		.hole = "v6.7",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_ARM64_VMID_ROLLOVER_FLUSH,
@@ -59,6 +66,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"VMID's entries on every PE",
 		.scenario = "scenarios/arm64/vmid-rollover-flush.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_ARM64_S2_UNMAP_ORDER,
@@ -71,6 +80,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"refill a combined entry from the stage-2 entry still cached (shown as a breach)",
 		.scenario = "scenarios/arm64/s2-unmap-order.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_ARM64_SWITCH_TO_DSB,
@@ -83,6 +94,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"interrupted before its DSB is complete when the DSB runs on another CPU",
 		.scenario = "scenarios/arm64/switch-to-dsb.vtlb",
 		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_ARM64_VMID_ALLOCATOR,
@@ -96,6 +109,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"and gave every VM a new VMID",
 		.scenario = "scenarios/arm64/vmid-allocator.vtlb",
 		.modelled = 1,
+		.since = "v5.17",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_ARM64_VMID_LOCKLESS,
@@ -109,6 +124,8 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"whose unlocked need_new_vmid_gen() sees the new generation also enters with the new VMID",
 		.scenario = "scenarios/arm64/vmid-lockless.vtlb",
 		.modelled = 1,
+		.since = "v5.0",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_ARM64_VCPU_MULTIPLEX_LOAD,
@@ -123,6 +140,7 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 			"that comes to a PE through vcpu_load is never checked",
 		.scenario = "scenarios/arm64/seed004-as-posted.vtlb",
 		.modelled = 1,
+		.since = "v4.9", /* from the origin; not checked in this session */
 	},
 	{.name = NULL},
 };

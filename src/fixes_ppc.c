@@ -20,6 +20,9 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"need_tlb_flush and the first thread of it to enter the guest flushes the LPID's translations",
 		.scenario = "scenarios/ppc/seed003-vcpu-move.vtlb",
 		.modelled = 1,
+		.since = "v4.11",
+		.hole = "v4.11",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_PPC_IPI_OLD_CORE,
@@ -32,6 +35,9 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"guest, so that they re-test their bit before running guest code again",
 		.scenario = "scenarios/ppc/seed003-vcpu-move.vtlb",
 		.modelled = 1,
+		.since = "v4.11",
+		.hole = "v4.11",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_PPC_CLEAR_AFTER_FLUSH,
@@ -45,6 +51,9 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"so a sibling that finds the bit clear cannot enter while the shared TLB is still stale",
 		.scenario = "scenarios/ppc/clear-after-flush.vtlb",
 		.modelled = 1,
+		.since = "v4.11",
+		.hole = "v4.11",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_PPC_NESTED_VCPU_MOVE,
@@ -57,6 +66,9 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"need_tlb_flush, and the flush runs under its shadow LPID",
 		.scenario = "scenarios/ppc/nested-vcpu-move.vtlb",
 		.modelled = 1,
+		.since = "v4.20",
+		.hole = "v4.20",
+		.verified = 0,
 	},
 	{
 		.id = VT_FIX_PPC_SMT8_TLB_GROUP,
@@ -69,19 +81,24 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"(cpu_first_tlb_thread_sibling), not the whole core",
 		.scenario = "scenarios/ppc/smt8-tlb-group.vtlb",
 		.modelled = 1,
+		.since = "v5.14",
+		.hole = "v4.11",
+		.verified = 0, /* since checked; the hole (radix guests, v4.11) inferred */
 	},
 	{
 		.id = VT_FIX_PPC_MIGRATE_AWAY,
 		.name = "ppc-migrate-away",
 		.arch = VT_ARCH_PPC,
 		.kind = VT_FIX_COST,
-		.origin = "KVM: PPC: Book3S HV P9: Avoid tlbsync sequence on radix guest exit (Nicholas Piggin, "
-			  "2021, v5.17; hash unverified)",
+		.origin = "KVM: PPC: Book3S HV P9: Avoid tlbsync sequence on radix guest exit (d5c0e8332d82, "
+			  "Nicholas Piggin, 2021)",
 		.rule = "instead of eieio; tlbsync; ptesync at every radix guest exit, do_migrate_away_vcpu runs it "
 			"on the old pCPU when a vCPU moves, and need_tlb_flush gets a bit per thread with the first "
 			"arrival flushing and its siblings running a ptesync",
 		.scenario = "scenarios/ppc/migrate-away.vtlb",
 		.modelled = 1,
+		.since = "v5.17",
+		.verified = 1,
 	},
 	{
 		.id = VT_FIX_PPC_ERAT_FLUSH,
@@ -96,6 +113,8 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"the thread's ERAT entries that the flush was meant to remove",
 		.scenario = "scenarios/ppc/erat-flush.vtlb",
 		.modelled = 1,
+		.since = "v5.2", /* from the origin; not checked in this session */
+		.hole = "v5.2",
 	},
 	{
 		.id = VT_FIX_PPC_SECONDARY_THREADS,
@@ -111,6 +130,8 @@ const struct vt_fix_info vt_fixes_ppc[] = {
 			"modelled: the model has no virtual cores run in indep_threads_mode=N",
 		.scenario = NULL,
 		.modelled = 0,
+		.since = "v5.2", /* from the origin; not checked in this session */
+		.hole = "v4.11",
 	},
 	{.name = NULL},
 };

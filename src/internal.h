@@ -18,6 +18,8 @@
  * Translations (over T) the page table of 'space' provides under context
  * 'ctx', global bits honoured only if global_ok.
  */
+/* The guest page table of a space: its own entries and those of the tables linked below it. */
+uint64_t vt_space_pt(const struct vt_model *m, const struct vt_state *s, int space);
 struct vt_set vt_live_t(const struct vt_model *m, const struct vt_state *s, int space, int ctx, bool global_ok);
 
 /* The same for a vCPU's current context (empty when translation is off). */

@@ -154,8 +154,21 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 		}
 	}
 
+	/*
+	 * A table's entries are walked under the context of each space that
+	 * links it (with a 'link' declaration or operation).
+	 */
+	for (int sp = 0; sp < m->nspaces; sp++) {
+		uint16_t tabs = (uint16_t)(m->linkable[sp] | m->init_links[sp]);
+		for (int p = 0; p < m->np; p++)
+			if (m->pte[p].spaces & tabs)
+				m->pte[p].spaces |= (uint16_t)(1u << sp);
+	}
+
 	/* Contexts, and T. */
 	for (int sp = 0; sp < m->nspaces; sp++) {
+		if (m->space[sp].table)
+			continue; /* never a current context of its own */
 		uint32_t v[2] = {m->space[sp].ctx, 0};
 		int n = m->aops->ctx_variants ? m->aops->ctx_variants(m, sp, v) : 1;
 		for (int k = 0; k < n; k++) {

@@ -209,19 +209,51 @@ int vt_parse_word(struct vt_parser *p, const char *what, char *buf, size_t len)
 	return 0;
 }
 
-int vt_parse_space(struct vt_parser *p, int *space)
+/* A space or a table (kind: 0 address space, 1 either, 2 table). */
+static int parse_space_kind(struct vt_parser *p, int *space, int kind)
 {
 	char name[VT_NAME];
 	int at = p->cur;
-	if (vt_parse_word(p, "an address space", name, sizeof(name)) < 0)
+	if (vt_parse_word(p, kind == 2 ? "a page table" : "an address space", name, sizeof(name)) < 0)
 		return -1;
 	int sp = vt_model_space(p->m, name);
 	if (sp < 0)
-		return vt_parse_error_at(p, at, "unknown address space '%s' (declare it with 'space')", name);
+		return vt_parse_error_at(p, at, kind == 2 ? "unknown page table '%s' (declare it with 'table')"
+							  : "unknown address space '%s' (declare it with 'space')",
+					 name);
+	if (kind == 0 && p->m->space[sp].table)
+		return vt_parse_error_at(p, at, "'%s' is a page table linked below address spaces, not an address space",
+					 name);
+	if (kind == 2 && !p->m->space[sp].table)
+		return vt_parse_error_at(p, at, "'%s' is an address space, not a page table (declare one with 'table')",
+					 name);
 	if (p->vm >= 0 && p->m->space[sp].vm != p->vm)
 		return vt_parse_error_at(p, at, "address space '%s' belongs to VM '%s', not '%s'", name,
 					 p->m->vm[p->m->space[sp].vm].name, p->m->vm[p->vm].name);
 	*space = sp;
+	return 0;
+}
+
+int vt_parse_space(struct vt_parser *p, int *space)
+{
+	return parse_space_kind(p, space, 0);
+}
+
+/* SPACE TABLE, for 'link' and 'unlink' (both of the same VM) */
+static int parse_link(struct vt_parser *p, struct vt_op *op)
+{
+	int sp, t;
+	if (parse_space_kind(p, &sp, 0) < 0)
+		return -1;
+	int at = p->cur;
+	if (parse_space_kind(p, &t, 2) < 0)
+		return -1;
+	if (p->m->space[t].vm != p->m->space[sp].vm)
+		return vt_parse_error_at(p, at, "page table '%s' belongs to another VM than '%s'", p->m->space[t].name,
+					 p->m->space[sp].name);
+	op->space = (int16_t)sp;
+	op->b = (uint64_t)t;
+	p->m->linkable[sp] |= (uint16_t)(1u << t);
 	return 0;
 }
 
@@ -585,12 +617,59 @@ static int decl_space(struct pstate *ps)
 	return expect_end(p);
 }
 
+/*
+ * table NAME [vm VM]: a page table (think of a page directory and the page
+ * tables below it) that 'link' puts below address spaces.  Its entries are
+ * walked under the context of the space that links it.
+ */
+static int decl_table(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_model *m = p->m;
+	char name[VT_NAME];
+	int at = p->cur, vm;
+	if (m->nvms == 0)
+		return vt_parse_error_at(p, 0, "declare a 'vm' before its page tables");
+	if (vt_parse_word(p, "a page-table name", name, sizeof(name)) < 0)
+		return -1;
+	if (vt_model_space(m, name) >= 0)
+		return vt_parse_error_at(p, at, "'%s' declared twice", name);
+	if (m->nspaces == VT_MAX_SPACES)
+		return vt_parse_error_at(p, at, "too many address spaces and tables (at most %d)", VT_MAX_SPACES);
+	if (vt_parse_accept(p, "vm")) {
+		if (parse_vm(p, &vm) < 0)
+			return -1;
+	} else if (m->nvms == 1) {
+		vm = 0;
+	} else {
+		return vt_parse_error(p, "with several VMs, say which one: 'table %s vm NAME'", name);
+	}
+	struct vt_space *sp = &m->space[m->nspaces++];
+	memcpy(sp->name, name, sizeof(name));
+	sp->vm = (uint8_t)vm;
+	sp->table = 1;
+	return expect_end(p);
+}
+
+/* link SPACE TABLE: the table starts linked below the space */
+static int decl_link(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	struct vt_op op;
+	memset(&op, 0, sizeof(op));
+	p->vm = -1;
+	if (parse_link(p, &op) < 0)
+		return -1;
+	p->m->init_links[op.space] |= (uint16_t)(1u << op.b);
+	return expect_end(p);
+}
+
 /* SPACE VA -> GPA [global]  (the vm of the space is checked against p->vm if set) */
 static int parse_mapping(struct vt_parser *p, struct vt_op *op)
 {
 	int sp;
 	uint64_t va, gpa;
-	if (vt_parse_space(p, &sp) < 0)
+	if (parse_space_kind(p, &sp, 1) < 0)
 		return -1;
 	int vat = p->cur;
 	if (vt_parse_addr(p, "a virtual address", &va) < 0 || vt_parse_expect(p, "->") < 0 ||
@@ -844,9 +923,15 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 			return -1;
 		return expect_end(p);
 	}
+	if (vt_parse_accept(p, "link") || vt_parse_accept(p, "unlink")) {
+		op->code = vt_tok_is(p, p->cur - 1, "link") ? VT_OP_LINK : VT_OP_UNLINK;
+		if (parse_link(p, op) < 0)
+			return -1;
+		return expect_end(p);
+	}
 	if (vt_parse_accept(p, "unmap")) {
 		int sp;
-		if (vt_parse_space(p, &sp) < 0 || vt_parse_addr(p, "a virtual address", &op->a) < 0)
+		if (parse_space_kind(p, &sp, 1) < 0 || vt_parse_addr(p, "a virtual address", &op->a) < 0)
 			return -1;
 		if (vt_model_add_va(p->m, op->a) < 0)
 			return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
@@ -1187,7 +1272,7 @@ static int parse_line(struct pstate *ps)
 	if (ps->in_program)
 		return parse_event(ps);
 
-	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu"};
+	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu", "table", "link"};
 	for (size_t i = 0; i < VT_ARRAY_SIZE(decls); i++) {
 		if (!vt_tok_is(p, 0, decls[i]))
 			continue;
@@ -1203,6 +1288,8 @@ static int parse_line(struct pstate *ps)
 		case 4: return decl_space(ps);
 		case 5: return decl_map(ps);
 		case 6: return decl_s2(ps);
+		case 8: return decl_table(ps);
+		case 9: return decl_link(ps);
 		default:
 			if (m->nvms == 0)
 				return vt_parse_error_at(p, 0, "declare a 'vm' before its vCPUs");
@@ -1232,6 +1319,24 @@ static int parse_line(struct pstate *ps)
 			return vt_parse_error_at(p, at, "fix '%s' is named in the catalogue but not modelled: reverting "
 						 "it would change nothing", vt_fix_info((unsigned)f)->name);
 		vt_fixset_add(&m->reverted, (unsigned)f);
+		return expect_end(p);
+	}
+	if (vt_tok_is(p, 0, "kernel")) {
+		/* kernel vX.Y: revert every fix that release lacked (adds to 'revert' and --revert) */
+		p->cur = 1;
+		if (m->kernel)
+			return vt_parse_error_at(p, 0, "'kernel' given twice");
+		if (vt_parse_at_end(p))
+			return vt_parse_error(p, "expected a kernel release (e.g. v5.15) at end of line");
+		const struct vt_token *t = &p->tok[1];
+		char ver[32];
+		snprintf(ver, sizeof(ver), "%.*s", (int)(t->len < 31 ? t->len : 31), t->s);
+		m->kernel = t->len < 31 ? vt_kernel_parse(ver) : 0;
+		if (!m->kernel)
+			return vt_parse_error_at(p, 1, "'%.*s' is not a mainline release (vX.Y from v3.0, v2.6.Z before)",
+						 (int)t->len, t->s);
+		p->cur = 2;
+		m->reverted = vt_fixset_union(m->reverted, vt_kernel_reverted(m->kernel));
 		return expect_end(p);
 	}
 	if (vt_tok_is(p, 0, "fix")) {
@@ -1460,6 +1565,10 @@ static struct vt_model *parse_text(const char *name, const char *text, size_t le
 	ps.p.line = line ? line : 1;
 	if (finish(&ps) < 0)
 		goto fail;
+	/* Fixes of other architectures (from --kernel, say) have no branch here. */
+	for (unsigned f = 0; f < VT_FIX_COUNT; f++)
+		if (vt_fixset_has(m->reverted, f) && (!vt_fix_info(f) || vt_fix_info(f)->arch != m->arch))
+			vt_fixset_del(&m->reverted, f);
 	return m;
 fail:
 	vt_model_free(m);

@@ -94,7 +94,10 @@ void vt_state_init(const struct vt_model *m, struct vt_state *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < m->nspaces; i++)
+	{
 		s->pt[i] = m->init_pt[i];
+		s->links[i] = m->init_links[i];
+	}
 	for (int i = 0; i < m->nvms; i++)
 		s->vm[i].s2 = m->init_s2 & m->s_vm[i];
 	s->s_perm = m->init_s2;

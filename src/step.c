@@ -24,12 +24,20 @@
 
 /* ---- sets -------------------------------------------------------------- */
 
+uint64_t vt_space_pt(const struct vt_model *m, const struct vt_state *s, int space)
+{
+	uint64_t r = s->pt[space];
+	VT_U64_FOREACH(t, s->links[space])
+		r |= s->pt[t];
+	return r;
+}
+
 struct vt_set vt_live_t(const struct vt_model *m, const struct vt_state *s, int space, int ctx, bool global_ok)
 {
 	struct vt_set r = {{0}};
 	if (space < 0 || ctx < 0)
 		return r;
-	VT_U64_FOREACH(p, s->pt[space]) {
+	VT_U64_FOREACH(p, vt_space_pt(m, s, space)) {
 		int g = global_ok && m->pte[p].g;
 		int t = m->tix[ctx][p][g];
 		if (t >= 0)
@@ -252,8 +260,12 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
  * descheduled vCPU is still executing and may cache its context.  The
  * hardware fills only where a vCPU is in guest mode.
  */
-static int settle(const struct vt_model *m, struct vt_state *s)
+static int settle(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
 {
+	if (m->hv->fault)
+		for (int v = 0; v < m->nvcpus; v++)
+			if (s->vcpu[v].run == VT_RUN_GUEST)
+				m->hv->fault(m, s, v, tr);
 	for (int v = 0; v < m->nvcpus; v++) {
 		struct vt_set live = vt_live_vcpu(m, s, v);
 		vt_set_or(&s->vcpu[v].permitted, &live);
@@ -274,7 +286,7 @@ static int settle(const struct vt_model *m, struct vt_state *s)
 
 void vt_state_settle(const struct vt_model *m, struct vt_state *s)
 {
-	(void)settle(m, s);
+	(void)settle(m, s, NULL);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -413,6 +425,12 @@ static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, con
 		if (va >= 0)
 			s->pt[op->space] &= ~vt_pt_va(m, s, op->space, va);
 		break;
+	case VT_OP_LINK:
+		s->links[op->space] |= (uint16_t)(1u << op->b);
+		break;
+	case VT_OP_UNLINK:
+		s->links[op->space] &= (uint16_t)~(1u << op->b);
+		break;
 	case VT_OP_ACCESS: {
 		struct vt_set u = vt_hw_usable(m, s, v);
 		int n = 0;
@@ -436,11 +454,19 @@ static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, con
 static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		     struct vt_trace *tr)
 {
+	union vt_gregs old = s->vcpu[v].g;
 	if (op->code < VT_OP_ARCH) {
 		guest_pt_op(m, s, v, op, tr);
+		/* Upper-level page-table writes may be write-protected by the hypervisor. */
+		if ((op->code == VT_OP_LINK || op->code == VT_OP_UNLINK) && m->hv->pt_trap && m->hv->pt_trap(m, s, v, op)) {
+			vt_trace_add(tr, VT_TR_EXIT, v, s->vcpu[v].pcpu, op->code, 0, 0, 0, NULL);
+			m->hv->exit(m, s, v, tr);
+			s->vcpu[v].run = VT_RUN_LOADED;
+			s->vcpu[v].mode = VT_MODE_OUTSIDE;
+			m->hv->handle(m, s, v, op, &old, tr);
+		}
 		return;
 	}
-	union vt_gregs old = s->vcpu[v].g;
 	const char *why = "the architecture faults this operation";
 	if (m->aops->exec(m, s, v, op, &why) == VT_EXEC_FAULT) {
 		vt_trace_add(tr, VT_TR_FAULT, v, s->vcpu[v].pcpu, op->code, 0, 0, 0, why);
@@ -601,7 +627,7 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 
 	deliver_ipis(m, s, tr);
 	vt_trace_settle(tr);
-	if (settle(m, s) < 0)
+	if (settle(m, s, tr) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
 	if (s->meta.limit)
 		return VT_STEP_ERR_LIMIT;

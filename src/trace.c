@@ -267,6 +267,11 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 	case VT_OP_ACCESS:
 		snprintf(op, sizeof(op), "access 0x%" PRIx64, o->a);
 		break;
+	case VT_OP_LINK:
+	case VT_OP_UNLINK:
+		snprintf(op, sizeof(op), "%s %s %s", o->code == VT_OP_LINK ? "link" : "unlink", m->space[o->space].name,
+			 m->space[o->b].name);
+		break;
 	default:
 		m->aops->fmt_op(m, o, op, sizeof(op));
 		break;

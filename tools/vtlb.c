@@ -41,7 +41,7 @@ static const char usage[] =
 	"                       *.vtlb below it (sorted, hidden entries skipped)\n"
 	"  explore FILE|DIR...  search every interleaving of the scenarios' programs within bounds\n"
 	"  probe FILE|DIR...    run x86 scenarios as real guests (KVM, QEMU TCG); check them against the oracle\n"
-	"  fixes                list the named fixes: NAME ARCH KIND ORIGIN -- RULE\n"
+	"  fixes                list the named fixes: NAME ARCH KIND [RELEASES] ORIGIN -- RULE\n"
 	"  options              list the scenario options per architecture\n"
 	"  cost FILE|DIR...     what each flush policy costs, side by side ('vtlb cost --help')\n"
 	"Only regular files are scenarios (at most 1 MiB, lines of at most 4096 characters);\n"
@@ -52,6 +52,7 @@ static const char usage[] =
 	"options (run and explore):\n"
 	"  --revert NAME        restore the logic from before fix NAME (repeatable); a scenario\n"
 	"                       of NAME's architecture must be among those run\n"
+	"  --kernel VERSION     only the fixes mainline VERSION had (vX.Y, v2.6.Z); also 'fixes'\n"
 	"  --json               machine-readable output (also for 'fixes' and 'options')\n"
 	"  -q, --quiet          print only failures, errors and the summary\n"
 	"run options:\n"
@@ -120,7 +121,9 @@ static const char usage_more[] =
 #define DOT_MAX_STATES 10000
 
 struct opts {
-	struct vt_fixset reverted;
+	struct vt_fixset reverted;   /* --revert */
+	const char *kernel;          /* --kernel */
+	struct vt_fixset kernel_reverted; /* the fixes that release lacked (every architecture) */
 	int json;
 	int trace;
 	int quiet;
@@ -134,6 +137,12 @@ struct opts {
 	struct vt_dist_opts d;
 	int rank;                /* this process's rank: only rank 0 writes files */
 };
+
+/* --revert and --kernel together (the scenario parser keeps the fixes of its architecture). */
+static struct vt_fixset all_reverted(const struct opts *o)
+{
+	return vt_fixset_union(o->reverted, o->kernel_reverted);
+}
 
 static int usage_error(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -494,7 +503,7 @@ static int cmd_run(const struct opts *o, int argc, char **argv)
 			report_error(o, ps.v[i].path, 0, 0, ps.v[i].err);
 			continue;
 		}
-		struct vt_model *m = vt_scenario_load(ps.v[i].path, o->reverted, &d);
+		struct vt_model *m = vt_scenario_load(ps.v[i].path, all_reverted(o), &d);
 		if (!m) {
 			err++;
 			report_diag(o, &d);
@@ -635,7 +644,7 @@ static void emit_write(const struct opts *o, const struct vt_model *m, const str
 		return;
 	}
 	errno = 0;
-	int bad = vt_explore_emit(f, m, o->reverted, r) < 0 || fflush(f) != 0 || ferror(f);
+	int bad = vt_explore_emit(f, m, all_reverted(o), r) < 0 || fflush(f) != 0 || ferror(f);
 	int err = errno;
 	if (fclose(f) != 0 && !bad) {
 		bad = 1;
@@ -950,7 +959,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NCOUNTS])
 {
 	struct vt_diag d;
 	struct emit_result em = {0};
-	struct vt_model *m = vt_scenario_load(path, o->reverted, &d);
+	struct vt_model *m = vt_scenario_load(path, all_reverted(o), &d);
 	if (!m) {
 		n[X_ERROR]++;
 		report_diag(o, &d);
@@ -1208,7 +1217,7 @@ static int cmd_probe(struct opts *o, int argc, char **argv)
 	o->p.json = o->json;
 	o->p.trace = o->trace;
 	o->p.quiet = o->quiet;
-	o->p.reverted = o->reverted;
+	o->p.reverted = all_reverted(o);
 	if (o->json)
 		printf("{\"version\":\"%s\",\"results\":[", VTLB_VERSION);
 	for (size_t i = 0; i < ps.n; i++) {
@@ -1238,6 +1247,11 @@ static int cmd_fixes(const struct opts *o)
 		const struct vt_fix_info *f = vt_fix_info(i);
 		if (!f)
 			continue;
+		char rel[192];
+		vt_fix_releases(f, rel, sizeof(rel));
+		int in_kernel = o->kernel ? vt_fix_in_kernel(f, vt_kernel_parse(o->kernel)) : -1;
+		if (in_kernel == 0 && !o->json)
+			snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "; absent in %s", o->kernel);
 		if (o->json) {
 			printf("%s{\"name\":", first ? "" : ",");
 			vt_json_str(stdout, f->name);
@@ -1250,11 +1264,25 @@ static int cmd_fixes(const struct opts *o)
 			vt_json_str(stdout, f->partners ? f->partners : "");
 			printf(",\"scenario\":");
 			vt_json_str(stdout, f->scenario ? f->scenario : "");
+			const char *rels[3] = {f->since, f->hole, f->until};
+			static const char *const keys[3] = {"since", "hole", "until"};
+			for (int k = 0; k < 3; k++) {
+				printf(",\"%s\":", keys[k]);
+				if (rels[k])
+					vt_json_str(stdout, rels[k]);
+				else
+					printf("null");
+			}
+			printf(",\"releases\":");
+			vt_json_str(stdout, rel);
+			printf(",\"verified\":%s", f->verified ? "true" : "false");
+			if (in_kernel >= 0)
+				printf(",\"in_kernel\":%s", in_kernel ? "true" : "false");
 			printf("}");
 		} else {
-			printf("%-28s %-6s %-12s %s -- %s%s%s%s%s\n", f->name, vt_arch_name(f->arch), vt_fix_kind_name(f->kind),
-			       f->origin, f->rule, f->partners ? " [partners: " : "", f->partners ? f->partners : "",
-			       f->partners ? "]" : "", f->modelled ? "" : " [named, not modelled]");
+			printf("%-28s %-6s %-12s [%s] %s -- %s%s%s%s%s\n", f->name, vt_arch_name(f->arch),
+			       vt_fix_kind_name(f->kind), rel, f->origin, f->rule, f->partners ? " [partners: " : "",
+			       f->partners ? f->partners : "", f->partners ? "]" : "", f->modelled ? "" : " [named, not modelled]");
 		}
 		first = 0;
 	}
@@ -1342,6 +1370,7 @@ static const struct {
 	unsigned cmds;       /* the commands it does something for */
 } option_scope[] = {
 	{"--revert", CMD_RUN | CMD_EXPLORE | CMD_PROBE},
+	{"--kernel", CMD_RUN | CMD_EXPLORE | CMD_PROBE | CMD_FIXES},
 	{"--json", CMD_RUN | CMD_EXPLORE | CMD_FIXES | CMD_OPTIONS | CMD_PROBE},
 	{"--trace", CMD_RUN | CMD_PROBE},
 	{"-q", CMD_RUN | CMD_EXPLORE | CMD_PROBE},
@@ -1448,7 +1477,9 @@ int main(int argc, char **argv)
 				args[nargs++] = argv[i];
 			continue;
 		}
-		int k = option_index(strncmp(a, "--revert=", 9) == 0 ? "--revert" : a);
+		int k = option_index(strncmp(a, "--revert=", 9) == 0   ? "--revert"
+				     : strncmp(a, "--kernel=", 9) == 0 ? "--kernel"
+									: a);
 		if (k < 0) {
 			usage_error("unknown option '%s'", a);
 			goto out;
@@ -1597,6 +1628,23 @@ int main(int argc, char **argv)
 						   "would change nothing", name);
 			}
 			vt_fixset_add(&o.reverted, (unsigned)f);
+		} else if (strcmp(a, "--kernel") == 0 || strncmp(a, "--kernel=", 9) == 0) {
+			const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!v) {
+				usage_error("%s", "--kernel needs a release, e.g. v5.15");
+				goto out;
+			}
+			if (o.kernel) {
+				usage_error("%s", "--kernel given twice");
+				goto out;
+			}
+			uint32_t kv = vt_kernel_parse(v);
+			if (!kv) {
+				usage_error("--kernel: '%s' is not a mainline release (vX.Y from v3.0, v2.6.Z before)", v);
+				goto out;
+			}
+			o.kernel = v;
+			o.kernel_reverted = vt_kernel_reverted(kv);
 		} else {
 			usage_error("option '%s' is not handled (internal error)", a);
 			goto out;

@@ -54,6 +54,9 @@ enum vt_fix_x86 {
 	VT_FIX_X86_PV_FLUSH_XCHG,
 	VT_FIX_X86_SREGS_FLUSH,
 	VT_FIX_X86_HV_FLUSH_GENTLY,
+	VT_FIX_X86_SVM_ASID_ROLLOVER_FLUSH,
+	VT_FIX_X86_GET_PAGE_SYNC,
+	VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST,
 	VT_FIX_X86_END
 };
 
@@ -70,6 +73,25 @@ struct vt_fix_info {
 	const char *partners;   /* latent: the named behaviours that cover for it */
 	const char *scenario;   /* bundled scenario that shows it */
 	int modelled;           /* 0: named for the catalogue but not (yet) modelled */
+	/*
+	 * Mainline releases (docs/notes/kernel-releases.md says how each was
+	 * checked).  A release V lacks the fix when
+	 *   V < since && (hole == NULL || V >= hole)    or    until && V >= until.
+	 * since: first release with the fix; NULL: long-standing, older than any
+	 *        release the catalogue distinguishes (the origin says why).
+	 * hole:  first release with the bug it fixes (the commit a "Fixes:" tag
+	 *        names, or the one that added the code the fix protects); NULL:
+	 *        the bug is as old as the code.  Releases before the hole had
+	 *        no such bug, so they count as having the fix: that keeps
+	 *        --kernel from pairing a reverted fix with code that came later.
+	 *        hole == since: no release had the bug.
+	 * until: first release without it (reverted, or superseded by logic
+	 *        that no longer has the property); NULL: still present.
+	 */
+	const char *since;
+	const char *hole;
+	const char *until;
+	int verified;           /* 1: every release above checked in kernel history; 0: best evidence */
 };
 
 /* Catalogue entry of a fix id, or NULL if no fix has that id. */
@@ -81,6 +103,19 @@ extern const struct vt_fix_info vt_fixes_arm64[];
 extern const struct vt_fix_info vt_fixes_ppc[];
 /* Fix id by name, or -1. */
 int vt_fix_lookup(const char *name);
+
+/*
+ * Kernel releases: "vX.Y" (v3.0 and later) or "v2.6.Z", mainline only
+ * (stable releases carry backports the catalogue does not track).  Parsed
+ * into a number that orders releases; 0 on anything else.
+ */
+uint32_t vt_kernel_parse(const char *s);
+/* Is fix f's logic present in release k (vt_kernel_parse)? */
+int vt_fix_in_kernel(const struct vt_fix_info *f, uint32_t k);
+/* Every fix whose logic release k lacks. */
+struct vt_fixset vt_kernel_reverted(uint32_t k);
+/* The releases of a fix in words ("since v5.15", ...), into buf. */
+void vt_fix_releases(const struct vt_fix_info *f, char *buf, size_t len);
 const char *vt_fix_kind_name(enum vt_fix_kind k);
 const char *vt_arch_name(enum vt_arch a);
 

@@ -73,6 +73,8 @@ enum vt_op_common {
 	VT_OP_HOST_REMAP,/* host: target=vm, a=gpa, b=stage-2 entry index */
 	VT_OP_HOST_RAW_REMAP, /* host, instrument: change stage 2 and flush nothing (KVM never does) */
 	VT_OP_HOST_INSN, /* host, instrument: run one hardware instruction; target=pcpu, a=va, b=insn<<32|key */
+	VT_OP_LINK,      /* guest: space, b=table: point an upper-level entry of space at the table */
+	VT_OP_UNLINK,    /* guest: space, b=table: clear that entry */
 	VT_OP_ARCH = 16
 };
 
@@ -200,7 +202,8 @@ struct vt_ctx {
 struct vt_space {
 	char name[VT_NAME];
 	uint8_t vm;
-	uint8_t pad[3];
+	uint8_t table;     /* a page table below address spaces ('table'), never loaded as a root */
+	uint8_t pad[2];
 	uint32_t ctx;      /* the PCID / ASID / PID this space is used with */
 };
 
@@ -305,6 +308,12 @@ static inline void vt_fixset_add(struct vt_fixset *s, unsigned fix)
 		s->w[fix / 64] |= (uint64_t)1 << (fix % 64);
 }
 
+static inline void vt_fixset_del(struct vt_fixset *s, unsigned fix)
+{
+	if (fix < 64 * VT_FIXSET_WORDS)
+		s->w[fix / 64] &= ~((uint64_t)1 << (fix % 64));
+}
+
 static inline int vt_fixset_is_empty(struct vt_fixset s)
 {
 	for (int i = 0; i < VT_FIXSET_WORDS; i++)
@@ -332,6 +341,7 @@ struct vt_model {
 
 	uint32_t opt[VT_MAX_OPTS];   /* enum vt_opt */
 	struct vt_fixset reverted;   /* the fixes whose logic is from before the patch */
+	uint32_t kernel;             /* a scenario's 'kernel' release (vt_kernel_parse), or 0 */
 
 	/* topology */
 	int npcpus;
@@ -363,6 +373,8 @@ struct vt_model {
 	struct vt_cu u[VT_MAX_U];
 
 	uint64_t init_pt[VT_MAX_SPACES];  /* initial page tables, over P */
+	uint16_t init_links[VT_MAX_SPACES]; /* tables initially linked below each space */
+	uint16_t linkable[VT_MAX_SPACES];   /* tables a space links at some point (decls and ops) */
 	uint64_t init_s2;                 /* initial stage-2 mappings, over S */
 
 	/* lookup tables */

@@ -195,6 +195,17 @@ struct vt_hv_ops {
 	 */
 	bool (*host_op)(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr);
+	/*
+	 * Optional: does a guest write to an upper-level page-table entry (a
+	 * link or unlink of a table) exit?  If so, 'handle' emulates it.
+	 */
+	bool (*pt_trap)(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op);
+	/*
+	 * Optional: page faults the hypervisor takes before the hardware can
+	 * walk for v (in guest mode), e.g. shadow paging linking a table its
+	 * shadow tables lack; a fault exits and re-enters within the step.
+	 */
+	void (*fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 	/* What a hardware walk for v can return now: guest+stage-2 tables, or KVM's shadow tables. */
 	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 	/*

@@ -124,6 +124,7 @@ struct vt_vm_state {
 	union {
 		struct vt_kvm_arm64_vm arm64;
 		struct vt_kvm_ppc_vm ppc;
+		struct vt_kvm_x86_vm x86;
 	} h;
 };
 
@@ -171,6 +172,7 @@ struct vt_state {
 	uint8_t preemptions; /* exploration: preemptions used so far (the explorer counts) */
 	uint8_t migrations;  /* exploration: migrations used so far */
 	uint8_t pad[4];
+	uint16_t links[VT_MAX_SPACES]; /* guest page-table structure: the tables linked below each space */
 	struct vt_op host_cur; /* the host operation in progress (zero when none) */
 	union vt_hv_global hg;
 	struct vt_vm_state vm[VT_MAX_VMS];

@@ -16,8 +16,19 @@ struct vt_kvm_root {
 	int8_t space;        /* pgd: the guest CR3 it shadows; VT_ROOT_INVALID, VT_ROOT_TDP */
 	uint8_t pad;
 	uint16_t role;
-	uint32_t pad2;
-	uint64_t content;    /* over P */
+	uint16_t linked;     /* the tables whose shadow pages its upper-level SPTEs point to */
+	uint16_t pad2;
+	uint64_t content;    /* over P: the root's own shadow entries */
+};
+
+/*
+ * Per VM: the shadow pages of the guest's tables ('table'), found by
+ * kvm_mmu_get_page in the VM's hash and shared by every root that links
+ * them.  sp[t] is what they mirror (over P), unsync entries included; a
+ * table never shadowed mirrors nothing, like a fresh shadow page.
+ */
+struct vt_kvm_x86_vm {
+	uint64_t sp[VT_MAX_SPACES]; /* VT_MAX_SPACES from model.h, which state.h includes first */
 };
 
 /* Entries in the model's Hyper-V flush FIFO (KVM_HV_TLB_FLUSH_FIFO_SIZE is 16; 3 lets overflow happen). */

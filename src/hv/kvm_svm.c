@@ -56,7 +56,12 @@ static void svm_vcpu_reset(const struct vt_model *m, struct vt_state *s, int v, 
 	vt_trace_note(tr, v, s->vcpu[v].pcpu, "init_vmcb: ASID generation reset, a new ASID at the next VMRUN");
 }
 
-/* new_asid: hand out the next ASID of this pCPU's generation; bump and flush all when they run out. */
+/*
+ * new_asid: hand out the next ASID of this pCPU's generation; bump and flush
+ * all when they run out.  A new generation hands ASID numbers that vCPUs
+ * (of any VM) used in the old one to other vCPUs, so the VMRUN that starts
+ * it flushes every ASID on this pCPU (APM vol. 2 §15.16, TLB_CONTROL 1).
+ */
 static void new_asid(const struct vt_model *m, struct vt_state *s, int v, int p, struct vt_trace *tr)
 {
 	struct vt_kvm_svm_pcpu *sd = &s->pcpu[p].h.svm;
@@ -64,8 +69,13 @@ static void new_asid(const struct vt_model *m, struct vt_state *s, int v, int p,
 	if (sd->next_asid > m->opt[VT_OPT_ASIDS]) {
 		sd->asid_gen++;
 		sd->next_asid = 1;
-		x->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
-		vt_trace_note(tr, v, p, "new_asid: ASIDs exhausted, new generation, TLB_CONTROL_FLUSH_ALL_ASID");
+		if (vt_fixed(m, VT_FIX_X86_SVM_ASID_ROLLOVER_FLUSH)) {
+			x->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+			vt_trace_note(tr, v, p, "new_asid: ASIDs exhausted, new generation, TLB_CONTROL_FLUSH_ALL_ASID");
+		} else {
+			vt_trace_reverted(tr, v, VT_FIX_X86_SVM_ASID_ROLLOVER_FLUSH,
+					  "new generation without TLB_CONTROL_FLUSH_ALL_ASID: ASID numbers keep their entries");
+		}
 	}
 	x->asid_gen = sd->asid_gen;
 	x->asid = sd->next_asid++;

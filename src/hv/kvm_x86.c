@@ -49,6 +49,12 @@ static const struct vt_x86_regs *R(const struct vt_state *s, int v)
 	return &s->vcpu[v].g.x86;
 }
 
+/* The VM's shadow pages of guest tables (kvm->arch.mmu_page_hash, as far as tables go). */
+static struct vt_kvm_x86_vm *XV(const struct vt_model *m, struct vt_state *s, int v)
+{
+	return &s->vm[m->vcpu_vm[v]].h.x86;
+}
+
 /* ---- roots (mmu.c) ----------------------------------------------------- */
 
 /* The root role (kvm_mmu_page_role) as far as it decides root reuse. */
@@ -167,17 +173,30 @@ static void mmu_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int
 	}
 }
 
-/* Sync one root with the guest tables: content = what the guest maps now. */
-static void root_sync(const struct vt_state *s, struct vt_kvm_root *r)
+/*
+ * Sync one root with the guest tables (mmu_sync_children): its own entries
+ * and the shadow pages of the tables it links = what the guest maps now.
+ */
+static void root_sync(const struct vt_model *m, struct vt_state *s, int v, struct vt_kvm_root *r)
 {
-	if (r->space >= 0)
-		r->content = s->pt[r->space];
+	if (r->space < 0)
+		return;
+	r->content = s->pt[r->space];
+	VT_U64_FOREACH(t, r->linked)
+		XV(m, s, v)->sp[t] = s->pt[t];
 }
 
-/* An unsync root mirrors a guest PTE that is no longer there. */
-static bool root_unsync(const struct vt_state *s, const struct vt_kvm_root *r)
+/* An unsync root mirrors a guest PTE that is no longer there, itself or in a shadow page it links. */
+static bool root_unsync(const struct vt_model *m, struct vt_state *s, int v, const struct vt_kvm_root *r)
 {
-	return r->space >= 0 && (r->content & ~s->pt[r->space]) != 0;
+	if (r->space < 0)
+		return false;
+	if (r->content & ~s->pt[r->space])
+		return true;
+	VT_U64_FOREACH(t, r->linked)
+		if (XV(m, s, v)->sp[t] & ~s->pt[t])
+			return true;
+	return false;
 }
 
 /* kvm_mmu_sync_roots: sync the current root (shadow paging only). */
@@ -186,25 +205,25 @@ static void mmu_sync_roots(const struct vt_model *m, struct vt_state *s, int v, 
 	struct vt_kvm_root *r = &X(s, v)->root;
 	if (V(m)->tdp || !root_valid(r) || r->space < 0)
 		return;
-	if (root_unsync(s, r))
+	if (root_unsync(m, s, v, r))
 		vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_sync_roots: current root had unsync SPTEs; synced");
-	root_sync(s, r);
+	root_sync(m, s, v, r);
 }
 
 /* kvm_mmu_sync_prev_roots: free (not sync) every unsync previous root. */
-static void mmu_sync_prev_roots(struct vt_state *s, int v, struct vt_trace *tr)
+static void mmu_sync_prev_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++) {
 		struct vt_kvm_root *r = &X(s, v)->prev[i];
-		if (root_valid(r) && root_unsync(s, r)) {
+		if (root_valid(r) && root_unsync(m, s, v, r)) {
 			root_invalidate(r);
 			vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_sync_prev_roots: freed an unsync previous root");
 		}
 	}
 }
 
-/* Sync the leaf SPTE for va in one root (kvm_sync_spte via kvm_mmu_invalidate_addr). */
-static void root_sync_va(const struct vt_model *m, const struct vt_state *s, struct vt_kvm_root *r, int va)
+/* Sync the leaf SPTE for va in one root (kvm_sync_spte via kvm_mmu_invalidate_addr), wherever it sits. */
+static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, struct vt_kvm_root *r, int va)
 {
 	if (!root_valid(r) || r->space < 0 || va < 0)
 		return;
@@ -213,6 +232,10 @@ static void root_sync_va(const struct vt_model *m, const struct vt_state *s, str
 		if (m->pte[p].va == va)
 			of_va |= VT_BIT(p);
 	r->content = (r->content & ~of_va) | (s->pt[r->space] & of_va);
+	VT_U64_FOREACH(t, r->linked) {
+		uint64_t *sp = &XV(m, s, v)->sp[t];
+		*sp = (*sp & ~of_va) | (s->pt[t] & of_va);
+	}
 }
 
 /*
@@ -232,7 +255,7 @@ static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, stru
 		x->root.space = VT_ROOT_TDP; /* direct map: TDP, or shadow paging with guest paging off */
 	} else {
 		x->root.space = r->cr3;
-		root_sync(s, &x->root);
+		root_sync(m, s, v, &x->root); /* a new root links no table yet: faults link them */
 	}
 	if (tr)
 		tr->root_loads++;
@@ -258,7 +281,7 @@ static void flush_tlb_guest(const struct vt_model *m, struct vt_state *s, int v,
 	if (!V(m)->tdp) {
 		if (vt_fixed(m, VT_FIX_X86_GUEST_FLUSH_SYNC)) {
 			mmu_sync_roots(m, s, v, tr);
-			mmu_sync_prev_roots(s, v, tr);
+			mmu_sync_prev_roots(m, s, v, tr);
 		} else {
 			vt_trace_reverted(tr, v, VT_FIX_X86_GUEST_FLUSH_SYNC, "the shadow roots are not synced before the flush");
 		}
@@ -504,10 +527,10 @@ static void invalidate_addr(const struct vt_model *m, struct vt_state *s, int v,
 	int vai = vt_model_va_index(m, va);
 	struct vt_kvm_x86_vcpu *x = X(s, v);
 	if (roots & ROOT_CURRENT)
-		root_sync_va(m, s, &x->root, vai);
+		root_sync_va(m, s, v, &x->root, vai);
 	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
 		if (roots & ROOT_PREV(i))
-			root_sync_va(m, s, &x->prev[i], vai);
+			root_sync_va(m, s, v, &x->prev[i], vai);
 }
 
 /* kvm_mmu_invlpg: INVLPG also kills global mappings in every PCID, so every cached root is synced. */
@@ -551,9 +574,115 @@ static void handle_invpcid(const struct vt_model *m, struct vt_state *s, int v, 
 		invalidate_pcid(m, s, v, (uint32_t)op->b, false, tr);
 		break;
 	default:
-		/* Types 2 and 3: KVM does not track global SPTEs, so both flush everything. */
-		vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		/*
+		 * Types 2 and 3: KVM does not track global SPTEs, so both flush
+		 * everything.  Since 28f28d453ffc a guest flush; before, every
+		 * root was freed (the new root is synced and flushed at entry).
+		 */
+		if (vt_fixed(m, VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST)) {
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr);
+		} else {
+			vt_trace_reverted(tr, v, VT_FIX_X86_INVPCID_ALL_FLUSH_GUEST, "INVPCID (all contexts) unloads the MMU");
+			mmu_unload(s, v, tr);
+		}
 		break;
+	}
+}
+
+/* ---- tables below the root: upper-level writes and faults (mmu.c) ------- */
+
+/*
+ * Under shadow paging every guest page table above the last level stays
+ * write-protected (KVM unsyncs only last-level shadow pages), so a guest
+ * write that links or unlinks a table exits.
+ */
+bool vt_kvm_x86_pt_trap(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op)
+{
+	return !V(m)->tdp;
+}
+
+/*
+ * kvm_mmu_pte_write on an upper-level entry: the SPTE that mirrors it is
+ * zapped in every shadow page of that guest table (every root of the space,
+ * current or cached, of every vCPU).  Zapping a present SPTE needs a remote
+ * flush (need_remote_flush, kvm_mmu_remote_flush_or_zap).
+ */
+static void mmu_pte_write_upper(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+				struct vt_trace *tr)
+{
+	int vm = m->vcpu_vm[v];
+	uint16_t bit = (uint16_t)(1u << op->b);
+	bool flush = false;
+	for (int u = m->vm[vm].first_vcpu; u < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; u++) {
+		struct vt_kvm_x86_vcpu *x = X(s, u);
+		struct vt_kvm_root *rs[1 + VT_KVM_NUM_PREV_ROOTS] = {&x->root, &x->prev[0], &x->prev[1], &x->prev[2]};
+		for (int i = 0; i < 1 + VT_KVM_NUM_PREV_ROOTS; i++) {
+			if (root_valid(rs[i]) && rs[i]->space == op->space && (rs[i]->linked & bit)) {
+				rs[i]->linked &= (uint16_t)~bit;
+				flush = true;
+			}
+		}
+	}
+	if (flush) {
+		vt_trace_note(tr, v, s->vcpu[v].pcpu,
+			      "kvm_mmu_pte_write: the SPTE of that upper-level entry is zapped in every shadow page of the "
+			      "table; it was present, so kvm_flush_remote_tlbs");
+		vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
+	} else {
+		vt_trace_note(tr, v, s->vcpu[v].pcpu,
+			      "kvm_mmu_pte_write: no shadow page mirrors that entry yet; a fault will link the table");
+	}
+}
+
+/*
+ * A guest access below a table the current root does not link yet faults:
+ * FNAME(fetch) asks kvm_mmu_get_page for the table's shadow page, finds the
+ * one the VM already has (it outlives being unlinked) and links it.  If it
+ * has unsync children, kvm_mmu_get_page requests KVM_REQ_MMU_SYNC, so the
+ * root is synced before the guest runs again; 8c8560b83390 requested
+ * KVM_REQ_TLB_FLUSH_CURRENT there instead, and f6f6195b888c put the sync
+ * back.  (FNAME(fetch) also fills the faulting address from the guest walk;
+ * the model fills every current entry, which leaves the unsync ones as they
+ * were.)  The #PF exit and the re-entry happen within the step.
+ */
+void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (V(m)->tdp)
+		return;
+	struct vt_kvm_root *r = &X(s, v)->root;
+	struct vt_gctx g;
+	vt_vcpu_gctx(m, s, v, &g);
+	if (!g.paging || !root_valid(r) || r->space < 0 || r->space != g.space)
+		return;
+	uint16_t missing = (uint16_t)(s->links[g.space] & ~r->linked);
+	if (!missing)
+		return;
+	int p = s->vcpu[v].pcpu;
+	vt_trace_add(tr, VT_TR_EXIT, v, p, VT_OP_ACCESS, 0, 0, 0, NULL);
+	m->hv->exit(m, s, v, tr);
+	s->vcpu[v].run = VT_RUN_LOADED;
+	s->vcpu[v].mode = VT_MODE_OUTSIDE;
+	VT_U64_FOREACH(t, missing) {
+		r->linked |= (uint16_t)(1u << t);
+		if (!(XV(m, s, v)->sp[t] & ~s->pt[t])) {
+			vt_trace_note(tr, v, p, "page fault: FNAME(fetch) links the table's shadow page (kvm_mmu_get_page)");
+			continue;
+		}
+		vt_trace_note(tr, v, p,
+			      "page fault: FNAME(fetch) links the table's shadow page; kvm_mmu_get_page finds it with unsync "
+			      "children");
+		if (vt_fixed(m, VT_FIX_X86_GET_PAGE_SYNC)) {
+			vt_kvm_make_request(s, v, VT_REQ_MMU_SYNC, tr);
+		} else {
+			vt_trace_reverted(tr, v, VT_FIX_X86_GET_PAGE_SYNC,
+					  "kvm_mmu_get_page requests KVM_REQ_TLB_FLUSH_CURRENT, not KVM_REQ_MMU_SYNC");
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr);
+		}
+	}
+	if (m->hv->enter(m, s, v, false, tr)) {
+		s->vcpu[v].run = VT_RUN_GUEST;
+		s->vcpu[v].mode = VT_MODE_IN_GUEST;
+		vt_trace_note(tr, v, p, "enters the guest");
 	}
 }
 
@@ -782,6 +911,10 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 	case VT_X86_HV_FLUSH:
 		hv_flush_tlb(m, s, v, op, tr);
 		break;
+	case VT_OP_LINK:
+	case VT_OP_UNLINK:
+		mmu_pte_write_upper(m, s, v, op, tr);
+		break;
 	default:
 		break;
 	}
@@ -819,6 +952,8 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 		for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
 			x->prev[i].content &= ~ptes;
 	}
+	for (int t = 0; t < m->nspaces; t++)
+		s->vm[vm].h.x86.sp[t] &= ~ptes;
 	vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
 	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
 	s->s_perm &= ~(old & ~(op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0));
@@ -850,9 +985,16 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct
 		return;
 	/* Shadow page faults add what the guest maps now; unsync SPTEs stay. */
 	r->content |= s->pt[r->space];
+	uint64_t reach = r->content;
+	VT_U64_FOREACH(tb, r->linked) {
+		uint64_t *sp = &XV(m, s, v)->sp[tb];
+		if (s->links[r->space] & (1u << tb))
+			*sp |= s->pt[tb];
+		reach |= *sp;
+	}
 	/* Shadow PTEs carry no global bit: KVM emulates global pages by syncing every root. */
 	struct vt_set t = {{0}};
-	VT_U64_FOREACH(p, r->content) {
+	VT_U64_FOREACH(p, reach) {
 		int x = m->tix[g.ctx][p][0];
 		if (x >= 0)
 			vt_set_add(&t, (unsigned)x);
