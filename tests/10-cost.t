@@ -91,4 +91,15 @@ like($out, qr/; script;/, 'cost.script says it ran the script');
 like($out, qr/a workload, no script: use 'vtlb cost'/, 'cost.run skips a workload');
 ($st, $out) = run_vtlb('explore', $seed);
 like($out, qr/a workload, nothing to explore: use 'vtlb cost'/, 'cost.explore skips a workload');
+
+# a column for a kernel release: v5.5 predates e64419d991ea (seed 002, v5.8), so
+# its guest flushes are INVEPTs, as with that fix reverted
+($st, $out) = run_vtlb('cost', '--steps', '2000', '--kernel', 'v5.5', $seed);
+is($st, 0, 'cost.kernel exits 0');
+my ($all, $k55) = $out =~ /^\s+invept\.single\s+(\d+)\s+(\d+)$/m;
+ok(defined $k55 && $k55 > $all, 'cost.kernel v5.5 runs more INVEPTs than every fix (' . ($all // '?') . ' vs ' . ($k55 // '?') . ')');
+like($out, qr/kernel v5\.5/, 'cost.kernel labels the column with the release');
+($st, $out, $err) = run_vtlb('cost', '--config', 'kernel=vX', $seed);
+is($st, 2, 'cost.kernel a bad release exits 2');
+like($err, qr/not a kernel release/, 'cost.kernel says why');
 done_testing;

@@ -55,6 +55,8 @@ static const char cost_usage[] =
 	"\n"
 	"  --revert NAME          add a column with NAME reverted (repeatable: one column, all of them)\n"
 	"  --config [LABEL:]revert=A,B   add a column with fixes A and B reverted (repeatable)\n"
+	"  --config [LABEL:]kernel=VERSION  add a column with exactly the fixes release VERSION had\n"
+	"  --kernel VERSION       the same as --config kernel=VERSION\n"
 	"  --costs FILE           cost table (default data/costs/default.costs)\n"
 	"  --tlb N                finite TLB entries per domain (default: the scenario's, else 64)\n"
 	"  --tlb-ways W           associativity (default: fully associative)\n"
@@ -193,7 +195,7 @@ static void reverted_label(struct vt_fixset rev, char *buf, size_t len)
 			o += (size_t)snprintf(buf + o, len - o, "%s%s", o > 7 ? "+" : "", vt_fix_info(i)->name);
 }
 
-/* "[LABEL:]revert=A,B" */
+/* "[LABEL:]revert=A,B" or "[LABEL:]kernel=VERSION" */
 static int parse_config(const char *s, struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -206,8 +208,18 @@ static int parse_config(const char *s, struct config *c)
 		memcpy(c->label, s, n);
 		body = colon + 1;
 	}
+	if (strncmp(body, "kernel=", 7) == 0) {
+		/* the fixes a mainline release lacked (vt_kernel_reverted), and nothing else */
+		uint32_t k = vt_kernel_parse(body + 7);
+		if (!k)
+			return cerr("--config: '%s' is not a kernel release (vX.Y)", body + 7);
+		c->reverted = vt_kernel_reverted(k);
+		if (!c->label[0])
+			snprintf(c->label, sizeof(c->label), "kernel %.50s", body + 7);
+		return 0;
+	}
 	if (strncmp(body, "revert=", 7) != 0)
-		return cerr("--config: expected '[LABEL:]revert=A,B', got '%s'", s);
+		return cerr("--config: expected '[LABEL:]revert=A,B' or '[LABEL:]kernel=VERSION', got '%s'", s);
 	char names[512];
 	snprintf(names, sizeof(names), "%s", body + 7);
 	for (char *tok = strtok(names, ","); tok; tok = strtok(NULL, ",")) {
@@ -622,9 +634,14 @@ int vt_cli_cost(int argc, char **argv)
 				return cerr("unknown fix '%s' (see 'vtlb fixes')", v);
 			vt_fixset_add(&o.revert_set, (unsigned)f);
 			i++;
-		} else if (!strcmp(a, "--config")) {
+		} else if (!strcmp(a, "--config") || !strcmp(a, "--kernel")) {
+			char kbuf[96];
 			if (!v)
-				return cerr("%s", "--config needs '[LABEL:]revert=A,B'");
+				return cerr("%s", "--config needs '[LABEL:]revert=A,B' or 'kernel=VERSION'; --kernel a VERSION");
+			if (!strcmp(a, "--kernel")) {
+				snprintf(kbuf, sizeof(kbuf), "kernel=%.80s", v);
+				v = kbuf;
+			}
 			if (nextra == MAX_CONFIGS - 2)
 				return cerr("%s", "at most 6 --config columns");
 			if (parse_config(v, &extra[nextra]) != 0)
