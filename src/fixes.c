@@ -319,6 +319,23 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.since = "v5.14",
 		.verified = 1,
 	},
+	{
+		.id = VT_FIX_X86_PV_USER_NOT_PREEMPTED,
+		.name = "x86-pv-user-not-preempted",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_COST,
+		.origin = "KVM: x86: do not set st->preempted when going back to user space (54aa83c90198, Paolo Bonzini, "
+			  "2022, v5.19-rc2 through the kvm fixes pull; release read from the pull's shortlog, unverified in a tag)",
+		.rule = "kvm_arch_vcpu_put marks the steal-time area KVM_VCPU_PREEMPTED only for a vCPU preempted inside "
+			"KVM_RUN (vcpu->preempted), not for one whose thread returns to userspace; before it every vcpu_put "
+			"marked it, so the guest left such a vCPU a KVM_VCPU_FLUSH_TLB (a full guest flush at its next "
+			"entry) where it now sends an IPI (the one page)",
+		.scenario = "scenarios/x86/pv-flush-user-exit.vtlb",
+		.modelled = 1,
+		.since = "v5.19",
+		.hole = "v4.16", /* KVM_FEATURE_PV_TLB_FLUSH came in v4.16 */
+		.verified = 0,
+	},
 
 	{.name = NULL},
 };

@@ -843,11 +843,21 @@ void vt_kvm_x86_exit(const struct vt_model *m, struct vt_state *s, int v, struct
 	V(m)->exit(m, s, v, tr);
 }
 
-/* kvm_arch_vcpu_put: the steal-time mark of a vCPU preempted inside KVM_RUN. */
+/*
+ * kvm_arch_vcpu_put: the steal-time mark of a vCPU preempted inside KVM_RUN
+ * (since 54aa83c90198; before it, of every vCPU put).
+ */
 void vt_kvm_x86_put(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
-	if (m->opt[VT_OPT_PV_TLB_FLUSH] && s->vcpu[v].in_run)
+	if (!m->opt[VT_OPT_PV_TLB_FLUSH])
+		return;
+	if (s->vcpu[v].in_run) {
 		steal_time_set_preempted(m, s, v, tr);
+	} else if (!vt_fixed(m, VT_FIX_X86_PV_USER_NOT_PREEMPTED)) {
+		vt_trace_reverted(tr, v, VT_FIX_X86_PV_USER_NOT_PREEMPTED,
+				  "a vCPU going back to userspace is marked preempted too");
+		steal_time_set_preempted(m, s, v, tr);
+	}
 }
 
 /*
