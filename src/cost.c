@@ -28,6 +28,7 @@
 #include "internal.h"
 #include "vtlb/cost.h"
 #include "vtlb/ops.h"
+#include "vtlb/run.h"
 #include "vtlb/step.h"
 
 /* ---- cost table ---------------------------------------------------------- */
@@ -570,16 +571,9 @@ int vt_cost_run(const struct vt_model *m, const struct vt_cost_opts *o, struct v
 			if (ev->vcpu >= 0 && s->vcpu[ev->vcpu].run == VT_RUN_GUEST)
 				hold[ev->vcpu] = false;
 			for (int w = 0; w < m->nvcpus && rc == 0 && !m->explicit_schedule; w++) {
-				if (s->vcpu[w].run != VT_RUN_LOADED || hold[w])
-					continue;
 				struct vt_event en;
-				memset(&en, 0, sizeof(en));
-				en.kind = VT_EV_ENTER;
-				en.vcpu = (int8_t)w;
-				en.pcpu = -1;
-				en.flags = VT_EVF_AUTO;
-				en.line = ev->line;
-				rc = apply(m, s, &en, &tr, c, d);
+				if (vt_run_reentry(m, s, hold, w, ev->line, &en))
+					rc = apply(m, s, &en, &tr, c, d);
 			}
 		}
 	}

@@ -252,30 +252,10 @@ static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, ui
 
 /* ---- a state's value on the wire and in the queue ------------------------- */
 
-/*
- * The canonical part of a state, word by word: each non-zero word follows
- * the count of zero words before it (a byte; longer runs continue after a
- * literal zero word); the count of trailing zero words ends it.
- */
+/* The canonical part of a state in the explorer's zero-run encoding (unpack_state decodes it). */
 static size_t pack_state(const struct vt_state *s, uint8_t *out)
 {
-	const uint8_t *in = (const uint8_t *)s + VT_STATE_CANON_OFF;
-	size_t o = 0;
-	unsigned z = 0;
-	for (size_t i = 0; i < VT_STATE_CANON_LEN; i += 8) {
-		uint64_t w;
-		memcpy(&w, in + i, 8);
-		if (!w && z < 255) {
-			z++;
-			continue;
-		}
-		out[o++] = (uint8_t)z;
-		memcpy(out + o, &w, 8);
-		o += 8;
-		z = 0;
-	}
-	out[o++] = (uint8_t)z;
-	return o;
+	return vt_explore_compress((const uint8_t *)s + VT_STATE_CANON_OFF, VT_STATE_CANON_LEN, out);
 }
 
 /* The inverse of pack_state; the rest of *s (its metadata) is set for depth 'depth'.  -1 if malformed. */

@@ -1494,6 +1494,11 @@ void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o
 		b->depth = VT_EXPLORE_MAX_DEPTH;
 }
 
+size_t vt_explore_compress(const uint8_t *in, size_t n, uint8_t *out)
+{
+	return compress(in, n, out);
+}
+
 bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts *o)
 {
 	return o->symmetry && symmetry_applies(m);

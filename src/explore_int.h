@@ -24,6 +24,13 @@ bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts
  * buf, which holds at least 2 * VT_STATE_CANON_LEN + 16 bytes; *h their
  * hash.  Equal bytes mean the same state.  tmp is scratch.  Returns the length.
  */
+/*
+ * The zero-run encoding of n bytes (n a multiple of 8) into out, which
+ * holds at least n + n / 8 + 1 bytes; injective for a fixed n.  Returns the
+ * length.
+ */
+size_t vt_explore_compress(const uint8_t *in, size_t n, uint8_t *out);
+
 size_t vt_explore_canon(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
 			uint8_t *buf, uint64_t *h);
 

@@ -102,6 +102,20 @@ static bool hw_returns_hpa(const struct vt_model *m, const struct vt_state *s, i
 	return false;
 }
 
+bool vt_run_reentry(const struct vt_model *m, const struct vt_state *s, const bool *hold, int w, uint32_t line,
+		    struct vt_event *en)
+{
+	if (w < 0 || w >= m->nvcpus || s->vcpu[w].run != VT_RUN_LOADED || hold[w])
+		return false;
+	memset(en, 0, sizeof(*en));
+	en->kind = VT_EV_ENTER;
+	en->vcpu = (int8_t)w;
+	en->pcpu = -1;
+	en->flags = VT_EVF_AUTO;
+	en->line = line;
+	return true;
+}
+
 /*
  * Evaluate a check.  'seen' receives what was observed (for the trace and
  * the failure message), 'why' the failure message.
@@ -301,15 +315,9 @@ static enum vt_status run_events(const struct vt_model *m, const struct vt_event
 		}
 		/* vCPUs the script keeps running re-enter the guest. */
 		for (int w = 0; w < m->nvcpus && res->verdict.kind == VT_V_OK && auto_enter; w++) {
-			if (s->vcpu[w].run != VT_RUN_LOADED || hold[w])
-				continue;
 			struct vt_event en;
-			memset(&en, 0, sizeof(en));
-			en.kind = VT_EV_ENTER;
-			en.vcpu = (int8_t)w;
-			en.pcpu = -1;
-			en.flags = VT_EVF_AUTO;
-			en.line = ev->line;
+			if (!vt_run_reentry(m, s, hold, w, ev->line, &en))
+				continue;
 			e = vt_step(m, s, &en, tr, &v);
 			if (e != VT_STEP_OK) {
 				runtime_error(m, &en, d, e == VT_STEP_ERR_LIMIT ? vt_limit_str(s->meta.limit) : vt_step_strerror(e));

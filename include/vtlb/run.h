@@ -35,6 +35,15 @@ struct vt_run_result {
 };
 
 /*
+ * A script keeps its vCPUs running: after each step, a vCPU that is loaded
+ * and not held outside the guest (a 'load' without 'run' holds it)
+ * re-enters.  True when vCPU w does; *en is then that ENTER event
+ * (VT_EVF_AUTO, attributed to the script line 'line').
+ */
+bool vt_run_reentry(const struct vt_model *m, const struct vt_state *s, const bool *hold, int w, uint32_t line,
+		    struct vt_event *en);
+
+/*
  * Run m's script.  Returns the status; on VT_ERROR d holds file:line:col.
  * The result owns its trace: release with vt_run_result_fini().
  */

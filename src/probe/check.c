@@ -16,21 +16,16 @@
 
 #include "internal.h"
 #include "vtlb/probe.h"
+#include "vtlb/run.h"
 #include "vtlb/step.h"
 
 static void enter_running(const struct vt_model *m, struct vt_state *s, const bool *hold)
 {
 	for (int w = 0; w < m->nvcpus; w++) {
-		if (s->vcpu[w].run != VT_RUN_LOADED || hold[w])
-			continue;
 		struct vt_event en;
 		struct vt_verdict v;
-		memset(&en, 0, sizeof(en));
-		en.kind = VT_EV_ENTER;
-		en.vcpu = (int8_t)w;
-		en.pcpu = -1;
-		en.flags = VT_EVF_AUTO;
-		(void)vt_step(m, s, &en, NULL, &v);
+		if (vt_run_reentry(m, s, hold, w, 0, &en))
+			(void)vt_step(m, s, &en, NULL, &v);
 	}
 }
 
