@@ -435,8 +435,10 @@ struct work {
  * pCPU symmetry: pCPUs are interchangeable when each is its own TLB domain,
  * every VM may use every one, and the backend renames its own pCPU indices.
  * A state's representative sorts the pCPUs by what they hold (loaded vCPU,
- * tag, backend data, TLB contents, which vCPUs last ran there); ties keep
- * their order, which only costs reduction, never soundness.
+ * tag, backend data, TLB contents, which vCPUs last ran there) and orders
+ * pCPUs that tie by the least canonical bytes (see representative()), so
+ * that it depends on the state alone: state counts do not depend on the
+ * order in which a search (or its workers) reached the states.
  */
 static bool symmetry_applies(const struct vt_model *m)
 {
@@ -462,25 +464,100 @@ struct pkey {
 	const struct vt_state *s;
 };
 
-static int pkey_cmp(const void *a, const void *b)
+/* Order pCPUs by what they hold; 0 for two pCPUs that tie. */
+static int pkey_cmp_value(const struct pkey *x, const struct pkey *y)
 {
-	const struct pkey *x = a, *y = b;
 	int c = memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
 	if (!c)
 		c = memcmp(&x->s->dom[x->p], &y->s->dom[y->p], sizeof(x->s->dom[0]));
 	if (!c)
 		c = x->last < y->last ? -1 : x->last > y->last;
-	if (!c)
-		c = x->p - y->p;
 	return c;
 }
 
+static int pkey_cmp(const void *a, const void *b)
+{
+	const struct pkey *x = a, *y = b;
+	int c = pkey_cmp_value(x, y);
+	return c ? c : x->p - y->p;
+}
+
+static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out);
+
+/* Does renaming pCPUs a and b into each other leave s as it is? */
+static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
+				 struct vt_state *tmp)
+{
+	int8_t map[VT_MAX_PCPUS];
+	for (int p = 0; p < m->npcpus; p++)
+		map[p] = (int8_t)p;
+	map[a] = (int8_t)b;
+	map[b] = (int8_t)a;
+	vt_state_permute_pcpus(m, s, tmp, map);
+	return memcmp((const uint8_t *)tmp + VT_STATE_CANON_OFF, (const uint8_t *)s + VT_STATE_CANON_OFF,
+		      VT_STATE_CANON_LEN) == 0;
+}
+
+struct sym_search {
+	const struct vt_model *m;
+	const struct vt_state *s;
+	struct vt_state *cand;
+	uint8_t *gbuf, *best;
+	size_t nbest;
+	int8_t order[VT_MAX_PCPUS];      /* pCPU placed at each sorted position */
+	int8_t best_order[VT_MAX_PCPUS];
+	int group[VT_MAX_PCPUS];         /* tie group of each sorted position */
+	bool fixed[VT_MAX_PCPUS];        /* its group is fully symmetric: any order gives the same state */
+	int8_t pool[VT_MAX_PCPUS];       /* the pCPUs of each sorted position's group, in sorted order */
+};
+
+/* Try every order of the non-symmetric tie groups from sorted position i on; keep the least bytes. */
+static void sym_enumerate(struct sym_search *q, int i, uint32_t used)
+{
+	const struct vt_model *m = q->m;
+	if (i == m->npcpus) {
+		int8_t map[VT_MAX_PCPUS];
+		for (int k = 0; k < m->npcpus; k++)
+			map[q->order[k]] = (int8_t)k;
+		vt_state_permute_pcpus(m, q->s, q->cand, map);
+		size_t n = gather(m, q->cand, q->gbuf);
+		if (!q->nbest || memcmp(q->gbuf, q->best, n) < 0) {
+			memcpy(q->best, q->gbuf, n);
+			q->nbest = n;
+			memcpy(q->best_order, q->order, sizeof(q->order));
+		}
+		return;
+	}
+	if (q->fixed[i]) {
+		q->order[i] = q->pool[i];
+		sym_enumerate(q, i + 1, used);
+		return;
+	}
+	for (int k = 0; k < m->npcpus; k++) {
+		int p = q->pool[k];
+		if (q->group[k] != q->group[i] || (used & (1u << p)))
+			continue;
+		q->order[i] = (int8_t)p;
+		sym_enumerate(q, i + 1, used | (1u << p));
+	}
+}
+
+/*
+ * The representative of s's orbit under pCPU renaming, and the renaming
+ * that reaches it (map[p]: the new index of pCPU p).  The pCPUs are sorted
+ * by what they hold; pCPUs that tie are ordered so that the canonical bytes
+ * are least.  A tie group whose members can be swapped without changing
+ * the state (checked by swapping neighbours) is left in any order; only the
+ * others are enumerated.  Every step depends on the state's value alone,
+ * never on pCPU numbering, so every state of an orbit gets the same
+ * representative, whatever order the search reached it in.
+ */
 static const struct vt_state *representative(const struct vt_model *m, const struct vt_state *s,
-					     struct vt_state *tmp)
+					     struct vt_state *tmp, struct vt_state *tmp2, uint8_t *gbuf,
+					     uint8_t *best, int8_t *map)
 {
 	struct pkey k[VT_MAX_PCPUS];
-	int8_t map[VT_MAX_PCPUS];
-	bool identity = true;
+	bool identity = true, ties = false;
 	for (int p = 0; p < m->npcpus; p++) {
 		k[p].p = p;
 		k[p].s = s;
@@ -490,6 +567,32 @@ static const struct vt_state *representative(const struct vt_model *m, const str
 				k[p].last |= VT_BIT(v);
 	}
 	qsort(k, (size_t)m->npcpus, sizeof(k[0]), pkey_cmp);
+	struct sym_search q = {.m = m, .s = s, .cand = tmp2, .gbuf = gbuf, .best = best};
+	int g = 0;
+	for (int i = 0; i < m->npcpus; i++) {
+		if (i > 0 && pkey_cmp_value(&k[i - 1], &k[i]) != 0)
+			g++;
+		q.group[i] = g;
+		q.pool[i] = (int8_t)k[i].p;
+		q.fixed[i] = true;
+	}
+	for (int i = 1; i < m->npcpus; i++) {
+		if (q.group[i] != q.group[i - 1])
+			continue;
+		ties = true;
+		if (!swap_is_automorphism(m, s, k[i - 1].p, k[i].p, tmp2))
+			for (int j = 0; j < m->npcpus; j++)
+				if (q.group[j] == q.group[i])
+					q.fixed[j] = false;
+	}
+	bool enumerate = false;
+	for (int i = 0; i < m->npcpus; i++)
+		enumerate |= !q.fixed[i];
+	if (ties && enumerate) {
+		sym_enumerate(&q, 0, 0);
+		for (int i = 0; i < m->npcpus; i++)
+			k[i].p = q.best_order[i];
+	}
 	for (int i = 0; i < m->npcpus; i++) {
 		map[k[i].p] = (int8_t)i;
 		identity &= k[i].p == i;
@@ -506,17 +609,12 @@ static const struct vt_state *representative(const struct vt_model *m, const str
  * which are the same in every state of a search.  Each section is a whole
  * number of 8-byte words.
  */
-static size_t canon(const struct search *S, const struct vt_state *s, struct vt_state *tmp, uint8_t *buf,
-		    uint64_t *h)
+static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out)
 {
-	const struct vt_model *m = S->m;
-	uint8_t gather[sizeof(struct vt_state)];
 	size_t g = 0;
-	if (S->symmetric)
-		s = representative(m, s, tmp);
 #define GATHER(from, bytes)                              \
 	do {                                             \
-		memcpy(gather + g, (from), (bytes));      \
+		memcpy(out + g, (from), (bytes));         \
 		g += (bytes);                            \
 	} while (0)
 	GATHER((const uint8_t *)s + VT_STATE_CANON_OFF, offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
@@ -525,7 +623,19 @@ static size_t canon(const struct search *S, const struct vt_state *s, struct vt_
 	GATHER(s->pcpu, (size_t)m->npcpus * sizeof(s->pcpu[0]));
 	GATHER(s->dom, (size_t)m->ndomains * sizeof(s->dom[0]));
 #undef GATHER
-	size_t n = compress(gather, g, buf);
+	return g;
+}
+
+static size_t canon(const struct search *S, const struct vt_state *s, struct vt_state *tmp, struct vt_state *tmp2,
+		    uint8_t *buf, uint64_t *h)
+{
+	const struct vt_model *m = S->m;
+	uint8_t g1[sizeof(struct vt_state)], g2[sizeof(struct vt_state)];
+	int8_t map[VT_MAX_PCPUS];
+	if (S->symmetric)
+		s = representative(m, s, tmp, tmp2, g1, g2, map);
+	size_t g = gather(m, s, g1);
+	size_t n = compress(g1, g, buf);
 	*h = hash_bytes(buf, n);
 	return n;
 }
@@ -656,7 +766,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	while (depth > md && !atomic_compare_exchange_weak(&S->max_depth, &md, depth))
 		;
 	uint64_t h;
-	size_t len = canon(S, &f->s, W->tmp1, W->cbuf, &h);
+	size_t len = canon(S, &f->s, W->tmp1, W->child, W->cbuf, &h);
 	uint8_t extra = 0;
 	/*
 	 * At the depth bound nothing will be explored from here: record the
