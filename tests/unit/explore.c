@@ -72,7 +72,16 @@ static void test_counts(int k)
 	tap_ok(r.transitions == trans, "explore.count.k%d.transitions-without-por (%llu, expected %llu)", k,
 	       (unsigned long long)r.transitions, (unsigned long long)trans);
 	tap_ok(r.max_depth == (unsigned)(2 * (k + 2)), "explore.count.k%d.max-depth (%u)", k, r.max_depth);
+	/* the same depth-first, without and with sleep sets */
+	struct vt_explore_result rd;
+	o.dfs = 1;
+	vt_explore(m, &o, &rd);
+	tap_ok(rd.status == VT_EXPLORE_CLEAN && rd.states == states && rd.transitions == trans,
+	       "explore.count.k%d.dfs-same-states-and-transitions (%llu, %llu)", k, (unsigned long long)rd.states,
+	       (unsigned long long)rd.transitions);
+	vt_explore_result_fini(&rd);
 	o = opts(1);
+	o.dfs = 1;
 	vt_explore(m, &o, &rp);
 	tap_ok(rp.status == VT_EXPLORE_CLEAN, "explore.count.k%d.por-clean", k);
 	tap_ok(rp.states == states, "explore.count.k%d.por-keeps-every-state (%llu)", k, (unsigned long long)rp.states);
@@ -174,6 +183,33 @@ static void test_planted(void)
 	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath >= 11, "explore.planted.unshrunk-at-least-11 (%d)", r.npath);
 	vt_explore_result_fini(&r);
 
+	/* breadth-first (the default) finds the shortest counterexample without shrinking; depth-first finds it too */
+	o.bounds.depth = 30;
+	o.shrink = 0;
+	o.dfs = 0;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath == 11 && r.npath_found == 11,
+	       "explore.bfs.unshrunk-is-shortest (%d)", r.npath);
+	vt_explore_result_fini(&r);
+	o.dfs = 1;
+	o.shrink = 1;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath == 11, "explore.dfs.found-and-shrunk-to-11 (%d)", r.npath);
+	vt_explore_result_fini(&r);
+	/* lossy stores find it as well, and report a violation (a counterexample is never lossy) */
+	o.dfs = 0;
+	for (int st = VT_STORE_HC; st <= VT_STORE_BITSTATE; st++) {
+		o.store = (enum vt_store_kind)st;
+		o.max_memory = 16 << 20;
+		vt_explore(m, &o, &r);
+		tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath == 11 && r.dfs,
+		       "explore.lossy.%s.finds-the-planted-bug (%d)", vt_store_name(o.store), r.npath);
+		vt_explore_result_fini(&r);
+	}
+	o.store = VT_STORE_EXACT;
+	o.max_memory = 0;
+	o.dfs = 0;
+
 	/* random mode is reproducible from its seed */
 	struct vt_explore_result a, b;
 	o.random_walks = 2000;
@@ -200,18 +236,40 @@ static void test_planted(void)
 	vt_explore(m, &o, &r);
 	tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "explore.random.never-clean");
 	vt_explore_result_fini(&r);
+	/* a lossy search is never clean, and bounds the probability of an omission */
+	{
+		struct vt_explore_result rx;
+		o = opts(1);
+		vt_explore(m, &o, &rx);
+		for (int st = VT_STORE_HC; st <= VT_STORE_BITSTATE; st++) {
+			o = opts(1);
+			o.store = (enum vt_store_kind)st;
+			o.max_memory = 16 << 20;
+			vt_explore(m, &o, &r);
+			tap_ok(r.status == VT_EXPLORE_INCOMPLETE && r.store == o.store && r.omission > 0 &&
+				       r.omission < 1e-6,
+			       "explore.lossy.%s.never-clean (P <= %g)", vt_store_name(o.store), r.omission);
+			tap_ok(r.states == rx.states, "explore.lossy.%s.same-states-as-exact-here (%llu, %llu)",
+			       vt_store_name(o.store), (unsigned long long)r.states, (unsigned long long)rx.states);
+			vt_explore_result_fini(&r);
+		}
+		vt_explore_result_fini(&rx);
+	}
 	/* a memory cap too small for the search is incomplete, not clean */
 	o = opts(1);
 	o.max_memory = 1;
 	vt_explore(m, &o, &r);
 	tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "explore.memory-cap.incomplete");
 	vt_explore_result_fini(&r);
-	/* two jobs find the same verdict */
-	o = opts(1);
-	o.jobs = 2;
-	vt_explore(m, &o, &r);
-	tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.jobs2.clean");
-	vt_explore_result_fini(&r);
+	/* two jobs find the same verdict, breadth-first and depth-first */
+	for (int dfs = 0; dfs <= 1; dfs++) {
+		o = opts(1);
+		o.jobs = 2;
+		o.dfs = dfs;
+		vt_explore(m, &o, &r);
+		tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.jobs2.%s.clean", dfs ? "dfs" : "bfs");
+		vt_explore_result_fini(&r);
+	}
 	vt_model_free(m);
 }
 
