@@ -1,7 +1,7 @@
 # vtlb — GNU Makefile.
 #
 # Knobs:
-#   MODE=rel|dbg|asan|ubsan|san|cov   build flavour; objects go to build/$(MODE)/
+#   MODE=rel|dbg|asan|ubsan|san|tsan|cov   build flavour; objects go to build/$(MODE)/
 #                                     (san = ASan + UBSan together, used by `make check`)
 #   CC=gcc|clang                      compiler
 #   WERROR=1                          treat warnings as errors (always on in `make check`)
@@ -14,7 +14,7 @@
 #                   every script with `vtlb run`, every exploration scenario
 #                   (scenarios/explore/) with `vtlb explore` within its bounds
 #   make check      build under ASan+UBSan with -Werror and pass every test
-#   make bench      run the benchmarks in bench/
+#   make bench      run the benchmarks in bench/ (and BASE=rev side by side)
 #   make clean
 
 MODE   ?= rel
@@ -33,6 +33,7 @@ CFLAGS_dbg   := -O0 -g3
 CFLAGS_asan  := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 CFLAGS_ubsan := -O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined
 CFLAGS_san   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_tsan  := -O1 -g -fsanitize=thread
 CFLAGS_cov   := -O0 -g --coverage
 
 ALL_CFLAGS  = $(WARN) $(CFLAGS_$(MODE)) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CFLAGS)
@@ -111,9 +112,19 @@ check: check-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	prove -j$(JOBS) tests/
 
+# BASE: the revision `make bench` measures side by side with this tree
+# (built in build/base/ from `git archive`); skipped when git cannot find it.
+BASE ?= main
+
 bench: $(BENCH_BIN) $(O)/vtlb
 	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
 	$(O)/bench/cost scenarios/cost/*.vtlb
+	@if git rev-parse -q --verify '$(BASE)^{commit}' >/dev/null 2>&1; then \
+		rm -rf build/base && mkdir -p build/base && git archive '$(BASE)' | tar -x -C build/base && \
+		$(MAKE) --no-print-directory -C build/base MODE=rel build/rel/vtlb >/dev/null && \
+		echo "before: $(BASE) ($$(git rev-parse --short '$(BASE)')), after: this tree" && \
+		perl bench/compare.pl build/base/build/rel/vtlb $(O)/vtlb bench/scenarios/*.vtlb bench/scenarios/large/*.vtlb; \
+	else echo "bench: no revision '$(BASE)' to compare with (BASE=rev)"; fi
 
 clean:
 	rm -rf build

@@ -203,16 +203,14 @@ struct search {
 	atomic_uint_fast64_t next_walk;
 	atomic_int cut;          /* a state at the depth bound was reached (lossy bitstate: see vt_explore) */
 	/*
-	 * Breadth-first search: level 'level' is, in each stripe of the
-	 * store's root table, the ids from lo[] to hi[]; 'first[i]' counts the
-	 * level's states in the stripes before i.  Workers take batches by
-	 * 'next'.  The first violation found: its parent's id and the choice.
+	 * Breadth-first search: level 'level' is the store's queue from
+	 * position qlo to qhi; workers take batches from 'next' on.  The
+	 * first violation found: its parent's id and the choice.
 	 */
 	pthread_barrier_t barrier;
 	unsigned level;
 	int bfs_done;
-	uint32_t lo[64], hi[64];
-	uint64_t first[65];
+	uint64_t qlo, qhi;
 	atomic_uint_fast64_t next;
 	uint32_t bad_parent;
 	int bad_choice;
@@ -568,7 +566,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 {
 	struct search *S = W->S;
 	const struct vt_model *m = S->m;
-	vt_visited_decode(S->vs, id, cur);
+	vt_visited_decode(S->vs, W->canon, id, cur);
 	cur->meta.step = S->level;
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
@@ -613,26 +611,17 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 /* One thread (the barrier's serial one): set up the next level, or end the search. */
 static void bfs_next_level(struct search *S, bool first)
 {
-	unsigned ns = vt_visited_stripes();
-	uint64_t total = 0;
-	S->first[0] = 0;
-	for (unsigned i = 0; i < ns; i++) {
-		S->lo[i] = first ? 0 : S->hi[i];
-		S->hi[i] = vt_visited_stripe_count(S->vs, i);
-		total += S->hi[i] - S->lo[i];
-		S->first[i + 1] = total;
-	}
+	S->qlo = first ? 0 : S->qhi;
+	S->qhi = vt_visited_queued(S->vs);
 	if (!first)
 		S->level++;
-	atomic_store(&S->next, 0);
-	if (total) {
-		unsigned md = atomic_load(&S->max_depth);
-		if (S->level > md)
-			atomic_store(&S->max_depth, S->level);
-	}
-	if (S->level >= S->b.depth && total)
+	atomic_store(&S->next, S->qlo);
+	bool any = S->qhi > S->qlo;
+	if (any && S->level > atomic_load(&S->max_depth))
+		atomic_store(&S->max_depth, S->level);
+	if (any && S->level >= S->b.depth)
 		atomic_store(&S->cut, 1);
-	S->bfs_done = !total || S->level >= S->b.depth || atomic_load(&S->stop) || check_limits(S);
+	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || check_limits(S);
 }
 
 static void *bfs_thread(void *arg)
@@ -643,21 +632,12 @@ static void *bfs_thread(void *arg)
 	int ok = worker_init(&W, S) == 0;
 	if (!ok)
 		stop_error(S, "out of memory");
-	unsigned ns = vt_visited_stripes();
 	while (!S->bfs_done) {
-		uint64_t total = S->first[ns];
-		enum { BATCH = 32 };
-		for (uint64_t i; ok && (i = atomic_fetch_add(&S->next, BATCH)) < total;) {
-			uint64_t end = i + BATCH < total ? i + BATCH : total;
-			unsigned st = 0;
-			while (S->first[st + 1] <= i)
-				st++;
-			for (; i < end && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
-				while (S->first[st + 1] <= i)
-					st++;
-				uint32_t local = S->lo[st] + (uint32_t)(i - S->first[st]);
-				bfs_expand(&W, vt_visited_id(st, local), W.tmp1, W.tmp2, ch);
-			}
+		enum { BATCH = 64 };
+		for (uint64_t i; ok && (i = atomic_fetch_add(&S->next, BATCH)) < S->qhi;) {
+			uint64_t end = i + BATCH < S->qhi ? i + BATCH : S->qhi;
+			for (; i < end && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++)
+				bfs_expand(&W, vt_visited_queue_at(S->vs, i), W.tmp1, W.tmp2, ch);
 			if (check_limits(S))
 				break;
 		}
@@ -708,7 +688,7 @@ static int bfs_path(struct search *S)
 	vt_state_init(m, real);
 	for (int j = n - 1; j >= 0; j--) {
 		int8_t map[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
-		vt_visited_decode(S->vs, ids[j], rep);
+		vt_visited_decode(S->vs, NULL, ids[j], rep);
 		uint8_t which = choices[j];
 		int nc = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
 		assert(which < nc);
@@ -1012,7 +992,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		struct vt_canon *c = vt_canon_new(S->vs);
 		struct vt_key k;
 		uint8_t extra;
-		if (!c || vt_visited_key(S->vs, c, init, &k, NULL) < 0 ||
+		if (!c || vt_visited_keep_queue(S->vs) < 0 || vt_visited_key(S->vs, c, init, &k, NULL) < 0 ||
 		    vt_visited_insert(S->vs, &k, 0, 0, VT_VISITED_NO_PARENT, 0, &extra, NULL) != VT_VISIT_NEW) {
 			S->why = "memory cap reached";
 		} else {

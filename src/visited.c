@@ -99,6 +99,15 @@ struct vt_visited {
 	struct itab sect[5];
 	struct itab node;
 	struct itab root;
+	/*
+	 * The ids of new states in the order they were added (exact store,
+	 * when asked for): a breadth-first search's queue.  Fixed-size chunks,
+	 * so that a position never moves.
+	 */
+	bool queue;
+	atomic_uint_fast64_t qn;
+	pthread_mutex_t qlock;
+	_Atomic(uint32_t *) *qdir;
 	_Atomic uint64_t *bits;      /* bitstate */
 	unsigned bits_log2;
 	unsigned k;
@@ -262,7 +271,8 @@ static uint8_t *stripe_find(struct itab *t, struct stripe *s, const void *key, u
 		if ((v & TAG_MASK) != tag)
 			continue;
 		uint8_t *r = rec_in(t, d, (v & ~TAG_MASK) - 1);
-		if (memcmp(r, key, t->keylen) == 0) {
+		if (t->keylen == 8 ? *(const uint64_t *)(const void *)r == *(const uint64_t *)key
+				   : memcmp(r, key, t->keylen) == 0) {
 			*pos = j;
 			*local = (v & ~TAG_MASK) - 1;
 			return r;
@@ -364,6 +374,15 @@ struct vt_canon {
 		uint64_t key;
 		uint32_t id1;    /* node id + 1; 0: empty */
 	} nc[NCACHE];
+	/*
+	 * The last state decoded (the parent of the states keyed next) and
+	 * the ids of its tree, level by level (0: the leaves): a section equal
+	 * to the parent's at the same place has the parent's id, and a node
+	 * whose two children are unchanged is the parent's node, so a step
+	 * costs lookups only along the paths of the sections it changed.
+	 */
+	const struct vt_state *base;
+	uint32_t lv[VT_SECTIONS_MAX][VT_SECTIONS_MAX];
 };
 
 struct pkey {
@@ -581,9 +600,16 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 {
 	s = canon_state(vs, c, s, map);
 	uint32_t cur[VT_SECTIONS_MAX];
-	for (int i = 0; i < vs->nleaf; i++)
-		if (section_id(vs, c, i, (const uint8_t *)s + vs->leaf[i].off, &cur[i]) < 0)
+	uint64_t same = 0; /* bit i: cur[i] is the base's at this level */
+	for (int i = 0; i < vs->nleaf; i++) {
+		const uint8_t *p = (const uint8_t *)s + vs->leaf[i].off;
+		if (c->base && memcmp(p, (const uint8_t *)c->base + vs->leaf[i].off, vs->leaf[i].len) == 0) {
+			cur[i] = c->lv[0][i];
+			same |= VT_BIT(i);
+		} else if (section_id(vs, c, i, p, &cur[i]) < 0) {
 			return -1;
+		}
+	}
 	if (vs->kind != VT_STORE_EXACT) {
 		/* a fingerprint of the leaf ids; a second, independent hash picks the slot or bits */
 		k->k = hash_words((const uint8_t *)cur, (size_t)vs->nleaf * 4 & ~(size_t)7, 0x5bd1e995u);
@@ -593,14 +619,24 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 		return 0;
 	}
 	int n = vs->nleaf;
-	while (n > 2) {
+	for (int l = 1; n > 2; l++) {
 		int j = 0;
-		for (int i = 0; i + 1 < n; i += 2)
-			if (node_id(vs, c, cur[i], cur[i + 1], &cur[j++]) < 0)
+		uint64_t up = 0;
+		for (int i = 0; i + 1 < n; i += 2, j++) {
+			if ((same >> i & 3) == 3) {
+				cur[j] = c->lv[l][j];
+				up |= VT_BIT(j);
+			} else if (node_id(vs, c, cur[i], cur[i + 1], &cur[j]) < 0) {
 				return -1;
-		if (n & 1)
-			cur[j++] = cur[n - 1];
+			}
+		}
+		if (n & 1) {
+			cur[j] = cur[n - 1];
+			up |= (same >> (n - 1) & 1) << j;
+			j++;
+		}
 		n = j;
+		same = up;
 	}
 	k->k = (uint64_t)cur[0] << 32 | cur[1];
 	k->h = mix64(k->k);
@@ -608,6 +644,53 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 }
 
 /* ---- insert ------------------------------------------------------------------ */
+
+#define QSHIFT 16
+#define QCHUNKS (1u << 16)       /* 2^32 positions */
+
+static int queue_add(struct vt_visited *vs, uint32_t id)
+{
+	uint64_t pos = atomic_fetch_add(&vs->qn, 1);
+	if (pos >> QSHIFT >= QCHUNKS)
+		return -1;
+	_Atomic(uint32_t *) *slot = &vs->qdir[pos >> QSHIFT];
+	uint32_t *chunk = atomic_load_explicit(slot, memory_order_acquire);
+	if (!chunk) {
+		pthread_mutex_lock(&vs->qlock);
+		chunk = atomic_load_explicit(slot, memory_order_relaxed);
+		if (!chunk && take(vs, (uint64_t)4 << QSHIFT)) {
+			chunk = malloc((size_t)4 << QSHIFT);
+			atomic_store_explicit(slot, chunk, memory_order_release);
+		}
+		pthread_mutex_unlock(&vs->qlock);
+		if (!chunk)
+			return -1;
+	}
+	chunk[pos & ((1u << QSHIFT) - 1)] = id;
+	return 0;
+}
+
+uint64_t vt_visited_queued(struct vt_visited *vs)
+{
+	uint64_t n = atomic_load(&vs->qn);
+	return n < vt_visited_states(vs) ? n : vt_visited_states(vs);
+}
+
+uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos)
+{
+	return atomic_load_explicit(&vs->qdir[pos >> QSHIFT], memory_order_acquire)[pos & ((1u << QSHIFT) - 1)];
+}
+
+int vt_visited_keep_queue(struct vt_visited *vs)
+{
+	if (vs->kind != VT_STORE_EXACT || !take(vs, QCHUNKS * sizeof(*vs->qdir)))
+		return -1;
+	vs->qdir = calloc(QCHUNKS, sizeof(*vs->qdir));
+	if (!vs->qdir)
+		return -1;
+	vs->queue = true;
+	return 0;
+}
 
 static enum vt_visit bitstate_insert(struct vt_visited *vs, const struct vt_key *k)
 {
@@ -654,13 +737,17 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 			e->depth = (uint16_t)depth;
 			e->sleep = sleep;
 			e->choice = choice;
-			atomic_fetch_add(&vs->states, 1);
 			r = VT_VISIT_NEW;
 		} else {
 			r = VT_VISIT_FULL;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (r == VT_VISIT_NEW) {
+		if (vs->queue && queue_add(vs, (local << SB) | si) < 0)
+			return VT_VISIT_FULL; /* XXX: stored but never expanded; the search stops incomplete */
+		atomic_fetch_add(&vs->states, 1);
+	}
 	if (id && r != VT_VISIT_FULL)
 		*id = (local << SB) | si;
 	return r;
@@ -676,53 +763,55 @@ void vt_visited_record(struct vt_visited *vs, uint32_t id, uint64_t *key, uint32
 	*choice = e->choice;
 }
 
-void vt_visited_decode(struct vt_visited *vs, uint32_t id, struct vt_state *out)
+void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out)
 {
 	assert(vs->kind == VT_STORE_EXACT);
 	const struct root *e = (const struct root *)itab_get(&vs->root, id);
+	/* decoding into the last state decoded: only the subtrees whose ids changed */
+	bool inc = c && c->base == out;
 	uint32_t cur[VT_SECTIONS_MAX], nxt[VT_SECTIONS_MAX];
 	cur[0] = (uint32_t)(e->key >> 32);
 	cur[1] = (uint32_t)e->key;
+	uint64_t diff = 3;
+	if (inc)
+		diff = (uint64_t)(cur[0] != c->lv[vs->nlevel][0]) | (uint64_t)(cur[1] != c->lv[vs->nlevel][1]) << 1;
+	if (c)
+		memcpy(c->lv[vs->nlevel], cur, 2 * sizeof(cur[0]));
 	/* unfold the levels, the last one first */
 	for (int l = vs->nlevel - 1; l >= 0; l--) {
 		int below = vs->level_size[l], above = vs->level_size[l + 1];
+		uint64_t nd = 0;
 		for (int i = 0; i < above; i++) {
-			if (2 * i + 1 < below) {
+			if (2 * i + 1 >= below) {
+				nxt[2 * i] = cur[i];
+				nd |= (diff >> i & 1) << (2 * i);
+			} else if (diff >> i & 1) {
 				uint64_t pair;
 				memcpy(&pair, itab_get(&vs->node, cur[i]), 8);
 				nxt[2 * i] = (uint32_t)(pair >> 32);
 				nxt[2 * i + 1] = (uint32_t)pair;
+				nd |= (uint64_t)(!inc || nxt[2 * i] != c->lv[l][2 * i]) << (2 * i);
+				nd |= (uint64_t)(!inc || nxt[2 * i + 1] != c->lv[l][2 * i + 1]) << (2 * i + 1);
 			} else {
-				nxt[2 * i] = cur[i];
+				nxt[2 * i] = c->lv[l][2 * i];
+				nxt[2 * i + 1] = c->lv[l][2 * i + 1];
 			}
 		}
 		memcpy(cur, nxt, (size_t)below * sizeof(cur[0]));
+		if (c)
+			memcpy(c->lv[l], cur, (size_t)below * sizeof(cur[0]));
+		diff = nd;
 	}
-	memcpy(out, &vs->init, sizeof(*out));
+	if (!inc)
+		memcpy(out, &vs->init, sizeof(*out));
 	for (int i = 0; i < vs->nleaf; i++)
-		memcpy((uint8_t *)out + vs->leaf[i].off, itab_get(&vs->sect[vs->leaf[i].type], cur[i]),
-		       vs->leaf[i].len);
+		if (diff >> i & 1)
+			memcpy((uint8_t *)out + vs->leaf[i].off, itab_get(&vs->sect[vs->leaf[i].type], cur[i]),
+			       vs->leaf[i].len);
 	out->meta.step = 0;
 	out->meta.limit = 0;
-}
-
-unsigned vt_visited_stripes(void)
-{
-	return NST;
-}
-
-uint32_t vt_visited_stripe_count(struct vt_visited *vs, unsigned stripe)
-{
-	struct stripe *s = &vs->root.st[stripe];
-	pthread_mutex_lock(&s->lock);
-	uint32_t n = s->n;
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-uint32_t vt_visited_id(unsigned stripe, uint32_t local)
-{
-	return local << SB | stripe;
+	if (c)
+		c->base = out;
 }
 
 /* ---- the store ------------------------------------------------------------------ */
@@ -768,6 +857,7 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	itab_init(&vs->sect[4], sizeof(vs->init.dom[0]), sizeof(vs->init.dom[0]), 5);
 	itab_init(&vs->node, 8, 8, 0);
 	itab_init(&vs->root, sizeof(struct root), 8, 0);
+	pthread_mutex_init(&vs->qlock, NULL);
 	/* the fixed overhead counts, but a cap smaller than it still runs (and stops at once) */
 	atomic_fetch_add(&vs->memory, sizeof(*vs));
 	if (kind == VT_STORE_BITSTATE) {
@@ -796,6 +886,12 @@ void vt_visited_free(struct vt_visited *vs)
 		itab_fini(&vs->sect[i]);
 	itab_fini(&vs->node);
 	itab_fini(&vs->root);
+	if (vs->qdir) {
+		for (unsigned i = 0; i < QCHUNKS; i++)
+			free(atomic_load(&vs->qdir[i]));
+		free((void *)vs->qdir);
+	}
+	pthread_mutex_destroy(&vs->qlock);
 	free((void *)vs->bits);
 	free(vs);
 }
@@ -804,6 +900,11 @@ struct vt_canon *vt_canon_new(struct vt_visited *vs)
 {
 	(void)vs;
 	return calloc(1, sizeof(struct vt_canon));
+}
+
+void vt_canon_forget(struct vt_canon *c)
+{
+	c->base = NULL;
 }
 
 void vt_canon_free(struct vt_canon *c)
@@ -836,6 +937,8 @@ uint64_t vt_visited_stored(struct vt_visited *vs)
 		b += ((uint64_t)1 << vs->bits_log2) / 8;
 	else
 		b += itab_records(&vs->root) * (sizeof(struct root) + 4);
+	if (vs->queue)
+		b += vt_visited_states(vs) * 4;
 	return b;
 }
 

@@ -69,14 +69,58 @@ is($states2, $states1, 'explore.jobs2 stores the same states as one job');
 ($st, $out) = run_vtlb('explore', '--jobs', '2', '--revert', 'x86-vmx-migrate-flush', $one);
 is($st, 1, 'explore.jobs2 finds the violation one job finds');
 # pCPU symmetry's representative depends on the state alone, not on the
-# order the workers reached it: the same states with one or two jobs
-# (two jobs used to store 135,424 states here, one job 135,391).
+# order the search reached it: the same states breadth-first (the default)
+# with one or two jobs, and depth-first with one or two jobs (two
+# depth-first jobs used to store 135,424 states here, one job 135,391).
 {
     my $sym = 'bench/scenarios/scale-svm-2vcpu.vtlb';
-    my ($n1) = (run_vtlb('explore', $sym))[1] =~ /: (\d+) states.*pCPU symmetry/;
-    my ($n2) = (run_vtlb('explore', '--jobs', '2', $sym))[1] =~ /: (\d+) states.*pCPU symmetry/;
-    ok(defined $n1, 'explore.symmetry-canonical one job uses symmetry');
-    is($n2, $n1, 'explore.symmetry-canonical --jobs 2 stores the same states as one job');
+    my %n;
+    for my $c (['bfs'], ['bfs', '--jobs', '2'], ['dfs'], ['dfs', '--jobs', '2']) {
+        my ($order, @jobs) = @$c;
+        my ($s, $o) = run_vtlb('explore', "--$order", @jobs, $sym);
+        ($n{"@$c"}) = $o =~ /^clean .*: (\d+) states.*pCPU symmetry/m;
+    }
+    ok(defined $n{bfs}, 'explore.symmetry-canonical clean with symmetry');
+    is($n{$_}, $n{bfs}, "explore.symmetry-canonical $_ stores the states one breadth-first job does")
+        for ('bfs --jobs 2', 'dfs', 'dfs --jobs 2');
+}
+
+# a lossy store never says clean or exhaustive unqualified, and gives its bound
+for my $l ('hc', 'bitstate') {
+    my ($s, $o) = run_vtlb('explore', '--lossy', $l, '--max-memory', '64M', $one);
+    is($s, 0, "explore.lossy.$l exits 0 without a violation");
+    like($o, qr/^INCOMPLETE .*NOT exhaustive \(lossy search.*P\(some state omitted by a \w+ collision\) <= [0-9.e+-]+/m,
+        "explore.lossy.$l says incomplete, with its bound");
+    my @res = grep { !/^\d+ files?: / } split /\n/, $o;
+    ok(!grep({ /^clean |[^T] exhaustive/ } @res), "explore.lossy.$l never says clean or exhaustive");
+    like($o, qr/^1 file: 0 clean \(exhaustive\), 0 with a violation, 1 incomplete/m, "explore.lossy.$l counted incomplete");
+    ($s) = run_vtlb('explore', '--strict', '--lossy', $l, $one);
+    is($s, 3, "explore.lossy.$l --strict exits 3");
+    ($s, $o) = run_vtlb('explore', '--json', '--lossy', $l, '--max-memory', '64M', $one);
+    my $d = decode_json($o);
+    ok(!$d->{results}[0]{exhaustive} && $d->{results}[0]{lossy} && $d->{results}[0]{omission_bound} > 0,
+        "explore.lossy.$l json: not exhaustive, lossy, with a bound");
+    ($s, $o) = run_vtlb('explore', '--lossy', $l, '--revert', 'x86-vmx-migrate-flush', $one);
+    is($s, 1, "explore.lossy.$l finds the violation");
+}
+($st) = run_vtlb('explore', '--lossy', 'hc', '--bfs', $one);
+is($st, 2, 'explore.lossy with --bfs is a usage error');
+($st) = run_vtlb('explore', '--lossy', 'zip', $one);
+is($st, 2, 'explore.lossy needs hc or bitstate');
+
+# breadth-first and depth-first: the same states, and a counterexample that
+# replays; breadth-first finds a shortest one without shrinking
+($st, $out) = run_vtlb('explore', '--dfs', $one);
+my ($dfs_states) = $out =~ /: (\d+) states/;
+is($dfs_states, $states1, 'explore.dfs stores the states breadth-first does');
+($st, $out) = run_vtlb('explore', '--no-shrink', '--revert', 'x86-vmx-migrate-flush', $one);
+like($out, qr/counterexample in 11 steps \(found at 11\)/, 'explore.bfs finds a shortest counterexample');
+for my $order ('--bfs', '--dfs') {
+    my $emit = "$dir/order$order.vtlb";
+    ($st, $out) = run_vtlb('explore', $order, '--revert', 'x86-vmx-migrate-flush', '--emit', $emit, $one);
+    is($st, 1, "explore$order finds the violation");
+    ($st) = run_vtlb('run', '--revert', 'x86-vmx-migrate-flush', $emit);
+    is($st, 0, "explore$order --emit replays as expected");
 }
 # stopping early must never hang a worker waiting for work
 {

@@ -118,16 +118,27 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, unsigned depth, uint8_t sleep,
 				uint32_t parent, uint8_t choice, uint8_t *extra, uint32_t *id);
 
-/* Exact store: write the state with this id into out (its representative; meta.step = 0). */
-void vt_visited_decode(struct vt_visited *vs, uint32_t id, struct vt_state *out);
+/*
+ * Exact store: write the state with this id into out (its representative;
+ * meta.step = 0).  With c (may be NULL), out becomes c's base: keys computed
+ * with c afterwards reuse the ids of the sections and nodes they share with
+ * it, as long as out is not changed (vt_canon_forget() ends that).
+ */
+void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out);
+void vt_canon_forget(struct vt_canon *c);
 
 /* Exact store: the key, parent id and choice recorded for this id. */
 void vt_visited_record(struct vt_visited *vs, uint32_t id, uint64_t *key, uint32_t *parent, uint8_t *choice);
 
-/* Ids in insertion order within a stripe, for a breadth-first search's levels. */
-unsigned vt_visited_stripes(void);
-uint32_t vt_visited_stripe_count(struct vt_visited *vs, unsigned stripe);
-uint32_t vt_visited_id(unsigned stripe, uint32_t local);
+/*
+ * Exact store: keep the ids of new states in the order they were added (4
+ * bytes per state), a breadth-first search's queue; call before inserting.
+ * 0, or -1 (a lossy store, or out of memory).  vt_visited_queued(): how many;
+ * vt_visited_queue_at(): the id at a position below that.
+ */
+int vt_visited_keep_queue(struct vt_visited *vs);
+uint64_t vt_visited_queued(struct vt_visited *vs);
+uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos);
 
 /* Statistics. */
 uint64_t vt_visited_states(struct vt_visited *vs);
