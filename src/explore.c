@@ -211,9 +211,11 @@ struct search {
 	unsigned level;
 	int bfs_done;
 	uint64_t qlo, qhi;
+	uint64_t qstart[VT_EXPLORE_MAX_DEPTH + 2]; /* queue position where each level starts */
 	atomic_uint_fast64_t next;
 	uint32_t bad_parent;
 	int bad_choice;
+	unsigned bad_level;
 };
 
 struct work {
@@ -359,8 +361,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	bool at_bound = depth >= S->b.depth;
 	enum vt_visit vis = VT_VISIT_FULL;
 	if (vt_visited_key(S->vs, W->canon, &f->s, &key, NULL) == 0)
-		vis = vt_visited_insert(S->vs, &key, depth, at_bound ? 0xff : sleep, VT_VISITED_NO_PARENT, 0, &extra,
-					NULL);
+		vis = vt_visited_insert(S->vs, &key, depth, at_bound ? 0xff : sleep, &extra, NULL);
 	if (vis == VT_VISIT_SKIP)
 		return;
 	if (vis == VT_VISIT_FULL) {
@@ -587,6 +588,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 				S->found = 1;
 				S->bad_parent = id;
 				S->bad_choice = i;
+				S->bad_level = S->level;
 			}
 			pthread_mutex_unlock(&S->found_lock);
 			atomic_store(&S->stop, 1);
@@ -596,7 +598,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		uint8_t extra;
 		enum vt_visit vis = VT_VISIT_FULL;
 		if (vt_visited_key(S->vs, W->canon, child, &key, NULL) == 0)
-			vis = vt_visited_insert(S->vs, &key, S->level + 1, 0, id, (uint8_t)i, &extra, NULL);
+			vis = vt_visited_insert(S->vs, &key, S->level + 1, 0, &extra, NULL);
 		if (vis == VT_VISIT_FULL) {
 			pthread_mutex_lock(&S->found_lock);
 			if (!S->why)
@@ -615,6 +617,8 @@ static void bfs_next_level(struct search *S, bool first)
 	S->qhi = vt_visited_queued(S->vs);
 	if (!first)
 		S->level++;
+	S->qstart[S->level] = S->qlo;
+	S->qstart[S->level + 1] = S->qhi;
 	atomic_store(&S->next, S->qlo);
 	bool any = S->qhi > S->qlo;
 	if (any && S->level > atomic_load(&S->max_depth))
@@ -650,70 +654,75 @@ static void *bfs_thread(void *arg)
 }
 
 /*
- * The counterexample of a breadth-first search, in real pCPU numbers: the
- * chain of parents from the initial state gives, at each step, the choice
- * taken at the parent's representative; the same choice with its pCPU
- * renamed back is taken at the real state (the model does not depend on
- * pCPU numbering where symmetry applies).  0, or -1 when out of memory.
+ * The counterexample of a breadth-first search.  The store keeps no parent
+ * pointers: the violation's parent is at level L, and for each level from
+ * L - 1 down to 0 the level is expanded again until a state is found with a
+ * successor equal to the one known at the next level (at most one more
+ * pass over the levels already searched, paid only when a violation is
+ * found).  The choices found are those of representatives; the path is then
+ * replayed from the real initial state, each choice's pCPU renamed back
+ * (the model does not depend on pCPU numbering where symmetry applies).
+ * 0, or -1 when out of memory.
  */
 static int bfs_path(struct search *S)
 {
 	const struct vt_model *m = S->m;
-	uint32_t ids[VT_EXPLORE_MAX_DEPTH + 2];
-	uint8_t choices[VT_EXPLORE_MAX_DEPTH + 2];
-	int n = 0;
-	uint32_t id = S->bad_parent;
-	choices[n] = (uint8_t)S->bad_choice;
-	ids[n++] = id;
-	for (;;) {
-		uint64_t key;
-		uint32_t parent;
-		uint8_t c;
-		vt_visited_record(S->vs, id, &key, &parent, &c);
-		if (parent == VT_VISITED_NO_PARENT)
-			break;
-		assert(n < VT_EXPLORE_MAX_DEPTH + 2);
-		choices[n] = c;
-		ids[n++] = parent;
-		id = parent;
-	}
-	/* ids[n-1] is the initial state; the step from ids[j] takes choices[j-1] (choices[0]: the violation) */
-	struct vt_state *real = malloc(sizeof(*real)), *rep = malloc(sizeof(*rep));
+	unsigned L = S->bad_level;
+	uint32_t ids[VT_EXPLORE_MAX_DEPTH + 1];
+	uint8_t choices[VT_EXPLORE_MAX_DEPTH + 1]; /* choices[j]: taken at ids[j] */
+	struct vt_state *real = malloc(sizeof(*real)), *rep = malloc(sizeof(*rep)), *child = malloc(sizeof(*child));
 	struct vt_canon *c = vt_canon_new(S->vs);
-	struct vt_event *path = malloc((size_t)n * sizeof(*path));
+	struct vt_event *path = malloc((size_t)(L + 1) * sizeof(*path));
 	struct vt_event ch[MAX_CHOICES];
 	int rc = -1;
-	if (!real || !rep || !c || !path)
+	if (!real || !rep || !child || !c || !path)
 		goto out;
-	vt_state_init(m, real);
-	for (int j = n - 1; j >= 0; j--) {
-		int8_t map[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
-		vt_visited_decode(S->vs, NULL, ids[j], rep);
-		uint8_t which = choices[j];
-		int nc = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
-		assert(which < nc);
-		(void)nc;
-		uint64_t k1, k2;
-		uint32_t p1;
-		uint8_t c1;
-		struct vt_key kr;
-		vt_visited_record(S->vs, ids[j], &k1, &p1, &c1);
-		if (vt_visited_key(S->vs, c, real, &kr, map) < 0)
+	ids[L] = S->bad_parent;
+	choices[L] = (uint8_t)S->bad_choice;
+	for (unsigned l = L; l-- > 0;) {
+		uint64_t want = vt_visited_root_key(S->vs, ids[l + 1]);
+		bool found = false;
+		for (uint64_t q = S->qstart[l]; q < S->qstart[l + 1] && !found; q++) {
+			uint32_t id = vt_visited_queue_at(S->vs, q);
+			vt_visited_decode(S->vs, NULL, id, rep);
+			int n = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
+			for (int i = 0; i < n && !found; i++) {
+				struct vt_verdict v;
+				struct vt_key k;
+				memcpy(child, rep, sizeof(*child));
+				if (vt_explore_apply(m, child, &ch[i], NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+					continue;
+				if (vt_visited_key(S->vs, c, child, &k, NULL) < 0)
+					goto out;
+				if (k.k == want) {
+					ids[l] = id;
+					choices[l] = (uint8_t)i;
+					found = true;
+				}
+			}
+		}
+		if (!found)
 			goto out;
-		k2 = kr.k;
-		assert(k1 == k2);
-		(void)k1;
-		(void)k2;
+	}
+	vt_state_init(m, real);
+	for (unsigned j = 0; j <= L; j++) {
+		int8_t map[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
+		struct vt_key kr;
+		vt_visited_decode(S->vs, NULL, ids[j], rep);
+		int nc = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
+		if (choices[j] >= nc || vt_visited_key(S->vs, c, real, &kr, map) < 0)
+			goto out;
+		assert(kr.k == vt_visited_root_key(S->vs, ids[j]));
 		for (int p = 0; p < m->npcpus; p++)
 			inv[map[p]] = (int8_t)p;
-		struct vt_event e = ch[which];
+		struct vt_event e = ch[choices[j]];
 		if (e.kind == VT_EV_LOAD && e.pcpu >= 0)
 			e.pcpu = inv[e.pcpu];
 		struct vt_verdict v;
 		if (vt_explore_apply(m, real, &e, NULL, &v) != VT_STEP_OK)
 			goto out;
-		path[n - 1 - j] = e;
-		if (j == 0) {
+		path[j] = e;
+		if (j == L) {
 			if (v.kind == VT_V_OK)
 				goto out;
 			S->verdict = v;
@@ -721,12 +730,13 @@ static int bfs_path(struct search *S)
 	}
 	free(S->path);
 	S->path = path;
-	S->npath = n;
+	S->npath = (int)L + 1;
 	path = NULL;
 	rc = 0;
 out:
 	free(real);
 	free(rep);
+	free(child);
 	free(path);
 	vt_canon_free(c);
 	return rc;
@@ -993,7 +1003,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		struct vt_key k;
 		uint8_t extra;
 		if (!c || vt_visited_keep_queue(S->vs) < 0 || vt_visited_key(S->vs, c, init, &k, NULL) < 0 ||
-		    vt_visited_insert(S->vs, &k, 0, 0, VT_VISITED_NO_PARENT, 0, &extra, NULL) != VT_VISIT_NEW) {
+		    vt_visited_insert(S->vs, &k, 0, 0, &extra, NULL) != VT_VISIT_NEW) {
 			S->why = "memory cap reached";
 		} else {
 			pthread_barrier_init(&S->barrier, NULL, (unsigned)jobs);
@@ -1004,7 +1014,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 				pthread_join(th[i], NULL);
 			pthread_barrier_destroy(&S->barrier);
 			if (S->found && !S->error && bfs_path(S) < 0)
-				stop_error(S, "out of memory");
+				stop_error(S, "the counterexample could not be rebuilt (out of memory?)");
 		}
 		vt_canon_free(c);
 	} else {

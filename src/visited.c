@@ -54,6 +54,13 @@ static uint64_t hash_words(const uint8_t *p, size_t n, uint64_t seed)
 	return mix64(h);
 }
 
+static inline uint64_t load64(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
 /* ---- interning tables --------------------------------------------------------- */
 
 struct chunkdir {
@@ -271,8 +278,7 @@ static uint8_t *stripe_find(struct itab *t, struct stripe *s, const void *key, u
 		if ((v & TAG_MASK) != tag)
 			continue;
 		uint8_t *r = rec_in(t, d, (v & ~TAG_MASK) - 1);
-		if (t->keylen == 8 ? *(const uint64_t *)(const void *)r == *(const uint64_t *)key
-				   : memcmp(r, key, t->keylen) == 0) {
+		if (t->keylen == 8 ? load64(r) == load64(key) : memcmp(r, key, t->keylen) == 0) {
 			*pos = j;
 			*local = (v & ~TAG_MASK) - 1;
 			return r;
@@ -327,12 +333,15 @@ static uint64_t itab_records(struct itab *t)
 
 /* ---- root records ------------------------------------------------------------ */
 
+/*
+ * A root record.  Breadth-first (with a queue) it is the key alone: states
+ * arrive in order of depth, and the sleep sets are not used.
+ */
 struct root {
 	uint64_t key;
-	uint32_t parent;
-	uint16_t depth;
-	uint8_t sleep;
-	uint8_t choice;
+	uint16_t depth;      /* smallest depth seen */
+	uint8_t sleep;       /* guest transitions never explored from here */
+	uint8_t pad[5];
 };
 
 /* ---- pCPU symmetry ------------------------------------------------------------- */
@@ -683,8 +692,9 @@ uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos)
 
 int vt_visited_keep_queue(struct vt_visited *vs)
 {
-	if (vs->kind != VT_STORE_EXACT || !take(vs, QCHUNKS * sizeof(*vs->qdir)))
+	if (vs->kind != VT_STORE_EXACT || vt_visited_states(vs) || !take(vs, QCHUNKS * sizeof(*vs->qdir)))
 		return -1;
+	vs->root.rec = 8;
 	vs->qdir = calloc(QCHUNKS, sizeof(*vs->qdir));
 	if (!vs->qdir)
 		return -1;
@@ -697,12 +707,16 @@ static enum vt_visit bitstate_insert(struct vt_visited *vs, const struct vt_key 
 	uint64_t mask = ((uint64_t)1 << vs->bits_log2) - 1;
 	uint64_t h1 = k->h, h2 = mix64(k->k ^ 0x2545f4914f6cdd1dull) | 1;
 	bool fresh = false;
+	/* one lock per key's stripe: two workers inserting the same state cannot both find it new */
+	pthread_mutex_t *lock = &vs->root.st[k->h >> (64 - SB)].lock;
+	pthread_mutex_lock(lock);
 	for (unsigned i = 0; i < vs->k; i++) {
 		uint64_t b = (h1 + i * h2) & mask;
 		uint64_t bit = (uint64_t)1 << (b & 63);
 		if (!(atomic_fetch_or_explicit(&vs->bits[b >> 6], bit, memory_order_relaxed) & bit))
 			fresh = true;
 	}
+	pthread_mutex_unlock(lock);
 	if (!fresh)
 		return VT_VISIT_SKIP;
 	atomic_fetch_add(&vs->states, 1);
@@ -710,7 +724,7 @@ static enum vt_visit bitstate_insert(struct vt_visited *vs, const struct vt_key 
 }
 
 enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, unsigned depth, uint8_t sleep,
-				uint32_t parent, uint8_t choice, uint8_t *extra, uint32_t *id)
+				uint8_t *extra, uint32_t *id)
 {
 	if (vs->kind == VT_STORE_BITSTATE)
 		return bitstate_insert(vs, k);
@@ -720,7 +734,9 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 	enum vt_visit r;
 	pthread_mutex_lock(&s->lock);
 	struct root *e = (struct root *)stripe_find(&vs->root, s, &k->k, k->h, &pos, &local);
-	if (e) {
+	if (e && vs->queue) {
+		r = VT_VISIT_SKIP;
+	} else if (e) {
 		if (depth < e->depth) {
 			e->depth = (uint16_t)depth;
 			e->sleep = sleep;
@@ -732,11 +748,11 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 		}
 	} else {
 		e = (struct root *)stripe_add(vs, &vs->root, s, &k->k, k->h, &local);
-		if (e) {
-			e->parent = parent;
+		if (e && !vs->queue) {
 			e->depth = (uint16_t)depth;
 			e->sleep = sleep;
-			e->choice = choice;
+		}
+		if (e) {
 			r = VT_VISIT_NEW;
 		} else {
 			r = VT_VISIT_FULL;
@@ -755,23 +771,22 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 
 /* ---- decoding ------------------------------------------------------------------ */
 
-void vt_visited_record(struct vt_visited *vs, uint32_t id, uint64_t *key, uint32_t *parent, uint8_t *choice)
+uint64_t vt_visited_root_key(struct vt_visited *vs, uint32_t id)
 {
-	const struct root *e = (const struct root *)itab_get(&vs->root, id);
-	*key = e->key;
-	*parent = e->parent;
-	*choice = e->choice;
+	uint64_t k;
+	memcpy(&k, itab_get(&vs->root, id), 8);
+	return k;
 }
 
 void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out)
 {
 	assert(vs->kind == VT_STORE_EXACT);
-	const struct root *e = (const struct root *)itab_get(&vs->root, id);
+	uint64_t key = vt_visited_root_key(vs, id);
 	/* decoding into the last state decoded: only the subtrees whose ids changed */
 	bool inc = c && c->base == out;
 	uint32_t cur[VT_SECTIONS_MAX], nxt[VT_SECTIONS_MAX];
-	cur[0] = (uint32_t)(e->key >> 32);
-	cur[1] = (uint32_t)e->key;
+	cur[0] = (uint32_t)(key >> 32);
+	cur[1] = (uint32_t)key;
 	uint64_t diff = 3;
 	if (inc)
 		diff = (uint64_t)(cur[0] != c->lv[vs->nlevel][0]) | (uint64_t)(cur[1] != c->lv[vs->nlevel][1]) << 1;
@@ -936,7 +951,7 @@ uint64_t vt_visited_stored(struct vt_visited *vs)
 	if (vs->kind == VT_STORE_BITSTATE)
 		b += ((uint64_t)1 << vs->bits_log2) / 8;
 	else
-		b += itab_records(&vs->root) * (sizeof(struct root) + 4);
+		b += itab_records(&vs->root) * (vs->root.rec + 4);
 	if (vs->queue)
 		b += vt_visited_states(vs) * 4;
 	return b;

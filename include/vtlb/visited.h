@@ -18,7 +18,8 @@
  *                          section type: header, VM, vCPU, pCPU, domain)
  *   leaf ids folded pairwise, level by level:  (l0 l1) (l2 l3) ... (ln-1)
  *   each pair an id in one node table, up to a last pair: the root key
- *   root key ──► the root table: one 16-byte record per state
+ *   root key ──► the root table: one record per state (8 bytes; 16
+ *                depth-first, with the smallest depth and the sleep set)
  *
  * Every table compares whole values, so equal keys mean equal states and no
  * state is ever wrongly skipped.  Neighbouring states share most of their
@@ -62,7 +63,6 @@ enum vt_visit {
 };
 
 #define VT_SECTIONS_MAX (1 + VT_MAX_VMS + VT_MAX_VCPUS + VT_MAX_PCPUS + VT_MAX_DOMAINS)
-#define VT_VISITED_NO_PARENT UINT32_MAX
 
 /* A state's key: the root pair of its tree (exact) or a fingerprint (lossy). */
 struct vt_key {
@@ -109,14 +109,14 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
  * Insert-or-find.  depth and sleep are what the search reached the state
  * with; a revisit at a smaller depth replaces both (SHALLOWER), otherwise
  * the stored sleep set becomes the intersection and *extra the guest
- * transitions that were asleep before and are not now.  parent and choice
- * (exact store only) record how the state was first reached: the parent's
- * id and the index of the choice taken there.  *id (may be NULL) receives
- * the state's id (exact and hash compaction).  Bitstate stores keep no depth
- * or sleep set: a state seen is SKIP.
+ * transitions that were asleep before and are not now.  With a queue
+ * (vt_visited_keep_queue: states arrive in order of depth) a state seen is
+ * SKIP.  *id (may be NULL) receives the state's id (exact and hash
+ * compaction).  Bitstate stores keep no depth or sleep set: a state seen is
+ * SKIP.
  */
 enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, unsigned depth, uint8_t sleep,
-				uint32_t parent, uint8_t choice, uint8_t *extra, uint32_t *id);
+				uint8_t *extra, uint32_t *id);
 
 /*
  * Exact store: write the state with this id into out (its representative;
@@ -127,12 +127,13 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out);
 void vt_canon_forget(struct vt_canon *c);
 
-/* Exact store: the key, parent id and choice recorded for this id. */
-void vt_visited_record(struct vt_visited *vs, uint32_t id, uint64_t *key, uint32_t *parent, uint8_t *choice);
+/* Exact store: the key of the state with this id. */
+uint64_t vt_visited_root_key(struct vt_visited *vs, uint32_t id);
 
 /*
  * Exact store: keep the ids of new states in the order they were added (4
  * bytes per state), a breadth-first search's queue; call before inserting.
+ * Root records then keep no depth or sleep set.
  * 0, or -1 (a lossy store, or out of memory).  vt_visited_queued(): how many;
  * vt_visited_queue_at(): the id at a position below that.
  */
