@@ -513,7 +513,14 @@ static const struct vt_state *representative(const struct vt_visited *vs, struct
 			if (s->vcpu[v].last_pcpu == p)
 				k[p].last |= VT_BIT(v);
 	}
-	qsort(k, (size_t)m->npcpus, sizeof(k[0]), pkey_cmp);
+	/* insertion sort: at most 8 pCPUs */
+	for (int i = 1; i < m->npcpus; i++) {
+		struct pkey x = k[i];
+		int j = i;
+		for (; j > 0 && pkey_cmp(&k[j - 1], &x) > 0; j--)
+			k[j] = k[j - 1];
+		k[j] = x;
+	}
 	struct sym_search q = {.vs = vs, .s = s, .cand = &c->tmp2, .gbuf = c->g1, .best = c->g2};
 	int g = 0;
 	for (int i = 0; i < m->npcpus; i++) {
