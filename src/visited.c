@@ -574,6 +574,14 @@ size_t vt_canon_bytes(struct vt_visited *vs, struct vt_canon *c, const struct vt
 	return gather(vs, canon_state(vs, c, s, map), out);
 }
 
+uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
+{
+	uint64_t h = hash_words(bytes, n & ~(size_t)7, 0x6a09e667f3bcc909ull);
+	uint64_t tail = 0;
+	memcpy(&tail, bytes + (n & ~(size_t)7), n & 7);
+	return mix64(h ^ tail);
+}
+
 /* ---- keys -------------------------------------------------------------------- */
 
 static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id)

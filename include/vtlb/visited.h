@@ -99,7 +99,15 @@ size_t vt_canon_bytes(struct vt_visited *vs, struct vt_canon *c, const struct vt
 		      int8_t *map);
 
 /*
- * The key of s (interning its sections and tree nodes).  map as above.
+ * A hash of canonical bytes that is the same in every process (unlike a
+ * key, whose ids depend on the order a store saw the values): what a
+ * distributed search partitions states by.
+ */
+uint64_t vt_canon_hash(const uint8_t *bytes, size_t n);
+
+/*
+ * The key of s (interning its sections and tree nodes): equal keys iff
+ * equal canonical bytes, within one store.  map as above.
  * Returns 0, or -1 when the memory cap stops a table from growing.
  */
 int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,

@@ -121,6 +121,53 @@ static void test_symmetry(void)
 	vt_explore(m, &o, &r);
 	tap_ok(r.states == 4 && r.symmetric, "explore.symmetry.on-states (%llu)", (unsigned long long)r.states);
 	vt_explore_result_fini(&r);
+
+	/*
+	 * The store's interface: loading the vCPU on pCPU 0 or on pCPU 1 gives
+	 * the same canonical bytes, hash and key with symmetry, different ones
+	 * without; a decoded state has the key it was stored under.
+	 */
+	for (int sym = 0; sym <= 1; sym++) {
+		struct vt_visited *vs = vt_visited_new(m, VT_STORE_EXACT, sym, 64 << 20, 0);
+		struct vt_canon *c = vs ? vt_canon_new(vs) : NULL;
+		struct vt_state *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *d = malloc(sizeof(*d));
+		uint8_t *ba = malloc(sizeof(struct vt_state)), *bb = malloc(sizeof(struct vt_state));
+		if (!tap_ok(vs && c && a && b && d && ba && bb, "explore.store.sym%d.alloc", sym))
+			break;
+		struct vt_event ev[VT_EXPLORE_MAX_CHOICES];
+		struct vt_bounds bd = {.depth = 10, .preemptions = 0, .migrations = 0};
+		struct vt_verdict v;
+		vt_state_init(m, a);
+		int n = vt_explore_choices(m, a, &bd, ev, VT_EXPLORE_MAX_CHOICES);
+		tap_ok(n == 2 && ev[0].pcpu == 0 && ev[1].pcpu == 1, "explore.store.sym%d.two-loads", sym);
+		memcpy(b, a, sizeof(*b));
+		vt_explore_apply(m, a, &ev[0], NULL, &v);
+		vt_explore_apply(m, b, &ev[1], NULL, &v);
+		size_t na = vt_canon_bytes(vs, c, a, ba, NULL), nb = vt_canon_bytes(vs, c, b, bb, NULL);
+		bool same = na == nb && memcmp(ba, bb, na) == 0;
+		tap_ok(same == (sym == 1), "explore.store.sym%d.canonical-bytes-%s", sym, sym ? "equal" : "differ");
+		tap_ok((vt_canon_hash(ba, na) == vt_canon_hash(bb, nb)) == (sym == 1), "explore.store.sym%d.hash", sym);
+		struct vt_key ka, kb;
+		uint8_t extra;
+		uint32_t id;
+		vt_visited_key(vs, c, a, &ka, NULL);
+		vt_visited_key(vs, c, b, &kb, NULL);
+		tap_ok((ka.k == kb.k) == (sym == 1), "explore.store.sym%d.key", sym);
+		tap_ok(vt_visited_insert(vs, &ka, 1, 0, &extra, &id) == VT_VISIT_NEW &&
+			       vt_visited_insert(vs, &kb, 1, 0, &extra, NULL) == (sym ? VT_VISIT_SKIP : VT_VISIT_NEW),
+		       "explore.store.sym%d.insert-or-find", sym);
+		vt_visited_decode(vs, NULL, id, d);
+		struct vt_key kd;
+		vt_visited_key(vs, c, d, &kd, NULL);
+		tap_ok(kd.k == ka.k, "explore.store.sym%d.decode-keeps-the-key", sym);
+		free(a);
+		free(b);
+		free(d);
+		free(ba);
+		free(bb);
+		vt_canon_free(c);
+		vt_visited_free(vs);
+	}
 	vt_model_free(m);
 }
 
