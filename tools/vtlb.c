@@ -55,7 +55,10 @@ static const char usage[] =
 	"run options:\n"
 	"  --trace              print the full trace of every scenario, not only of failures\n"
 	"\n"
-	"explore options:\n"
+	"explore options:\n";
+
+/* The help text is two strings: ISO C caps a string literal at 4,095 characters. */
+static const char usage_explore[] =
 	"  --depth N            at most N steps per interleaving, 1 to 512 (default: the\n"
 	"                       scenario's 'bounds', else 48)\n"
 	"  --preemptions N      at most N preemptions of a vCPU with work left (default: the\n"
@@ -1098,6 +1101,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(usage, stdout);
+			fputs(usage_explore, stdout);
 			free(args);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
@@ -1261,6 +1265,7 @@ int main(int argc, char **argv)
 	}
 	if (!cmd) {
 		fputs(usage, stderr);
+		fputs(usage_explore, stderr);
 		goto out;
 	}
 	unsigned c = 0;
