@@ -669,28 +669,52 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 
 /* ---- insert ------------------------------------------------------------------ */
 
-#define QSHIFT 16
-#define QCHUNKS (1u << 16)       /* 2^32 positions */
+/*
+ * Queue chunks: the first ones double from 2^10 ids up to 2^20, later ones
+ * hold 2^20 each (4 MiB), so a small search allocates little and a large one
+ * wastes at most one chunk.
+ */
+#define Q0 10
+#define QG 11                    /* doubling chunks: 2^10 .. 2^20 ids */
+#define QFIX 20
+#define QBASE ((((uint64_t)1 << QG) - 1) << Q0) /* ids in the doubling chunks */
+#define QCHUNKS (QG + (1u << (32 - QFIX)))      /* 2^32 positions and more */
+
+/* Position -> chunk c (of len ids) and the offset in it. */
+static inline uint64_t queue_pos(uint64_t pos, unsigned *c, size_t *len)
+{
+	if (pos < QBASE) {
+		*c = 63u - (unsigned)__builtin_clzll((pos >> Q0) + 1);
+		*len = (size_t)1 << (Q0 + *c);
+		return pos - ((((uint64_t)1 << *c) - 1) << Q0);
+	}
+	*c = QG + (unsigned)((pos - QBASE) >> QFIX);
+	*len = (size_t)1 << QFIX;
+	return (pos - QBASE) & (((uint64_t)1 << QFIX) - 1);
+}
 
 static int queue_add(struct vt_visited *vs, uint32_t id)
 {
 	uint64_t pos = atomic_fetch_add(&vs->qn, 1);
-	if (pos >> QSHIFT >= QCHUNKS)
+	unsigned c;
+	size_t len;
+	uint64_t off = queue_pos(pos, &c, &len);
+	if (c >= QCHUNKS)
 		return -1;
-	_Atomic(uint32_t *) *slot = &vs->qdir[pos >> QSHIFT];
+	_Atomic(uint32_t *) *slot = &vs->qdir[c];
 	uint32_t *chunk = atomic_load_explicit(slot, memory_order_acquire);
 	if (!chunk) {
 		pthread_mutex_lock(&vs->qlock);
 		chunk = atomic_load_explicit(slot, memory_order_relaxed);
-		if (!chunk && take(vs, (uint64_t)4 << QSHIFT)) {
-			chunk = malloc((size_t)4 << QSHIFT);
+		if (!chunk && take(vs, (uint64_t)4 * len)) {
+			chunk = malloc(4 * len);
 			atomic_store_explicit(slot, chunk, memory_order_release);
 		}
 		pthread_mutex_unlock(&vs->qlock);
 		if (!chunk)
 			return -1;
 	}
-	chunk[pos & ((1u << QSHIFT) - 1)] = id;
+	chunk[off] = id;
 	return 0;
 }
 
@@ -702,7 +726,10 @@ uint64_t vt_visited_queued(struct vt_visited *vs)
 
 uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos)
 {
-	return atomic_load_explicit(&vs->qdir[pos >> QSHIFT], memory_order_acquire)[pos & ((1u << QSHIFT) - 1)];
+	unsigned c;
+	size_t len;
+	uint64_t off = queue_pos(pos, &c, &len);
+	return atomic_load_explicit(&vs->qdir[c], memory_order_acquire)[off];
 }
 
 int vt_visited_keep_queue(struct vt_visited *vs)

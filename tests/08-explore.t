@@ -107,6 +107,10 @@ for my $l ('hc', 'bitstate') {
 is($st, 2, 'explore.lossy with --bfs is a usage error');
 ($st) = run_vtlb('explore', '--lossy', 'zip', $one);
 is($st, 2, 'explore.lossy needs hc or bitstate');
+($st) = run_vtlb('explore', '--no-por', $one);
+is($st, 2, 'explore.no-por does nothing breadth-first: a usage error');
+($st) = run_vtlb('explore', '--no-por', '--dfs', $one);
+is($st, 0, 'explore.no-por with --dfs');
 
 # breadth-first and depth-first: the same states, and a counterexample that
 # replays; breadth-first finds a shortest one without shrinking
