@@ -17,7 +17,8 @@
 #                   every script with `vtlb run`, every exploration scenario
 #                   (scenarios/explore/) with `vtlb explore` within its bounds
 #   make check      build under ASan+UBSan with -Werror and pass every test
-#   make bench      run the benchmarks in bench/ (with SPIN and MPI where installed)
+#   make bench      run the benchmarks in bench/ (with SPIN and MPI where installed,
+#                   and BASE=rev side by side)
 #   make clean
 
 MODE   ?= rel
@@ -135,9 +136,20 @@ check: check-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	prove -j$(JOBS) tests/
 
+# BASE: the revision `make bench` measures side by side with this tree
+# (built in build/base/ from `git archive`); skipped when git cannot find it.
+# ea00764 is main before issue 8's store and breadth-first search.
+BASE ?= ea00764
+
 bench: $(BENCH_BIN) $(O)/vtlb $(MPI_BIN)
 	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
 	$(O)/bench/cost scenarios/cost/*.vtlb
+	@if git rev-parse -q --verify '$(BASE)^{commit}' >/dev/null 2>&1; then \
+		rm -rf build/base && mkdir -p build/base && git archive '$(BASE)' | tar -x -C build/base && \
+		$(MAKE) --no-print-directory -C build/base MODE=rel build/rel/vtlb >/dev/null && \
+		echo "before: $(BASE) ($$(git rev-parse --short '$(BASE)')), after: this tree" && \
+		perl bench/compare.pl build/base/build/rel/vtlb $(O)/vtlb bench/scenarios/*.vtlb bench/scenarios/large/*.vtlb; \
+	else echo "bench: no revision '$(BASE)' to compare with (BASE=rev)"; fi
 	sh bench/spin/run.sh $(O)/vtlb
 	sh bench/mpi.sh
 

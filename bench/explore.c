@@ -1,11 +1,12 @@
 /*
  * The exploration benchmark: for every exploration scenario given on the
  * command line (`make bench` passes scenarios/explore and bench/scenarios), the
- * clean exhaustive search with every fix in place (states, transitions,
- * states per second, bytes per stored state), the same with partial-order
- * and symmetry reduction off, and for the fix each scenario names, the time
- * to the first counterexample with that fix reverted.  Times are the best
- * of three runs (wall clock, one job).
+ * clean exhaustive search with every fix in place (breadth-first: states,
+ * transitions, states per second, bytes per state stored and allocated),
+ * the depth-first search with sleep sets (its states must be the same), the
+ * breadth-first one without pCPU symmetry, and for the fix each scenario
+ * names, the time to the first counterexample with that fix reverted.
+ * Times are the best of three runs (wall clock, one job).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,9 @@ static double best_of(const struct vt_model *m, const struct vt_explore_opts *o,
 int main(int argc, char **argv)
 {
 	double total_clean = 0, worst_find = 0;
-	printf("%-28s %9s %10s %8s %9s %7s | %9s %9s | %-26s %8s %5s\n", "scenario", "states", "transitions", "time s",
-	       "states/s", "B/state", "no-POR tr", "no-sym st", "fix reverted", "found s", "steps");
+	printf("%-28s %9s %10s %8s %9s %5s %5s | %9s %9s %9s | %-26s %8s %5s\n", "scenario", "states", "transitions",
+	       "time s", "states/s", "B/st", "alloc", "DFS st", "DFS tr", "no-sym st", "fix reverted", "found s",
+	       "steps");
 	for (int i = 1; i < argc; i++) {
 		struct vt_diag d;
 		struct vt_model *m = vt_scenario_load(argv[i], VT_FIXSET_NONE, &d);
@@ -64,9 +66,9 @@ int main(int argc, char **argv)
 		struct vt_explore_result r, rn, rs;
 		double t = best_of(m, &o, &r);
 		total_clean += t;
-		o.por = 0;
+		o.dfs = 1;
 		best_of(m, &o, &rn);
-		o.por = 1;
+		o.dfs = 0;
 		o.symmetry = 0;
 		best_of(m, &o, &rs);
 		o.symmetry = 1;
@@ -91,11 +93,12 @@ int main(int argc, char **argv)
 			vt_explore_result_fini(&rv);
 			vt_model_free(mr);
 		}
-		printf("%-28s %9llu %10llu %8.4f %9.0f %7.0f | %9llu %9llu | %-26s %8s %5s%s\n", name,
+		printf("%-28s %9llu %10llu %8.4f %9.0f %5.0f %5.0f | %9llu %9llu %9llu | %-26s %8s %5s%s\n", name,
 		       (unsigned long long)r.states, (unsigned long long)r.transitions, t, (double)r.states / t,
-		       r.states ? (double)r.state_bytes / (double)r.states : 0.0, (unsigned long long)rn.transitions,
-		       (unsigned long long)rs.states, fixname, found, steps,
-		       r.status == VT_EXPLORE_CLEAN ? "" : "  (NOT CLEAN)");
+		       r.states ? (double)r.state_bytes / (double)r.states : 0.0,
+		       r.states ? (double)r.memory / (double)r.states : 0.0, (unsigned long long)rn.states,
+		       (unsigned long long)rn.transitions, (unsigned long long)rs.states, fixname, found, steps,
+		       r.status == VT_EXPLORE_CLEAN && rn.status == VT_EXPLORE_CLEAN ? "" : "  (NOT CLEAN)");
 		vt_explore_result_fini(&r);
 		vt_explore_result_fini(&rn);
 		vt_explore_result_fini(&rs);

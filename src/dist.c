@@ -299,7 +299,8 @@ struct dist {
 	struct buf next;         /* layers: the next layer's states: entry u64, length u16, value */
 	struct buf *out;         /* per destination rank: the batch being filled */
 	uint8_t *key, *val;
-	struct vt_state *tmp, *child;
+	struct vt_canon *canon;          /* scratch for canonical bytes */
+	struct vt_state *child;
 	uint64_t transitions;
 	double start;
 	int ends;                /* end markers received in this layer */
@@ -532,7 +533,7 @@ static void tell_stop(struct dist *D)
 static void deliver(struct dist *D, const struct vt_state *s, uint64_t parent)
 {
 	uint64_t h;
-	size_t klen = vt_explore_canon(D->m, D->symmetric, s, D->tmp, D->key, &h);
+	size_t klen = vt_explore_canon(D->m, D->symmetric, s, D->canon, D->key, &h);
 	int to = owner(D, h);
 	if (to == D->me)
 		take_state(D, D->key, klen, h, parent, NULL, 0, s);
@@ -667,7 +668,7 @@ static int layers(struct dist *D, struct vt_explore_result *r, const struct vt_s
 	if (!s)
 		D->err = 1;
 	uint64_t h;
-	size_t klen = vt_explore_canon(D->m, D->symmetric, init, D->tmp, D->key, &h);
+	size_t klen = vt_explore_canon(D->m, D->symmetric, init, D->canon, D->key, &h);
 	if (owner(D, h) == D->me)
 		take_state(D, D->key, klen, h, NO_PARENT, NULL, 0, init);
 	uint64_t total[2] = {D->next.len ? 1 : 0, 0};
@@ -750,7 +751,7 @@ static void member(struct dist *D, uint64_t i, uint64_t budget, struct mframe *f
 	}
 	vt_state_init(m, &fr[0].s);
 	uint64_t h;
-	size_t klen = vt_explore_canon(m, D->symmetric, &fr[0].s, D->tmp, D->key, &h);
+	size_t klen = vt_explore_canon(m, D->symmetric, &fr[0].s, D->canon, D->key, &h);
 	if (dset_add(&local, D->key, klen, h, NO_PARENT, &idx) < 0)
 		set_full(D);
 	deliver(D, &fr[0].s, NO_PARENT);
@@ -806,7 +807,7 @@ static void member(struct dist *D, uint64_t i, uint64_t budget, struct mframe *f
 			}
 			break;
 		}
-		klen = vt_explore_canon(m, D->symmetric, &g->s, D->tmp, D->key, &h);
+		klen = vt_explore_canon(m, D->symmetric, &g->s, D->canon, D->key, &h);
 		int a = dset_add(&local, D->key, klen, h, NO_PARENT, &idx);
 		if (a < 0) {
 			set_full(D);
@@ -955,10 +956,10 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	D->out = calloc((size_t)D->n, sizeof(*D->out));
 	D->key = malloc(KEY_MAX);
 	D->val = malloc(VALUE_MAX);
-	D->tmp = malloc(sizeof(*D->tmp));
+	D->canon = vt_canon_new(NULL);
 	D->child = malloc(sizeof(*D->child));
 	/* every rank decides alike: a failure here is agreed on before anything is sent */
-	uint64_t bad = !D->out || !D->key || !D->val || !D->tmp || !D->child || dset_init(&D->vs, &D->bu) < 0;
+	uint64_t bad = !D->out || !D->key || !D->val || !D->canon || !D->child || dset_init(&D->vs, &D->bu) < 0;
 	D->net->allreduce(D->net->ctx, &bad, 1, VT_NET_MAX);
 	if (bad) {
 		r->status = VT_EXPLORE_ERROR;
@@ -1051,7 +1052,7 @@ done:
 	free(D->out);
 	free(D->key);
 	free(D->val);
-	free(D->tmp);
+	vt_canon_free(D->canon);
 	free(D->child);
 	free(hit.path);
 	free(init);

@@ -1,12 +1,13 @@
 /*
  * The explorer (see include/vtlb/explore.h).
  *
- * Search.  A depth-first search over state values.  The visited set keys a
- * state by a 64-bit hash of its canonical bytes and keeps those bytes
- * (zero-run compressed) so that a collision is resolved by comparison and
- * never skips a state.  Each entry remembers the smallest depth at which the
- * state was reached (a shallower revisit explores it again, with the larger
- * remaining budget) and its sleep set.
+ * Search.  Breadth-first by default (bfs_expand: level by level, each state
+ * expanded once at its smallest depth, shortest counterexamples), or
+ * depth-first (--dfs, and the lossy stores).  The visited set (visited.c)
+ * stores each state exactly, tree-compressed, so no state is ever wrongly
+ * skipped.  Depth-first, each entry remembers the smallest depth at which
+ * the state was reached (a shallower revisit explores it again, with the
+ * larger remaining budget) and its sleep set.
  *
  * Partial-order reduction: sleep sets (Godefroid) over guest operations of
  * different vCPUs, with independence checked where it is used: two guest
@@ -42,6 +43,7 @@
 #include "vtlb/run.h"
 #include "vtlb/scenario.h"
 #include "vtlb/trace.h"
+#include "vtlb/visited.h"
 
 #define MAX_CHOICES VT_EXPLORE_MAX_CHOICES
 #define HOST VT_MAX_VCPUS
@@ -153,230 +155,7 @@ enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, 
 	return VT_STEP_OK;
 }
 
-/* ---- canonical bytes, compression, hashing ------------------------------- */
-
-/*
- * The canonical bytes, word by word: each non-zero 64-bit word is written
- * after the count of zero words before it (a byte; a run longer than 255
- * continues with a literal zero word), and the count of trailing zero words
- * ends the output.  Inputs have one fixed length, so the encoding is
- * injective: equal outputs mean equal states.  Returns the length.
- */
-static size_t compress(const uint8_t *in, size_t n, uint8_t *out)
-{
-	size_t o = 0;
-	unsigned z = 0;
-	for (size_t i = 0; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, in + i, 8);
-		if (!w && z < 255) {
-			z++;
-			continue;
-		}
-		out[o++] = (uint8_t)z;
-		memcpy(out + o, &w, 8);
-		o += 8;
-		z = 0;
-	}
-	out[o++] = (uint8_t)z;
-	return o;
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h ^= w;
-		h *= 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-	}
-	uint64_t w = 0;
-	memcpy(&w, p + i, n - i);
-	h ^= w;
-	h *= 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	return h;
-}
-
-/* ---- the visited set ------------------------------------------------------ */
-
-struct entry {
-	uint64_t hash;       /* 0: empty */
-	uint64_t off;        /* into the arena */
-	uint16_t len;
-	uint16_t depth;      /* smallest depth seen */
-	uint8_t sleep;       /* guest transitions never explored from here */
-	uint8_t pad[3];
-};
-
-/*
- * The visited set is split into independent stripes, each with its own
- * lock, table and arena; the top bits of a state's hash pick the stripe, so
- * workers rarely wait for each other.  Totals are atomic so that progress
- * reports can read them without a lock.
- */
-#define NSTRIPES 64
-
-struct stripe {
-	pthread_mutex_t lock;
-	struct entry *tab;
-	size_t cap;          /* power of two */
-	size_t used;
-	uint8_t *arena;
-	size_t arena_len;
-	size_t arena_cap;
-};
-
-struct visited {
-	struct stripe st[NSTRIPES];
-	uint64_t max_memory;
-	atomic_uint_fast64_t used;    /* states stored */
-	atomic_uint_fast64_t memory;  /* bytes allocated */
-	atomic_uint_fast64_t stored;  /* bytes used: compressed states and entries */
-};
-
-static int visited_init(struct visited *vs, uint64_t max_memory)
-{
-	memset(vs, 0, sizeof(*vs));
-	vs->max_memory = max_memory;
-	int ok = 1;
-	for (int i = 0; i < NSTRIPES; i++) {
-		struct stripe *t = &vs->st[i];
-		pthread_mutex_init(&t->lock, NULL);
-		t->cap = 1 << 8;
-		t->tab = calloc(t->cap, sizeof(*t->tab));
-		t->arena_cap = 1 << 14;
-		t->arena = malloc(t->arena_cap);
-		ok &= t->tab && t->arena;
-		atomic_fetch_add(&vs->memory, t->cap * sizeof(struct entry) + t->arena_cap);
-	}
-	return ok ? 0 : -1;
-}
-
-static void visited_fini(struct visited *vs)
-{
-	for (int i = 0; i < NSTRIPES; i++) {
-		free(vs->st[i].tab);
-		free(vs->st[i].arena);
-		pthread_mutex_destroy(&vs->st[i].lock);
-	}
-}
-
-static uint64_t visited_memory(struct visited *vs)
-{
-	return atomic_load(&vs->memory);
-}
-
-/* Would allocating 'more' bytes pass the cap? */
-static bool over_cap(struct visited *vs, uint64_t more)
-{
-	return atomic_load(&vs->memory) + more > vs->max_memory;
-}
-
-static int stripe_grow(struct visited *vs, struct stripe *t)
-{
-	size_t cap = t->cap * 2;
-	if (over_cap(vs, (uint64_t)t->cap * sizeof(struct entry)))
-		return -1;
-	struct entry *n = calloc(cap, sizeof(*n));
-	if (!n)
-		return -1;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->tab[i].hash)
-			continue;
-		size_t j = t->tab[i].hash & (cap - 1);
-		while (n[j].hash)
-			j = (j + 1) & (cap - 1);
-		n[j] = t->tab[i];
-	}
-	free(t->tab);
-	t->tab = n;
-	atomic_fetch_add(&vs->memory, (uint64_t)t->cap * sizeof(struct entry));
-	t->cap = cap;
-	return 0;
-}
-
-enum visit {
-	VISIT_NEW,      /* explore every transition not asleep */
-	VISIT_SHALLOWER,/* seen deeper before: explore every transition not asleep */
-	VISIT_EXTRA,    /* explore only the guest transitions in *extra */
-	VISIT_SKIP,
-	VISIT_FULL,     /* the memory cap was reached */
-};
-
-static enum visit visited_check(struct visited *vs, const uint8_t *c, size_t len, uint64_t h, unsigned depth,
-				uint8_t sleep, uint8_t *extra)
-{
-	if (!h)
-		h = 1;
-	enum visit r = VISIT_NEW;
-	struct stripe *t = &vs->st[h >> 58];
-	pthread_mutex_lock(&t->lock);
-	size_t j = h & (t->cap - 1);
-	for (;; j = (j + 1) & (t->cap - 1)) {
-		struct entry *e = &t->tab[j];
-		if (!e->hash)
-			break;
-		if (e->hash != h || e->len != len || memcmp(t->arena + e->off, c, len) != 0)
-			continue;
-		if (depth < e->depth) {
-			e->depth = (uint16_t)depth;
-			e->sleep = sleep;
-			r = VISIT_SHALLOWER;
-		} else {
-			*extra = e->sleep & (uint8_t)~sleep;
-			e->sleep &= sleep;
-			r = *extra ? VISIT_EXTRA : VISIT_SKIP;
-		}
-		pthread_mutex_unlock(&t->lock);
-		return r;
-	}
-	/* insert */
-	if (over_cap(vs, 0))
-		goto full;
-	if (t->arena_len + len > t->arena_cap) {
-		size_t cap = t->arena_cap * 2;
-		uint8_t *a = NULL;
-		if (!over_cap(vs, t->arena_cap))
-			a = realloc(t->arena, cap);
-		if (!a)
-			goto full;
-		atomic_fetch_add(&vs->memory, t->arena_cap);
-		t->arena = a;
-		t->arena_cap = cap;
-	}
-	if ((t->used + 1) * 4 > t->cap * 3) {
-		if (stripe_grow(vs, t) < 0)
-			goto full;
-		j = h & (t->cap - 1);
-		while (t->tab[j].hash)
-			j = (j + 1) & (t->cap - 1);
-	}
-	struct entry *e = &t->tab[j];
-	e->hash = h;
-	e->off = t->arena_len;
-	e->len = (uint16_t)len;
-	e->depth = (uint16_t)depth;
-	e->sleep = sleep;
-	memcpy(t->arena + t->arena_len, c, len);
-	t->arena_len += len;
-	t->used++;
-	atomic_fetch_add(&vs->used, 1);
-	atomic_fetch_add(&vs->stored, len + sizeof(struct entry));
-	pthread_mutex_unlock(&t->lock);
-	return VISIT_NEW;
-full:
-	pthread_mutex_unlock(&t->lock);
-	return VISIT_FULL;
-}
-
 /* ---- the search ---------------------------------------------------------- */
-
-static size_t canon_key(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
-			struct vt_state *tmp2, uint8_t *buf, uint64_t *h);
 
 static double now(void)
 {
@@ -400,7 +179,7 @@ struct search {
 	struct vt_bounds b;
 	int symmetric;
 	atomic_uint_fast64_t checks;
-	struct visited vs;
+	struct vt_visited *vs;
 	atomic_int stop;
 	atomic_uint_fast64_t transitions;
 	atomic_uint_fast64_t pruned;
@@ -431,6 +210,22 @@ struct search {
 	struct vt_explore_coverage cov; /* the workers' coverage, summed as each one ends (under found_lock) */
 	struct vt_explore_dot *dot;     /* --dot: the graph being recorded, or NULL */
 	int dot_full;
+	int bfs;                 /* breadth-first (progress reports levels) */
+	atomic_int cut;          /* a state at the depth bound was reached (lossy bitstate: see vt_explore) */
+	/*
+	 * Breadth-first search: level 'level' is the store's queue from
+	 * position qlo to qhi; workers take batches from 'next' on.  The
+	 * first violation found: its parent's id and the choice.
+	 */
+	pthread_barrier_t barrier;
+	unsigned level;
+	int bfs_done;
+	uint64_t qlo, qhi;
+	uint64_t qstart[VT_EXPLORE_MAX_DEPTH + 2]; /* queue position where each level starts */
+	atomic_uint_fast64_t next;
+	uint32_t bad_parent;
+	int bad_choice;
+	unsigned bad_level;
 };
 
 struct work {
@@ -440,220 +235,6 @@ struct work {
 	int nprefix;
 	struct vt_event prefix[VT_EXPLORE_MAX_DEPTH];
 };
-
-/*
- * pCPU symmetry: pCPUs are interchangeable when each is its own TLB domain,
- * every VM may use every one, and the backend renames its own pCPU indices.
- * A state's representative sorts the pCPUs by what they hold (loaded vCPU,
- * tag, backend data, TLB contents, which vCPUs last ran there) and orders
- * pCPUs that tie by the least canonical bytes (see representative()), so
- * that it depends on the state alone: state counts do not depend on the
- * order in which a search (or its workers) reached the states.
- */
-static bool symmetry_applies(const struct vt_model *m)
-{
-	if (!m->hv->permute_pcpus || m->npcpus < 2)
-		return false;
-	for (int p = 0; p < m->npcpus; p++)
-		if (m->domain_of[p] != p)
-			return false;
-	uint64_t all = VT_BIT(m->npcpus) - 1;
-	for (int i = 0; i < m->nvms; i++)
-		if ((m->vm[i].pcpus & all) != all)
-			return false;
-	/* a host instrument names its pCPU: the pCPUs are no longer interchangeable */
-	for (int i = 0; i < m->nprog[HOST]; i++)
-		if (m->prog[HOST][i].op.code == VT_OP_HOST_INSN)
-			return false;
-	return true;
-}
-
-struct pkey {
-	int p;
-	uint64_t last;
-	const struct vt_state *s;
-};
-
-/* Order pCPUs by what they hold; 0 for two pCPUs that tie. */
-static int pkey_cmp_value(const struct pkey *x, const struct pkey *y)
-{
-	int c = memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
-	if (!c)
-		c = memcmp(&x->s->dom[x->p], &y->s->dom[y->p], sizeof(x->s->dom[0]));
-	if (!c)
-		c = x->last < y->last ? -1 : x->last > y->last;
-	return c;
-}
-
-static int pkey_cmp(const void *a, const void *b)
-{
-	const struct pkey *x = a, *y = b;
-	int c = pkey_cmp_value(x, y);
-	return c ? c : x->p - y->p;
-}
-
-static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out);
-
-/* Does renaming pCPUs a and b into each other leave s as it is? */
-static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
-				 struct vt_state *tmp)
-{
-	int8_t map[VT_MAX_PCPUS];
-	for (int p = 0; p < m->npcpus; p++)
-		map[p] = (int8_t)p;
-	map[a] = (int8_t)b;
-	map[b] = (int8_t)a;
-	vt_state_permute_pcpus(m, s, tmp, map);
-	return memcmp((const uint8_t *)tmp + VT_STATE_CANON_OFF, (const uint8_t *)s + VT_STATE_CANON_OFF,
-		      VT_STATE_CANON_LEN) == 0;
-}
-
-struct sym_search {
-	const struct vt_model *m;
-	const struct vt_state *s;
-	struct vt_state *cand;
-	uint8_t *gbuf, *best;
-	size_t nbest;
-	int8_t order[VT_MAX_PCPUS];      /* pCPU placed at each sorted position */
-	int8_t best_order[VT_MAX_PCPUS];
-	int group[VT_MAX_PCPUS];         /* tie group of each sorted position */
-	bool fixed[VT_MAX_PCPUS];        /* its group is fully symmetric: any order gives the same state */
-	int8_t pool[VT_MAX_PCPUS];       /* the pCPUs of each sorted position's group, in sorted order */
-};
-
-/* Try every order of the non-symmetric tie groups from sorted position i on; keep the least bytes. */
-static void sym_enumerate(struct sym_search *q, int i, uint32_t used)
-{
-	const struct vt_model *m = q->m;
-	if (i == m->npcpus) {
-		int8_t map[VT_MAX_PCPUS];
-		for (int k = 0; k < m->npcpus; k++)
-			map[q->order[k]] = (int8_t)k;
-		vt_state_permute_pcpus(m, q->s, q->cand, map);
-		size_t n = gather(m, q->cand, q->gbuf);
-		if (!q->nbest || memcmp(q->gbuf, q->best, n) < 0) {
-			memcpy(q->best, q->gbuf, n);
-			q->nbest = n;
-			memcpy(q->best_order, q->order, sizeof(q->order));
-		}
-		return;
-	}
-	if (q->fixed[i]) {
-		q->order[i] = q->pool[i];
-		sym_enumerate(q, i + 1, used);
-		return;
-	}
-	for (int k = 0; k < m->npcpus; k++) {
-		int p = q->pool[k];
-		if (q->group[k] != q->group[i] || (used & (1u << p)))
-			continue;
-		q->order[i] = (int8_t)p;
-		sym_enumerate(q, i + 1, used | (1u << p));
-	}
-}
-
-/*
- * The representative of s's orbit under pCPU renaming, and the renaming
- * that reaches it (map[p]: the new index of pCPU p).  The pCPUs are sorted
- * by what they hold; pCPUs that tie are ordered so that the canonical bytes
- * are least.  A tie group whose members can be swapped without changing
- * the state (checked by swapping neighbours) is left in any order; only the
- * others are enumerated.  Every step depends on the state's value alone,
- * never on pCPU numbering, so every state of an orbit gets the same
- * representative, whatever order the search reached it in.
- */
-static const struct vt_state *representative(const struct vt_model *m, const struct vt_state *s,
-					     struct vt_state *tmp, struct vt_state *tmp2, uint8_t *gbuf,
-					     uint8_t *best, int8_t *map)
-{
-	struct pkey k[VT_MAX_PCPUS];
-	bool identity = true, ties = false;
-	for (int p = 0; p < m->npcpus; p++) {
-		k[p].p = p;
-		k[p].s = s;
-		k[p].last = 0;
-		for (int v = 0; v < m->nvcpus; v++)
-			if (s->vcpu[v].last_pcpu == p)
-				k[p].last |= VT_BIT(v);
-	}
-	qsort(k, (size_t)m->npcpus, sizeof(k[0]), pkey_cmp);
-	struct sym_search q = {.m = m, .s = s, .cand = tmp2, .gbuf = gbuf, .best = best};
-	int g = 0;
-	for (int i = 0; i < m->npcpus; i++) {
-		if (i > 0 && pkey_cmp_value(&k[i - 1], &k[i]) != 0)
-			g++;
-		q.group[i] = g;
-		q.pool[i] = (int8_t)k[i].p;
-		q.fixed[i] = true;
-	}
-	for (int i = 1; i < m->npcpus; i++) {
-		if (q.group[i] != q.group[i - 1])
-			continue;
-		ties = true;
-		if (!swap_is_automorphism(m, s, k[i - 1].p, k[i].p, tmp2))
-			for (int j = 0; j < m->npcpus; j++)
-				if (q.group[j] == q.group[i])
-					q.fixed[j] = false;
-	}
-	bool enumerate = false;
-	for (int i = 0; i < m->npcpus; i++)
-		enumerate |= !q.fixed[i];
-	if (ties && enumerate) {
-		sym_enumerate(&q, 0, 0);
-		for (int i = 0; i < m->npcpus; i++)
-			k[i].p = q.best_order[i];
-	}
-	for (int i = 0; i < m->npcpus; i++) {
-		map[k[i].p] = (int8_t)i;
-		identity &= k[i].p == i;
-	}
-	if (identity)
-		return s;
-	vt_state_permute_pcpus(m, s, tmp, map);
-	return tmp;
-}
-
-/*
- * The identity of a state: its canonical part, less the array elements the
- * model never uses (VMs, vCPUs, pCPUs and TLB domains beyond its counts),
- * which are the same in every state of a search.  Each section is a whole
- * number of 8-byte words.
- */
-static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out)
-{
-	size_t g = 0;
-#define GATHER(from, bytes)                              \
-	do {                                             \
-		memcpy(out + g, (from), (bytes));         \
-		g += (bytes);                            \
-	} while (0)
-	GATHER((const uint8_t *)s + VT_STATE_CANON_OFF, offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
-	GATHER(s->vm, (size_t)m->nvms * sizeof(s->vm[0]));
-	GATHER(s->vcpu, (size_t)m->nvcpus * sizeof(s->vcpu[0]));
-	GATHER(s->pcpu, (size_t)m->npcpus * sizeof(s->pcpu[0]));
-	GATHER(s->dom, (size_t)m->ndomains * sizeof(s->dom[0]));
-#undef GATHER
-	return g;
-}
-
-static size_t canon_key(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
-			struct vt_state *tmp2, uint8_t *buf, uint64_t *h)
-{
-	uint8_t g1[sizeof(struct vt_state)], g2[sizeof(struct vt_state)];
-	int8_t map[VT_MAX_PCPUS];
-	if (symmetric)
-		s = representative(m, s, tmp, tmp2, g1, g2, map);
-	size_t g = gather(m, s, g1);
-	size_t n = compress(g1, g, buf);
-	*h = hash_bytes(buf, n);
-	return n;
-}
-
-static size_t canon(const struct search *S, const struct vt_state *s, struct vt_state *tmp, struct vt_state *tmp2,
-		    uint8_t *buf, uint64_t *h)
-{
-	return canon_key(S->m, S->symmetric, s, tmp, tmp2, buf, h);
-}
 
 static void wake_all(struct search *S);
 
@@ -740,10 +321,22 @@ static void progress(struct search *S, const struct progress_at *at)
 	if (t - S->last_progress >= (o->progress_tty ? 0.5 : 1.0)) {
 		S->last_progress = t;
 		double el = t - S->start;
-		uint64_t states = atomic_load(&S->vs.used), mem = visited_memory(&S->vs);
-		pthread_mutex_lock(&S->q_lock);
-		int queued = S->nq;
-		pthread_mutex_unlock(&S->q_lock);
+		uint64_t states = vt_visited_states(S->vs), mem = vt_visited_memory(S->vs);
+		unsigned long long queued;
+		double level_done = 0;
+		if (S->bfs) {
+			/* breadth-first: states stored but not yet expanded, and the share of this level done */
+			uint64_t next = atomic_load(&S->next), q = vt_visited_queued(S->vs);
+			if (next > S->qhi)
+				next = S->qhi;
+			queued = q > next ? (unsigned long long)(q - next) : 0ull;
+			if (S->qhi > S->qlo)
+				level_done = (double)(next - S->qlo) / (double)(S->qhi - S->qlo);
+		} else {
+			pthread_mutex_lock(&S->q_lock);
+			queued = (unsigned long long)S->nq;
+			pthread_mutex_unlock(&S->q_lock);
+		}
 		char line[512], est[160] = "";
 		size_t n = 0;
 		uint64_t w = atomic_load(&S->next_walk);
@@ -752,6 +345,8 @@ static void progress(struct search *S, const struct progress_at *at)
 		if (o->random_walks && w)
 			n += (size_t)snprintf(est + n, sizeof(est) - n, ", ~%.0f s left",
 					      el * (double)(o->random_walks - w) / (double)w);
+		else if (!o->random_walks && S->bfs)
+			n += (size_t)snprintf(est + n, sizeof(est) - n, ", level ~%.1f%%", 100.0 * level_done);
 		else if (!o->random_walks && at && S->nworkers == 1)
 			n += (size_t)snprintf(est + n, sizeof(est) - n, ", tree ~%.1f%%", 100.0 * tree_done(at));
 		if (o->time_limit > 0 && n < sizeof(est))
@@ -759,11 +354,13 @@ static void progress(struct search *S, const struct progress_at *at)
 					      o->time_limit > el ? o->time_limit - el : 0.0);
 		if (o->max_memory && n < sizeof(est))
 			snprintf(est + n, sizeof(est) - n, ", %.0f%% of --max-memory",
-				 100.0 * (double)mem / (double)S->vs.max_memory);
+				 100.0 * (double)mem / (double)o->max_memory);
 		const char *file = S->m->file;
 		if (o->progress_tty && strrchr(file, '/'))
 			file = strrchr(file, '/') + 1; /* a terminal line is short: the name only */
-		unsigned stack = at ? at->base + (unsigned)at->k : 0u;
+		/* the frontier: depth-first, this worker's stack; breadth-first, the level being expanded */
+		unsigned stack = S->bfs ? S->level : at ? at->base + (unsigned)at->k : 0u;
+		const char *where = S->bfs ? "level" : "stack";
 		if (o->random_walks && o->progress_tty)
 			snprintf(line, sizeof(line), "%s: walk %llu/%llu, %.0f s%s", file, (unsigned long long)w,
 				 (unsigned long long)o->random_walks, el, est);
@@ -772,14 +369,15 @@ static void progress(struct search *S, const struct progress_at *at)
 				 file, (unsigned long long)w, (unsigned long long)o->random_walks,
 				 (unsigned long long)atomic_load(&S->transitions), atomic_load(&S->max_depth), el, est);
 		else if (o->progress_tty)
-			snprintf(line, sizeof(line), "%s: %llu states, %.0f/s, stack %u, queue %d%s, %.0f s", file,
-				 (unsigned long long)states, el > 0 ? (double)states / el : 0.0, stack, queued, est, el);
+			snprintf(line, sizeof(line), "%s: %llu states, %.0f/s, %s %u, queue %llu%s, %.0f s", file,
+				 (unsigned long long)states, el > 0 ? (double)states / el : 0.0, where, stack, queued, est,
+				 el);
 		else
 			snprintf(line, sizeof(line),
-				 "vtlb explore %s: %llu states (%.0f/s), %llu transitions, stack %u, queue %d, depth %u, "
+				 "vtlb explore %s: %llu states (%.0f/s), %llu transitions, %s %u, queue %llu, depth %u, "
 				 "%.1f MiB, %.1f s%s",
 				 file, (unsigned long long)states, el > 0 ? (double)states / el : 0.0,
-				 (unsigned long long)atomic_load(&S->transitions), stack, queued, atomic_load(&S->max_depth),
+				 (unsigned long long)atomic_load(&S->transitions), where, stack, queued, atomic_load(&S->max_depth),
 				 (double)mem / 1048576.0, el, est);
 		if (o->progress_tty) {
 			/* one line rewritten in place: never wider than the terminal, or it would scroll */
@@ -795,22 +393,31 @@ static void progress(struct search *S, const struct progress_at *at)
 	pthread_mutex_unlock(&S->found_lock);
 }
 
+/* The time limit and a progress report, now. */
+static bool check_now(struct search *S, const struct progress_at *at)
+{
+	if (atomic_load(&S->stop))
+		return true;
+	if (S->o->time_limit > 0 && now() - S->start > S->o->time_limit) {
+		pthread_mutex_lock(&S->found_lock);
+		if (!S->why)
+			S->why = "time limit reached";
+		pthread_mutex_unlock(&S->found_lock);
+		atomic_store(&S->stop, 1);
+		wake_all(S);
+		return true;
+	}
+	progress(S, at);
+	return false;
+}
+
+/* The same, every 1,024 transitions. */
 static bool check_limits(struct search *S, const struct progress_at *at)
 {
 	if (atomic_load(&S->stop))
 		return true;
-	if ((atomic_load(&S->transitions) & 1023) == 0) {
-		if (S->o->time_limit > 0 && now() - S->start > S->o->time_limit) {
-			pthread_mutex_lock(&S->found_lock);
-			if (!S->why)
-				S->why = "time limit reached";
-			pthread_mutex_unlock(&S->found_lock);
-			atomic_store(&S->stop, 1);
-			wake_all(S);
-			return true;
-		}
-		progress(S, at);
-	}
+	if ((atomic_load(&S->transitions) & 1023) == 0)
+		return check_now(S, at);
 	return false;
 }
 
@@ -847,7 +454,7 @@ static enum vt_step_err take(struct search *S, struct vt_explore_coverage *cov, 
 	struct vt_explore_cov_pre pre;
 	vt_explore_cov_pre(S->m, s, c, &pre);
 	enum vt_step_err e = vt_explore_apply(S->m, s, c, NULL, v);
-	atomic_fetch_add(&S->transitions, 1);
+	atomic_fetch_add_explicit(&S->transitions, 1, memory_order_relaxed);
 	if (e == VT_STEP_OK)
 		vt_explore_cov_note(cov, S->m, &pre, c, s);
 	return e;
@@ -860,19 +467,13 @@ static void cov_publish(struct search *S, const struct vt_explore_coverage *cov)
 	pthread_mutex_unlock(&S->found_lock);
 }
 
-struct worker {
-	struct search *S;
-	struct vt_explore_coverage *cov; /* this worker's own counts */
-	uint8_t *dbuf;                   /* --dot: a child's canonical bytes */
-	struct frame *fr;        /* [depth bound + 1] */
-	uint8_t *cbuf;
-	struct vt_state *tmp1, *tmp2, *child;
-	const struct vt_event *prefix;
-	int nprefix;
-	unsigned base;           /* depth of fr[0] */
-};
-
-static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep);
+/* --dot: the canonical bytes of s (of its representative) and their hash. */
+static size_t dot_canon(struct search *S, struct vt_canon *c, const struct vt_state *s, uint8_t *buf, uint64_t *h)
+{
+	size_t n = vt_canon_bytes(S->vs, c, s, buf, NULL);
+	*h = vt_canon_hash(buf, n);
+	return n;
+}
 
 /* --dot: the graph passed its state limit; the search stops (incomplete) and nothing is written. */
 static void dot_stop(struct search *S)
@@ -886,18 +487,32 @@ static void dot_stop(struct search *S)
 	wake_all(S);
 }
 
-/* --dot: record the transition c from fr[k] to the state s; false when the graph is full. */
-static bool dot_transition(struct worker *W, int k, const struct vt_state *s, const struct vt_event *c, bool bad)
+/* --dot: record the transition c from node 'from' to the state s; false when the graph is full. */
+static bool dot_transition(struct search *S, struct vt_canon *canon, uint8_t *buf, int from, const struct vt_state *s,
+			   const struct vt_event *c, bool bad)
 {
 	uint64_t h;
-	struct vt_state sym; /* scratch for the symmetry representative (--dot searches are small) */
-	size_t len = canon(W->S, s, W->tmp2, &sym, W->dbuf, &h);
-	if (vt_explore_dot_edge(W->S->dot, W->fr[k].dot_id, W->dbuf, len, h, c, bad) < 0) {
-		dot_stop(W->S);
+	size_t len = dot_canon(S, canon, s, buf, &h);
+	if (vt_explore_dot_edge(S->dot, from, buf, len, h, c, bad) < 0) {
+		dot_stop(S);
 		return false;
 	}
 	return true;
 }
+
+struct worker {
+	struct search *S;
+	struct vt_explore_coverage *cov; /* this worker's own counts */
+	uint8_t *dbuf;                   /* --dot: a state's canonical bytes */
+	struct frame *fr;        /* [depth bound + 1] */
+	struct vt_canon *canon;
+	struct vt_state *tmp1, *tmp2, *child;
+	const struct vt_event *prefix;
+	int nprefix;
+	unsigned base;           /* depth of fr[0] */
+};
+
+static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep);
 
 /* Explore from fr[k] (its state is set), with sleep set 'sleep'. */
 static void dfs(struct worker *W, int k, uint8_t sleep)
@@ -912,12 +527,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	unsigned md = atomic_load(&S->max_depth);
 	while (depth > md && !atomic_compare_exchange_weak(&S->max_depth, &md, depth))
 		;
-	uint64_t h;
-	size_t len = canon(S, &f->s, W->tmp1, W->child, W->cbuf, &h);
-	if (S->dot && (f->dot_id = vt_explore_dot_node(S->dot, W->cbuf, len, h)) < 0) {
-		dot_stop(S);
-		return;
-	}
+	struct vt_key key;
 	uint8_t extra = 0;
 	/*
 	 * At the depth bound nothing will be explored from here: record the
@@ -925,10 +535,10 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	 * set still says what was never explored.
 	 */
 	bool at_bound = depth >= S->b.depth;
-	enum visit vis = visited_check(&S->vs, W->cbuf, len, h, depth, at_bound ? 0xff : sleep, &extra);
-	if (vis == VISIT_SKIP)
-		return;
-	if (vis == VISIT_FULL) {
+	enum vt_visit vis = VT_VISIT_FULL;
+	if (vt_visited_key(S->vs, W->canon, &f->s, &key, NULL) == 0)
+		vis = vt_visited_insert(S->vs, &key, depth, at_bound ? 0xff : sleep, &extra, NULL);
+	if (vis == VT_VISIT_FULL) {
 		pthread_mutex_lock(&S->found_lock);
 		if (!S->why)
 			S->why = "memory cap reached";
@@ -937,8 +547,20 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		wake_all(S);
 		return;
 	}
-	if (at_bound)
+	if (S->dot) {
+		uint64_t h;
+		size_t len = dot_canon(S, W->canon, &f->s, W->dbuf, &h);
+		if ((f->dot_id = vt_explore_dot_node(S->dot, W->dbuf, len, h)) < 0) {
+			dot_stop(S);
+			return;
+		}
+	}
+	if (vis == VT_VISIT_SKIP)
 		return;
+	if (at_bound) {
+		atomic_store(&S->cut, 1);
+		return;
+	}
 	f->n = vt_explore_choices(m, &f->s, &S->b, f->choice, MAX_CHOICES);
 	uint8_t done = 0; /* guest transitions explored so far from here */
 	for (int i = 0; i < f->n && !atomic_load(&S->stop); i++) {
@@ -950,7 +572,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 			atomic_fetch_add(&S->pruned, 1);
 			continue;
 		}
-		if (vis == VISIT_EXTRA && !(guest && (extra & bit)))
+		if (vis == VT_VISIT_EXTRA && !(guest && (extra & bit)))
 			continue;
 		struct frame *g = &W->fr[k + 1];
 		memcpy(&g->s, &f->s, sizeof(g->s));
@@ -962,7 +584,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		}
 		if (e != VT_STEP_OK)
 			continue;
-		if (S->dot && !dot_transition(W, k, &g->s, c, v.kind != VT_V_OK))
+		if (S->dot && !dot_transition(S, W->canon, W->dbuf, f->dot_id, &g->s, c, v.kind != VT_V_OK))
 			return;
 		g->taken = *c;
 		if (v.kind != VT_V_OK) {
@@ -992,14 +614,14 @@ static int worker_init(struct worker *W, struct search *S)
 	memset(W, 0, sizeof(*W));
 	W->S = S;
 	W->fr = calloc(S->b.depth + 2, sizeof(*W->fr));
-	W->cbuf = malloc(2 * VT_STATE_CANON_LEN + 16);
+	W->canon = vt_canon_new(S->vs);
 	W->tmp1 = malloc(sizeof(struct vt_state));
 	W->tmp2 = malloc(sizeof(struct vt_state));
 	W->child = malloc(sizeof(struct vt_state));
 	W->cov = calloc(1, sizeof(*W->cov));
-	if (S->dot && !(W->dbuf = malloc(2 * VT_STATE_CANON_LEN + 16)))
+	if (S->dot && !(W->dbuf = malloc(sizeof(struct vt_state))))
 		return -1;
-	return W->fr && W->cbuf && W->tmp1 && W->tmp2 && W->child && W->cov ? 0 : -1;
+	return W->fr && W->canon && W->tmp1 && W->tmp2 && W->child && W->cov ? 0 : -1;
 }
 
 static void worker_fini(struct worker *W)
@@ -1009,7 +631,7 @@ static void worker_fini(struct worker *W)
 	free(W->cov);
 	free(W->dbuf);
 	free(W->fr);
-	free(W->cbuf);
+	vt_canon_free(W->canon);
 	free(W->tmp1);
 	free(W->tmp2);
 	free(W->child);
@@ -1119,6 +741,210 @@ static void *dfs_thread(void *arg)
 	return NULL;
 }
 
+/* ---- breadth-first search --------------------------------------------------- */
+
+/*
+ * Level by level: every state of level d is expanded (each exactly once)
+ * before any of level d + 1, so a state is stored at its smallest depth, the
+ * depth bound is exact without re-exploring anything, and the first
+ * violation is found at the smallest depth.  The queue is the store itself:
+ * its root records, in insertion order within each stripe, with the parent
+ * and choice that first reached each.  States are expanded from their
+ * representative (pCPU symmetry); a counterexample is mapped back to the
+ * real pCPUs when it is rebuilt (bfs_path).  Sleep sets are not used here:
+ * with a state cache they only save steps into states already seen, and
+ * their bookkeeping across levels would cost the exact depth.
+ */
+static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, struct vt_state *child,
+		       struct vt_event *ch)
+{
+	struct search *S = W->S;
+	const struct vt_model *m = S->m;
+	vt_visited_decode(S->vs, W->canon, id, cur);
+	cur->meta.step = S->level;
+	int from = -1;
+	if (S->dot) {
+		uint64_t h;
+		size_t len = dot_canon(S, W->canon, cur, W->dbuf, &h);
+		if ((from = vt_explore_dot_node(S->dot, W->dbuf, len, h)) < 0) {
+			dot_stop(S);
+			return;
+		}
+	}
+	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
+	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
+		memcpy(child, cur, sizeof(*child));
+		struct vt_verdict v;
+		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
+		if (e == VT_STEP_ERR_LIMIT) {
+			stop_error(S, vt_limit_str(child->meta.limit));
+			return;
+		}
+		if (e != VT_STEP_OK)
+			continue;
+		if (S->dot && !dot_transition(S, W->canon, W->dbuf, from, child, &ch[i], v.kind != VT_V_OK))
+			return;
+		if (v.kind != VT_V_OK) {
+			pthread_mutex_lock(&S->found_lock);
+			/* the least (parent, choice) of the level, so that one job and several agree */
+			if (!S->found || id < S->bad_parent || (id == S->bad_parent && i < S->bad_choice)) {
+				S->found = 1;
+				S->bad_parent = id;
+				S->bad_choice = i;
+				S->bad_level = S->level;
+			}
+			pthread_mutex_unlock(&S->found_lock);
+			atomic_store(&S->stop, 1);
+			return;
+		}
+		struct vt_key key;
+		uint8_t extra;
+		enum vt_visit vis = VT_VISIT_FULL;
+		if (vt_visited_key(S->vs, W->canon, child, &key, NULL) == 0)
+			vis = vt_visited_insert(S->vs, &key, S->level + 1, 0, &extra, NULL);
+		if (vis == VT_VISIT_FULL) {
+			pthread_mutex_lock(&S->found_lock);
+			if (!S->why)
+				S->why = "memory cap reached";
+			pthread_mutex_unlock(&S->found_lock);
+			atomic_store(&S->stop, 1);
+			return;
+		}
+	}
+}
+
+/* One thread (the barrier's serial one): set up the next level, or end the search. */
+static void bfs_next_level(struct search *S, bool first)
+{
+	S->qlo = first ? 0 : S->qhi;
+	S->qhi = vt_visited_queued(S->vs);
+	if (!first)
+		S->level++;
+	S->qstart[S->level] = S->qlo;
+	S->qstart[S->level + 1] = S->qhi;
+	atomic_store(&S->next, S->qlo);
+	bool any = S->qhi > S->qlo;
+	if (any && S->level > atomic_load(&S->max_depth))
+		atomic_store(&S->max_depth, S->level);
+	if (any && S->level >= S->b.depth)
+		atomic_store(&S->cut, 1);
+	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || check_now(S, NULL);
+}
+
+static void *bfs_thread(void *arg)
+{
+	struct search *S = arg;
+	struct worker W;
+	struct vt_event ch[MAX_CHOICES];
+	int ok = worker_init(&W, S) == 0;
+	if (!ok)
+		stop_error(S, "out of memory");
+	while (!S->bfs_done) {
+		enum { BATCH = 64 };
+		for (uint64_t i; ok && (i = atomic_fetch_add(&S->next, BATCH)) < S->qhi;) {
+			uint64_t end = i + BATCH < S->qhi ? i + BATCH : S->qhi;
+			for (; i < end && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++)
+				bfs_expand(&W, vt_visited_queue_at(S->vs, i), W.tmp1, W.tmp2, ch);
+			if (check_now(S, NULL))
+				break;
+		}
+		if (pthread_barrier_wait(&S->barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
+			bfs_next_level(S, false);
+		pthread_barrier_wait(&S->barrier);
+	}
+	worker_fini(&W);
+	return NULL;
+}
+
+/*
+ * The counterexample of a breadth-first search.  The store keeps no parent
+ * pointers: the violation's parent is at level L, and for each level from
+ * L - 1 down to 0 the level is expanded again until a state is found with a
+ * successor equal to the one known at the next level (at most one more
+ * pass over the levels already searched, paid only when a violation is
+ * found).  The choices found are those of representatives; the path is then
+ * replayed from the real initial state, each choice's pCPU renamed back
+ * (the model does not depend on pCPU numbering where symmetry applies).
+ * 0, or -1 when out of memory.
+ */
+static int bfs_path(struct search *S)
+{
+	const struct vt_model *m = S->m;
+	unsigned L = S->bad_level;
+	uint32_t ids[VT_EXPLORE_MAX_DEPTH + 1];
+	uint8_t choices[VT_EXPLORE_MAX_DEPTH + 1]; /* choices[j]: taken at ids[j] */
+	struct vt_state *real = malloc(sizeof(*real)), *rep = malloc(sizeof(*rep)), *child = malloc(sizeof(*child));
+	struct vt_canon *c = vt_canon_new(S->vs);
+	struct vt_event *path = malloc((size_t)(L + 1) * sizeof(*path));
+	struct vt_event ch[MAX_CHOICES];
+	int rc = -1;
+	if (!real || !rep || !child || !c || !path)
+		goto out;
+	ids[L] = S->bad_parent;
+	choices[L] = (uint8_t)S->bad_choice;
+	for (unsigned l = L; l-- > 0;) {
+		uint64_t want = vt_visited_root_key(S->vs, ids[l + 1]);
+		bool found = false;
+		for (uint64_t q = S->qstart[l]; q < S->qstart[l + 1] && !found; q++) {
+			uint32_t id = vt_visited_queue_at(S->vs, q);
+			vt_visited_decode(S->vs, NULL, id, rep);
+			int n = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
+			for (int i = 0; i < n && !found; i++) {
+				struct vt_verdict v;
+				struct vt_key k;
+				memcpy(child, rep, sizeof(*child));
+				if (vt_explore_apply(m, child, &ch[i], NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+					continue;
+				if (vt_visited_key(S->vs, c, child, &k, NULL) < 0)
+					goto out;
+				if (k.k == want) {
+					ids[l] = id;
+					choices[l] = (uint8_t)i;
+					found = true;
+				}
+			}
+		}
+		if (!found)
+			goto out;
+	}
+	vt_state_init(m, real);
+	for (unsigned j = 0; j <= L; j++) {
+		int8_t map[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
+		struct vt_key kr;
+		vt_visited_decode(S->vs, NULL, ids[j], rep);
+		int nc = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
+		if (choices[j] >= nc || vt_visited_key(S->vs, c, real, &kr, map) < 0)
+			goto out;
+		assert(kr.k == vt_visited_root_key(S->vs, ids[j]));
+		for (int p = 0; p < m->npcpus; p++)
+			inv[map[p]] = (int8_t)p;
+		struct vt_event e = ch[choices[j]];
+		if (e.kind == VT_EV_LOAD && e.pcpu >= 0)
+			e.pcpu = inv[e.pcpu];
+		struct vt_verdict v;
+		if (vt_explore_apply(m, real, &e, NULL, &v) != VT_STEP_OK)
+			goto out;
+		path[j] = e;
+		if (j == L) {
+			if (v.kind == VT_V_OK)
+				goto out;
+			S->verdict = v;
+		}
+	}
+	free(S->path);
+	S->path = path;
+	S->npath = (int)L + 1;
+	path = NULL;
+	rc = 0;
+out:
+	free(real);
+	free(rep);
+	free(child);
+	free(path);
+	vt_canon_free(c);
+	return rc;
+}
+
 /* ---- random mode ------------------------------------------------------------ */
 
 static uint64_t splitmix(uint64_t *x)
@@ -1197,28 +1023,37 @@ out:
 static void dot_mark_path(struct search *S, struct vt_explore_dot *dot)
 {
 	const struct vt_model *m = S->m;
-	struct vt_state *s = malloc(sizeof(*s)), *tmp = malloc(sizeof(*tmp)), *tmp2 = malloc(sizeof(*tmp2));
-	uint8_t *buf = malloc(2 * VT_STATE_CANON_LEN + 16);
-	if (s && tmp && tmp2 && buf) {
+	struct vt_state *s = malloc(sizeof(*s));
+	uint8_t *buf = malloc(sizeof(struct vt_state));
+	struct vt_canon *c = vt_canon_new(S->vs);
+	if (s && buf && c) {
 		uint64_t h;
+		int8_t map[VT_MAX_PCPUS];
 		vt_state_init(m, s);
-		size_t len = canon(S, s, tmp, tmp2, buf, &h);
-		int from = vt_explore_dot_find(dot, buf, len, h);
+		size_t len = vt_canon_bytes(S->vs, c, s, buf, map);
+		int from = vt_explore_dot_find(dot, buf, len, vt_canon_hash(buf, len));
 		for (int i = 0; i < S->npath && from >= 0; i++) {
 			struct vt_verdict v;
+			/*
+			 * Breadth-first expands representatives, so its edges are
+			 * labelled in the representative's pCPU numbering.
+			 */
+			struct vt_event label = S->path[i];
+			if (S->bfs && label.kind == VT_EV_LOAD && label.pcpu >= 0)
+				label.pcpu = map[label.pcpu];
 			if (vt_explore_apply(m, s, &S->path[i], NULL, &v) != VT_STEP_OK)
 				break;
-			len = canon(S, s, tmp, tmp2, buf, &h);
+			len = vt_canon_bytes(S->vs, c, s, buf, map);
+			h = vt_canon_hash(buf, len);
 			int to = vt_explore_dot_find(dot, buf, len, h);
-			if (to < 0 || vt_explore_dot_path(dot, from, to, &S->path[i]) < 0)
+			if (to < 0 || vt_explore_dot_path(dot, from, to, &label) < 0)
 				break;
 			from = to;
 		}
 	}
 	free(s);
-	free(tmp);
-	free(tmp2);
 	free(buf);
+	vt_canon_free(c);
 }
 
 /* ---- shrinking ------------------------------------------------------------ */
@@ -1361,12 +1196,18 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	S->o = o;
 	vt_explore_bounds(m, o, &S->b);
 	r->bounds = S->b;
-	S->symmetric = o->symmetry && symmetry_applies(m);
+	S->symmetric = vt_explore_symmetric(m, o);
 	r->symmetric = S->symmetric;
+	r->store = o->store;
+	/* a lossy store cannot give back states: it runs depth-first */
+	r->dfs = o->dfs || o->store != VT_STORE_EXACT;
+	S->bfs = !r->dfs && !o->random_walks;
 	pthread_mutex_init(&S->found_lock, NULL);
 	pthread_mutex_init(&S->q_lock, NULL);
 	pthread_cond_init(&S->q_cond, NULL);
-	if (visited_init(&S->vs, o->max_memory ? o->max_memory : (2ull << 30)) < 0) {
+	/* without a cap: 2 GiB, of which a bit array takes a quarter (2^31 bits) */
+	S->vs = vt_visited_new(m, o->store, S->symmetric, o->max_memory ? o->max_memory : (2ull << 30), o->bitstate_k);
+	if (!S->vs) {
 		r->status = VT_EXPLORE_ERROR;
 		r->why = "out of memory";
 		goto done;
@@ -1404,6 +1245,25 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 			pthread_create(&th[i], NULL, random_thread, S);
 		for (int i = 0; i < jobs; i++)
 			pthread_join(th[i], NULL);
+	} else if (!r->dfs) {
+		struct vt_canon *c = vt_canon_new(S->vs);
+		struct vt_key k;
+		uint8_t extra;
+		if (!c || vt_visited_keep_queue(S->vs) < 0 || vt_visited_key(S->vs, c, init, &k, NULL) < 0 ||
+		    vt_visited_insert(S->vs, &k, 0, 0, &extra, NULL) != VT_VISIT_NEW) {
+			S->why = "memory cap reached";
+		} else {
+			pthread_barrier_init(&S->barrier, NULL, (unsigned)jobs);
+			bfs_next_level(S, true);
+			for (int i = 0; i < jobs; i++)
+				pthread_create(&th[i], NULL, bfs_thread, S);
+			for (int i = 0; i < jobs; i++)
+				pthread_join(th[i], NULL);
+			pthread_barrier_destroy(&S->barrier);
+			if (S->found && !S->error && bfs_path(S) < 0)
+				stop_error(S, "the counterexample could not be rebuilt (out of memory?)");
+		}
+		vt_canon_free(c);
 	} else {
 		struct work *w0 = malloc(sizeof(*w0));
 		if (!w0) {
@@ -1425,7 +1285,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	}
 	free(init);
 
-	r->states = atomic_load(&S->vs.used);
+	r->states = vt_visited_states(S->vs);
 	r->transitions = atomic_load(&S->transitions);
 	r->pruned = atomic_load(&S->pruned);
 	r->checks = atomic_load(&S->checks);
@@ -1434,8 +1294,11 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	r->dot_full = S->dot_full;
 	S->dot = NULL;
 	r->max_depth = atomic_load(&S->max_depth);
-	r->memory = visited_memory(&S->vs);
-	r->state_bytes = atomic_load(&S->vs.stored);
+	r->memory = vt_visited_memory(S->vs);
+	r->state_bytes = vt_visited_stored(S->vs);
+	r->nodes = vt_visited_nodes(S->vs);
+	r->omission = vt_visited_omission(S->vs);
+	r->cut = atomic_load(&S->cut);
 	r->walks = o->random_walks ? (atomic_load(&S->next_walk) < o->random_walks ? atomic_load(&S->next_walk)
 										  : o->random_walks)
 				   : 0;
@@ -1455,6 +1318,10 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	} else if (S->why) {
 		r->status = VT_EXPLORE_INCOMPLETE;
 		r->why = S->why;
+	} else if (o->store != VT_STORE_EXACT && !o->random_walks) {
+		/* a lossy search is never exhaustive: the tool prints the bound on an omission */
+		r->status = VT_EXPLORE_INCOMPLETE;
+		r->why = o->store == VT_STORE_HC ? "lossy search (hash compaction)" : "lossy search (bitstate hashing)";
 	} else if (o->random_walks) {
 		r->status = VT_EXPLORE_INCOMPLETE;
 		r->why = "random mode samples interleavings; it proves nothing";
@@ -1467,7 +1334,7 @@ done:
 		fflush(o->progress_out);
 	}
 	r->seconds = now() - S->start;
-	visited_fini(&S->vs);
+	vt_visited_free(S->vs);
 	for (int i = 0; i < S->nq; i++)
 		free(S->q[i]);
 	free(S->q);
@@ -1494,21 +1361,44 @@ void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o
 		b->depth = VT_EXPLORE_MAX_DEPTH;
 }
 
+/*
+ * The zero-run encoding: each nonzero 8-byte word is preceded by the
+ * number of zero words before it (a run longer than 255 words is split),
+ * and a last count ends it.
+ */
 size_t vt_explore_compress(const uint8_t *in, size_t n, uint8_t *out)
 {
-	return compress(in, n, out);
+	size_t o = 0;
+	unsigned z = 0;
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, in + i, 8);
+		if (!w && z < 255) {
+			z++;
+			continue;
+		}
+		out[o++] = (uint8_t)z;
+		memcpy(out + o, &w, 8);
+		o += 8;
+		z = 0;
+	}
+	out[o++] = (uint8_t)z;
+	return o;
 }
 
 bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts *o)
 {
-	return o->symmetry && symmetry_applies(m);
+	return o->symmetry && vt_symmetry_applies(m);
 }
 
-size_t vt_explore_canon(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
+size_t vt_explore_canon(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_canon *c,
 			uint8_t *buf, uint64_t *h)
 {
-	struct vt_state tmp2; /* scratch for the symmetry representative's candidates */
-	return canon_key(m, symmetric, s, tmp, &tmp2, buf, h);
+	uint8_t g[sizeof(struct vt_state)];
+	size_t n = vt_canon_model_bytes(m, symmetric, c, s, g, NULL);
+	size_t len = vt_explore_compress(g, n, buf);
+	*h = vt_canon_hash(buf, len);
+	return len;
 }
 
 bool vt_explore_replay(const struct vt_model *m, const struct vt_event *p, int n, struct vt_verdict *out)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vtlb/explore.h"
+#include "vtlb/visited.h"
 
 /* The bounds a search of m with options o uses (option, else scenario, else default). */
 void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o, struct vt_bounds *b);
@@ -20,18 +21,20 @@ void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o
 bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts *o);
 
 /*
- * The canonical bytes of s (of its representative when 'symmetric') into
- * buf, which holds at least 2 * VT_STATE_CANON_LEN + 16 bytes; *h their
- * hash.  Equal bytes mean the same state.  tmp is scratch.  Returns the length.
- */
-/*
  * The zero-run encoding of n bytes (n a multiple of 8) into out, which
  * holds at least n + n / 8 + 1 bytes; injective for a fixed n.  Returns the
  * length.
  */
 size_t vt_explore_compress(const uint8_t *in, size_t n, uint8_t *out);
 
-size_t vt_explore_canon(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_state *tmp,
+/*
+ * The canonical bytes of s (of its representative when 'symmetric'), as the
+ * explorer's store defines them (vt_canon_model_bytes), zero-run encoded
+ * into buf, which holds at least 2 * VT_STATE_CANON_LEN + 16 bytes; *h their
+ * hash.  Equal bytes mean the same state.  c is scratch
+ * (vt_canon_new(NULL)).  Returns the length.
+ */
+size_t vt_explore_canon(const struct vt_model *m, bool symmetric, const struct vt_state *s, struct vt_canon *c,
 			uint8_t *buf, uint64_t *h);
 
 /* Replay a path from the initial state; true when its last step, and no earlier one, violates (*out). */

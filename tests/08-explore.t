@@ -106,14 +106,62 @@ is($states2, $states1, 'explore.jobs2 stores the same states as one job');
 ($st, $out) = run_vtlb('explore', '--jobs', '2', '--revert', 'x86-vmx-migrate-flush', $one);
 is($st, 1, 'explore.jobs2 finds the violation one job finds');
 # pCPU symmetry's representative depends on the state alone, not on the
-# order the workers reached it: the same states with one or two jobs
-# (two jobs used to store 135,424 states here, one job 135,391).
+# order the search reached it: the same states breadth-first (the default)
+# with one or two jobs, and depth-first with one or two jobs (two
+# depth-first jobs used to store 135,424 states here, one job 135,391).
 {
     my $sym = 'bench/scenarios/scale-svm-2vcpu.vtlb';
-    my ($n1) = (run_vtlb('explore', $sym))[1] =~ /: (\d+) states.*pCPU symmetry/;
-    my ($n2) = (run_vtlb('explore', '--jobs', '2', $sym))[1] =~ /: (\d+) states.*pCPU symmetry/;
-    ok(defined $n1, 'explore.symmetry-canonical one job uses symmetry');
-    is($n2, $n1, 'explore.symmetry-canonical --jobs 2 stores the same states as one job');
+    my %n;
+    for my $c (['bfs'], ['bfs', '--jobs', '2'], ['dfs'], ['dfs', '--jobs', '2']) {
+        my ($order, @jobs) = @$c;
+        my ($s, $o) = run_vtlb('explore', "--$order", @jobs, $sym);
+        ($n{"@$c"}) = $o =~ /^(?:clean|ok) .*exhaustive.*: (\d+) states.*pCPU symmetry/m;
+    }
+    ok(defined $n{bfs}, 'explore.symmetry-canonical clean with symmetry');
+    is($n{$_}, $n{bfs}, "explore.symmetry-canonical $_ stores the states one breadth-first job does")
+        for ('bfs --jobs 2', 'dfs', 'dfs --jobs 2');
+}
+
+# a lossy store never says clean or exhaustive unqualified, and gives its bound
+for my $l ('hc', 'bitstate') {
+    my ($s, $o) = run_vtlb('explore', '--lossy', $l, '--max-memory', '64M', $one);
+    is($s, 0, "explore.lossy.$l exits 0 without a violation");
+    like($o, qr/^INCOMPLETE .*NOT exhaustive \(lossy search.*P\(some state omitted by a \w+ collision\) <= [0-9.e+-]+/m,
+        "explore.lossy.$l says incomplete, with its bound");
+    my @res = grep { !/^\d+ files?: / } split /\n/, $o;
+    ok(!grep({ /^clean |[^T] exhaustive/ } @res), "explore.lossy.$l never says clean or exhaustive");
+    like($o, qr/^1 file: 0 clean \(exhaustive\), 0 with a violation, 1 incomplete/m, "explore.lossy.$l counted incomplete");
+    ($s) = run_vtlb('explore', '--strict', '--lossy', $l, $one);
+    is($s, 3, "explore.lossy.$l --strict exits 3");
+    ($s, $o) = run_vtlb('explore', '--json', '--lossy', $l, '--max-memory', '64M', $one);
+    my $d = decode_json($o);
+    ok(!$d->{results}[0]{exhaustive} && $d->{results}[0]{lossy} && $d->{results}[0]{omission_bound} > 0,
+        "explore.lossy.$l json: not exhaustive, lossy, with a bound");
+    ($s, $o) = run_vtlb('explore', '--lossy', $l, '--revert', 'x86-vmx-migrate-flush', $one);
+    is($s, 1, "explore.lossy.$l finds the violation");
+}
+($st) = run_vtlb('explore', '--lossy', 'hc', '--bfs', $one);
+is($st, 2, 'explore.lossy with --bfs is a usage error');
+($st) = run_vtlb('explore', '--lossy', 'zip', $one);
+is($st, 2, 'explore.lossy needs hc or bitstate');
+($st) = run_vtlb('explore', '--no-por', $one);
+is($st, 2, 'explore.no-por does nothing breadth-first: a usage error');
+($st) = run_vtlb('explore', '--no-por', '--dfs', $one);
+is($st, 0, 'explore.no-por with --dfs');
+
+# breadth-first and depth-first: the same states, and a counterexample that
+# replays; breadth-first finds a shortest one without shrinking
+($st, $out) = run_vtlb('explore', '--dfs', $one);
+my ($dfs_states) = $out =~ /: (\d+) states/;
+is($dfs_states, $states1, 'explore.dfs stores the states breadth-first does');
+($st, $out) = run_vtlb('explore', '--no-shrink', '--revert', 'x86-vmx-migrate-flush', $one);
+like($out, qr/counterexample in 11 steps \(found at 11\)/, 'explore.bfs finds a shortest counterexample');
+for my $order ('--bfs', '--dfs') {
+    my $emit = "$dir/order$order.vtlb";
+    ($st, $out) = run_vtlb('explore', $order, '--revert', 'x86-vmx-migrate-flush', '--emit', $emit, $one);
+    is($st, 1, "explore$order finds the violation");
+    ($st) = run_vtlb('run', '--revert', 'x86-vmx-migrate-flush', $emit);
+    is($st, 0, "explore$order --emit replays as expected");
 }
 # stopping early must never hang a worker waiting for work
 {
@@ -265,9 +313,11 @@ sub dot_reachable {
     while (@todo) { for (@{ $next{ shift @todo } // [] }) { push @todo, $_ unless $seen{$_}++ } }
     return scalar keys %seen;
 }
-for my $jobs (1, 2) {
-    my $dot = "$dir/graph$jobs.dot";
-    ($st, $out) = run_vtlb('explore', '--json', '--jobs', $jobs, '--dot', $dot, $one);
+# breadth-first (the default) with one and two jobs, and depth-first
+for my $jobs (1, 2, '1 --dfs') {
+    my ($nj, @order) = split / /, $jobs;
+    my $dot = "$dir/graph$nj@order.dot";
+    ($st, $out) = run_vtlb('explore', '--json', '--jobs', $nj, @order, '--dot', $dot, $one);
     is($st, 0, "explore.dot jobs$jobs exits 0");
     my $res = decode_json($out)->{results}[0];
     my $g = read_dot($dot);
@@ -289,15 +339,17 @@ for my $jobs (1, 2) {
     my $g = read_dot($dot);
     ok($g && !$g->{bad}, 'explore.dot violation parses');
     is(scalar keys %{ $g->{red} // {} }, 1, 'explore.dot violation: the violating state is highlighted');
-    ($st, $out) = run_vtlb('explore', '--json', '--jobs', '2', '--revert', 'x86-vmx-migrate-flush', '--dot', $dot, $one);
-    my $found = decode_json($out)->{results}[0]{steps_found};
-    $g = read_dot($dot);
-    my @bold = grep { $_->[3] } @{ $g->{edges} // [] };
-    is(scalar @bold, $found, 'explore.dot violation: the counterexample as found is drawn bold, one edge per step');
-    my ($at, $ok) = (0, 1);
-    my %from = map { $_->[0] => $_ } @bold;
-    for (1 .. @bold) { my $e = $from{$at} or do { $ok = 0; last }; $at = $e->[1] }
-    ok($ok && $g->{red}{$at}, 'explore.dot violation: the bold edges lead from the initial state to the red one');
+    for my $order ('--bfs', '--dfs') {
+        ($st, $out) = run_vtlb('explore', '--json', '--jobs', '2', $order, '--revert', 'x86-vmx-migrate-flush', '--dot', $dot, $one);
+        my $found = decode_json($out)->{results}[0]{steps_found};
+        $g = read_dot($dot);
+        my @bold = grep { $_->[3] } @{ $g->{edges} // [] };
+        is(scalar @bold, $found, "explore.dot violation $order: the counterexample as found is drawn bold, one edge per step");
+        my ($at, $ok) = (0, 1);
+        my %from = map { $_->[0] => $_ } @bold;
+        for (1 .. @bold) { my $e = $from{$at} or do { $ok = 0; last }; $at = $e->[1] }
+        ok($ok && $g->{red}{$at}, "explore.dot violation $order: the bold edges lead from the initial state to the red one");
+    }
     ($st, $out, $err) = run_vtlb('explore', '--dot', "$dir/big.dot", 'scenarios/explore/ppc-migrate-away.vtlb');
     is($st, 2, 'explore.dot over the state limit exits 2');
     like($err, qr/more than 10000 states; .* not written/, 'explore.dot over the limit says so');
@@ -323,9 +375,16 @@ my $slow = 'scenarios/explore/ppc-clear-after-flush.vtlb';   # a few seconds: cu
 ($st, $out, $err) = run_vtlb('explore', '--progress', '--time-limit', '2', $slow);
 my @prog = grep { /^vtlb explore / } split /\n/, $err;
 ok(@prog >= 1, 'explore.progress to a file: at least one line') or diag($err);
-like($_, qr/^vtlb explore \Q$slow\E: \d+ states \(\d+\/s\), \d+ transitions, stack \d+, queue \d+, depth \d+, [\d.]+ MiB, [\d.]+ s, tree ~[\d.]+%, time limit in \d+ s$/,
+# breadth-first (the default): the level being expanded, the states queued, and the share of the level done
+like($_, qr/^vtlb explore \Q$slow\E: \d+ states \(\d+\/s\), \d+ transitions, level \d+, queue \d+, depth \d+, [\d.]+ MiB, [\d.]+ s, level ~[\d.]+%, time limit in \d+ s$/,
      'explore.progress line: file, states, rate, frontier, estimate') for @prog;
 unlike($err, qr/\r|\e/, 'explore.progress to a file: no terminal control characters');
+# depth-first: the stack and the share of the search tree done
+($st, $out, $err) = run_vtlb('explore', '--dfs', '--progress', '--time-limit', '2', $slow);
+@prog = grep { /^vtlb explore / } split /\n/, $err;
+ok(@prog >= 1, 'explore.progress --dfs: at least one line') or diag($err);
+like($_, qr/^vtlb explore \Q$slow\E: \d+ states \(\d+\/s\), \d+ transitions, stack \d+, queue \d+, depth \d+, [\d.]+ MiB, [\d.]+ s, tree ~[\d.]+%, time limit in \d+ s$/,
+     'explore.progress --dfs line: file, states, rate, stack, tree estimate') for @prog;
 ($st, $out, $err) = run_vtlb('explore', '--progress', '--random', '100000000', '--time-limit', '2', $one);
 like($err, qr/^vtlb explore \S+: walk \d+\/100000000, \d+ transitions, depth \d+, [\d.]+ s, ~\d+ s left, time limit in \d+ s$/m,
      'explore.progress random: walks done of all, and time left');
@@ -335,7 +394,7 @@ SKIP: {
     skip 'script(1) not available for a terminal test', 4 if system('script -qec true /dev/null >/dev/null 2>&1') != 0;
     my $cmd = "$VTLB explore --time-limit 2 $slow";
     my $tty = `script -qec '$cmd' /dev/null 2>&1`;
-    like($tty, qr/\r(?:\e\[K)?ppc-clear-after-flush\.vtlb: \d+ states, \d+\/s, stack \d+, queue \d+, tree ~[\d.]+%, time limit in \d+ s, \d+ s\e\[K/,
+    like($tty, qr/\r(?:\e\[K)?ppc-clear-after-flush\.vtlb: \d+ states, \d+\/s, level \d+, queue \d+, level ~[\d.]+%, time limit in \d+ s, \d+ s\e\[K/,
          'explore.progress terminal: one line in place with the file, rate, frontier and estimate');
     unlike($tty, qr/^vtlb explore /m, 'explore.progress terminal: no scrolling lines');
     like($tty, qr/\r\e\[KINCOMPLETE /, 'explore.progress terminal: the line is cleared before the result');

@@ -69,12 +69,17 @@ static const char usage_explore[] =
 	"  --migrations N       at most N loads of a vCPU on another pCPU than its last (default:\n"
 	"                       the scenario's, else 2)\n"
 	"  --jobs N             worker threads, 1 to 64 (default 1)\n"
+	"  --bfs, --dfs         search order (default --bfs: every state at its smallest depth,\n"
+	"                       no re-exploration, shortest counterexamples; --dfs uses sleep sets)\n"
+	"  --lossy hc|bitstate  store 64-bit fingerprints (hc) or 3 bits per state (bitstate) instead\n"
+	"                       of whole states, for searches larger than memory; depth-first; never\n"
+	"                       exhaustive: reports a bound on the probability of an omission\n"
 	"  --random N           sample N random interleavings instead of all (never exhaustive)\n"
 	"  --seed S             random mode seed (default 1)\n"
 	"  --max-memory SIZE    cap the visited set, suffix K, M or G (default 2G, per file);\n"
 	"                       reaching it ends that search incomplete\n"
 	"  --time-limit SEC     stop each file's search after SEC seconds (incomplete)\n"
-	"  --no-por             no partial-order reduction (for measurement)\n"
+	"  --no-por             no partial-order reduction (--dfs or --lossy; for measurement)\n"
 	"  --no-symmetry        no pCPU symmetry reduction (for measurement)\n"
 	"  --no-shrink          report the counterexample as found\n"
 	"  --emit FILE          write the counterexample as a scenario that 'vtlb run' replays;\n"
@@ -569,13 +574,15 @@ static void bounds_text(const struct vt_bounds *b, char *buf, size_t len)
 
 static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "%llu state%s, %llu transition%s (%llu pruned by POR, %llu commutation check%s%s), max depth %u, "
-		 "%.1f MiB, %.2f s",
+	char por[96] = "";
+	if (r->dfs)
+		snprintf(por, sizeof(por), ", %llu pruned by POR, %llu commutation check%s", (unsigned long long)r->pruned,
+			 (unsigned long long)r->checks, plural(r->checks));
+	snprintf(buf, len, "%llu state%s, %llu transition%s (%s%s%s), max depth %u, %.1f MiB (%.0f B/state), %.2f s",
 		 (unsigned long long)r->states, plural(r->states), (unsigned long long)r->transitions,
-		 plural(r->transitions), (unsigned long long)r->pruned, (unsigned long long)r->checks,
-		 plural(r->checks), r->symmetric ? ", pCPU symmetry" : "", r->max_depth,
-		 (double)r->memory / 1048576.0, r->seconds);
+		 plural(r->transitions), r->dfs ? "depth-first" : "breadth-first", por, r->symmetric ? ", pCPU symmetry" : "",
+		 r->max_depth, (double)r->memory / 1048576.0, r->states ? (double)r->memory / (double)r->states : 0.0,
+		 r->seconds);
 	size_t n = strlen(buf);
 	if (r->swarm)
 		snprintf(buf + n, len - n, "; swarm of %llu searches (%llu found a violation), states counted over all",
@@ -584,6 +591,21 @@ static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 	if (r->ranks > 1)
 		snprintf(buf + n, len - n, "; %d ranks, at most %.1f MiB on one", r->ranks,
 			 (double)r->rank_memory / 1048576.0);
+}
+
+/* A lossy search: what it is and the bound on an omission (never "exhaustive"). */
+static void lossy_text(const struct vt_explore_result *r, char *buf, size_t len)
+{
+	if (r->store == VT_STORE_EXACT) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, "; lossy: P(some state omitted by a %s collision) <= %.3g%s",
+		 r->store == VT_STORE_HC ? "fingerprint" : "bitstate", r->omission,
+		 r->store == VT_STORE_BITSTATE && r->cut
+			 ? "; the depth bound was reached and bitstate keeps no depths, so a state first reached"
+			   " deeper than its shortest path may have been cut short"
+			 : "");
 }
 
 /*
@@ -887,10 +909,13 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	printf(",\"bounds\":{\"depth\":%u,\"preemptions\":%u,\"migrations\":%u}", r->bounds.depth,
 	       r->bounds.preemptions, r->bounds.migrations);
 	printf(",\"states\":%llu,\"transitions\":%llu,\"pruned\":%llu,\"checks\":%llu,\"symmetry\":%s,\"max_depth\":%u,"
-	       "\"memory\":%llu,\"seconds\":%.3f",
+	       "\"memory\":%llu,\"stored_bytes\":%llu,\"seconds\":%.3f,\"order\":\"%s\",\"store\":\"%s\"",
 	       (unsigned long long)r->states, (unsigned long long)r->transitions, (unsigned long long)r->pruned,
 	       (unsigned long long)r->checks, r->symmetric ? "true" : "false", r->max_depth, (unsigned long long)r->memory,
-	       r->seconds);
+	       (unsigned long long)r->state_bytes, r->seconds, r->dfs ? "dfs" : "bfs", vt_store_name(r->store));
+	if (r->store != VT_STORE_EXACT)
+		printf(",\"lossy\":true,\"omission_bound\":%.6g,\"depth_bound_reached\":%s", r->omission,
+		       r->cut ? "true" : "false");
 	if (r->walks)
 		printf(",\"walks\":%llu", (unsigned long long)r->walks);
 	if (r->ranks)
@@ -1077,7 +1102,12 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NCOUNTS])
 			printf("FAIL  %-48s expected found (line %u), but none found and NOT exhaustive (%s); %s: %s\n", path,
 			       m->expect.line, r.why, bt, stt);
 		else
-			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s); %s: %s\n", path, r.why, bt, stt);
+		{
+			char lt[256];
+			lossy_text(&r, lt, sizeof(lt));
+			printf("INCOMPLETE %-43s no violation found, NOT exhaustive (%s%s); %s: %s\n", path, r.why, lt, bt,
+			       stt);
+		}
 		if (!o->json)
 			printf("  %s\n", cov);
 	} else {
@@ -1384,6 +1414,9 @@ static const struct {
 	{"--max-memory", CMD_EXPLORE},
 	{"--time-limit", CMD_EXPLORE},
 	{"--no-por", CMD_EXPLORE},
+	{"--bfs", CMD_EXPLORE},
+	{"--dfs", CMD_EXPLORE},
+	{"--lossy", CMD_EXPLORE},
 	{"--no-symmetry", CMD_EXPLORE},
 	{"--no-shrink", CMD_EXPLORE},
 	{"--emit", CMD_EXPLORE},
@@ -1428,7 +1461,7 @@ int main(int argc, char **argv)
 #endif
 {
 	struct opts o = {0};
-	int has_seed = 0;
+	int has_seed = 0, has_order = 0;
 	int seen[NOPTIONS] = {0};
 	o.x.por = 1;
 	o.x.symmetry = 1;
@@ -1588,6 +1621,18 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "--no-por") == 0) {
 			o.x.por = 0;
+		} else if (strcmp(a, "--bfs") == 0) {
+			o.x.dfs = 0;
+			has_order = 1;
+		} else if (strcmp(a, "--dfs") == 0) {
+			o.x.dfs = 1;
+			has_order = 1;
+		} else if (strcmp(a, "--lossy") == 0) {
+			if (i + 1 >= argc || (strcmp(argv[i + 1], "hc") && strcmp(argv[i + 1], "bitstate"))) {
+				usage_error("%s", "--lossy needs 'hc' or 'bitstate'");
+				goto out;
+			}
+			o.x.store = !strcmp(argv[++i], "hc") ? VT_STORE_HC : VT_STORE_BITSTATE;
 		} else if (strcmp(a, "--no-symmetry") == 0) {
 			o.x.symmetry = 0;
 		} else if (strcmp(a, "--no-shrink") == 0) {
@@ -1710,6 +1755,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 #endif
+	if (o.x.store != VT_STORE_EXACT && has_order && !o.x.dfs) {
+		usage_error("%s", "--lossy searches depth-first: it cannot be combined with --bfs");
+		goto out;
+	}
+	if (!o.x.por && !o.x.dfs && o.x.store == VT_STORE_EXACT && !o.x.random_walks) {
+		usage_error("%s", "--no-por does nothing breadth-first (it uses no sleep sets): add --dfs");
+		goto out;
+	}
+	if ((o.mpi || o.d.swarm) && (o.x.dfs || o.x.store != VT_STORE_EXACT)) {
+		usage_error("%s", o.x.dfs && o.x.store == VT_STORE_EXACT
+					  ? "--dfs does not combine with --mpi or --swarm (they choose their own order)"
+					  : "--lossy does not combine with --mpi or --swarm (they store states exactly)");
+		goto out;
+	}
 	if (c == CMD_RUN)
 		rc = cmd_run(&o, nargs, args);
 	else if (c == CMD_EXPLORE)

@@ -23,6 +23,7 @@
 
 #include "vtlb/model.h"
 #include "vtlb/step.h"
+#include "vtlb/visited.h"
 
 #define VT_EXPLORE_DEFAULT_DEPTH 48
 #define VT_EXPLORE_DEFAULT_PREEMPTIONS 2
@@ -42,6 +43,9 @@ struct vt_explore_opts {
 	uint64_t random_walks;       /* > 0: random mode, this many walks */
 	uint64_t seed;               /* random mode seed */
 	int shrink;                  /* shrink a counterexample before reporting it */
+	int dfs;                     /* depth-first (0: breadth-first; a lossy store is always depth-first) */
+	enum vt_store_kind store;    /* exact (0), or lossy: hash compaction, bitstate */
+	unsigned bitstate_k;         /* bitstate: bits per state (0: 3) */
 	int progress;                /* report progress once a second */
 	FILE *progress_out;
 	int progress_tty;            /* progress_out is a terminal: one line rewritten in place */
@@ -103,7 +107,12 @@ struct vt_explore_result {
 	int symmetric;               /* pCPU symmetry was used */
 	uint32_t max_depth;          /* deepest state reached */
 	uint64_t memory;             /* bytes held by the visited set (allocated capacity) */
-	uint64_t state_bytes;        /* bytes actually stored: compressed states + table entries */
+	uint64_t state_bytes;        /* bytes in use: records and index slots of every table */
+	uint64_t nodes;              /* exact store: tree nodes */
+	int dfs;                     /* the search ran depth-first */
+	enum vt_store_kind store;
+	double omission;             /* lossy: bound on P(a state was wrongly taken as seen) */
+	int cut;                     /* the depth bound was reached (some state had unexplored successors) */
 	double seconds;
 	uint64_t walks;              /* random mode: walks done */
 	int ranks;                   /* vt_explore_dist: ranks that shared the search (0: not distributed) */

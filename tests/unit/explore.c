@@ -72,7 +72,16 @@ static void test_counts(int k)
 	tap_ok(r.transitions == trans, "explore.count.k%d.transitions-without-por (%llu, expected %llu)", k,
 	       (unsigned long long)r.transitions, (unsigned long long)trans);
 	tap_ok(r.max_depth == (unsigned)(2 * (k + 2)), "explore.count.k%d.max-depth (%u)", k, r.max_depth);
+	/* the same depth-first, without and with sleep sets */
+	struct vt_explore_result rd;
+	o.dfs = 1;
+	vt_explore(m, &o, &rd);
+	tap_ok(rd.status == VT_EXPLORE_CLEAN && rd.states == states && rd.transitions == trans,
+	       "explore.count.k%d.dfs-same-states-and-transitions (%llu, %llu)", k, (unsigned long long)rd.states,
+	       (unsigned long long)rd.transitions);
+	vt_explore_result_fini(&rd);
 	o = opts(1);
+	o.dfs = 1;
 	vt_explore(m, &o, &rp);
 	tap_ok(rp.status == VT_EXPLORE_CLEAN, "explore.count.k%d.por-clean", k);
 	tap_ok(rp.states == states, "explore.count.k%d.por-keeps-every-state (%llu)", k, (unsigned long long)rp.states);
@@ -112,6 +121,53 @@ static void test_symmetry(void)
 	vt_explore(m, &o, &r);
 	tap_ok(r.states == 4 && r.symmetric, "explore.symmetry.on-states (%llu)", (unsigned long long)r.states);
 	vt_explore_result_fini(&r);
+
+	/*
+	 * The store's interface: loading the vCPU on pCPU 0 or on pCPU 1 gives
+	 * the same canonical bytes, hash and key with symmetry, different ones
+	 * without; a decoded state has the key it was stored under.
+	 */
+	for (int sym = 0; sym <= 1; sym++) {
+		struct vt_visited *vs = vt_visited_new(m, VT_STORE_EXACT, sym, 64 << 20, 0);
+		struct vt_canon *c = vs ? vt_canon_new(vs) : NULL;
+		struct vt_state *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *d = malloc(sizeof(*d));
+		uint8_t *ba = malloc(sizeof(struct vt_state)), *bb = malloc(sizeof(struct vt_state));
+		if (!tap_ok(vs && c && a && b && d && ba && bb, "explore.store.sym%d.alloc", sym))
+			break;
+		struct vt_event ev[VT_EXPLORE_MAX_CHOICES];
+		struct vt_bounds bd = {.depth = 10, .preemptions = 0, .migrations = 0};
+		struct vt_verdict v;
+		vt_state_init(m, a);
+		int n = vt_explore_choices(m, a, &bd, ev, VT_EXPLORE_MAX_CHOICES);
+		tap_ok(n == 2 && ev[0].pcpu == 0 && ev[1].pcpu == 1, "explore.store.sym%d.two-loads", sym);
+		memcpy(b, a, sizeof(*b));
+		vt_explore_apply(m, a, &ev[0], NULL, &v);
+		vt_explore_apply(m, b, &ev[1], NULL, &v);
+		size_t na = vt_canon_bytes(vs, c, a, ba, NULL), nb = vt_canon_bytes(vs, c, b, bb, NULL);
+		bool same = na == nb && memcmp(ba, bb, na) == 0;
+		tap_ok(same == (sym == 1), "explore.store.sym%d.canonical-bytes-%s", sym, sym ? "equal" : "differ");
+		tap_ok((vt_canon_hash(ba, na) == vt_canon_hash(bb, nb)) == (sym == 1), "explore.store.sym%d.hash", sym);
+		struct vt_key ka, kb;
+		uint8_t extra;
+		uint32_t id;
+		vt_visited_key(vs, c, a, &ka, NULL);
+		vt_visited_key(vs, c, b, &kb, NULL);
+		tap_ok((ka.k == kb.k) == (sym == 1), "explore.store.sym%d.key", sym);
+		tap_ok(vt_visited_insert(vs, &ka, 1, 0, &extra, &id) == VT_VISIT_NEW &&
+			       vt_visited_insert(vs, &kb, 1, 0, &extra, NULL) == (sym ? VT_VISIT_SKIP : VT_VISIT_NEW),
+		       "explore.store.sym%d.insert-or-find", sym);
+		vt_visited_decode(vs, NULL, id, d);
+		struct vt_key kd;
+		vt_visited_key(vs, c, d, &kd, NULL);
+		tap_ok(kd.k == ka.k, "explore.store.sym%d.decode-keeps-the-key", sym);
+		free(a);
+		free(b);
+		free(d);
+		free(ba);
+		free(bb);
+		vt_canon_free(c);
+		vt_visited_free(vs);
+	}
 	vt_model_free(m);
 }
 
@@ -174,6 +230,33 @@ static void test_planted(void)
 	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath >= 11, "explore.planted.unshrunk-at-least-11 (%d)", r.npath);
 	vt_explore_result_fini(&r);
 
+	/* breadth-first (the default) finds the shortest counterexample without shrinking; depth-first finds it too */
+	o.bounds.depth = 30;
+	o.shrink = 0;
+	o.dfs = 0;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath == 11 && r.npath_found == 11,
+	       "explore.bfs.unshrunk-is-shortest (%d)", r.npath);
+	vt_explore_result_fini(&r);
+	o.dfs = 1;
+	o.shrink = 1;
+	vt_explore(m, &o, &r);
+	tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath == 11, "explore.dfs.found-and-shrunk-to-11 (%d)", r.npath);
+	vt_explore_result_fini(&r);
+	/* lossy stores find it as well, and report a violation (a counterexample is never lossy) */
+	o.dfs = 0;
+	for (int st = VT_STORE_HC; st <= VT_STORE_BITSTATE; st++) {
+		o.store = (enum vt_store_kind)st;
+		o.max_memory = 16 << 20;
+		vt_explore(m, &o, &r);
+		tap_ok(r.status == VT_EXPLORE_VIOLATION && r.npath == 11 && r.dfs,
+		       "explore.lossy.%s.finds-the-planted-bug (%d)", vt_store_name(o.store), r.npath);
+		vt_explore_result_fini(&r);
+	}
+	o.store = VT_STORE_EXACT;
+	o.max_memory = 0;
+	o.dfs = 0;
+
 	/* random mode is reproducible from its seed */
 	struct vt_explore_result a, b;
 	o.random_walks = 2000;
@@ -200,18 +283,40 @@ static void test_planted(void)
 	vt_explore(m, &o, &r);
 	tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "explore.random.never-clean");
 	vt_explore_result_fini(&r);
+	/* a lossy search is never clean, and bounds the probability of an omission */
+	{
+		struct vt_explore_result rx;
+		o = opts(1);
+		vt_explore(m, &o, &rx);
+		for (int st = VT_STORE_HC; st <= VT_STORE_BITSTATE; st++) {
+			o = opts(1);
+			o.store = (enum vt_store_kind)st;
+			o.max_memory = 16 << 20;
+			vt_explore(m, &o, &r);
+			tap_ok(r.status == VT_EXPLORE_INCOMPLETE && r.store == o.store && r.omission > 0 &&
+				       r.omission < 1e-6,
+			       "explore.lossy.%s.never-clean (P <= %g)", vt_store_name(o.store), r.omission);
+			tap_ok(r.states == rx.states, "explore.lossy.%s.same-states-as-exact-here (%llu, %llu)",
+			       vt_store_name(o.store), (unsigned long long)r.states, (unsigned long long)rx.states);
+			vt_explore_result_fini(&r);
+		}
+		vt_explore_result_fini(&rx);
+	}
 	/* a memory cap too small for the search is incomplete, not clean */
 	o = opts(1);
 	o.max_memory = 1;
 	vt_explore(m, &o, &r);
 	tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "explore.memory-cap.incomplete");
 	vt_explore_result_fini(&r);
-	/* two jobs find the same verdict */
-	o = opts(1);
-	o.jobs = 2;
-	vt_explore(m, &o, &r);
-	tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.jobs2.clean");
-	vt_explore_result_fini(&r);
+	/* two jobs find the same verdict, breadth-first and depth-first */
+	for (int dfs = 0; dfs <= 1; dfs++) {
+		o = opts(1);
+		o.jobs = 2;
+		o.dfs = dfs;
+		vt_explore(m, &o, &r);
+		tap_ok(r.status == VT_EXPLORE_CLEAN, "explore.jobs2.%s.clean", dfs ? "dfs" : "bfs");
+		vt_explore_result_fini(&r);
+	}
 	vt_model_free(m);
 }
 

@@ -1,0 +1,1043 @@
+/*
+ * The explorer's state store (see include/vtlb/visited.h): canonical form
+ * with pCPU symmetry, tree-compressed exact storage, hash compaction and
+ * bitstate hashing.
+ *
+ * Tables.  Every table (one per section type, the node table, the root
+ * table) is an interning table of fixed-size records split into stripes.
+ * A stripe keeps its records in chunks (the first ones small and doubling,
+ * later ones of one size, so little is allocated beyond what is used) and
+ * an open-addressed index of 32-bit slots: the record's local index + 1 in
+ * the low bits and a few more bits of its hash in the high bits, so that a
+ * probe rarely reads a record that does not match.  A record's id is its
+ * local index and its stripe; the chunk directory is replaced (never
+ * changed) when it grows, so a reader without the lock sees a directory
+ * that holds every record it can know of.
+ */
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "vtlb/visited.h"
+
+#define SB 6                              /* stripe bits */
+#define NST (1u << SB)
+#define LOCAL_BITS (32 - SB)
+#define LOCAL_LIMIT ((1u << LOCAL_BITS) - 1) /* local index + 1 must stay below */
+#define TAG_MASK (~0u << LOCAL_BITS)
+#define S0_SHIFT 4                        /* the first chunk holds 16 records */
+#define CHUNK_BYTES_MAX (256u << 10)
+
+/* ---- hashing --------------------------------------------------------------- */
+
+static inline uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A hash of a whole number of 64-bit words. */
+static uint64_t hash_words(const uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t h = seed ^ (uint64_t)n;
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return mix64(h);
+}
+
+static inline uint64_t load64(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* ---- interning tables --------------------------------------------------------- */
+
+struct chunkdir {
+	struct chunkdir *prev;   /* the directory this one replaced (freed at the end) */
+	uint32_t n;
+	uint8_t *chunk[];
+};
+
+struct stripe {
+	pthread_mutex_t lock;
+	uint32_t *slot;
+	uint32_t cap;            /* slots, a power of two (0: none yet) */
+	uint32_t n;              /* records */
+	uint32_t nchunks;
+	uint32_t have;           /* records the chunks hold */
+	uint32_t dircap;
+	_Atomic(struct chunkdir *) dir;
+};
+
+struct itab {
+	size_t rec;              /* record bytes */
+	size_t keylen;           /* the first keylen bytes are the key */
+	uint64_t seed;           /* of the hash of longer keys */
+	unsigned g;              /* chunks 0..g-1 double in size; the later ones hold 16 << g records */
+	struct stripe st[NST];
+};
+
+struct vt_visited {
+	const struct vt_model *m;
+	enum vt_store_kind kind;
+	bool symmetric;
+	uint64_t max_memory;
+	atomic_uint_fast64_t memory;
+	atomic_uint_fast64_t states;
+	int nleaf;
+	struct {
+		uint8_t type;
+		uint16_t off;        /* in struct vt_state */
+		uint16_t len;
+	} leaf[VT_SECTIONS_MAX];
+	int nlevel;                  /* tree levels below the root pair */
+	int level_size[VT_SECTIONS_MAX];
+	struct itab sect[5];
+	struct itab node;
+	struct itab root;
+	/*
+	 * The ids of new states in the order they were added (exact store,
+	 * when asked for): a breadth-first search's queue.  Fixed-size chunks,
+	 * so that a position never moves.
+	 */
+	bool queue;
+	atomic_uint_fast64_t qn;
+	pthread_mutex_t qlock;
+	_Atomic(uint32_t *) *qdir;
+	_Atomic uint64_t *bits;      /* bitstate */
+	unsigned bits_log2;
+	unsigned k;
+	struct vt_state init;
+};
+
+/* Would allocating 'more' bytes pass the cap?  If not, count them. */
+static bool take(struct vt_visited *vs, uint64_t more)
+{
+	uint64_t cur = atomic_load(&vs->memory);
+	do {
+		if (cur + more > vs->max_memory)
+			return false;
+	} while (!atomic_compare_exchange_weak(&vs->memory, &cur, cur + more));
+	return true;
+}
+
+static void itab_init(struct itab *t, size_t rec, size_t keylen, uint64_t seed)
+{
+	memset(t, 0, sizeof(*t));
+	t->rec = rec;
+	t->keylen = keylen;
+	t->seed = seed;
+	t->g = 0;
+	while (t->g < 12 && ((size_t)1 << (S0_SHIFT + t->g + 1)) * rec <= CHUNK_BYTES_MAX)
+		t->g++;
+	for (unsigned i = 0; i < NST; i++)
+		pthread_mutex_init(&t->st[i].lock, NULL);
+}
+
+static void itab_fini(struct itab *t)
+{
+	for (unsigned i = 0; i < NST; i++) {
+		struct stripe *s = &t->st[i];
+		struct chunkdir *d = atomic_load(&s->dir);
+		if (d)
+			for (uint32_t c = 0; c < d->n; c++)
+				free(d->chunk[c]);
+		while (d) {
+			struct chunkdir *p = d->prev;
+			free(d);
+			d = p;
+		}
+		free(s->slot);
+		pthread_mutex_destroy(&s->lock);
+	}
+}
+
+/* The hash a key is placed by: 8-byte keys (node pairs, root keys) are mixed, longer ones hashed. */
+static inline uint64_t itab_hash(const struct itab *t, const void *key)
+{
+	if (t->keylen == 8) {
+		uint64_t k;
+		memcpy(&k, key, 8);
+		return mix64(k);
+	}
+	return hash_words(key, t->keylen, t->seed);
+}
+
+static inline size_t chunk_records(const struct itab *t, unsigned c)
+{
+	return (size_t)1 << (S0_SHIFT + (c < t->g ? c : t->g));
+}
+
+static inline uint8_t *rec_in(const struct itab *t, const struct chunkdir *d, uint32_t local)
+{
+	uint32_t q = (local >> S0_SHIFT) + 1;
+	unsigned c = 31u - (unsigned)__builtin_clz(q);
+	if (c < t->g)
+		return d->chunk[c] + (size_t)(local - (((1u << c) - 1) << S0_SHIFT)) * t->rec;
+	uint32_t off = local - (((1u << t->g) - 1) << S0_SHIFT);
+	unsigned sh = S0_SHIFT + t->g;
+	return d->chunk[t->g + (off >> sh)] + (size_t)(off & ((1u << sh) - 1)) * t->rec;
+}
+
+static inline uint8_t *itab_get(struct itab *t, uint32_t id)
+{
+	struct stripe *s = &t->st[id & (NST - 1)];
+	return rec_in(t, atomic_load_explicit(&s->dir, memory_order_acquire), id >> SB);
+}
+
+/* Stripe lock held: make room for one more record.  0, or -1 at the cap or the index range. */
+static int stripe_reserve(struct vt_visited *vs, struct itab *t, struct stripe *s)
+{
+	if (s->n + 1 >= LOCAL_LIMIT)
+		return -1;
+	if ((uint64_t)(s->n + 1) * 5 > (uint64_t)s->cap * 4) {
+		uint32_t cap = s->cap ? s->cap * 2 : 16;
+		if (!take(vs, (uint64_t)cap * 4))
+			return -1;
+		uint32_t *n = calloc(cap, 4);
+		if (!n)
+			return -1;
+		for (uint32_t i = 0; i < s->cap; i++) {
+			uint32_t v = s->slot[i];
+			if (!v)
+				continue;
+			uint8_t *r = rec_in(t, atomic_load_explicit(&s->dir, memory_order_relaxed), (v & ~TAG_MASK) - 1);
+			uint32_t j = (uint32_t)itab_hash(t, r) & (cap - 1);
+			while (n[j])
+				j = (j + 1) & (cap - 1);
+			n[j] = v;
+		}
+		free(s->slot);
+		s->slot = n;
+		s->cap = cap;
+	}
+	/* a new chunk when the record would not fit */
+	if (s->n < s->have)
+		return 0;
+	size_t bytes = chunk_records(t, s->nchunks) * t->rec;
+	struct chunkdir *old = atomic_load_explicit(&s->dir, memory_order_relaxed);
+	uint32_t dircap = s->dircap;
+	if (s->nchunks + 1 > dircap)
+		dircap = dircap ? dircap * 2 : 8;
+	if (!take(vs, bytes + (dircap != s->dircap ? sizeof(struct chunkdir) + dircap * sizeof(uint8_t *) : 0)))
+		return -1;
+	uint8_t *chunk = malloc(bytes);
+	if (!chunk)
+		return -1;
+	struct chunkdir *d = old;
+	if (dircap != s->dircap || !old) {
+		d = malloc(sizeof(*d) + dircap * sizeof(uint8_t *));
+		if (!d) {
+			free(chunk);
+			return -1;
+		}
+		d->prev = old;
+		d->n = s->nchunks;
+		if (old)
+			memcpy(d->chunk, old->chunk, old->n * sizeof(uint8_t *));
+		s->dircap = dircap;
+	}
+	/*
+	 * Adding a chunk pointer past d->n does not disturb a reader of d: it
+	 * only reads pointers below the records it knows of.
+	 */
+	d->chunk[s->nchunks] = chunk;
+	s->have += (uint32_t)chunk_records(t, s->nchunks);
+	d->n = ++s->nchunks;
+	atomic_store_explicit(&s->dir, d, memory_order_release);
+	return 0;
+}
+
+/* Stripe lock held: the record with this key, or NULL; *pos: its slot or the empty one that ends the probe. */
+static uint8_t *stripe_find(struct itab *t, struct stripe *s, const void *key, uint64_t h, uint32_t *pos,
+			    uint32_t *local)
+{
+	if (!s->cap) {
+		*pos = UINT32_MAX;
+		return NULL;
+	}
+	uint32_t tag = (uint32_t)(h >> 20) & TAG_MASK;
+	struct chunkdir *d = atomic_load_explicit(&s->dir, memory_order_relaxed);
+	for (uint32_t j = (uint32_t)h & (s->cap - 1);; j = (j + 1) & (s->cap - 1)) {
+		uint32_t v = s->slot[j];
+		if (!v) {
+			*pos = j;
+			return NULL;
+		}
+		if ((v & TAG_MASK) != tag)
+			continue;
+		uint8_t *r = rec_in(t, d, (v & ~TAG_MASK) - 1);
+		if (t->keylen == 8 ? load64(r) == load64(key) : memcmp(r, key, t->keylen) == 0) {
+			*pos = j;
+			*local = (v & ~TAG_MASK) - 1;
+			return r;
+		}
+	}
+}
+
+/* Stripe lock held, key absent: add a record (its key copied, the rest zero).  NULL at the cap. */
+static uint8_t *stripe_add(struct vt_visited *vs, struct itab *t, struct stripe *s, const void *key, uint64_t h,
+			   uint32_t *local)
+{
+	if (stripe_reserve(vs, t, s) < 0)
+		return NULL;
+	uint32_t j = (uint32_t)h & (s->cap - 1);
+	while (s->slot[j])
+		j = (j + 1) & (s->cap - 1);
+	*local = s->n++;
+	uint8_t *r = rec_in(t, atomic_load_explicit(&s->dir, memory_order_relaxed), *local);
+	memcpy(r, key, t->keylen);
+	memset(r + t->keylen, 0, t->rec - t->keylen);
+	s->slot[j] = ((uint32_t)(h >> 20) & TAG_MASK) | (*local + 1);
+	return r;
+}
+
+/* Intern a key: its id.  -1 at the memory cap. */
+static int itab_intern(struct vt_visited *vs, struct itab *t, const void *key, uint64_t h, uint32_t *id)
+{
+	unsigned si = (unsigned)(h >> (64 - SB));
+	struct stripe *s = &t->st[si];
+	uint32_t pos, local;
+	pthread_mutex_lock(&s->lock);
+	uint8_t *r = stripe_find(t, s, key, h, &pos, &local);
+	if (!r)
+		r = stripe_add(vs, t, s, key, h, &local);
+	pthread_mutex_unlock(&s->lock);
+	if (!r)
+		return -1;
+	*id = (local << SB) | si;
+	return 0;
+}
+
+static uint64_t itab_records(struct itab *t)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < NST; i++) {
+		pthread_mutex_lock(&t->st[i].lock);
+		n += t->st[i].n;
+		pthread_mutex_unlock(&t->st[i].lock);
+	}
+	return n;
+}
+
+/* ---- root records ------------------------------------------------------------ */
+
+/*
+ * A root record.  Breadth-first (with a queue) it is the key alone: states
+ * arrive in order of depth, and the sleep sets are not used.
+ */
+struct root {
+	uint64_t key;
+	uint16_t depth;      /* smallest depth seen */
+	uint8_t sleep;       /* guest transitions never explored from here */
+	uint8_t pad[5];
+};
+
+/* ---- pCPU symmetry ------------------------------------------------------------- */
+
+/*
+ * pCPUs are interchangeable when each is its own TLB domain, every VM may
+ * use every one, and the backend renames its own pCPU indices.
+ */
+bool vt_symmetry_applies(const struct vt_model *m)
+{
+	if (!m->hv->permute_pcpus || m->npcpus < 2)
+		return false;
+	for (int p = 0; p < m->npcpus; p++)
+		if (m->domain_of[p] != p)
+			return false;
+	uint64_t all = VT_BIT(m->npcpus) - 1;
+	for (int i = 0; i < m->nvms; i++)
+		if ((m->vm[i].pcpus & all) != all)
+			return false;
+	/* a host instrument names its pCPU: the pCPUs are no longer interchangeable */
+	for (int i = 0; i < m->nprog[VT_MAX_VCPUS]; i++)
+		if (m->prog[VT_MAX_VCPUS][i].op.code == VT_OP_HOST_INSN)
+			return false;
+	return true;
+}
+
+struct vt_canon {
+	struct vt_state tmp, tmp2;
+	uint8_t g1[sizeof(struct vt_state)], g2[sizeof(struct vt_state)];
+	/* recently interned sections and nodes: no lock for values seen before */
+#define SCACHE 4096
+	struct {
+		uint64_t h;
+		uint32_t id;
+		uint32_t type;   /* section type + 1; 0: empty */
+	} sc[SCACHE];
+#define NCACHE 16384
+	struct {
+		uint64_t key;
+		uint32_t id1;    /* node id + 1; 0: empty */
+	} nc[NCACHE];
+	/*
+	 * The last state decoded (the parent of the states keyed next) and
+	 * the ids of its tree, level by level (0: the leaves): a section equal
+	 * to the parent's at the same place has the parent's id, and a node
+	 * whose two children are unchanged is the parent's node, so a step
+	 * costs lookups only along the paths of the sections it changed.
+	 */
+	const struct vt_state *base;
+	uint32_t lv[VT_SECTIONS_MAX][VT_SECTIONS_MAX];
+};
+
+struct pkey {
+	int p;
+	uint64_t last;
+	const struct vt_state *s;
+};
+
+/* Order pCPUs by what they hold; 0 for two pCPUs that tie. */
+static int pkey_cmp_value(const struct pkey *x, const struct pkey *y)
+{
+	int c = memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
+	if (!c)
+		c = memcmp(&x->s->dom[x->p], &y->s->dom[y->p], sizeof(x->s->dom[0]));
+	if (!c)
+		c = x->last < y->last ? -1 : x->last > y->last;
+	return c;
+}
+
+static int pkey_cmp(const void *a, const void *b)
+{
+	const struct pkey *x = a, *y = b;
+	int c = pkey_cmp_value(x, y);
+	return c ? c : x->p - y->p;
+}
+
+/* The sections of s, concatenated (the leaf sections of a store, in order). */
+static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out)
+{
+	size_t g = 0;
+#define GATHER(from, bytes)                      \
+	do {                                     \
+		memcpy(out + g, (from), (bytes)); \
+		g += (bytes);                    \
+	} while (0)
+	GATHER((const uint8_t *)s + VT_STATE_CANON_OFF, offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
+	GATHER(s->vm, (size_t)m->nvms * sizeof(s->vm[0]));
+	GATHER(s->vcpu, (size_t)m->nvcpus * sizeof(s->vcpu[0]));
+	GATHER(s->pcpu, (size_t)m->npcpus * sizeof(s->pcpu[0]));
+	GATHER(s->dom, (size_t)m->ndomains * sizeof(s->dom[0]));
+#undef GATHER
+	return g;
+}
+
+/* Does renaming pCPUs a and b into each other leave s as it is? */
+static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
+				 struct vt_state *tmp)
+{
+	int8_t map[VT_MAX_PCPUS];
+	for (int p = 0; p < m->npcpus; p++)
+		map[p] = (int8_t)p;
+	map[a] = (int8_t)b;
+	map[b] = (int8_t)a;
+	vt_state_permute_pcpus(m, s, tmp, map);
+	return memcmp((const uint8_t *)tmp + VT_STATE_CANON_OFF, (const uint8_t *)s + VT_STATE_CANON_OFF,
+		      VT_STATE_CANON_LEN) == 0;
+}
+
+struct sym_search {
+	const struct vt_model *m;
+	const struct vt_state *s;
+	struct vt_state *cand;
+	uint8_t *gbuf, *best;
+	size_t nbest;
+	int8_t order[VT_MAX_PCPUS];      /* pCPU placed at each sorted position */
+	int8_t best_order[VT_MAX_PCPUS];
+	int group[VT_MAX_PCPUS];         /* tie group of each sorted position */
+	bool fixed[VT_MAX_PCPUS];        /* its group is fully symmetric: any order gives the same state */
+	int8_t pool[VT_MAX_PCPUS];       /* the pCPU at each sorted position */
+};
+
+/* Try every order of the non-symmetric tie groups from sorted position i on; keep the least bytes. */
+static void sym_enumerate(struct sym_search *q, int i, uint32_t used)
+{
+	const struct vt_model *m = q->m;
+	if (i == m->npcpus) {
+		int8_t map[VT_MAX_PCPUS];
+		for (int k = 0; k < m->npcpus; k++)
+			map[q->order[k]] = (int8_t)k;
+		vt_state_permute_pcpus(m, q->s, q->cand, map);
+		size_t n = gather(m, q->cand, q->gbuf);
+		if (!q->nbest || memcmp(q->gbuf, q->best, n) < 0) {
+			memcpy(q->best, q->gbuf, n);
+			q->nbest = n;
+			memcpy(q->best_order, q->order, sizeof(q->order));
+		}
+		return;
+	}
+	if (q->fixed[i]) {
+		q->order[i] = q->pool[i];
+		sym_enumerate(q, i + 1, used);
+		return;
+	}
+	for (int k = 0; k < m->npcpus; k++) {
+		int p = q->pool[k];
+		if (q->group[k] != q->group[i] || (used & (1u << p)))
+			continue;
+		q->order[i] = (int8_t)p;
+		sym_enumerate(q, i + 1, used | (1u << p));
+	}
+}
+
+/*
+ * The representative of s's orbit under pCPU renaming, and the renaming
+ * that reaches it (map[p]: the new index of pCPU p).  The pCPUs are sorted
+ * by what they hold (loaded vCPU, tag, backend data, TLB contents, which
+ * vCPUs last ran there); pCPUs that tie are ordered so that the canonical
+ * bytes are least.  A tie group whose members can be swapped without
+ * changing the state (checked by swapping neighbours, which generate every
+ * order) is left in any order; only the others are enumerated.  Every step
+ * depends on the state's value alone, never on pCPU numbering, so every
+ * state of an orbit gets the same representative, whatever order a search
+ * reached it in.
+ */
+static const struct vt_state *representative(const struct vt_model *m, struct vt_canon *c,
+					     const struct vt_state *s, int8_t *map)
+{
+	struct pkey k[VT_MAX_PCPUS];
+	bool identity = true, ties = false;
+	for (int p = 0; p < m->npcpus; p++) {
+		k[p].p = p;
+		k[p].s = s;
+		k[p].last = 0;
+		for (int v = 0; v < m->nvcpus; v++)
+			if (s->vcpu[v].last_pcpu == p)
+				k[p].last |= VT_BIT(v);
+	}
+	/* insertion sort: at most 8 pCPUs */
+	for (int i = 1; i < m->npcpus; i++) {
+		struct pkey x = k[i];
+		int j = i;
+		for (; j > 0 && pkey_cmp(&k[j - 1], &x) > 0; j--)
+			k[j] = k[j - 1];
+		k[j] = x;
+	}
+	struct sym_search q = {.m = m, .s = s, .cand = &c->tmp2, .gbuf = c->g1, .best = c->g2};
+	int g = 0;
+	for (int i = 0; i < m->npcpus; i++) {
+		if (i > 0 && pkey_cmp_value(&k[i - 1], &k[i]) != 0)
+			g++;
+		q.group[i] = g;
+		q.pool[i] = (int8_t)k[i].p;
+		q.fixed[i] = true;
+	}
+	bool enumerate = false;
+	for (int i = 1; i < m->npcpus; i++) {
+		if (q.group[i] != q.group[i - 1] || !q.fixed[i])
+			continue;
+		ties = true;
+		if (!swap_is_automorphism(m, s, k[i - 1].p, k[i].p, &c->tmp2)) {
+			enumerate = true;
+			for (int j = 0; j < m->npcpus; j++)
+				if (q.group[j] == q.group[i])
+					q.fixed[j] = false;
+		}
+	}
+	if (ties && enumerate) {
+		sym_enumerate(&q, 0, 0);
+		for (int i = 0; i < m->npcpus; i++)
+			k[i].p = q.best_order[i];
+	}
+	for (int i = 0; i < m->npcpus; i++) {
+		map[k[i].p] = (int8_t)i;
+		identity &= k[i].p == i;
+	}
+	if (identity)
+		return s;
+	vt_state_permute_pcpus(m, s, &c->tmp, map);
+	return &c->tmp;
+}
+
+static const struct vt_state *canon_state(const struct vt_model *m, bool symmetric, struct vt_canon *c,
+					  const struct vt_state *s, int8_t *map)
+{
+	int8_t local[VT_MAX_PCPUS];
+	if (!map)
+		map = local;
+	for (int p = 0; p < VT_MAX_PCPUS; p++)
+		map[p] = (int8_t)p;
+	return symmetric ? representative(m, c, s, map) : s;
+}
+
+size_t vt_canon_bytes(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, uint8_t *out,
+		      int8_t *map)
+{
+	return gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map), out);
+}
+
+size_t vt_canon_model_bytes(const struct vt_model *m, bool symmetric, struct vt_canon *c, const struct vt_state *s,
+			    uint8_t *out, int8_t *map)
+{
+	return gather(m, canon_state(m, symmetric, c, s, map), out);
+}
+
+uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
+{
+	uint64_t h = hash_words(bytes, n & ~(size_t)7, 0x6a09e667f3bcc909ull);
+	uint64_t tail = 0;
+	memcpy(&tail, bytes + (n & ~(size_t)7), n & 7);
+	return mix64(h ^ tail);
+}
+
+/* ---- keys -------------------------------------------------------------------- */
+
+static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id)
+{
+	unsigned type = vs->leaf[i].type;
+	size_t len = vs->leaf[i].len;
+	uint64_t h = hash_words(p, len, vs->sect[type].seed);
+	size_t ci = (size_t)(h ^ (h >> 17)) & (SCACHE - 1);
+	if (c->sc[ci].type == type + 1 && c->sc[ci].h == h &&
+	    memcmp(itab_get(&vs->sect[type], c->sc[ci].id), p, len) == 0) {
+		*id = c->sc[ci].id;
+		return 0;
+	}
+	if (itab_intern(vs, &vs->sect[type], p, h, id) < 0)
+		return -1;
+	c->sc[ci].h = h;
+	c->sc[ci].id = *id;
+	c->sc[ci].type = type + 1;
+	return 0;
+}
+
+static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32_t b, uint32_t *id)
+{
+	uint64_t key = (uint64_t)a << 32 | b;
+	uint64_t h = mix64(key);
+	size_t ci = (size_t)h & (NCACHE - 1);
+	if (c->nc[ci].id1 && c->nc[ci].key == key) {
+		*id = c->nc[ci].id1 - 1;
+		return 0;
+	}
+	if (itab_intern(vs, &vs->node, &key, h, id) < 0)
+		return -1;
+	c->nc[ci].key = key;
+	c->nc[ci].id1 = *id + 1;
+	return 0;
+}
+
+int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
+		   int8_t *map)
+{
+	s = canon_state(vs->m, vs->symmetric, c, s, map);
+	uint32_t cur[VT_SECTIONS_MAX];
+	uint64_t same = 0; /* bit i: cur[i] is the base's at this level */
+	for (int i = 0; i < vs->nleaf; i++) {
+		const uint8_t *p = (const uint8_t *)s + vs->leaf[i].off;
+		if (c->base && memcmp(p, (const uint8_t *)c->base + vs->leaf[i].off, vs->leaf[i].len) == 0) {
+			cur[i] = c->lv[0][i];
+			same |= VT_BIT(i);
+		} else if (section_id(vs, c, i, p, &cur[i]) < 0) {
+			return -1;
+		}
+	}
+	if (vs->kind != VT_STORE_EXACT) {
+		/* a fingerprint of the leaf ids; a second, independent hash picks the slot or bits */
+		k->k = hash_words((const uint8_t *)cur, (size_t)vs->nleaf * 4 & ~(size_t)7, 0x5bd1e995u);
+		if (vs->nleaf & 1)
+			k->k = mix64(k->k ^ cur[vs->nleaf - 1]);
+		k->h = mix64(k->k);
+		return 0;
+	}
+	int n = vs->nleaf;
+	for (int l = 1; n > 2; l++) {
+		int j = 0;
+		uint64_t up = 0;
+		for (int i = 0; i + 1 < n; i += 2, j++) {
+			if ((same >> i & 3) == 3) {
+				cur[j] = c->lv[l][j];
+				up |= VT_BIT(j);
+			} else if (node_id(vs, c, cur[i], cur[i + 1], &cur[j]) < 0) {
+				return -1;
+			}
+		}
+		if (n & 1) {
+			cur[j] = cur[n - 1];
+			up |= (same >> (n - 1) & 1) << j;
+			j++;
+		}
+		n = j;
+		same = up;
+	}
+	k->k = (uint64_t)cur[0] << 32 | cur[1];
+	k->h = mix64(k->k);
+	return 0;
+}
+
+/* ---- insert ------------------------------------------------------------------ */
+
+/*
+ * Queue chunks: the first ones double from 2^10 ids up to 2^20, later ones
+ * hold 2^20 each (4 MiB), so a small search allocates little and a large one
+ * wastes at most one chunk.
+ */
+#define Q0 10
+#define QG 11                    /* doubling chunks: 2^10 .. 2^20 ids */
+#define QFIX 20
+#define QBASE ((((uint64_t)1 << QG) - 1) << Q0) /* ids in the doubling chunks */
+#define QCHUNKS (QG + (1u << (32 - QFIX)))      /* 2^32 positions and more */
+
+/* Position -> chunk c (of len ids) and the offset in it. */
+static inline uint64_t queue_pos(uint64_t pos, unsigned *c, size_t *len)
+{
+	if (pos < QBASE) {
+		*c = 63u - (unsigned)__builtin_clzll((pos >> Q0) + 1);
+		*len = (size_t)1 << (Q0 + *c);
+		return pos - ((((uint64_t)1 << *c) - 1) << Q0);
+	}
+	*c = QG + (unsigned)((pos - QBASE) >> QFIX);
+	*len = (size_t)1 << QFIX;
+	return (pos - QBASE) & (((uint64_t)1 << QFIX) - 1);
+}
+
+static int queue_add(struct vt_visited *vs, uint32_t id)
+{
+	uint64_t pos = atomic_fetch_add(&vs->qn, 1);
+	unsigned c;
+	size_t len;
+	uint64_t off = queue_pos(pos, &c, &len);
+	if (c >= QCHUNKS)
+		return -1;
+	_Atomic(uint32_t *) *slot = &vs->qdir[c];
+	uint32_t *chunk = atomic_load_explicit(slot, memory_order_acquire);
+	if (!chunk) {
+		pthread_mutex_lock(&vs->qlock);
+		chunk = atomic_load_explicit(slot, memory_order_relaxed);
+		if (!chunk && take(vs, (uint64_t)4 * len)) {
+			chunk = malloc(4 * len);
+			atomic_store_explicit(slot, chunk, memory_order_release);
+		}
+		pthread_mutex_unlock(&vs->qlock);
+		if (!chunk)
+			return -1;
+	}
+	chunk[off] = id;
+	return 0;
+}
+
+uint64_t vt_visited_queued(struct vt_visited *vs)
+{
+	uint64_t n = atomic_load(&vs->qn);
+	return n < vt_visited_states(vs) ? n : vt_visited_states(vs);
+}
+
+uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos)
+{
+	unsigned c;
+	size_t len;
+	uint64_t off = queue_pos(pos, &c, &len);
+	return atomic_load_explicit(&vs->qdir[c], memory_order_acquire)[off];
+}
+
+int vt_visited_keep_queue(struct vt_visited *vs)
+{
+	if (vs->kind != VT_STORE_EXACT || vt_visited_states(vs) || !take(vs, QCHUNKS * sizeof(*vs->qdir)))
+		return -1;
+	vs->root.rec = 8;
+	vs->qdir = calloc(QCHUNKS, sizeof(*vs->qdir));
+	if (!vs->qdir)
+		return -1;
+	vs->queue = true;
+	return 0;
+}
+
+static enum vt_visit bitstate_insert(struct vt_visited *vs, const struct vt_key *k)
+{
+	uint64_t mask = ((uint64_t)1 << vs->bits_log2) - 1;
+	uint64_t h1 = k->h, h2 = mix64(k->k ^ 0x2545f4914f6cdd1dull) | 1;
+	bool fresh = false;
+	/* one lock per key's stripe: two workers inserting the same state cannot both find it new */
+	pthread_mutex_t *lock = &vs->root.st[k->h >> (64 - SB)].lock;
+	pthread_mutex_lock(lock);
+	for (unsigned i = 0; i < vs->k; i++) {
+		uint64_t b = (h1 + i * h2) & mask;
+		uint64_t bit = (uint64_t)1 << (b & 63);
+		if (!(atomic_fetch_or_explicit(&vs->bits[b >> 6], bit, memory_order_relaxed) & bit))
+			fresh = true;
+	}
+	pthread_mutex_unlock(lock);
+	if (!fresh)
+		return VT_VISIT_SKIP;
+	atomic_fetch_add(&vs->states, 1);
+	return VT_VISIT_NEW;
+}
+
+enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, unsigned depth, uint8_t sleep,
+				uint8_t *extra, uint32_t *id)
+{
+	if (vs->kind == VT_STORE_BITSTATE)
+		return bitstate_insert(vs, k);
+	unsigned si = (unsigned)(k->h >> (64 - SB));
+	struct stripe *s = &vs->root.st[si];
+	uint32_t pos, local;
+	enum vt_visit r;
+	pthread_mutex_lock(&s->lock);
+	struct root *e = (struct root *)stripe_find(&vs->root, s, &k->k, k->h, &pos, &local);
+	if (e && vs->queue) {
+		r = VT_VISIT_SKIP;
+	} else if (e) {
+		if (depth < e->depth) {
+			e->depth = (uint16_t)depth;
+			e->sleep = sleep;
+			r = VT_VISIT_SHALLOWER;
+		} else {
+			*extra = e->sleep & (uint8_t)~sleep;
+			e->sleep &= sleep;
+			r = *extra ? VT_VISIT_EXTRA : VT_VISIT_SKIP;
+		}
+	} else {
+		e = (struct root *)stripe_add(vs, &vs->root, s, &k->k, k->h, &local);
+		if (e && !vs->queue) {
+			e->depth = (uint16_t)depth;
+			e->sleep = sleep;
+		}
+		if (e) {
+			r = VT_VISIT_NEW;
+		} else {
+			r = VT_VISIT_FULL;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (r == VT_VISIT_NEW) {
+		if (vs->queue && queue_add(vs, (local << SB) | si) < 0)
+			return VT_VISIT_FULL; /* XXX: stored but never expanded; the search stops incomplete */
+		atomic_fetch_add(&vs->states, 1);
+	}
+	if (id && r != VT_VISIT_FULL)
+		*id = (local << SB) | si;
+	return r;
+}
+
+/* ---- decoding ------------------------------------------------------------------ */
+
+uint64_t vt_visited_root_key(struct vt_visited *vs, uint32_t id)
+{
+	uint64_t k;
+	memcpy(&k, itab_get(&vs->root, id), 8);
+	return k;
+}
+
+void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out)
+{
+	assert(vs->kind == VT_STORE_EXACT);
+	uint64_t key = vt_visited_root_key(vs, id);
+	/* decoding into the last state decoded: only the subtrees whose ids changed */
+	bool inc = c && c->base == out;
+	uint32_t cur[VT_SECTIONS_MAX], nxt[VT_SECTIONS_MAX];
+	cur[0] = (uint32_t)(key >> 32);
+	cur[1] = (uint32_t)key;
+	uint64_t diff = 3;
+	if (inc)
+		diff = (uint64_t)(cur[0] != c->lv[vs->nlevel][0]) | (uint64_t)(cur[1] != c->lv[vs->nlevel][1]) << 1;
+	if (c)
+		memcpy(c->lv[vs->nlevel], cur, 2 * sizeof(cur[0]));
+	/* unfold the levels, the last one first */
+	for (int l = vs->nlevel - 1; l >= 0; l--) {
+		int below = vs->level_size[l], above = vs->level_size[l + 1];
+		uint64_t nd = 0;
+		for (int i = 0; i < above; i++) {
+			if (2 * i + 1 >= below) {
+				nxt[2 * i] = cur[i];
+				nd |= (diff >> i & 1) << (2 * i);
+			} else if (diff >> i & 1) {
+				uint64_t pair;
+				memcpy(&pair, itab_get(&vs->node, cur[i]), 8);
+				nxt[2 * i] = (uint32_t)(pair >> 32);
+				nxt[2 * i + 1] = (uint32_t)pair;
+				nd |= (uint64_t)(!inc || nxt[2 * i] != c->lv[l][2 * i]) << (2 * i);
+				nd |= (uint64_t)(!inc || nxt[2 * i + 1] != c->lv[l][2 * i + 1]) << (2 * i + 1);
+			} else {
+				nxt[2 * i] = c->lv[l][2 * i];
+				nxt[2 * i + 1] = c->lv[l][2 * i + 1];
+			}
+		}
+		memcpy(cur, nxt, (size_t)below * sizeof(cur[0]));
+		if (c)
+			memcpy(c->lv[l], cur, (size_t)below * sizeof(cur[0]));
+		diff = nd;
+	}
+	if (!inc)
+		memcpy(out, &vs->init, sizeof(*out));
+	for (int i = 0; i < vs->nleaf; i++)
+		if (diff >> i & 1)
+			memcpy((uint8_t *)out + vs->leaf[i].off, itab_get(&vs->sect[vs->leaf[i].type], cur[i]),
+			       vs->leaf[i].len);
+	out->meta.step = 0;
+	out->meta.limit = 0;
+	if (c)
+		c->base = out;
+}
+
+/* ---- the store ------------------------------------------------------------------ */
+
+struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind kind, bool symmetric,
+				  uint64_t max_memory, unsigned bitstate_k)
+{
+	struct vt_visited *vs = calloc(1, sizeof(*vs));
+	if (!vs)
+		return NULL;
+	vs->m = m;
+	vs->kind = kind;
+	vs->symmetric = symmetric;
+	vs->max_memory = max_memory;
+	vt_state_init(m, &vs->init);
+	int n = 0;
+	vs->leaf[n].type = 0;
+	vs->leaf[n].off = (uint16_t)VT_STATE_CANON_OFF;
+	vs->leaf[n++].len = (uint16_t)(offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
+#define SECTIONS(ty, arr, cnt)                                                          \
+	for (int i = 0; i < (cnt); i++, n++) {                                          \
+		vs->leaf[n].type = (ty);                                                \
+		vs->leaf[n].off = (uint16_t)(offsetof(struct vt_state, arr) + (size_t)i * sizeof(vs->init.arr[0])); \
+		vs->leaf[n].len = (uint16_t)sizeof(vs->init.arr[0]);                    \
+	}
+	SECTIONS(1, vm, m->nvms)
+	SECTIONS(2, vcpu, m->nvcpus)
+	SECTIONS(3, pcpu, m->npcpus)
+	SECTIONS(4, dom, m->ndomains)
+#undef SECTIONS
+	vs->nleaf = n;
+	vs->level_size[0] = n;
+	int l = 0;
+	while (vs->level_size[l] > 2) {
+		vs->level_size[l + 1] = (vs->level_size[l] + 1) / 2;
+		l++;
+	}
+	vs->nlevel = l;
+	itab_init(&vs->sect[0], vs->leaf[0].len, vs->leaf[0].len, 1);
+	itab_init(&vs->sect[1], sizeof(vs->init.vm[0]), sizeof(vs->init.vm[0]), 2);
+	itab_init(&vs->sect[2], sizeof(vs->init.vcpu[0]), sizeof(vs->init.vcpu[0]), 3);
+	itab_init(&vs->sect[3], sizeof(vs->init.pcpu[0]), sizeof(vs->init.pcpu[0]), 4);
+	itab_init(&vs->sect[4], sizeof(vs->init.dom[0]), sizeof(vs->init.dom[0]), 5);
+	itab_init(&vs->node, 8, 8, 0);
+	itab_init(&vs->root, sizeof(struct root), 8, 0);
+	pthread_mutex_init(&vs->qlock, NULL);
+	/* the fixed overhead counts, but a cap smaller than it still runs (and stops at once) */
+	atomic_fetch_add(&vs->memory, sizeof(*vs));
+	if (kind == VT_STORE_BITSTATE) {
+		vs->k = bitstate_k ? bitstate_k : 3;
+		uint64_t bytes = 1 << 12;
+		while (bytes * 2 <= max_memory / 4)
+			bytes *= 2;
+		vs->bits_log2 = 0;
+		while (((uint64_t)1 << vs->bits_log2) < bytes * 8)
+			vs->bits_log2++;
+		/* calloc: pages the search never touches are never made resident */
+		atomic_fetch_add(&vs->memory, bytes);
+		if (!(vs->bits = calloc(bytes / 8, 8))) {
+			vt_visited_free(vs);
+			return NULL;
+		}
+	}
+	return vs;
+}
+
+void vt_visited_free(struct vt_visited *vs)
+{
+	if (!vs)
+		return;
+	for (int i = 0; i < 5; i++)
+		itab_fini(&vs->sect[i]);
+	itab_fini(&vs->node);
+	itab_fini(&vs->root);
+	if (vs->qdir) {
+		for (unsigned i = 0; i < QCHUNKS; i++)
+			free(atomic_load(&vs->qdir[i]));
+		free((void *)vs->qdir);
+	}
+	pthread_mutex_destroy(&vs->qlock);
+	free((void *)vs->bits);
+	free(vs);
+}
+
+struct vt_canon *vt_canon_new(struct vt_visited *vs)
+{
+	(void)vs;
+	return calloc(1, sizeof(struct vt_canon));
+}
+
+void vt_canon_forget(struct vt_canon *c)
+{
+	c->base = NULL;
+}
+
+void vt_canon_free(struct vt_canon *c)
+{
+	free(c);
+}
+
+uint64_t vt_visited_states(struct vt_visited *vs)
+{
+	return atomic_load(&vs->states);
+}
+
+uint64_t vt_visited_memory(struct vt_visited *vs)
+{
+	return atomic_load(&vs->memory);
+}
+
+uint64_t vt_visited_nodes(struct vt_visited *vs)
+{
+	return vs->kind == VT_STORE_EXACT ? itab_records(&vs->node) : 0;
+}
+
+uint64_t vt_visited_stored(struct vt_visited *vs)
+{
+	uint64_t b = 0;
+	for (int i = 0; i < 5; i++)
+		b += itab_records(&vs->sect[i]) * (vs->sect[i].rec + 4);
+	b += itab_records(&vs->node) * (8 + 4);
+	if (vs->kind == VT_STORE_BITSTATE)
+		b += ((uint64_t)1 << vs->bits_log2) / 8;
+	else
+		b += itab_records(&vs->root) * (vs->root.rec + 4);
+	if (vs->queue)
+		b += vt_visited_states(vs) * 4;
+	return b;
+}
+
+double vt_visited_omission(struct vt_visited *vs)
+{
+	double n = (double)vt_visited_states(vs);
+	switch (vs->kind) {
+	case VT_STORE_HC:
+		/* a state is lost only if its 64-bit fingerprint equals an earlier state's: at most C(n,2) / 2^64 */
+		return fmin(1.0, n * (n - 1) / 2.0 / 18446744073709551616.0);
+	case VT_STORE_BITSTATE: {
+		/*
+		 * The i-th new state is lost if all its k bits are already set:
+		 * at most (1 - e^(-k i / m))^k, increasing in i.  The sum over the
+		 * n states (bounded by a right Riemann sum in 1024 steps) bounds the
+		 * expected number of omissions, hence the probability of one.
+		 */
+		double mbits = (double)((uint64_t)1 << vs->bits_log2), k = vs->k, sum = 0;
+		double w = n / 1024.0;
+		for (int i = 1; i <= 1024; i++)
+			sum += w * pow(1.0 - exp(-k * (w * i) / mbits), k);
+		return fmin(1.0, sum);
+	}
+	default:
+		return 0.0;
+	}
+}
+
+const char *vt_store_name(enum vt_store_kind kind)
+{
+	static const char *const names[] = {"exact", "hash compaction", "bitstate"};
+	return kind < VT_STORE_COUNT ? names[kind] : "?";
+}
