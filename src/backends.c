@@ -28,6 +28,7 @@
 		.host_op = vt_kvm_x86_host_op,                 \
 		.walk = vt_kvm_x86_walk,                       \
 		.pt_trap = vt_kvm_x86_pt_trap,                 \
+		.pt_store = vt_kvm_x86_pt_store,               \
 		.fault = vt_kvm_x86_fault,                     \
 		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \
 	}

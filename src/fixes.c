@@ -232,7 +232,7 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.id = VT_FIX_X86_GET_PAGE_SYNC,
 		.name = "x86-get-page-sync",
 		.arch = VT_ARCH_X86,
-		.kind = VT_FIX_CORRECTNESS,
+		.kind = VT_FIX_LATENT,
 		.origin = "kvm x86/mmu: use KVM_REQ_MMU_SYNC to sync when needed (f6f6195b888c, Lai Jiangshan, 2020, "
 			  "stable 5.8), restoring the KVM_REQ_MMU_SYNC in kvm_mmu_get_page that KVM: x86/mmu: Use "
 			  "KVM_REQ_TLB_FLUSH_CURRENT for MMU specific flushes (8c8560b83390, Sean Christopherson, 2020) "
@@ -240,11 +240,14 @@ const struct vt_fix_info vt_fixes_x86[] = {
 			  "(KVM: MMU: out of sync shadow core, Marcelo Tosatti, 2008)",
 		.rule = "kvm_mmu_get_page, handing out an existing shadow page with unsync children (a table the guest "
 			"unlinked, changed and linked again), requests KVM_REQ_MMU_SYNC so the root is synced before the "
-			"guest runs again; a TLB flush alone refills from the unsync entries",
+			"guest runs again; a TLB flush alone refills from the unsync entries (until 65855ed8b034 "
+			"moved the sync into FNAME(fetch), before the link, and dropped the request)",
+		.partners = "x86-sync-before-link",
 		.scenario = "scenarios/x86/get-page-sync.vtlb",
 		.modelled = 1,
 		.since = "v5.9",
 		.hole = "v5.8",
+		.until = "v5.15",
 		.verified = 0,
 	},
 	{
@@ -335,6 +338,39 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.since = "v5.19",
 		.hole = "v4.16", /* KVM_FEATURE_PV_TLB_FLUSH came in v4.16 */
 		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_SYNC_REMOTE_FLUSH,
+		.name = "x86-sync-remote-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: X86: Fix missed remote tlb flush in rmap_write_protect() (f81602958c11, Lai Jiangshan, "
+			  "2021, v5.15-rc3; Fixes: a4ee1ca4a36e KVM: MMU: delay flush all tlbs on sync_page path, Xiao "
+			  "Guangrong, 2011, which had replaced the flush by kvm->tlbs_dirty++; the counter, left without "
+			  "a user, went in KVM: Remove tlbs_dirty, 6bc6db000295, same series, no change of behaviour)",
+		.rule = "kvm_sync_page that drops present SPTEs of a shadow page flushes remote TLBs; before, it only "
+			"counted tlbs_dirty, which rmap_write_protect does not look at, so when the guest later used the "
+			"page as a page table no flush removed another vCPU's writable translation of it, and a store "
+			"through that translation changed the table behind KVM's back",
+		.scenario = "scenarios/x86/sync-remote-flush.vtlb",
+		.modelled = 1,
+		.since = "v5.15",
+		.verified = 1,
+	},
+	{
+		.id = VT_FIX_X86_SYNC_BEFORE_LINK,
+		.name = "x86-sync-before-link",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: X86: Synchronize the shadow pagetable before link it (65855ed8b034, Lai Jiangshan, 2021, "
+			  "v5.15-rc3; Fixes: 4731d4c7a077 KVM: MMU: out of sync shadow core, Marcelo Tosatti, 2008)",
+		.rule = "FNAME(fetch) syncs a shadow page with unsync children (mmu_sync_children) before it links it "
+			"into the root; before, kvm_mmu_get_page only asked the faulting vCPU for KVM_REQ_MMU_SYNC, and "
+			"another vCPU running on the same (shared) root walked the unsync entries through the new link",
+		.scenario = "scenarios/x86/sync-before-link.vtlb",
+		.modelled = 1,
+		.since = "v5.15",
+		.verified = 1,
 	},
 
 	{.name = NULL},

@@ -618,9 +618,11 @@ static int decl_space(struct pstate *ps)
 }
 
 /*
- * table NAME [vm VM]: a page table (think of a page directory and the page
- * tables below it) that 'link' puts below address spaces.  Its entries are
- * walked under the context of the space that links it.
+ * table NAME [vm VM] [at GPA]: a page table (think of a page directory and
+ * the page tables below it) that 'link' puts below address spaces.  Its
+ * entries are walked under the context of the space that links it.  'at'
+ * gives the guest-physical page that holds it, so that a guest mapping of
+ * that page is a writable alias of the table (x86 shadow paging).
  */
 static int decl_table(struct pstate *ps)
 {
@@ -644,10 +646,24 @@ static int decl_table(struct pstate *ps)
 	} else {
 		return vt_parse_error(p, "with several VMs, say which one: 'table %s vm NAME'", name);
 	}
+	uint64_t gpa = 0;
+	int gat = p->cur;
+	int has_at = vt_parse_accept(p, "at");
+	if (has_at) {
+		gat = p->cur;
+		if (vt_parse_addr(p, "a guest-physical address", &gpa) < 0)
+			return -1;
+		for (int i = 0; i < m->nspaces; i++)
+			if (m->space[i].at && m->space[i].vm == vm && m->space[i].gpa == gpa)
+				return vt_parse_error_at(p, gat, "page tables '%s' and '%s' cannot share the page 0x%llx",
+							 m->space[i].name, name, (unsigned long long)gpa);
+	}
 	struct vt_space *sp = &m->space[m->nspaces++];
 	memcpy(sp->name, name, sizeof(name));
 	sp->vm = (uint8_t)vm;
 	sp->table = 1;
+	sp->at = (uint8_t)has_at;
+	sp->gpa = gpa;
 	return expect_end(p);
 }
 

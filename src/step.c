@@ -456,6 +456,8 @@ static void guest_op(const struct vt_model *m, struct vt_state *s, int v, const 
 {
 	union vt_gregs old = s->vcpu[v].g;
 	if (op->code < VT_OP_ARCH) {
+		if ((op->code == VT_OP_MAP || op->code == VT_OP_UNMAP) && m->hv->pt_store)
+			m->hv->pt_store(m, s, v, op, tr);
 		guest_pt_op(m, s, v, op, tr);
 		/* Upper-level page-table writes may be write-protected by the hypervisor. */
 		if ((op->code == VT_OP_LINK || op->code == VT_OP_UNLINK) && m->hv->pt_trap && m->hv->pt_trap(m, s, v, op)) {

@@ -203,8 +203,10 @@ struct vt_space {
 	char name[VT_NAME];
 	uint8_t vm;
 	uint8_t table;     /* a page table below address spaces ('table'), never loaded as a root */
-	uint8_t pad[2];
+	uint8_t at;        /* a table declared 'at GPA': the guest-physical page that holds it is 'gpa' */
+	uint8_t pad;
 	uint32_t ctx;      /* the PCID / ASID / PID this space is used with */
+	uint64_t gpa;      /* with 'at': the table's own page, which guest mappings may alias */
 };
 
 struct vt_vm {

@@ -201,6 +201,14 @@ struct vt_hv_ops {
 	 */
 	bool (*pt_trap)(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op);
 	/*
+	 * Optional: a guest store to a page-table entry (map/unmap) by v, seen
+	 * just before it lands (s->pt is still the old table): the hypervisor
+	 * notes what it may miss (x86 shadow paging: a store through a stale
+	 * writable alias of a write-protected table).  It never exits.
+	 */
+	void (*pt_store)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			 struct vt_trace *tr);
+	/*
 	 * Optional: page faults the hypervisor takes before the hardware can
 	 * walk for v (in guest mode), e.g. shadow paging linking a table its
 	 * shadow tables lack; a fault exits and re-enters within the step.

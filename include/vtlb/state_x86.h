@@ -29,6 +29,18 @@ struct vt_kvm_root {
  */
 struct vt_kvm_x86_vm {
 	uint64_t sp[VT_MAX_SPACES]; /* VT_MAX_SPACES from model.h, which state.h includes first */
+	/*
+	 * Entries of sp[] that mirror a guest PTE the guest has changed through
+	 * a writable alias of the table's page that KVM never saw (over P): KVM
+	 * believes the shadow page write-protected and in sync, so neither
+	 * INVLPG nor a sync of the root looks at them (kvm_sync_page runs only
+	 * on unsync pages).  Zero unless a table is declared 'at GPA'.
+	 */
+	uint64_t hidden[VT_MAX_SPACES];
+	/* Tables 'at GPA' with a shadow page (kvm_mmu_get_page created one: account_shadowed);
+	   not tracked for other tables, where nothing depends on it. */
+	uint16_t shadowed;
+	uint16_t pad[3];
 };
 
 /* Entries in the model's Hyper-V flush FIFO (KVM_HV_TLB_FLUSH_FIFO_SIZE is 16; 3 lets overflow happen). */
@@ -44,6 +56,14 @@ struct vt_kvm_x86_vcpu {
 					    2 + i a flush of VA i (KVM's holds 16; the model 3) */
 	struct vt_kvm_root root;
 	struct vt_kvm_root prev[VT_KVM_NUM_PREV_ROOTS];
+	/*
+	 * Hardware side, kept here because only shadow paging needs it: guest
+	 * PTEs (over P) that map the page of a table declared 'at GPA' and that
+	 * the vCPU's TLB may hold *writable* (filled while no shadow page
+	 * write-protected that page).  Cleared by every flush of the vCPU's
+	 * context and at every vcpu_load (more than the TLB loses: sound).
+	 */
+	uint64_t walias;
 };
 
 struct vt_kvm_svm_pcpu {

@@ -55,6 +55,150 @@ static struct vt_kvm_x86_vm *XV(const struct vt_model *m, struct vt_state *s, in
 	return &s->vm[m->vcpu_vm[v]].h.x86;
 }
 
+static bool root_valid(const struct vt_kvm_root *r)
+{
+	return r->space != VT_ROOT_INVALID;
+}
+
+/* A valid root that shadows a guest CR3 (not a direct map): its content is SPTEs. */
+static bool root_valid_content(const struct vt_kvm_root *r)
+{
+	return root_valid(r) && r->space >= 0;
+}
+
+/* ---- shadow pages of tables: unsync state and write protection (mmu.c) - */
+
+/*
+ * Guest PTEs of table t's VM that map the page holding table t (a table
+ * declared 'at GPA'): each is a mapping through which the guest can store
+ * into the table.  Empty for other tables.
+ */
+static uint64_t table_page_ptes(const struct vt_model *m, int t)
+{
+	if (!m->space[t].at)
+		return 0;
+	uint64_t r = 0;
+	for (int p = 0; p < m->np; p++)
+		if (m->pte[p].vm == m->space[t].vm && m->pte[p].gpa == m->space[t].gpa)
+			r |= VT_BIT(p);
+	return r;
+}
+
+/*
+ * Is table t's shadow page unsync as KVM sees it (sp->unsync, or
+ * unsync_children of a page directory; the model's table is both)?  It
+ * mirrors a guest PTE the guest has changed through a store KVM saw (a
+ * write fault that unsynced it: mmu_try_to_unsync_pages).  Entries changed
+ * behind KVM's back (hidden) do not count: for those KVM believes the page
+ * write-protected and in sync.
+ */
+static bool table_unsync(const struct vt_model *m, struct vt_state *s, int v, int t)
+{
+	const struct vt_kvm_x86_vm *xv = XV(m, s, v);
+	return (xv->sp[t] & ~s->pt[t] & ~xv->hidden[t]) != 0;
+}
+
+/* A flush of the vCPU's whole context: no writable alias survives in its TLB. */
+static void walias_flush(struct vt_state *s, int v)
+{
+	X(s, v)->walias = 0;
+}
+
+/* A flush of one address (INVLPG emulation, a Hyper-V list entry). */
+static void walias_flush_va(const struct vt_model *m, struct vt_state *s, int v, int va)
+{
+	for (int p = 0; p < m->np; p++)
+		if (va < 0 || m->pte[p].va == va)
+			X(s, v)->walias &= ~VT_BIT(p);
+}
+
+/*
+ * kvm_flush_remote_tlbs from a shadow-MMU path: KVM_REQ_TLB_FLUSH to every
+ * vCPU of the VM, the caller included, kicking those in the guest.
+ */
+static void flush_remote_tlbs(const struct vt_model *m, struct vt_state *s, int v, const char *why,
+			      struct vt_trace *tr)
+{
+	vt_trace_note(tr, v, s->vcpu[v].pcpu, why);
+	vt_kvm_make_all_cpus_request(m, s, m->vcpu_vm[v], VT_REQ_TLB_FLUSH, tr);
+}
+
+/*
+ * rmap_write_protect (kvm_mmu_slot_gfn_write_protect) of the page holding
+ * table t, as kvm_mmu_get_page does when it creates a shadow page for a
+ * guest table (account_shadowed): every SPTE in the page's rmap loses its
+ * write permission and, if one was writable, kvm_flush_remote_tlbs.  The
+ * rmap holds the SPTEs that are present now (root entries of every vCPU,
+ * and the shadow pages of tables); one that kvm_sync_page dropped without a
+ * flush (before f81602958c11) is not in it, though a TLB may still hold its
+ * translation, writable.
+ */
+static void rmap_write_protect(const struct vt_model *m, struct vt_state *s, int v, int t, struct vt_trace *tr)
+{
+	uint64_t page = table_page_ptes(m, t);
+	if (!page)
+		return;
+	int vm = m->vcpu_vm[v];
+	const struct vt_kvm_x86_vm *xv = XV(m, s, v);
+	uint64_t rmap = 0;
+	for (int u = m->vm[vm].first_vcpu; u < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; u++) {
+		const struct vt_kvm_x86_vcpu *x = X(s, u);
+		if (root_valid_content(&x->root))
+			rmap |= x->root.content;
+		for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+			if (root_valid_content(&x->prev[i]))
+				rmap |= x->prev[i].content;
+	}
+	for (int t2 = 0; t2 < m->nspaces; t2++)
+		rmap |= xv->sp[t2];
+	if (rmap & page)
+		flush_remote_tlbs(m, s, v,
+				  "rmap_write_protect: SPTEs mapping the table's page were writable; made read-only, "
+				  "kvm_flush_remote_tlbs",
+				  tr);
+	else
+		vt_trace_note(tr, v, s->vcpu[v].pcpu,
+			      "rmap_write_protect: no SPTE maps the table's page: nothing to write-protect, no flush");
+}
+
+/*
+ * FNAME(sync_page) dropped present SPTEs of a table's shadow page (the
+ * guest changed those PTEs).  Other vCPUs may still hold the translations,
+ * writable ones among them, so since f81602958c11 sync_page ends with
+ * kvm_flush_remote_tlbs.  Before it (from a4ee1ca4a36e) it only counted
+ * kvm->tlbs_dirty, which the next kvm_flush_remote_tlbs cleared and the MMU
+ * notifier treated as "flush needed"; rmap_write_protect did not look at
+ * it.  (The model's MMU notifier always flushes, so the counter itself is
+ * not kept; 6bc6db000295 removed it once nothing incremented it.)
+ */
+static void sync_page_dropped(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (vt_fixed(m, VT_FIX_X86_SYNC_REMOTE_FLUSH))
+		flush_remote_tlbs(m, s, v, "kvm_sync_page dropped present SPTEs: kvm_flush_remote_tlbs", tr);
+	else
+		vt_trace_reverted(tr, v, VT_FIX_X86_SYNC_REMOTE_FLUSH,
+				  "kvm_sync_page dropped present SPTEs without a flush: kvm->tlbs_dirty++ only");
+}
+
+/*
+ * kvm_sync_page on table t's shadow page, if KVM sees it unsync: re-read
+ * every guest PTE (the hidden ones too: sync reads guest memory).  Returns
+ * the SPTEs it dropped.  A page KVM sees in sync is left as it is (the model
+ * adds what the guest maps now, as faults would; hidden entries stay).
+ */
+static uint64_t table_sync(const struct vt_model *m, struct vt_state *s, int v, int t)
+{
+	struct vt_kvm_x86_vm *xv = XV(m, s, v);
+	if (!table_unsync(m, s, v, t)) {
+		xv->sp[t] = s->pt[t] | (xv->sp[t] & xv->hidden[t]);
+		return 0;
+	}
+	uint64_t dropped = xv->sp[t] & ~s->pt[t];
+	xv->sp[t] = s->pt[t];
+	xv->hidden[t] = 0;
+	return dropped;
+}
+
 /* ---- roots (mmu.c) ----------------------------------------------------- */
 
 /* The root role (kvm_mmu_page_role) as far as it decides root reuse. */
@@ -88,10 +232,6 @@ static void root_invalidate(struct vt_kvm_root *r)
 	r->space = VT_ROOT_INVALID;
 }
 
-static bool root_valid(const struct vt_kvm_root *r)
-{
-	return r->space != VT_ROOT_INVALID;
-}
 
 /* kvm_get_pcid(vcpu, root->pgd): the PCID bits of a cached CR3, 0 with PCIDE=0. */
 static int root_pcid(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_kvm_root *r)
@@ -177,13 +317,17 @@ static void mmu_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int
  * Sync one root with the guest tables (mmu_sync_children): its own entries
  * and the shadow pages of the tables it links = what the guest maps now.
  */
-static void root_sync(const struct vt_model *m, struct vt_state *s, int v, struct vt_kvm_root *r)
+static void root_sync(const struct vt_model *m, struct vt_state *s, int v, struct vt_kvm_root *r,
+		      struct vt_trace *tr)
 {
 	if (r->space < 0)
 		return;
 	r->content = s->pt[r->space];
+	uint64_t dropped = 0;
 	VT_U64_FOREACH(t, r->linked)
-		XV(m, s, v)->sp[t] = s->pt[t];
+		dropped |= table_sync(m, s, v, (int)t);
+	if (dropped)
+		sync_page_dropped(m, s, v, tr);
 }
 
 /* An unsync root mirrors a guest PTE that is no longer there, itself or in a shadow page it links. */
@@ -194,7 +338,7 @@ static bool root_unsync(const struct vt_model *m, struct vt_state *s, int v, con
 	if (r->content & ~s->pt[r->space])
 		return true;
 	VT_U64_FOREACH(t, r->linked)
-		if (XV(m, s, v)->sp[t] & ~s->pt[t])
+		if (table_unsync(m, s, v, (int)t))
 			return true;
 	return false;
 }
@@ -207,7 +351,7 @@ static void mmu_sync_roots(const struct vt_model *m, struct vt_state *s, int v, 
 		return;
 	if (root_unsync(m, s, v, r))
 		vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_sync_roots: current root had unsync SPTEs; synced");
-	root_sync(m, s, v, r);
+	root_sync(m, s, v, r, tr);
 }
 
 /* kvm_mmu_sync_prev_roots: free (not sync) every unsync previous root. */
@@ -222,8 +366,15 @@ static void mmu_sync_prev_roots(const struct vt_model *m, struct vt_state *s, in
 	}
 }
 
-/* Sync the leaf SPTE for va in one root (kvm_sync_spte via kvm_mmu_invalidate_addr), wherever it sits. */
-static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, struct vt_kvm_root *r, int va)
+/*
+ * Sync the leaf SPTE for va in one root (kvm_sync_spte via
+ * kvm_mmu_invalidate_addr), wherever it sits: only in pages KVM sees unsync.
+ * Zapping a present SPTE of a shared shadow page flushes remote TLBs
+ * (kvm_flush_remote_tlbs_sptep; FNAME(invlpg) before 2023, in every
+ * release the catalogue names).
+ */
+static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, struct vt_kvm_root *r, int va,
+			 struct vt_trace *tr)
 {
 	if (!root_valid(r) || r->space < 0 || va < 0)
 		return;
@@ -232,10 +383,21 @@ static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, st
 		if (m->pte[p].va == va)
 			of_va |= VT_BIT(p);
 	r->content = (r->content & ~of_va) | (s->pt[r->space] & of_va);
+	struct vt_kvm_x86_vm *xv = XV(m, s, v);
+	uint64_t dropped = 0;
 	VT_U64_FOREACH(t, r->linked) {
-		uint64_t *sp = &XV(m, s, v)->sp[t];
-		*sp = (*sp & ~of_va) | (s->pt[t] & of_va);
+		uint64_t *sp = &xv->sp[t];
+		uint64_t keep = 0;
+		if (table_unsync(m, s, v, (int)t)) {
+			dropped |= *sp & of_va & ~s->pt[t];
+			xv->hidden[t] &= ~of_va;
+		} else {
+			keep = *sp & of_va & xv->hidden[t]; /* KVM does not sync a page it sees in sync */
+		}
+		*sp = (*sp & ~of_va) | (s->pt[t] & of_va) | keep;
 	}
+	if (dropped)
+		flush_remote_tlbs(m, s, v, "kvm_sync_spte zapped a present SPTE: kvm_flush_remote_tlbs_sptep", tr);
 }
 
 /*
@@ -255,14 +417,15 @@ static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, stru
 		x->root.space = VT_ROOT_TDP; /* direct map: TDP, or shadow paging with guest paging off */
 	} else {
 		x->root.space = r->cr3;
-		root_sync(m, s, v, &x->root); /* a new root links no table yet: faults link them */
+		root_sync(m, s, v, &x->root, tr); /* a new root links no table yet: faults link them */
 	}
 	if (tr)
 		tr->root_loads++;
 	vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_load: new root");
-	if (vt_fixed(m, VT_FIX_X86_NEW_ROOT_FLUSH))
+	if (vt_fixed(m, VT_FIX_X86_NEW_ROOT_FLUSH)) {
 		V(m)->flush_tlb_current(m, s, v, tr);
-	else
+		walias_flush(s, v);
+	} else
 		vt_trace_reverted(tr, v, VT_FIX_X86_NEW_ROOT_FLUSH, "the new root is not flushed");
 }
 
@@ -272,6 +435,7 @@ static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, stru
 static void flush_tlb_all(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	V(m)->flush_tlb_all(m, s, v, tr);
+	walias_flush(s, v);
 	vt_kvm_clear_request(s, v, VT_REQ_TLB_FLUSH_CURRENT);
 }
 
@@ -287,6 +451,7 @@ static void flush_tlb_guest(const struct vt_model *m, struct vt_state *s, int v,
 		}
 	}
 	V(m)->flush_tlb_guest(m, s, v, tr);
+	walias_flush(s, v);
 	/* kvm_hv_vcpu_purge_flush_tlb: a full guest flush covers whatever Hyper-V queued */
 	if (vt_kvm_test_request(s, v, VT_REQ_HV_TLB_FLUSH)) {
 		vt_kvm_clear_request(s, v, VT_REQ_HV_TLB_FLUSH);
@@ -355,6 +520,7 @@ static bool hv_vcpu_flush_tlb(const struct vt_model *m, struct vt_state *s, int 
 			return false;
 		}
 		V(m)->flush_tlb_gva(m, s, v, m->va[f[i] - 2], tr);
+		walias_flush_va(m, s, v, f[i] - 2);
 	}
 	memset(f, 0, VT_KVM_HV_FIFO);
 	return true;
@@ -493,9 +659,10 @@ static void vcpu_reset_init(const struct vt_model *m, struct vt_state *s, int v,
 			    struct vt_trace *tr)
 {
 	/* The vendor reset runs first (VMX: INVVPID of the vCPU's VPID; SVM: a fresh ASID). */
-	if (vt_fixed(m, VT_FIX_X86_VENDOR_RESET_FLUSH))
+	if (vt_fixed(m, VT_FIX_X86_VENDOR_RESET_FLUSH)) {
 		V(m)->vcpu_reset(m, s, v, true, tr);
-	else
+		walias_flush(s, v);
+	} else
 		vt_trace_reverted(tr, v, VT_FIX_X86_VENDOR_RESET_FLUSH, "the vendor reset does not flush");
 	/* CR3 = 0 is a direct write: no kvm_mmu_new_pgd. */
 	if (old->x86.cr0 & X86_CR0_PG) {
@@ -522,15 +689,16 @@ static void invalidate_addr(const struct vt_model *m, struct vt_state *s, int v,
 			    struct vt_trace *tr)
 {
 	V(m)->flush_tlb_gva(m, s, v, va, tr);
+	int vai = vt_model_va_index(m, va);
+	walias_flush_va(m, s, v, vai);
 	if (V(m)->tdp)
 		return;
-	int vai = vt_model_va_index(m, va);
 	struct vt_kvm_x86_vcpu *x = X(s, v);
 	if (roots & ROOT_CURRENT)
-		root_sync_va(m, s, v, &x->root, vai);
+		root_sync_va(m, s, v, &x->root, vai, tr);
 	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
 		if (roots & ROOT_PREV(i))
-			root_sync_va(m, s, v, &x->prev[i], vai);
+			root_sync_va(m, s, v, &x->prev[i], vai, tr);
 }
 
 /* kvm_mmu_invlpg: INVLPG also kills global mappings in every PCID, so every cached root is synced. */
@@ -635,15 +803,44 @@ static void mmu_pte_write_upper(const struct vt_model *m, struct vt_state *s, in
 }
 
 /*
+ * link_shadow_page into the root: the root is a shadow page of the VM,
+ * shared by every vCPU whose root (current or cached) shadows the same CR3
+ * with the same role, so the link is there for all of them at once
+ * (docs/questions-x86.md Q3).
+ */
+static void link_table(const struct vt_model *m, struct vt_state *s, int v, const struct vt_kvm_root *r, int t)
+{
+	int vm = m->vcpu_vm[v];
+	uint16_t bit = (uint16_t)(1u << t);
+	for (int u = m->vm[vm].first_vcpu; u < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; u++) {
+		struct vt_kvm_x86_vcpu *x = X(s, u);
+		struct vt_kvm_root *rs[1 + VT_KVM_NUM_PREV_ROOTS] = {&x->root, &x->prev[0], &x->prev[1], &x->prev[2]};
+		for (int i = 0; i < 1 + VT_KVM_NUM_PREV_ROOTS; i++)
+			if (root_valid_content(rs[i]) && rs[i]->space == r->space && rs[i]->role == r->role)
+				rs[i]->linked |= bit;
+	}
+}
+
+/*
  * A guest access below a table the current root does not link yet faults:
- * FNAME(fetch) asks kvm_mmu_get_page for the table's shadow page, finds the
- * one the VM already has (it outlives being unlinked) and links it.  If it
- * has unsync children, kvm_mmu_get_page requests KVM_REQ_MMU_SYNC, so the
- * root is synced before the guest runs again; 8c8560b83390 requested
- * KVM_REQ_TLB_FLUSH_CURRENT there instead, and f6f6195b888c put the sync
- * back.  (FNAME(fetch) also fills the faulting address from the guest walk;
- * the model fills every current entry, which leaves the unsync ones as they
- * were.)  The #PF exit and the re-entry happen within the step.
+ * FNAME(fetch) asks kvm_mmu_get_page for the table's shadow page.  The first
+ * time, it creates one and write-protects the table's page
+ * (rmap_write_protect).  Otherwise it finds the one the VM already has (it
+ * outlives being unlinked), and if that has unsync children:
+ *   - since 65855ed8b034, FNAME(fetch) syncs it (mmu_sync_children) before
+ *     it links it, so no vCPU can walk the unsync entries through the new
+ *     link; the sync's own flushes follow (a local one, and a remote one for
+ *     dropped SPTEs: sync_page_dropped);
+ *   - before it, kvm_mmu_get_page requested KVM_REQ_MMU_SYNC for the
+ *     faulting vCPU and the link was made at once: another vCPU running on
+ *     the same root walks the unsync entries until that sync; and
+ *     8c8560b83390 had requested KVM_REQ_TLB_FLUSH_CURRENT there instead
+ *     (x86-get-page-sync), which f6f6195b888c undid.
+ * (FNAME(fetch) also fills the faulting address from the guest walk; the
+ * model fills every current entry, which leaves the unsync ones as they
+ * were.)  The #PF exit and the re-entry happen within the step, except when
+ * the fault leaves the sync to the vCPU's next entry (before 65855ed8b034):
+ * then that entry is a step of its own, and the other vCPUs may run first.
  */
 void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
@@ -658,19 +855,40 @@ void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struc
 	if (!missing)
 		return;
 	int p = s->vcpu[v].pcpu;
+	struct vt_kvm_x86_vm *xv = XV(m, s, v);
 	vt_trace_add(tr, VT_TR_EXIT, v, p, VT_OP_ACCESS, 0, 0, 0, NULL);
 	m->hv->exit(m, s, v, tr);
 	s->vcpu[v].run = VT_RUN_LOADED;
 	s->vcpu[v].mode = VT_MODE_OUTSIDE;
+	bool later = false;
 	VT_U64_FOREACH(t, missing) {
-		r->linked |= (uint16_t)(1u << t);
-		if (!(XV(m, s, v)->sp[t] & ~s->pt[t])) {
+		uint16_t bit = (uint16_t)(1u << t);
+		if (m->space[t].at && !(xv->shadowed & bit)) {
+			xv->shadowed |= bit;
+			vt_trace_note(tr, v, p, "page fault: kvm_mmu_get_page creates the table's shadow page (account_shadowed)");
+			rmap_write_protect(m, s, v, (int)t, tr);
+		}
+		if (!table_unsync(m, s, v, (int)t)) {
 			vt_trace_note(tr, v, p, "page fault: FNAME(fetch) links the table's shadow page (kvm_mmu_get_page)");
+			link_table(m, s, v, r, (int)t);
 			continue;
 		}
-		vt_trace_note(tr, v, p,
-			      "page fault: FNAME(fetch) links the table's shadow page; kvm_mmu_get_page finds it with unsync "
-			      "children");
+		if (vt_fixed(m, VT_FIX_X86_SYNC_BEFORE_LINK)) {
+			vt_trace_note(tr, v, p,
+				      "page fault: the table's shadow page has unsync children; FNAME(fetch) syncs it "
+				      "(mmu_sync_children) before it links it");
+			if (table_sync(m, s, v, (int)t))
+				sync_page_dropped(m, s, v, tr);
+			/* kvm_mmu_flush_or_zap(local): the sync flushes the current context */
+			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr);
+			link_table(m, s, v, r, (int)t);
+			continue;
+		}
+		vt_trace_reverted(tr, v, VT_FIX_X86_SYNC_BEFORE_LINK,
+				  "FNAME(fetch) links the table's shadow page with its unsync children; kvm_mmu_get_page "
+				  "asks this vCPU to sync at its next entry");
+		link_table(m, s, v, r, (int)t);
+		later = true;
 		if (vt_fixed(m, VT_FIX_X86_GET_PAGE_SYNC)) {
 			vt_kvm_make_request(s, v, VT_REQ_MMU_SYNC, tr);
 		} else {
@@ -679,11 +897,47 @@ void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struc
 			vt_kvm_make_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr);
 		}
 	}
+	if (later) {
+		vt_trace_note(tr, v, p, "returns from the page fault; its next entry (a step of its own) services the request");
+		return;
+	}
 	if (m->hv->enter(m, s, v, false, tr)) {
 		s->vcpu[v].run = VT_RUN_GUEST;
 		s->vcpu[v].mode = VT_MODE_IN_GUEST;
 		vt_trace_note(tr, v, p, "enters the guest");
 	}
+}
+
+/*
+ * A guest store to a table's entry.  Under shadow paging a table with a
+ * shadow page is write-protected: a store to it faults and KVM either
+ * emulates it or unsyncs the page (mmu_try_to_unsync_pages), and either way
+ * the page is synced before the guest may rely on the change.  The model
+ * takes every store as one KVM sees (the worst case: unsync).  The exception
+ * this function records: a store through a TLB entry that is still
+ * writable (filled before the table was shadowed, and never flushed since,
+ * which rmap_write_protect's flush is there to prevent) does not fault:
+ * the page stays "synced" for KVM while its shadow page mirrors the old
+ * entry.  Only tables declared 'at GPA' can be aliased.
+ */
+void vt_kvm_x86_pt_store(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			 struct vt_trace *tr)
+{
+	int t = op->space;
+	if (V(m)->tdp || t < 0 || !m->space[t].at)
+		return;
+	struct vt_kvm_x86_vm *xv = XV(m, s, v);
+	if (!(xv->shadowed & (1u << t)) || table_unsync(m, s, v, t))
+		return;
+	uint64_t alias = X(s, v)->walias & table_page_ptes(m, t);
+	if (!alias)
+		return;
+	int va = vt_model_va_index(m, op->a);
+	uint64_t old = va >= 0 ? vt_pt_va(m, s, t, va) : 0;
+	xv->hidden[t] |= xv->sp[t] & old;
+	vt_trace_note(tr, v, s->vcpu[v].pcpu,
+		      "the store goes through a TLB entry that still maps the table's page writable: no write "
+		      "fault, so KVM neither emulates it nor unsyncs the page; its shadow page keeps the old entry");
 }
 
 /* ---- the hv ops entry points ------------------------------------------- */
@@ -702,6 +956,7 @@ void vt_kvm_x86_vcpu_init(const struct vt_model *m, struct vt_state *s, int v)
 void vt_kvm_x86_load(const struct vt_model *m, struct vt_state *s, int v, int pcpu, struct vt_trace *tr)
 {
 	V(m)->vcpu_load(m, s, v, pcpu, tr);
+	walias_flush(s, v); /* more than the TLB loses (VMX flushes on a new pCPU, SVM takes a new ASID): sound */
 	if (m->opt[VT_OPT_PV_TLB_FLUSH])
 		vt_kvm_make_request(s, v, VT_REQ_STEAL_UPDATE, tr);
 }
@@ -820,8 +1075,10 @@ bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH, tr))
 		flush_tlb_all(m, s, v, tr);
 	/* kvm_service_local_tlb_flush_requests */
-	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr))
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr)) {
 		V(m)->flush_tlb_current(m, s, v, tr);
+		walias_flush(s, v);
+	}
 	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr))
 		flush_tlb_guest(m, s, v, tr);
 	/* Hyper-V's precise flush, or a full one when it cannot be precise */
@@ -834,6 +1091,13 @@ bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 			record_steal_time_writeback(m, s, v, tr);
 	}
 	mmu_reload(m, s, v, tr);
+	/*
+	 * kvm_vcpu_exit_request: a request made while servicing the others
+	 * (kvm_flush_remote_tlbs from a sync also asks the caller) cancels the
+	 * entry, and the loop services it before the guest runs.
+	 */
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH, tr))
+		flush_tlb_all(m, s, v, tr);
 	V(m)->run(m, s, v, tr);
 	return true;
 }
@@ -962,8 +1226,10 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 		for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
 			x->prev[i].content &= ~ptes;
 	}
-	for (int t = 0; t < m->nspaces; t++)
+	for (int t = 0; t < m->nspaces; t++) {
 		s->vm[vm].h.x86.sp[t] &= ~ptes;
+		s->vm[vm].h.x86.hidden[t] &= ~ptes;
+	}
 	vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
 	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
 	s->s_perm &= ~(old & ~(op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0));
@@ -995,13 +1261,23 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct
 		return;
 	/* Shadow page faults add what the guest maps now; unsync SPTEs stay. */
 	r->content |= s->pt[r->space];
-	uint64_t reach = r->content;
+	uint64_t reach = r->content, in_tables = 0;
 	VT_U64_FOREACH(tb, r->linked) {
 		uint64_t *sp = &XV(m, s, v)->sp[tb];
 		if (s->links[r->space] & (1u << tb))
 			*sp |= s->pt[tb];
-		reach |= *sp;
+		in_tables |= *sp;
 	}
+	reach |= in_tables;
+	/*
+	 * A translation of a table's page is filled writable while no shadow
+	 * page write-protects that page.  Only aliases in tables' shadow pages
+	 * are tracked: those are the VM's (a root's own entries are per vCPU
+	 * in the model, Q3), so every way one leaves is modelled with its flush.
+	 */
+	for (int t = 0; t < m->nspaces; t++)
+		if (m->space[t].at && !(XV(m, s, v)->shadowed & (1u << t)))
+			X(s, v)->walias |= in_tables & table_page_ptes(m, t);
 	/* Shadow PTEs carry no global bit: KVM emulates global pages by syncing every root. */
 	struct vt_set t = {{0}};
 	VT_U64_FOREACH(p, reach) {

@@ -56,6 +56,8 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr);
 bool vt_kvm_x86_pt_trap(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op);
+void vt_kvm_x86_pt_store(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			 struct vt_trace *tr);
 void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 
