@@ -927,11 +927,17 @@ void vt_kvm_x86_pt_store(const struct vt_model *m, struct vt_state *s, int v, co
 	if (V(m)->tdp || t < 0 || !m->space[t].at)
 		return;
 	struct vt_kvm_x86_vm *xv = XV(m, s, v);
-	if (!(xv->shadowed & (1u << t)) || table_unsync(m, s, v, t))
+	if (!(xv->shadowed & (1u << t)))
 		return;
-	uint64_t alias = X(s, v)->walias & table_page_ptes(m, t);
-	if (!alias)
+	if (table_unsync(m, s, v, t) || !(X(s, v)->walias & table_page_ptes(m, t))) {
+		/*
+		 * A store KVM sees, or one to a page it already treats as unsync:
+		 * either way the page's next sync re-reads every entry, so none
+		 * is hidden from it any more.
+		 */
+		xv->hidden[t] = 0;
 		return;
+	}
 	int va = vt_model_va_index(m, op->a);
 	uint64_t old = va >= 0 ? vt_pt_va(m, s, t, va) : 0;
 	xv->hidden[t] |= xv->sp[t] & old;
