@@ -142,5 +142,57 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 		.modelled = 1,
 		.since = "v4.9", /* from the origin; not checked in this session */
 	},
+	{
+		.id = VT_FIX_ARM64_S2_TABLE_ZAP_FLUSH,
+		.name = "arm64-s2-table-zap-flush",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: arm64: Don't defer TLB invalidation when zapping table entries (f62d4c3eb687, Will "
+			  "Deacon, 2024, v6.9, stable 6.6; fixes 7657ea920c54 \"KVM: arm64: Use TLBI range-based "
+			  "instructions for unmap\", v6.6)",
+		.rule = "stage2_unmap_put_pte invalidates a cleared table entry at once (__kvm_tlb_flush_vmid_ipa) even "
+			"when the walk defers its leaf invalidations to one range flush, because stage2_unmap_walker frees "
+			"the table page (put_page(childp)) before that flush and the walk caches still point at it",
+		.scenario = "scenarios/arm64/s2-table-zap-flush.vtlb",
+		.modelled = 1,
+		.since = "v6.9",
+		.hole = "v6.6",
+		.verified = 1,
+	},
+	{
+		.id = VT_FIX_ARM64_S2_TABLE_TTL,
+		.name = "arm64-s2-table-ttl",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: arm64: Don't pass a TLBI level hint when zapping table entries (36e008323926, Will "
+			  "Deacon, 2024, v6.9, stable 6.6); the hint for table entries is believed as old as KVM's TLBI "
+			  "level hints (v5.9: unverified)",
+		.rule = "the TLBI after clearing a table entry carries no level hint: a TTL hint names the level of the "
+			"leaf (Arm ARM D8.17 ILTZBK), and with an incorrect hint nothing need be invalidated (RSQXYZ), so "
+			"the table's walk-cache entry may outlive the freed table page",
+		.scenario = "scenarios/arm64/s2-table-ttl.vtlb",
+		.modelled = 1,
+		.since = "v6.9",
+		.hole = "v5.9",
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_ARM64_TLBI_RANGE_NUM,
+		.name = "arm64-tlbi-range-num",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "arm64: tlb: Fix TLBI RANGE operand (e3ba51ab24fd, Gavin Shan, 2024, v6.9, stable 6.6+; fixes "
+			  "117940aa6e5f \"KVM: arm64: Define kvm_tlb_flush_vmid_range()\", v6.6) -- an arm64 core fix "
+			  "(asm/tlbflush.h), not KVM code, that KVM's range flush relies on",
+		.rule = "__TLBI_RANGE_NUM returns NUM 31 at SCALE 3, so __flush_tlb_range_op covers a chunk of "
+			"MAX_TLBI_RANGE_PAGES with one correct TLBI RIPAS2E1IS; before, it returned -1 at every scale, "
+			"the loop ran SCALE down to -9 and issued an operand (SCALE 3, NUM 1) covering 2^17 of the 2^21 "
+			"pages",
+		.scenario = "scenarios/arm64/tlbi-range-num.vtlb",
+		.modelled = 1,
+		.since = "v6.9",
+		.hole = "v6.6",
+		.verified = 1,
+	},
 	{.name = NULL},
 };

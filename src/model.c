@@ -55,7 +55,7 @@ int vt_model_vm(const struct vt_model *m, const char *name)
 int vt_model_s2_find(const struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa)
 {
 	for (int i = 0; i < m->ns; i++)
-		if (m->s2[i].vm == vm && m->s2[i].gpa == gpa && m->s2[i].hpa == hpa)
+		if (m->s2[i].vm == vm && m->s2[i].gpa == gpa && m->s2[i].hpa == hpa && !m->s2[i].table)
 			return i;
 	return -1;
 }
@@ -73,6 +73,19 @@ int vt_model_add_s2(struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa)
 	if (m->ns == VT_MAX_S)
 		return -1;
 	m->s2[m->ns].vm = (uint8_t)vm;
+	m->s2[m->ns].level = 3;
+	m->s2[m->ns].gpa = gpa;
+	m->s2[m->ns].hpa = hpa;
+	return m->ns++;
+}
+
+int vt_model_add_s2_table(struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa, int level)
+{
+	if (m->ns == VT_MAX_S)
+		return -1;
+	m->s2[m->ns].vm = (uint8_t)vm;
+	m->s2[m->ns].table = 1;
+	m->s2[m->ns].level = (uint8_t)level;
 	m->s2[m->ns].gpa = gpa;
 	m->s2[m->ns].hpa = hpa;
 	return m->ns++;
@@ -193,7 +206,7 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 	for (int t = 0; t < m->nt; t++) {
 		const struct vt_pte *p = &m->pte[m->t[t].p];
 		for (int s = 0; s < m->ns; s++) {
-			if (m->s2[s].vm != p->vm || m->s2[s].gpa != p->gpa)
+			if (m->s2[s].vm != p->vm || m->s2[s].gpa != p->gpa || m->s2[s].table)
 				continue;
 			if (m->nu == VT_MAX_U) {
 				snprintf(err, errlen,
@@ -231,7 +244,8 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 	for (int s = 0; s < m->ns; s++) {
 		m->s_vm[m->s2[s].vm] |= (uint64_t)1 << s;
 		for (int j = 0; j < m->ns; j++)
-			if (m->s2[j].vm == m->s2[s].vm && m->s2[j].gpa == m->s2[s].gpa)
+			if (m->s2[j].vm == m->s2[s].vm && m->s2[j].gpa == m->s2[s].gpa &&
+			    m->s2[j].table == m->s2[s].table)
 				m->s_gpa[s] |= (uint64_t)1 << j;
 	}
 	for (int p = 0; p < m->np; p++)

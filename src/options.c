@@ -26,6 +26,12 @@ static const struct vt_option_decl options[] = {
 	{"vhe", VT_OPT_VHE, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1, "arm64: VHE host (stage 2 loaded at vcpu_load)", 0},
 	{"pv-tlb-flush", VT_OPT_PV_TLB_FLUSH, ARCH(VT_ARCH_X86), 0, 0, 1, 1,
 	 "x86: KVM_FEATURE_PV_TLB_FLUSH with steal time (shootdowns mark preempted vCPUs instead of IPIs)", 0},
+	{"tlbi-range", VT_OPT_TLBI_RANGE, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1,
+	 "arm64: FEAT_TLBIRANGE (range TLBIs; with s2fwb, unmap defers its invalidation to one range flush)", 0},
+	{"s2fwb", VT_OPT_S2FWB, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1,
+	 "arm64: FEAT_S2FWB (stage2_has_fwb: no cache maintenance on unmap)", 0},
+	{"ttl", VT_OPT_TTL, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1,
+	 "arm64: FEAT_TTL (the TLBI level hint restricts what a TLBI must invalidate)", 0},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

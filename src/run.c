@@ -80,7 +80,7 @@ static void hw_seen_gpa(const struct vt_model *m, const struct vt_state *s, int 
 	size_t o = 0;
 	buf[0] = 0;
 	for (int j = 0; j < m->ns && o < len; j++)
-		if (m->s2[j].gpa == gpa && m->s2[j].vm == m->vcpu_vm[v] && vt_hw_reaches_gpa(m, s, v, gpa, m->s2[j].hpa))
+		if (m->s2[j].gpa == gpa && !m->s2[j].table && m->s2[j].vm == m->vcpu_vm[v] && vt_hw_reaches_gpa(m, s, v, gpa, m->s2[j].hpa))
 			o += (size_t)snprintf(buf + o, len - o, "%sHPA 0x%" PRIx64, o ? ", " : "", m->s2[j].hpa);
 	if (!buf[0])
 		snprintf(buf, len, "nothing");
@@ -419,6 +419,14 @@ void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res
 	} else if (v->kind == VT_V_BREACH) {
 		const struct vt_s2 *s2 = &m->s2[v->s];
 		bool foreign = v->vcpu >= 0 && s2->vm != m->vcpu_vm[v->vcpu];
+		if (s2->table && !foreign) {
+			snprintf(buf, len,
+				 "BREACH step %u%s: vCPU %s on pCPU %d can walk through the cached level-%u stage-2 table "
+				 "entry for GPA 0x%" PRIx64 " of VM %s into its table page, HPA 0x%" PRIx64
+				 " [%s], after the host freed that page",
+				 v->step, where, vn, p, s2->level, s2->gpa, m->vm[s2->vm].name, s2->hpa, key);
+			return;
+		}
 		snprintf(buf, len,
 			 "BREACH step %u%s: vCPU %s on pCPU %d can reach HPA 0x%" PRIx64 " (GPA 0x%" PRIx64
 			 " of VM %s) [%s] %s",

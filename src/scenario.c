@@ -734,11 +734,35 @@ static int decl_s2(struct pstate *ps)
 	if (vt_parse_addr(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
 	    vt_parse_addr(p, "a host-physical address", &hpa) < 0)
 		return -1;
+	/* 's2 VM GPA -> HPA table [level 1|2]': a stage-2 table descriptor (arm64) */
+	int level = 3, tword = p->cur;
+	if (vt_parse_accept(p, "table")) {
+		if (p->m->arch != VT_ARCH_ARM64)
+			return vt_parse_error_at(p, tword, "stage-2 table entries are modelled on arm64 only");
+		level = 2;
+		if (vt_parse_accept(p, "level")) {
+			uint64_t l;
+			int lat = p->cur;
+			if (vt_parse_number(p, "a lookup level", &l) < 0)
+				return -1;
+			if (l < 1 || l > 2)
+				return vt_parse_error_at(p, lat, "a stage-2 table descriptor is at level 1 or 2 "
+								 "(4 KiB granule; level 3 entries are pages)");
+			level = (int)l;
+		}
+		struct vt_s2 probe = {.level = (uint8_t)level};
+		if (gpa & (vt_s2_span(&probe) - 1))
+			return vt_parse_error_at(p, at, "a level-%d table entry covers 0x%llx bytes: its guest-physical "
+							"address must be aligned to that",
+						 level, (unsigned long long)vt_s2_span(&probe));
+	}
 	for (int i = 0; i < p->m->ns; i++)
-		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].vm == vm && p->m->s2[i].gpa == gpa)
-			return vt_parse_error_at(p, at, "guest-physical 0x%llx of '%s' is already mapped",
-						 (unsigned long long)gpa, p->m->vm[vm].name);
-	int s = vt_model_add_s2(p->m, vm, gpa, hpa);
+		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].vm == vm && p->m->s2[i].gpa == gpa &&
+		    p->m->s2[i].level == level)
+			return vt_parse_error_at(p, at, "guest-physical 0x%llx of '%s' is already mapped%s",
+						 (unsigned long long)gpa, p->m->vm[vm].name,
+						 level < 3 ? " by a table entry of that level" : "");
+	int s = level < 3 ? vt_model_add_s2_table(p->m, vm, gpa, hpa, level) : vt_model_add_s2(p->m, vm, gpa, hpa);
 	if (s < 0)
 		return vt_parse_error_at(p, at, "too many stage-2 mappings (at most %d)", VT_MAX_S);
 	p->m->init_s2 |= VT_BIT(s);
@@ -1021,6 +1045,23 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		if (parse_vm(p, &vm) < 0 || vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
 			return -1;
 		op->code = VT_OP_HOST_UNMAP;
+	} else if (vt_parse_accept(p, "unmap-range")) {
+		/* 'unmap-range VM GPA +PAGES': kvm_pgtable_stage2_unmap over PAGES 4 KiB pages (arm64) */
+		if (p->m->arch != VT_ARCH_ARM64)
+			return vt_parse_error_at(p, p->cur - 1, "'unmap-range' is modelled on arm64 only");
+		if (parse_vm(p, &vm) < 0 || vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
+			return -1;
+		if (vt_parse_at_end(p) || p->tok[p->cur].s[0] != '+' || p->tok[p->cur].len < 2)
+			return vt_parse_error(p, "expected '+PAGES', the number of 4 KiB pages to unmap");
+		int nat = p->cur;
+		if (vt_parse_number_text(p->tok[nat].s + 1, p->tok[nat].len - 1, &op->b) < 0)
+			return vt_parse_error_at(p, nat, "expected '+PAGES', a number of 4 KiB pages");
+		if (op->b == 0 || op->b > ((uint64_t)1 << 25))
+			return vt_parse_error_at(p, nat, "a range of 1 to 2^25 pages (16 flushes of MAX_TLBI_RANGE_PAGES)");
+		if (op->a & 0xfff)
+			return vt_parse_error_at(p, nat - 1, "the range starts on a 4 KiB page boundary");
+		p->cur++;
+		op->code = VT_OP_HOST_UNMAP_RANGE;
 	} else if (vt_parse_accept(p, "remap") || vt_parse_accept(p, "remap-noflush")) {
 		bool raw = vt_tok_is(p, p->cur - 1, "remap-noflush");
 		uint64_t hpa;
@@ -1042,7 +1083,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 			char names[600];
 			insn_list(p->m->hw, names, sizeof(names));
 			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
-						 "'remap-noflush VM GPA -> HPA' or a %s instruction (%s)",
+						 "'remap-noflush VM GPA -> HPA', 'unmap-range VM GPA +PAGES' or a %s instruction (%s)",
 					      p->m->hw->name, names);
 		}
 		p->cur++;

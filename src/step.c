@@ -198,7 +198,7 @@ bool vt_hw_reaches_gpa(const struct vt_model *m, const struct vt_state *s, int v
 	vt_vcpu_gctx(m, s, v, &g);
 	m->hw->reach(m, s, p, &g, &u, &s2);
 	VT_U64_FOREACH(j, s2)
-		if (m->s2[j].gpa == gpa && (hpa == UINT64_MAX || m->s2[j].hpa == hpa))
+		if (m->s2[j].gpa == gpa && !m->s2[j].table && (hpa == UINT64_MAX || m->s2[j].hpa == hpa))
 			return true;
 	return false;
 }

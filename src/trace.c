@@ -234,6 +234,9 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 	case VT_EV_HOST:
 		if (o->code == VT_OP_HOST_UNMAP) {
 			snprintf(buf, len, "host: unmap %s 0x%" PRIx64, m->vm[o->target].name, o->a);
+		} else if (o->code == VT_OP_HOST_UNMAP_RANGE) {
+			snprintf(buf, len, "host: unmap-range %s 0x%" PRIx64 " +0x%" PRIx64, m->vm[o->target].name, o->a,
+				 o->b);
 		} else if (o->code == VT_OP_HOST_INSN) {
 			unsigned insn = (unsigned)(o->b >> 32);
 			snprintf(buf, len, "host: %s on %d key %u%s", insn_name(m, insn),
@@ -282,7 +285,7 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 /* One record as a line of text (without indentation or newline). */
 static void rec_text(const struct vt_model *m, const struct vt_trace_rec *r, char *buf, size_t len)
 {
-	char vn[32], k[64];
+	char vn[32], k[160];
 	vt_model_vcpu_name(m, r->vcpu, vn, sizeof(vn));
 	switch (r->kind) {
 	case VT_TR_EVENT:
@@ -308,6 +311,10 @@ static void rec_text(const struct vt_model *m, const struct vt_trace_rec *r, cha
 		snprintf(buf, len, "%s: services %s", vn, req_name(m, r->code));
 		return;
 	case VT_TR_INSN:
+		if (m->hw->fmt_insn_arg && m->hw->fmt_insn_arg(r->code, r->key, r->a, k, sizeof(k))) {
+			snprintf(buf, len, "pCPU %d: %s [%s]", r->pcpu, insn_name(m, r->code), k);
+			return;
+		}
 		m->hw->fmt_operand(r->code, r->key, k, sizeof(k));
 		if (r->a)
 			snprintf(buf, len, "pCPU %d: %s [%s] va 0x%" PRIx64, r->pcpu, insn_name(m, r->code), k, r->a);

@@ -14,7 +14,13 @@
  *
  * TLBI IPAS2E1 takes its IPA in 'arg' (the "va" of a host instrument) or,
  * as KVM issues it here, as a page number in bits 31:8 of the key, so the
- * trace can print it as an IPA.
+ * trace can print it as an IPA; bits 59:56 of 'arg' then hold the 4-bit
+ * TTL field of the architectural operand (D8.17.5.1, Table D8-123; 0: no
+ * level hint).  The range form TLBI RIPAS2E1 takes the architectural Xt
+ * operand in 'arg', decoded exactly as D8.17.5.2 lays it out (IXPNPP,
+ * IHKYNQ): BaseADDR bits 36:0, TTL 38:37, NUM 43:39, SCALE 45:44, TG 47:46;
+ * it invalidates [BaseADDR, BaseADDR + (NUM + 1) * 2^(5 * SCALE + 1)
+ * granules).
  */
 #ifndef VTLB_ARM64_H
 #define VTLB_ARM64_H
@@ -54,6 +60,7 @@ enum vt_arm64_tlbi {
 	VT_TLBI_VMALLS12E1,  /* EL2: stage 1, stage 2 and combined, current VMID */
 	VT_TLBI_IPAS2E1,     /* EL2: stage-2-only entries for an IPA; combined entries stay */
 	VT_TLBI_ALLE1,       /* EL2: everything of EL1&0, every VMID */
+	VT_TLBI_RIPAS2E1,    /* EL2, FEAT_TLBIRANGE: stage-2-only entries of an IPA range (D8.17.5.2) */
 	VT_TLBI_COUNT
 };
 
@@ -130,10 +137,57 @@ static inline unsigned vt_a64_key_asid(uint32_t key)
 }
 
 /* The IPA operand of TLBI IPAS2E1: 'arg' if given, else the page number in the key. */
+#define VT_A64_IPA_MASK (((uint64_t)1 << 48) - 1)
 static inline uint64_t vt_a64_ipa(uint32_t key, uint64_t arg)
 {
-	return arg ? arg : (uint64_t)(key >> 8) << 12;
+	return (arg & VT_A64_IPA_MASK) ? (arg & VT_A64_IPA_MASK) : (uint64_t)(key >> 8) << 12;
 }
+
+/* The 4-bit TTL field KVM passes with TLBI IPAS2E1 (bits 59:56 of 'arg'). */
+static inline unsigned vt_a64_ipa_ttl(uint64_t arg)
+{
+	return (unsigned)(arg >> 56) & 0xfu;
+}
+
+static inline uint64_t vt_a64_ipa_arg(uint64_t ipa, unsigned ttl)
+{
+	return (ipa & VT_A64_IPA_MASK) | ((uint64_t)(ttl & 0xfu) << 56);
+}
+
+/* The TTL field of a single-address TLBI for a 4 KiB-granule leaf at 'level' (Table D8-123: TG 01, level). */
+static inline unsigned vt_a64_ttl4k(int level)
+{
+	return level >= 1 && level <= 3 ? (1u << 2) | (unsigned)level : 0;
+}
+
+/* A TLB range operand, field by field (Arm ARM DDI0487 D8.17.5.2, rules IXPNPP and IHKYNQ). */
+struct vt_a64_range {
+	uint64_t base;       /* BaseADDR, as an IPA (4 KiB granule, TCR.DS = 0: bits 36:0 are IPA[48:12]) */
+	uint64_t pages;      /* (NUM + 1) * 2^(5 * SCALE + 1) granules */
+	unsigned ttl, num, scale, tg;
+};
+
+static inline struct vt_a64_range vt_a64_range_decode(uint64_t xt)
+{
+	struct vt_a64_range r;
+	r.base = (xt & (((uint64_t)1 << 37) - 1)) << 12;
+	r.ttl = (unsigned)(xt >> 37) & 3u;
+	r.num = (unsigned)(xt >> 39) & 31u;
+	r.scale = (unsigned)(xt >> 44) & 3u;
+	r.tg = (unsigned)(xt >> 46) & 3u;
+	r.pages = (uint64_t)(r.num + 1) << (5 * r.scale + 1);
+	return r;
+}
+
+/*
+ * Stage-2 entries (over S) that an invalidation of IPAs [lo, hi) must remove
+ * under a level hint (0: none; 1-3: every leaf it means is at that level).
+ * A hint is a statement about leaves (D8.17, rules ILTZBK and RSQXYZ): a
+ * leaf at another level, or a table entry at the hinted level or below it,
+ * is an entry for which the hint is incorrect, and nothing is required of
+ * it.  Table entries above the hinted level are on the walk to such a leaf.
+ */
+uint64_t vt_arm64_s2_range_mask(const struct vt_model *m, uint64_t lo, uint64_t hi, int level);
 
 /*
  * Scopes.  What a TLBI removes, in terms of the guest tags: by ASID value

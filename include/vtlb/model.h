@@ -75,6 +75,7 @@ enum vt_op_common {
 	VT_OP_HOST_INSN, /* host, instrument: run one hardware instruction; target=pcpu, a=va, b=insn<<32|key */
 	VT_OP_LINK,      /* guest: space, b=table: point an upper-level entry of space at the table */
 	VT_OP_UNLINK,    /* guest: space, b=table: clear that entry */
+	VT_OP_HOST_UNMAP_RANGE, /* host (arm64): target=vm, a=gpa, b=pages: kvm_pgtable_stage2_unmap over the range */
 	VT_OP_ARCH = 16
 };
 
@@ -181,12 +182,27 @@ struct vt_tr {
 	uint8_t g;         /* effective global */
 };
 
+/*
+ * A stage-2 entry.  A leaf maps one 4 KiB page (a level-3 entry); a table
+ * entry (arm64 only: 's2 ... table') is a level-1 or level-2 descriptor
+ * that points at the next-level table at hpa and covers vt_s2_span() bytes
+ * from gpa.  A table entry pairs with no guest translation (no U element):
+ * a TLB holds it as a walk-cache entry.
+ */
 struct vt_s2 {
 	uint8_t vm;
-	uint8_t pad[7];
+	uint8_t table;     /* a table descriptor, not a leaf */
+	uint8_t level;     /* lookup level of the descriptor: 3 for a leaf, 1 or 2 for a table */
+	uint8_t pad[5];
 	uint64_t gpa;
 	uint64_t hpa;
 };
+
+/* The IPA range a stage-2 entry covers (4 KiB granule: level 1 1 GiB, level 2 2 MiB, level 3 4 KiB). */
+static inline uint64_t vt_s2_span(const struct vt_s2 *e)
+{
+	return (uint64_t)1 << (12 + 9 * (3 - (e->level ? e->level : 3)));
+}
 
 struct vt_cu {
 	uint8_t t;
@@ -437,6 +453,9 @@ enum vt_opt {
 	VT_OPT_ARCH_SPARE1,   /* free for an architecture's own option */
 	VT_OPT_ARCH_SPARE2,
 	VT_OPT_ARCH_SPARE3,
+	VT_OPT_TLBI_RANGE,    /* arm64: FEAT_TLBIRANGE (system_supports_tlb_range) */
+	VT_OPT_S2FWB,         /* arm64: FEAT_S2FWB (stage2_has_fwb) */
+	VT_OPT_TTL,           /* arm64: FEAT_TTL (TLBI level hints are used) */
 	VT_OPT_COUNT
 };
 
@@ -471,6 +490,8 @@ int vt_model_s2_find(const struct vt_model *m, int vm, uint64_t gpa, uint64_t hp
 int vt_model_add_va(struct vt_model *m, uint64_t va);
 int vt_model_add_pte(struct vt_model *m, int space, uint64_t va, uint64_t gpa, int global);
 int vt_model_add_s2(struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa);
+/* A stage-2 table entry at 'level' (1 or 2); never merged with a leaf. */
+int vt_model_add_s2_table(struct vt_model *m, int vm, uint64_t gpa, uint64_t hpa, int level);
 
 /*
  * Enumerate T and U and compute every mask.  Returns 0, or -1 with a

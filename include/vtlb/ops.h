@@ -142,6 +142,12 @@ struct vt_hw_ops {
 	void (*fmt_key)(uint32_t key, char *buf, size_t len);
 	/* The operand of an instruction, as its manual names it ("VPID 1", "EPTP 1"). */
 	void (*fmt_operand)(unsigned insn, uint32_t key, char *buf, size_t len);
+	/*
+	 * Optional: the operand together with the instruction's argument
+	 * register, for instructions whose argument is more than an address
+	 * (an arm64 range or level-hinted TLBI); false: format as usual.
+	 */
+	bool (*fmt_insn_arg)(unsigned insn, uint32_t key, uint64_t arg, char *buf, size_t len);
 };
 
 /* ---- hypervisor -------------------------------------------------------- */

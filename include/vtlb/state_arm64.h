@@ -76,7 +76,9 @@ struct vt_kvm_arm64_global {
 	uint8_t host_vmid;   /* ... the VMID its flush targets */
 	uint8_t next_vmid;   /* before v5.17: kvm_next_vmid */
 	uint8_t vmid_lock;   /* before v5.17: kvm_vmid_lock, held by vCPU n - 1 (0: free) */
-	uint8_t pad[3];
+	uint8_t host_pos;    /* unmap-range: the stage-2 walk's position (entries of the range in post-order) */
+	uint8_t host_step;   /* unmap-range: 0 while walking, then the deferred flush's phase (1-based) */
+	uint8_t pad;
 	uint64_t host_old;   /* ... the stage-2 entries it removes (over S) */
 	uint8_t vmid_map[VT_ARM64_VMID_MAP_BYTES];
 	struct vt_pending pend[VT_ARM64_HW_PENDING];  /* owned by src/arch/arm64.c */

@@ -68,6 +68,8 @@ static const char *const arm64_insn_names[VT_A64_INSN_COUNT] = {
 	[2 * VT_TLBI_IPAS2E1 + 1] = "tlbi.ipas2e1is",
 	[2 * VT_TLBI_ALLE1] = "tlbi.alle1",
 	[2 * VT_TLBI_ALLE1 + 1] = "tlbi.alle1is",
+	[2 * VT_TLBI_RIPAS2E1] = "tlbi.ripas2e1",
+	[2 * VT_TLBI_RIPAS2E1 + 1] = "tlbi.ripas2e1is",
 	[VT_A64_I_DSB_NSH] = "dsb.nsh",
 	[VT_A64_I_DSB_ISH] = "dsb.ish",
 	[VT_A64_I_DSB_ISHST] = "dsb.ishst",
@@ -229,6 +231,44 @@ static void tidy_all(const struct vt_model *m, struct vt_state *s)
 		vt_tlb_tidy(s, sd);
 }
 
+/*
+ * The level a TTL field names for this model's 4 KiB-granule entries: 0 for
+ * no information, -1 when the field describes entries of another granule
+ * (nothing of ours is then required: RSQXYZ, RXKMMX).  Without FEAT_TTL the
+ * field is RES0 and ignored.  'range': the 2-bit field of a range operand
+ * (Table D8-124), else the 4-bit one (Table D8-123; TG 01 with level 0 is
+ * reserved without FEAT_LPA2 and means no information).
+ */
+static int ttl_level(const struct vt_model *m, unsigned ttl, bool range)
+{
+	if (!m->opt[VT_OPT_TTL])
+		return 0;
+	if (range)
+		return (int)ttl;
+	if ((ttl >> 2) == 0)
+		return 0;
+	if ((ttl >> 2) != 1)
+		return -1;
+	return (int)(ttl & 3u);
+}
+
+/* Stage-2 entries a TLBI of this kind must remove (IPAS2E1, RIPAS2E1: D8.17.5; others by kind). */
+static uint64_t tlbi_s2_scope(const struct vt_model *m, unsigned kind, uint32_t key, uint64_t arg)
+{
+	if (kind == VT_TLBI_IPAS2E1) {
+		uint64_t ipa = vt_a64_ipa(key, arg);
+		int level = ttl_level(m, vt_a64_ipa_ttl(arg), false);
+		return level < 0 ? 0 : vt_arm64_s2_range_mask(m, ipa, ipa + 0x1000, level);
+	}
+	if (kind == VT_TLBI_RIPAS2E1) {
+		struct vt_a64_range r = vt_a64_range_decode(arg);
+		if (r.tg != 1) /* 00 reserved; 16 KiB or 64 KiB: not the granule of these entries (RXKMMX) */
+			return 0;
+		return vt_arm64_s2_range_mask(m, r.base, r.base + (r.pages << 12), ttl_level(m, r.ttl, true));
+	}
+	return vt_arm64_tlbi_smask(m, kind, 0);
+}
+
 /* Apply a completed TLBI's scope to every TLB it reaches. */
 static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struct vt_pending *pd)
 {
@@ -237,7 +277,7 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 	unsigned vmid = vt_a64_key_vmid(pd->key);
 	int va = vt_arm64_tlbi_by_va(kind) ? vt_model_va_index(m, pd->arg) : -1;
 	struct vt_set umask = vt_arm64_tlbi_umask(m, kind, vt_a64_key_asid(pd->key), va);
-	uint64_t smask = vt_arm64_tlbi_smask(m, kind, vt_a64_ipa(pd->key, pd->arg));
+	uint64_t smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
 	int sd = shared_dom(m);
 	for (int d = 0; d < VT_MAX_DOMAINS; d++) {
 		bool reached = is ? (d < m->ndomains || d == sd)
@@ -260,7 +300,7 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 static bool stage1_only(unsigned insn)
 {
 	unsigned k = vt_a64_insn_kind(insn);
-	return k != VT_TLBI_IPAS2E1 && k != VT_TLBI_VMALLS12E1 && k != VT_TLBI_ALLE1;
+	return k != VT_TLBI_IPAS2E1 && k != VT_TLBI_RIPAS2E1 && k != VT_TLBI_VMALLS12E1 && k != VT_TLBI_ALLE1;
 }
 
 /*
@@ -485,6 +525,35 @@ static void a64_fmt_operand(unsigned insn, uint32_t key, char *buf, size_t len)
 	}
 }
 
+/* TLBI IPAS2E1 with a level hint and the range form print their decoded operand. */
+static bool a64_fmt_insn_arg(unsigned insn, uint32_t key, uint64_t arg, char *buf, size_t len)
+{
+	if (!vt_a64_insn_is_tlbi(insn))
+		return false;
+	unsigned kind = vt_a64_insn_kind(insn), vmid = vt_a64_key_vmid(key);
+	if (kind == VT_TLBI_IPAS2E1 && arg) {
+		unsigned ttl = vt_a64_ipa_ttl(arg);
+		static const char *const lv[4] = {"no level information", "leaf at level 1", "leaf at level 2",
+						  "leaf at level 3"};
+		if (ttl)
+			snprintf(buf, len, "VMID %u IPA 0x%llx TTL 0x%x: %s", vmid,
+				 (unsigned long long)vt_a64_ipa(key, arg), ttl, (ttl >> 2) == 1 ? lv[ttl & 3] : "other granule");
+		else
+			snprintf(buf, len, "VMID %u IPA 0x%llx", vmid, (unsigned long long)vt_a64_ipa(key, arg));
+		return true;
+	}
+	if (kind == VT_TLBI_RIPAS2E1) {
+		struct vt_a64_range r = vt_a64_range_decode(arg);
+		snprintf(buf, len,
+			 "VMID %u Xt 0x%016llx: BaseADDR 0x%llx NUM %u SCALE %u TTL %u TG %u: %llu pages, IPA 0x%llx-0x%llx",
+			 vmid, (unsigned long long)arg, (unsigned long long)r.base, r.num, r.scale, r.ttl, r.tg,
+			 (unsigned long long)r.pages, (unsigned long long)r.base,
+			 (unsigned long long)(r.base + (r.pages << 12) - 1));
+		return true;
+	}
+	return false;
+}
+
 const struct vt_hw_ops vt_arm64_hw_ops = {
 	.name = "arm64",
 	.ndomains = arm64_ndomains,
@@ -497,4 +566,5 @@ const struct vt_hw_ops vt_arm64_hw_ops = {
 	.insn = a64_insn,
 	.fmt_key = a64_fmt_key,
 	.fmt_operand = a64_fmt_operand,
+	.fmt_insn_arg = a64_fmt_insn_arg,
 };

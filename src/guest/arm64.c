@@ -25,6 +25,7 @@ static const char *const tlbi_names[VT_TLBI_COUNT] = {
 	[VT_TLBI_VMALLE1] = "vmalle1",	     [VT_TLBI_VAE1] = "vae1",	[VT_TLBI_VALE1] = "vale1",
 	[VT_TLBI_VAAE1] = "vaae1",	     [VT_TLBI_VAALE1] = "vaale1", [VT_TLBI_ASIDE1] = "aside1",
 	[VT_TLBI_VMALLS12E1] = "vmalls12e1", [VT_TLBI_IPAS2E1] = "ipas2e1", [VT_TLBI_ALLE1] = "alle1",
+	[VT_TLBI_RIPAS2E1] = "ripas2e1",
 };
 
 static const char *const dsb_names[VT_DSB_COUNT] = {
@@ -306,13 +307,26 @@ uint64_t vt_arm64_tlbi_smask(const struct vt_model *m, unsigned kind, uint64_t i
 	case VT_TLBI_ALLE1:
 		return ~(uint64_t)0;
 	case VT_TLBI_IPAS2E1:
-		for (int j = 0; j < m->ns; j++)
-			if (m->s2[j].gpa == ipa)
-				r |= VT_BIT(j);
-		return r;
+		/* the entries used to translate the IPA, leaf and table, no level hint */
+		return vt_arm64_s2_range_mask(m, ipa, ipa + 0x1000, 0);
 	default:
-		return 0;
+		return r;
 	}
+}
+
+uint64_t vt_arm64_s2_range_mask(const struct vt_model *m, uint64_t lo, uint64_t hi, int level)
+{
+	uint64_t r = 0;
+	for (int j = 0; j < m->ns; j++) {
+		const struct vt_s2 *e = &m->s2[j];
+		uint64_t end = e->gpa + vt_s2_span(e);
+		if (e->gpa >= hi || end <= lo)
+			continue;
+		bool hit = e->table ? (level == 0 || level > e->level) : (level == 0 || level == e->level);
+		if (hit)
+			r |= VT_BIT(j);
+	}
+	return r;
 }
 
 /* ---- formatting ------------------------------------------------------------ */

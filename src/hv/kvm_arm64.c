@@ -20,6 +20,8 @@
  * The host thread that runs a stage-2 change is not one of the modelled
  * pCPUs (VT_ARM64_ISSUER_HOST): only its own DSBs complete its TLBIs.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/arm64.h"
@@ -574,10 +576,364 @@ static void host_insn(const struct vt_model *m, struct vt_state *s, unsigned cod
  *   2  DSB ISHST; enter_vmid_context; TLBI VMALLS12E1IS
  *   3  DSB ISH; ISB; exit_vmid_context: the old page may be reused
  */
+/* ---- range unmap: kvm_pgtable_stage2_unmap and kvm_tlb_flush_vmid_range ---- */
+
+/* A formatted note the trace owns (nothing is formatted without a trace). */
+static const char *textf(struct vt_trace *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *textf(struct vt_trace *tr, const char *fmt, ...)
+{
+	if (!tr || tr->no_records)
+		return "";
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	const char *r = vt_trace_strdup(tr, buf);
+	return r ? r : "";
+}
+
+/* MAX_TLBI_RANGE_PAGES = __TLBI_RANGE_PAGES(31, 3) (asm/tlbflush.h) */
+#define MAX_TLBI_RANGE_PAGES ((uint64_t)32 << 16)
+
+/*
+ * stage2_unmap_defer_tlb_flush: with FEAT_TLBIRANGE and FWB the walker
+ * defers its per-entry invalidations to one kvm_tlb_flush_vmid_range at the
+ * end of kvm_pgtable_stage2_unmap (7657ea920c54, v6.6).
+ */
+static bool defer_tlb_flush(const struct vt_model *m)
+{
+	return m->opt[VT_OPT_TLBI_RANGE] && m->opt[VT_OPT_S2FWB];
+}
+
+/*
+ * Shifts as the kernel's macros execute them on arm64: a shift by a
+ * register amount uses the amount modulo 64 (LSLV/LSRV), which is what a
+ * negative 'scale' turned into before e3ba51ab24fd (C leaves it undefined).
+ */
+static uint64_t shl64(uint64_t x, int n)
+{
+	return x << ((unsigned)n & 63u);
+}
+
+static uint64_t shr64(uint64_t x, int n)
+{
+	return x >> ((unsigned)n & 63u);
+}
+
+/* __TLBI_RANGE_PAGES(num, scale) */
+static uint64_t range_pages(int num, int scale)
+{
+	return shl64((uint64_t)(int64_t)(num + 1), 5 * scale + 1);
+}
+
+/*
+ * __TLBI_RANGE_NUM(pages, scale).  Since e3ba51ab24fd it caps pages at
+ * __TLBI_RANGE_PAGES(31, scale) and returns -1..31; before, it masked the
+ * page count with TLBI_RANGE_MASK (5 bits) and returned -1..30, so
+ * MAX_TLBI_RANGE_PAGES (NUM 32 at SCALE 3) gave -1 at every scale.
+ */
+static int range_num(const struct vt_model *m, uint64_t pages, int scale)
+{
+	if (vt_fixed(m, VT_FIX_ARM64_TLBI_RANGE_NUM)) {
+		uint64_t cap = range_pages(31, scale);
+		return (int)shr64(pages < cap ? pages : cap, 5 * scale + 1) - 1;
+	}
+	return (int)(shr64(pages, 5 * scale + 1) & 31u) - 1;
+}
+
+/*
+ * __TLBI_VADDR_RANGE(start >> PAGE_SHIFT, asid 0, scale, num, ttl) as the
+ * commit message of e3ba51ab24fd shows it (fields shifted into place
+ * without masking; TG = 01 for 4 KiB pages).
+ */
+static uint64_t range_operand(uint64_t start, int scale, int num, int ttl)
+{
+	uint64_t ta = (start >> 12) & (((uint64_t)1 << 37) - 1);
+	ta |= (uint64_t)(ttl >= 1 && ttl <= 3 ? ttl : 0) << 37;
+	ta |= (uint64_t)(int64_t)num << 39;
+	ta |= (uint64_t)(int64_t)scale << 44;
+	ta |= (uint64_t)1 << 46;
+	return ta;
+}
+
+/* A TLBI IPAS2E1IS from the host thread for one IPA, with the 4-bit TTL field 'ttl' (0: no hint). */
+static void host_ipas2(const struct vt_model *m, struct vt_state *s, unsigned vmid, uint64_t ipa, unsigned ttl,
+		       struct vt_trace *tr)
+{
+	uint32_t key = vt_a64_key(vmid, 0) | (uint32_t)((ipa >> 12) << 8);
+	vt_arm64_insn_as(m, s, host_pcpu(m, s), VT_ARM64_ISSUER_HOST, vt_a64_tlbi_insn(VT_TLBI_IPAS2E1, 1), key,
+			 vt_a64_ipa_arg(ipa, ttl), tr);
+}
+
+/*
+ * __flush_s2_tlb_range_op(ipas2e1is, start, pages, PAGE_SIZE,
+ * TLBI_TTL_UNKNOWN), i.e. __flush_tlb_range_op as since e2768b798a19
+ * (v6.9): from SCALE 3 down, each range TLBI covers the largest multiple
+ * of 2^(5*SCALE+1) pages that fits; a single page left over gets a
+ * non-range TLBI (FEAT_LPA2's 64 KiB alignment case is not modelled).
+ */
+static void flush_s2_range_op(const struct vt_model *m, struct vt_state *s, unsigned vmid, uint64_t start,
+			      uint64_t pages, struct vt_trace *tr)
+{
+	int scale = 3;
+	while (pages > 0) {
+		if (pages == 1) {
+			host_ipas2(m, s, vmid, start, 0, tr);
+			start += 0x1000;
+			pages -= 1;
+			continue;
+		}
+		int num = range_num(m, pages, scale);
+		if (num >= 0) {
+			uint64_t xt = range_operand(start, scale, num, 0);
+			uint64_t done = range_pages(num, scale);
+			if (scale < 0)
+				vt_trace_reverted(tr, -1, VT_FIX_ARM64_TLBI_RANGE_NUM,
+						  textf(tr, "__TLBI_RANGE_NUM gave -1 at SCALE 3..0: the loop "
+								     "ran on to SCALE %d, NUM %d, and builds a range "
+								     "operand from them",
+								 scale, num));
+			vt_arm64_insn_as(m, s, host_pcpu(m, s), VT_ARM64_ISSUER_HOST,
+					 vt_a64_tlbi_insn(VT_TLBI_RIPAS2E1, 1), vt_a64_key(vmid, 0), xt, tr);
+			if (done >= pages) {
+				if (done > pages)
+					vt_trace_note(tr, -1, -1,
+						      "model: __flush_tlb_range_op's page count would wrap; the loop is "
+						      "cut here");
+				return;
+			}
+			start += done << 12;
+			pages -= done;
+		}
+		if (--scale < -64) {
+			vt_trace_note(tr, -1, -1, "model: __flush_tlb_range_op does not terminate; cut after SCALE -64");
+			return;
+		}
+	}
+}
+
+/* The leaves and tables of VM vm in [lo, hi) (over S, whatever the current stage 2 holds). */
+static uint64_t s2_in(const struct vt_model *m, int vm, uint64_t lo, uint64_t hi, bool tables)
+{
+	uint64_t r = 0;
+	for (int j = 0; j < m->ns; j++) {
+		const struct vt_s2 *e = &m->s2[j];
+		if (e->vm == vm && (bool)e->table == tables && e->gpa < hi && e->gpa + vt_s2_span(e) > lo)
+			r |= VT_BIT(j);
+	}
+	return r;
+}
+
+/*
+ * __kvm_tlb_flush_vmid_ipa(mmu, ipa, level) run to completion by the host
+ * thread: DSB ISHST; TLBI IPAS2E1IS (level hint); DSB ISH; TLBI VMALLE1IS;
+ * DSB ISH; ISB.
+ */
+static void flush_vmid_ipa(const struct vt_model *m, struct vt_state *s, int vm, uint64_t ipa, unsigned ttl,
+			   struct vt_trace *tr)
+{
+	unsigned vmid = MMU(s, vm)->vmid.idx;
+	host_insn(m, s, VT_A64_I_DSB_ISHST, 0, tr);
+	host_ipas2(m, s, vmid, ipa, ttl, tr);
+	host_insn(m, s, VT_A64_I_DSB_ISH, 0, tr);
+	host_insn(m, s, vt_a64_tlbi_insn(VT_TLBI_VMALLE1, 1), vt_a64_key(vmid, 0), tr);
+	host_insn(m, s, VT_A64_I_DSB_ISH, 0, tr);
+	host_insn(m, s, VT_A64_I_ISB, 0, tr);
+}
+
+/*
+ * The entries of VM vm a walk of [lo, hi) visits, in the order
+ * kvm_pgtable_walk's post-order (KVM_PGTABLE_WALK_LEAF |
+ * KVM_PGTABLE_WALK_TABLE_POST) visits them: by the end of what each
+ * covers, a table after everything inside it.  Returns how many.
+ */
+static int walk_order(const struct vt_model *m, int vm, uint64_t lo, uint64_t hi, int8_t *out)
+{
+	int n = 0;
+	uint64_t in = s2_in(m, vm, lo, hi, false) | s2_in(m, vm, lo, hi, true);
+	VT_U64_FOREACH(j, in) {
+		const struct vt_s2 *e = &m->s2[j];
+		uint64_t end = e->gpa + vt_s2_span(e);
+		int i = n++;
+		while (i > 0) {
+			const struct vt_s2 *f = &m->s2[out[i - 1]];
+			uint64_t fend = f->gpa + vt_s2_span(f);
+			if (fend < end || (fend == end && f->level >= e->level))
+				break;
+			out[i] = out[i - 1];
+			i--;
+		}
+		out[i] = (int8_t)j;
+	}
+	return n;
+}
+
+/*
+ * stage2_unmap_walker on one entry: a valid leaf is cleared
+ * (kvm_clear_pte) and, without deferral, invalidated at once
+ * (__kvm_tlb_flush_vmid_ipa with the leaf's level, 3); a table whose page
+ * has no valid entry left (mm_ops->page_count(childp) == 1) is cleared,
+ * invalidated by stage2_unmap_put_pte and its page freed
+ * (mm_ops->put_page(childp)).
+ */
+static void unmap_entry(const struct vt_model *m, struct vt_state *s, int vm, int j, struct vt_trace *tr)
+{
+	const struct vt_s2 *e = &m->s2[j];
+	if (!e->table) {
+		s->vm[vm].s2 &= ~VT_BIT(j);
+		if (defer_tlb_flush(m)) {
+			vt_trace_note(tr, -1, -1,
+				      textf(tr, "stage2_unmap_walker: kvm_clear_pte on the leaf for IPA 0x%llx; its TLBI "
+						"is deferred to kvm_tlb_flush_vmid_range",
+					    (unsigned long long)e->gpa));
+		} else {
+			vt_trace_note(tr, -1, -1,
+				      textf(tr, "stage2_unmap_walker: kvm_clear_pte on the leaf for IPA 0x%llx, then "
+						"__kvm_tlb_flush_vmid_ipa (level 3)",
+					    (unsigned long long)e->gpa));
+			flush_vmid_ipa(m, s, vm, e->gpa, vt_a64_ttl4k(3), tr);
+		}
+		return;
+	}
+	uint64_t end = e->gpa + vt_s2_span(e);
+	uint64_t under = (s2_in(m, vm, e->gpa, end, false) | s2_in(m, vm, e->gpa, end, true)) & s->vm[vm].s2 &
+			 ~VT_BIT(j);
+	if (under) {
+		vt_trace_note(tr, -1, -1,
+			      textf(tr, "stage2_unmap_walker: the level-%d table for IPA 0x%llx still holds valid "
+					"entries: kept",
+				    e->level, (unsigned long long)e->gpa));
+		return;
+	}
+	s->vm[vm].s2 &= ~VT_BIT(j);
+	vt_trace_note(tr, -1, -1,
+		      textf(tr, "stage2_unmap_walker: the level-%d table for IPA 0x%llx-0x%llx is empty: "
+				"kvm_clear_pte on its table entry",
+			    e->level, (unsigned long long)e->gpa, (unsigned long long)(end - 1)));
+	if (!defer_tlb_flush(m) || vt_fixed(m, VT_FIX_ARM64_S2_TABLE_ZAP_FLUSH)) {
+		unsigned ttl = 0;
+		if (vt_fixed(m, VT_FIX_ARM64_S2_TABLE_TTL)) {
+			vt_trace_note(tr, -1, -1, "stage2_unmap_put_pte: a table entry: __kvm_tlb_flush_vmid_ipa now, "
+						  "without a level hint");
+		} else {
+			ttl = vt_a64_ttl4k(e->level);
+			vt_trace_reverted(tr, -1, VT_FIX_ARM64_S2_TABLE_TTL,
+					  "__kvm_tlb_flush_vmid_ipa passes the table entry's own level as the leaf-level "
+					  "hint");
+		}
+		flush_vmid_ipa(m, s, vm, e->gpa, ttl, tr);
+	} else {
+		vt_trace_reverted(tr, -1, VT_FIX_ARM64_S2_TABLE_ZAP_FLUSH,
+				  "the table entry's invalidation is deferred to the range flush at the end of the walk");
+	}
+	s->s_perm &= ~VT_BIT(j);
+	vt_trace_note(tr, -1, -1,
+		      textf(tr, "put_page(childp): the table page at HPA 0x%llx is freed; the host may reuse it",
+			    (unsigned long long)e->hpa));
+}
+
+/* The host operation is over: the leaves' pages may be reused. */
+static bool unmap_range_done(struct vt_state *s, struct vt_trace *tr)
+{
+	struct vt_kvm_arm64_global *g = G(s);
+	s->s_perm &= ~g->host_old;
+	vt_trace_note(tr, -1, -1, "the flush has completed: the host may reuse the old pages");
+	g->host_vm = 0;
+	g->host_vmid = 0;
+	g->host_old = 0;
+	g->host_pos = 0;
+	g->host_step = 0;
+	return true;
+}
+
+/*
+ * host: unmap-range VM GPA +PAGES -- kvm_pgtable_stage2_unmap (mmu.c
+ * kvm_unmap_gfn_range / unmap_stage2_range) over the range, in phases:
+ *
+ *   the walk, one phase per valid entry in post-order (stage2_unmap_walker,
+ *   unmap_entry above); without deferral the operation ends with the last
+ *   entry, each having been invalidated as it was cleared;
+ *
+ *   with deferral (stage2_unmap_defer_tlb_flush: FEAT_TLBIRANGE and FWB),
+ *   kvm_tlb_flush_vmid_range(mmu, addr, size): for each chunk c of at most
+ *   MAX_TLBI_RANGE_PAGES, __kvm_tlb_flush_vmid_range in 4 phases
+ *     1+4c  DSB ISHST; enter_vmid_context; __flush_s2_tlb_range_op
+ *     2+4c  DSB ISH
+ *     3+4c  TLBI VMALLE1IS
+ *     4+4c  DSB ISH; ISB -- after the last chunk the leaves' pages may be reused.
+ */
+static bool unmap_range(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
+			struct vt_trace *tr)
+{
+	struct vt_kvm_arm64_global *g = G(s);
+	uint64_t lo = op->a, hi = op->a + (op->b << 12);
+	uint64_t nchunks = (op->b + MAX_TLBI_RANGE_PAGES - 1) / MAX_TLBI_RANGE_PAGES;
+	int8_t order[VT_MAX_S];
+	do {
+		bool first = s->host_phase == 0;
+		if (s->host_phase < UINT8_MAX)
+			s->host_phase++;
+		if (first) {
+			g->host_vm = (uint8_t)op->target;
+			g->host_old = s2_in(m, op->target, lo, hi, false) & s->vm[op->target].s2;
+			g->host_pos = 0;
+			g->host_step = 0;
+		}
+		int vm = g->host_vm;
+		if (g->host_step == 0) {
+			int n = walk_order(m, vm, lo, hi, order);
+			while (g->host_pos < n && !(s->vm[vm].s2 & VT_BIT(order[g->host_pos])))
+				g->host_pos++;
+			if (g->host_pos < n)
+				unmap_entry(m, s, vm, order[g->host_pos++], tr);
+			while (g->host_pos < n && !(s->vm[vm].s2 & VT_BIT(order[g->host_pos])))
+				g->host_pos++;
+			if (g->host_pos < n)
+				continue;
+			if (!defer_tlb_flush(m))
+				return unmap_range_done(s, tr);
+			g->host_step = 1; /* the walk is over: the deferred flush */
+			continue;
+		}
+		int c = (g->host_step - 1) / 4;
+		uint64_t start = lo + (((uint64_t)c * MAX_TLBI_RANGE_PAGES) << 12);
+		uint64_t left = op->b - (uint64_t)c * MAX_TLBI_RANGE_PAGES;
+		uint64_t pages = left < MAX_TLBI_RANGE_PAGES ? left : MAX_TLBI_RANGE_PAGES;
+		uint32_t key = vt_a64_key(g->host_vmid, 0);
+		switch ((g->host_step - 1) % 4) {
+		case 0:
+			vt_trace_note(tr, -1, -1,
+				      textf(tr, "kvm_tlb_flush_vmid_range: __kvm_tlb_flush_vmid_range(IPA 0x%llx, %llu pages)",
+					    (unsigned long long)start, (unsigned long long)pages));
+			host_insn(m, s, VT_A64_I_DSB_ISHST, 0, tr);
+			g->host_vmid = MMU(s, vm)->vmid.idx; /* enter_vmid_context */
+			flush_s2_range_op(m, s, g->host_vmid, start, pages, tr);
+			break;
+		case 1:
+			host_insn(m, s, VT_A64_I_DSB_ISH, 0, tr);
+			break;
+		case 2:
+			host_insn(m, s, vt_a64_tlbi_insn(VT_TLBI_VMALLE1, 1), key, tr);
+			break;
+		default:
+			host_insn(m, s, VT_A64_I_DSB_ISH, 0, tr);
+			host_insn(m, s, VT_A64_I_ISB, 0, tr);
+			if ((uint64_t)c + 1 == nchunks)
+				return unmap_range_done(s, tr);
+			break;
+		}
+		g->host_step++;
+	} while (!one_phase);
+	return false;
+}
+
 static bool a64_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr)
 {
 	struct vt_kvm_arm64_global *g = G(s);
+	if (op->code == VT_OP_HOST_UNMAP_RANGE)
+		return unmap_range(m, s, op, one_phase, tr);
 	bool remap = op->code == VT_OP_HOST_REMAP;
 	int last = remap ? 3 : 5;
 	do {
@@ -588,7 +944,7 @@ static bool a64_host_op(const struct vt_model *m, struct vt_state *s, const stru
 		case 1: {
 			uint64_t old = 0;
 			for (int j = 0; j < m->ns; j++)
-				if (m->s2[j].vm == vm && m->s2[j].gpa == op->a)
+				if (m->s2[j].vm == vm && m->s2[j].gpa == op->a && !m->s2[j].table)
 					old |= VT_BIT(j);
 			old &= s->vm[vm].s2;
 			if (remap)
