@@ -11,6 +11,8 @@
 #include "vtlb/arm64.h"
 #include "vtlb/vtlb.h"
 
+#define BIT(i) ((uint64_t)1 << (i))
+
 static struct vt_model *parse(const char *text)
 {
 	return tap_parse(text, VT_FIXSET_NONE);
@@ -201,6 +203,70 @@ static void test_rollover(void)
 	vt_model_free(m);
 }
 
+/* The range operand (D8.17.5.2) and what an IPA TLBI must remove under a level hint (RSQXYZ). */
+static void test_stage2_range(void)
+{
+	struct vt_a64_range bad = vt_a64_range_decode(0xffff708000040000ull);
+	tap_ok(bad.base == 0x40000000 && bad.num == 1 && bad.scale == 3 && bad.tg == 1 && bad.ttl == 0 &&
+		       bad.pages == (1u << 17),
+	       "arm64.range.decode: e3ba51ab24fd's wrong operand covers 2^17 pages");
+	struct vt_a64_range good = vt_a64_range_decode(0x00007f8000040000ull);
+	tap_ok(good.base == 0x40000000 && good.num == 31 && good.scale == 3 && good.pages == (1u << 21),
+	       "arm64.range.decode: NUM 31 at SCALE 3 is MAX_TLBI_RANGE_PAGES");
+	struct vt_a64_range small = vt_a64_range_decode((1ull << 46) | (1ull << 39) | 0x4);
+	tap_ok(small.base == 0x4000 && small.pages == 4, "arm64.range.decode: NUM 1 at SCALE 0 is 4 pages");
+	tap_ok(vt_a64_ttl4k(3) == 0x7 && vt_a64_ttl4k(2) == 0x6 && vt_a64_ttl4k(0) == 0, "arm64.ttl.encoding");
+	tap_ok(vt_a64_ipa(1, vt_a64_ipa_arg(0x3000, 6)) == 0x3000 && vt_a64_ipa_ttl(vt_a64_ipa_arg(0x3000, 6)) == 6 &&
+		       vt_a64_ipa((3u << 8) | 1u, vt_a64_ipa_arg(0, 6)) == 0x3000,
+	       "arm64.ttl.ipa-operand");
+
+	struct vt_model *m = parse("arch arm64\nmachine pcpus 1\nvm g vcpus 1\n"
+				   "s2 g 0x0 -> 0x80200000 table\n"
+				   "s2 g 0x1000 -> 0x80001000\n"
+				   "s2 g 0x200000 -> 0x80002000\n"
+				   "s2 g 0x0 -> 0x80400000 table level 1\n"
+				   "load g.0 on 0\nexpect clean\n");
+	if (!m) {
+		tap_ok(0, "arm64.s2.parse");
+		return;
+	}
+	int t2 = -1, t1 = -1, l1 = -1, l2 = -1;
+	for (int j = 0; j < m->ns; j++) {
+		if (m->s2[j].table && m->s2[j].level == 2)
+			t2 = j;
+		else if (m->s2[j].table)
+			t1 = j;
+		else if (m->s2[j].gpa == 0x1000)
+			l1 = j;
+		else
+			l2 = j;
+	}
+	tap_ok(t2 >= 0 && t1 >= 0 && l1 >= 0 && l2 >= 0 && vt_s2_span(&m->s2[t2]) == 0x200000 &&
+		       vt_s2_span(&m->s2[t1]) == 0x40000000,
+	       "arm64.s2.tables-and-spans");
+	uint64_t any = vt_arm64_s2_range_mask(m, 0x1000, 0x2000, 0);
+	tap_ok(any == (BIT(t2) | BIT(t1) | BIT(l1)), "arm64.s2.no-hint: the leaf and every table above it");
+	uint64_t leaf = vt_arm64_s2_range_mask(m, 0x1000, 0x2000, 3);
+	tap_ok(leaf == any, "arm64.s2.hint-3: correct for the leaf, so the walk above it too");
+	uint64_t two = vt_arm64_s2_range_mask(m, 0x0, 0x1000, 2);
+	tap_ok(two == BIT(t1), "arm64.s2.hint-2: not the level-2 table entry itself (a hint names a leaf)");
+	uint64_t range = vt_arm64_s2_range_mask(m, 0x0, 0x400000, 0);
+	tap_ok(range == (BIT(t2) | BIT(t1) | BIT(l1) | BIT(l2)), "arm64.s2.range: every entry it touches");
+	tap_ok(m->nu == 0, "arm64.s2.tables-pair-with-no-guest-translation");
+	vt_model_free(m);
+	tap_ok(parse_fails("arch arm64\nmachine pcpus 1\nvm g vcpus 1\ns2 g 0x1000 -> 0x80200000 table\nexpect clean\n", "aligned"),
+	       "arm64.s2.table-alignment");
+	tap_ok(parse_fails("arch arm64\nmachine pcpus 1\nvm g vcpus 1\ns2 g 0x0 -> 0x80200000 table level 3\nexpect clean\n",
+			   "level 1 or 2"),
+	       "arm64.s2.table-level");
+	tap_ok(parse_fails("arch arm64\nmachine pcpus 1\nvm g vcpus 1\nhost: unmap-range g 0x0 +0\nexpect clean\n",
+			   "1 to 2^25"),
+	       "arm64.unmap-range.pages");
+	tap_ok(parse_fails("arch x86 vmx ept\nmachine pcpus 1\nvm g vcpus 1\ns2 g 0x0 -> 0x1000 table\nexpect clean\n",
+			   "arm64 only"),
+	       "arm64.s2.table-arm64-only");
+}
+
 int main(void)
 {
 	test_scopes();
@@ -208,5 +274,6 @@ int main(void)
 	test_parse();
 	test_pending();
 	test_rollover();
+	test_stage2_range();
 	return tap_done();
 }
