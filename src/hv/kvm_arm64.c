@@ -777,7 +777,7 @@ static int walk_order(const struct vt_model *m, int vm, uint64_t lo, uint64_t hi
  * invalidated by stage2_unmap_put_pte and its page freed
  * (mm_ops->put_page(childp)).
  */
-static void unmap_entry(const struct vt_model *m, struct vt_state *s, int vm, int j, struct vt_trace *tr)
+static void unmap_entry(const struct vt_model *m, struct vt_state *s, int vm, int j, uint64_t lo, struct vt_trace *tr)
 {
 	const struct vt_s2 *e = &m->s2[j];
 	if (!e->table) {
@@ -797,8 +797,13 @@ static void unmap_entry(const struct vt_model *m, struct vt_state *s, int vm, in
 		return;
 	}
 	uint64_t end = e->gpa + vt_s2_span(e);
-	uint64_t under = (s2_in(m, vm, e->gpa, end, false) | s2_in(m, vm, e->gpa, end, true)) & s->vm[vm].s2 &
-			 ~VT_BIT(j);
+	uint64_t under = 0; /* the valid entries of its table page: deeper, inside its range */
+	for (int k = 0; k < m->ns; k++) {
+		const struct vt_s2 *f = &m->s2[k];
+		if (f->vm == vm && f->level > e->level && f->gpa >= e->gpa && f->gpa + vt_s2_span(f) <= end)
+			under |= VT_BIT(k);
+	}
+	under &= s->vm[vm].s2;
 	if (under) {
 		vt_trace_note(tr, -1, -1,
 			      textf(tr, "stage2_unmap_walker: the level-%d table for IPA 0x%llx still holds valid "
@@ -822,7 +827,8 @@ static void unmap_entry(const struct vt_model *m, struct vt_state *s, int vm, in
 					  "__kvm_tlb_flush_vmid_ipa passes the table entry's own level as the leaf-level "
 					  "hint");
 		}
-		flush_vmid_ipa(m, s, vm, e->gpa, ttl, tr);
+		/* ctx->addr: where the walk entered the table entry's range */
+		flush_vmid_ipa(m, s, vm, e->gpa > lo ? e->gpa : lo, ttl, tr);
 	} else {
 		vt_trace_reverted(tr, -1, VT_FIX_ARM64_S2_TABLE_ZAP_FLUSH,
 				  "the table entry's invalidation is deferred to the range flush at the end of the walk");
@@ -886,7 +892,7 @@ static bool unmap_range(const struct vt_model *m, struct vt_state *s, const stru
 			while (g->host_pos < n && !(s->vm[vm].s2 & VT_BIT(order[g->host_pos])))
 				g->host_pos++;
 			if (g->host_pos < n)
-				unmap_entry(m, s, vm, order[g->host_pos++], tr);
+				unmap_entry(m, s, vm, order[g->host_pos++], lo, tr);
 			while (g->host_pos < n && !(s->vm[vm].s2 & VT_BIT(order[g->host_pos])))
 				g->host_pos++;
 			if (g->host_pos < n)
