@@ -194,5 +194,22 @@ const struct vt_fix_info vt_fixes_arm64[] = {
 		.hole = "v6.6",
 		.verified = 1,
 	},
+	{
+		.id = VT_FIX_ARM64_S2_UNMAP_RANGE_TLBI,
+		.name = "arm64-s2-unmap-range-tlbi",
+		.arch = VT_ARCH_ARM64,
+		.kind = VT_FIX_COST,
+		.origin = "KVM: arm64: Use TLBI range-based instructions for unmap (7657ea920c54, Raghavendra Rao Ananta, "
+			  "2023, v6.6; with 117940aa6e5f \"KVM: arm64: Define kvm_tlb_flush_vmid_range()\"); author and "
+			  "release from its postings and from f62d4c3eb687's stable note (\"6.6.y only\")",
+		.rule = "with FEAT_TLBIRANGE and FWB, kvm_pgtable_stage2_unmap defers the walker's per-entry TLBIs to one "
+			"kvm_tlb_flush_vmid_range over the range: a few range TLBIs and one DSB/VMALLE1IS/DSB instead of "
+			"TLBI IPAS2E1IS; DSB; TLBI VMALLE1IS; DSB for every page (the deferral that f62d4c3eb687 had to "
+			"undo for table entries)",
+		.scenario = "scenarios/arm64/s2-unmap-range-cost.vtlb",
+		.modelled = 1,
+		.since = "v6.6",
+		.verified = 0,
+	},
 	{.name = NULL},
 };

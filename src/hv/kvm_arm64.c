@@ -603,7 +603,7 @@ static const char *textf(struct vt_trace *tr, const char *fmt, ...)
  */
 static bool defer_tlb_flush(const struct vt_model *m)
 {
-	return m->opt[VT_OPT_TLBI_RANGE] && m->opt[VT_OPT_S2FWB];
+	return vt_fixed(m, VT_FIX_ARM64_S2_UNMAP_RANGE_TLBI) && m->opt[VT_OPT_TLBI_RANGE] && m->opt[VT_OPT_S2FWB];
 }
 
 /*
@@ -881,6 +881,11 @@ static bool unmap_range(const struct vt_model *m, struct vt_state *s, const stru
 		if (s->host_phase < UINT8_MAX)
 			s->host_phase++;
 		if (first) {
+			if (m->opt[VT_OPT_TLBI_RANGE] && m->opt[VT_OPT_S2FWB] &&
+			    !vt_fixed(m, VT_FIX_ARM64_S2_UNMAP_RANGE_TLBI))
+				vt_trace_reverted(tr, -1, VT_FIX_ARM64_S2_UNMAP_RANGE_TLBI,
+						  "stage2_unmap_walker invalidates every entry as it clears it, although "
+						  "range TLBIs and FWB are present");
 			g->host_vm = (uint8_t)op->target;
 			g->host_old = s2_in(m, op->target, lo, hi, false) & s->vm[op->target].s2;
 			g->host_pos = 0;
