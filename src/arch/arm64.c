@@ -32,6 +32,12 @@
  *     reaches the shared TLB as well as the issuer's own.  The shared TLB is
  *     the domain after the last pCPU (so CnP needs a free domain: at most 7
  *     pCPUs; with 8 the option has no effect).
+ *   - Stage-2 table entries (arm64 scenarios may declare them) are cached
+ *     in a slot's stage-2 set as walk-cache entries.  TLBI IPAS2E1 removes
+ *     the entries that translate its IPA, leaf and table; TLBI RIPAS2E1
+ *     takes the range operand of D8.17.5.2, decoded field by field; a
+ *     level hint (FEAT_TTL, option ttl) names the leaf's level, and an
+ *     entry it is wrong for need not be invalidated (RSQXYZ).
  *   - The I-cache (per PE, dom[].icache over P): a guest 'fetch' allocates
  *     the lines of the page-table entry it fetched through.  Lines are
  *     indexed by VA and tagged by the ASID (AIVIVT, as ARMv8.0 allowed), so a

@@ -13,7 +13,11 @@
  *     (mmu->last_vcpu_ran);
  *   - the VMID allocator hands a VMID to another VM only after a rollover,
  *     which flushes every VMID everywhere (TLBI ALLE1IS);
- *   - stage-2 changes flush with broadcast TLBIs completed by DSB ISH.
+ *   - stage-2 changes flush with broadcast TLBIs completed by DSB ISH; a
+ *     range unmap (kvm_pgtable_stage2_unmap) may defer its leaves' TLBIs to
+ *     one range flush (kvm_tlb_flush_vmid_range, with the arm64 core's
+ *     __flush_tlb_range_op building the TLBI RIPAS2E1IS operands), but
+ *     invalidates a zapped table entry before freeing its page.
  * KVM does not trap guest TLB maintenance (HCR_EL2.TTLB is clear), so no
  * guest operation exits.
  *
@@ -560,22 +564,6 @@ static void host_insn(const struct vt_model *m, struct vt_state *s, unsigned cod
 	vt_arm64_insn_as(m, s, host_pcpu(m, s), VT_ARM64_ISSUER_HOST, code, key, 0, tr);
 }
 
-/*
- * host: unmap -- kvm_pgtable_stage2_unmap, stage2_unmap_walker for a valid
- * leaf without deferral, and __kvm_tlb_flush_vmid_ipa:
- *   1  kvm_clear_pte
- *   2  DSB ISHST; enter_vmid_context; TLBI IPAS2E1IS
- *   3  DSB ISH: the stage-2 invalidation completes before the stage-1 one
- *   4  TLBI VMALLE1IS
- *   5  DSB ISH; ISB; exit_vmid_context; put_page: the page may be reused
- *
- * host: remap -- a stage-2 change flushed with kvm_flush_remote_tlbs()
- * (kvm_arch_flush_remote_tlbs = __kvm_tlb_flush_vmid, returning 0: no
- * request, no IPI):
- *   1  the stage-2 entry is replaced
- *   2  DSB ISHST; enter_vmid_context; TLBI VMALLS12E1IS
- *   3  DSB ISH; ISB; exit_vmid_context: the old page may be reused
- */
 /* ---- range unmap: kvm_pgtable_stage2_unmap and kvm_tlb_flush_vmid_range ---- */
 
 /* A formatted note the trace owns (nothing is formatted without a trace). */
@@ -690,10 +678,9 @@ static void flush_s2_range_op(const struct vt_model *m, struct vt_state *s, unsi
 			uint64_t done = range_pages(num, scale);
 			if (scale < 0)
 				vt_trace_reverted(tr, -1, VT_FIX_ARM64_TLBI_RANGE_NUM,
-						  textf(tr, "__TLBI_RANGE_NUM gave -1 at SCALE 3..0: the loop "
-								     "ran on to SCALE %d, NUM %d, and builds a range "
-								     "operand from them",
-								 scale, num));
+						  textf(tr, "__TLBI_RANGE_NUM gave -1 at SCALE 3..0: the loop ran on to "
+							    "SCALE %d, NUM %d, and builds a range operand from them",
+							    scale, num));
 			vt_arm64_insn_as(m, s, host_pcpu(m, s), VT_ARM64_ISSUER_HOST,
 					 vt_a64_tlbi_insn(VT_TLBI_RIPAS2E1, 1), vt_a64_key(vmid, 0), xt, tr);
 			if (done >= pages) {
@@ -939,6 +926,22 @@ static bool unmap_range(const struct vt_model *m, struct vt_state *s, const stru
 	return false;
 }
 
+/*
+ * host: unmap -- kvm_pgtable_stage2_unmap, stage2_unmap_walker for a valid
+ * leaf without deferral, and __kvm_tlb_flush_vmid_ipa:
+ *   1  kvm_clear_pte
+ *   2  DSB ISHST; enter_vmid_context; TLBI IPAS2E1IS
+ *   3  DSB ISH: the stage-2 invalidation completes before the stage-1 one
+ *   4  TLBI VMALLE1IS
+ *   5  DSB ISH; ISB; exit_vmid_context; put_page: the page may be reused
+ *
+ * host: remap -- a stage-2 change flushed with kvm_flush_remote_tlbs()
+ * (kvm_arch_flush_remote_tlbs = __kvm_tlb_flush_vmid, returning 0: no
+ * request, no IPI):
+ *   1  the stage-2 entry is replaced
+ *   2  DSB ISHST; enter_vmid_context; TLBI VMALLS12E1IS
+ *   3  DSB ISH; ISB; exit_vmid_context: the old page may be reused
+ */
 static bool a64_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr)
 {
