@@ -26,6 +26,7 @@
 		.handle = vt_kvm_x86_handle,                   \
 		.vmm_op = vt_kvm_x86_vmm_op,                   \
 		.host_op = vt_kvm_x86_host_op,                 \
+		.host_blocked = vt_kvm_x86_host_blocked,       \
 		.walk = vt_kvm_x86_walk,                       \
 		.pt_trap = vt_kvm_x86_pt_trap,                 \
 		.pt_store = vt_kvm_x86_pt_store,               \

@@ -373,6 +373,69 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.verified = 1,
 	},
 
+	/*
+	 * Generic KVM code (virt/kvm/kvm_main.c, include/linux/kvm_host.h),
+	 * catalogued under x86: only there do TLB flushes travel as vCPU
+	 * requests with kicks (arm64's kvm_arch_flush_remote_tlbs flushes the
+	 * VMID itself), and only the x86 page-fault path is modelled against
+	 * invalidations.  All three came with the code they protect: no
+	 * mainline release lacked them (hole == since); the reverted logic
+	 * shows why each is there (docs/notes/kvm-protocol.md).
+	 */
+	{
+		.id = VT_FIX_X86_ENTRY_MODE_MB,
+		.name = "x86-entry-mode-mb",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: Add \"exiting guest mode\" state (6b7e2d099148, Xiao Guangrong, 2011): the smp_mb() between "
+			  "vcpu->mode = IN_GUEST_MODE and the requests check in vcpu_enter_guest (\"We should set ->mode "
+			  "before check ->requests\"), paired with the one between setting ->requests and reading ->mode "
+			  "in make_all_cpus_request; today smp_mb__after_srcu_read_unlock and kvm_vcpu_exiting_guest_mode",
+		.rule = "the vCPU's store of IN_GUEST_MODE is visible before it reads vcpu->requests (a full barrier: x86 "
+			"lets a load pass an earlier store), so a requester either sees the vCPU in guest mode and IPIs it "
+			"or the vCPU sees the request and cancels the entry; without it both can miss, the vCPU enters "
+			"with KVM_REQ_TLB_FLUSH pending and the host frees a page it still reaches",
+		.scenario = "scenarios/x86/entry-mode-mb.vtlb",
+		.modelled = 1,
+		.since = "v2.6.39",
+		.hole = "v2.6.39", /* the mode check in make_all_cpus_request came in the same commit */
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_FAULT_RETRY_IN_PROGRESS,
+		.name = "x86-fault-retry-in-progress",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: Synchronize guest physical memory map to host virtual memory map (e930bffe95e1, Andrea "
+			  "Arcangeli, 2008): mmu_notifier_retry() returns 1 while kvm->mmu_notifier_count is non-zero; "
+			  "today mmu_invalidate_retry_gfn() with mmu_invalidate_in_progress and the range",
+		.rule = "a page fault that resolved its pfn outside mmu_lock retries when an invalidation of its GFN is in "
+			"progress (between invalidate_range_start and _end), even though mmu_invalidate_seq is only bumped at "
+			"the end: the primary MMU may have dropped and freed the page it resolved",
+		.scenario = "scenarios/x86/fault-retry-in-progress.vtlb",
+		.modelled = 1,
+		.since = "v2.6.27",
+		.hole = "v2.6.27",
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_FAULT_RETRY_SEQ,
+		.name = "x86-fault-retry-seq",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: Synchronize guest physical memory map to host virtual memory map (e930bffe95e1, Andrea "
+			  "Arcangeli, 2008): the fault samples kvm->mmu_notifier_seq before gfn_to_pfn and "
+			  "mmu_notifier_retry() compares it under mmu_lock; today mmu_invalidate_seq",
+		.rule = "a page fault retries when mmu_invalidate_seq moved since it sampled it before resolving the pfn: "
+			"an invalidation that started and ended in between zapped nothing the fault installs later, and the "
+			"page it resolved may be freed",
+		.scenario = "scenarios/x86/fault-retry-seq.vtlb",
+		.modelled = 1,
+		.since = "v2.6.27",
+		.hole = "v2.6.27",
+		.verified = 0,
+	},
+
 	{.name = NULL},
 };
 

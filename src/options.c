@@ -32,6 +32,10 @@ static const struct vt_option_decl options[] = {
 	 "arm64: FEAT_S2FWB (stage2_has_fwb: no cache maintenance on unmap)", 0},
 	{"ttl", VT_OPT_TTL, ARCH(VT_ARCH_ARM64), 1, 0, 1, 1,
 	 "arm64: FEAT_TTL (the TLBI level hint restricts what a TLBI must invalidate)", 0},
+	{"kvm-phases", VT_OPT_KVM_PHASES, ARCH(VT_ARCH_X86), 0, 0, 1, 1,
+	 "x86: KVM's host side phase by phase: vcpu->mode on entry, kvm_make_all_cpus_request's requests and IPIs, "
+	 "MMU-notifier invalidations against page faults",
+	 0},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

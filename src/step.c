@@ -303,6 +303,10 @@ static const char *const step_errors[VT_STEP_ERR_COUNT] = {
 	[VT_STEP_ERR_HOST_BUSY] = "another host operation is still in progress (finish it with 'phase' steps first)",
 	[VT_STEP_ERR_NOT_IDLE] = "the VMM can write the vCPU's registers only while its thread is in userspace ('leave' it first)",
 	[VT_STEP_ERR_BAD_EVENT] = "malformed event",
+	[VT_STEP_ERR_HOST_WAIT] = "the host operation waits until every vCPU it sent an IPI has taken it (advance the vCPU "
+				  "with 'enter VCPU phase' first)",
+	[VT_STEP_ERR_IRQS_OFF] = "the vCPU is between vcpu->mode = IN_GUEST_MODE and VM entry, with preemption and IRQs "
+				 "off (finish it with 'enter VCPU phase' first)",
 };
 
 static const char *const limits[VT_LIMIT_COUNT] = {
@@ -349,7 +353,9 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 			return VT_STEP_ERR_IN_GUEST;
 		return VT_STEP_OK;
 	case VT_EV_PUT:
-		return s->vcpu[v].run == VT_RUN_IDLE ? VT_STEP_ERR_NOT_LOADED : VT_STEP_OK;
+		if (s->vcpu[v].run == VT_RUN_IDLE)
+			return VT_STEP_ERR_NOT_LOADED;
+		return s->vcpu[v].entry != VT_ENTRY_NONE ? VT_STEP_ERR_IRQS_OFF : VT_STEP_OK;
 	case VT_EV_GUEST:
 		if (ev->flags & VT_EVF_VMM) /* the VMM's ioctl: the vCPU's thread is in userspace */
 			return s->vcpu[v].run == VT_RUN_IDLE && !s->vcpu[v].in_run ? VT_STEP_OK : VT_STEP_ERR_NOT_IDLE;
@@ -359,6 +365,9 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 		if (s->host_phase && ev->op.code != VT_OP_HOST_INSN && ev->op.code != VT_OP_HOST_RAW_REMAP &&
 		    memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0)
 			return VT_STEP_ERR_HOST_BUSY;
+		if (s->host_phase && ev->op.code != VT_OP_HOST_INSN && ev->op.code != VT_OP_HOST_RAW_REMAP &&
+		    m->hv->host_blocked && m->hv->host_blocked(m, s))
+			return VT_STEP_ERR_HOST_WAIT;
 		return VT_STEP_OK;
 	default:
 		return VT_STEP_ERR_BAD_EVENT;

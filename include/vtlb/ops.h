@@ -202,6 +202,12 @@ struct vt_hv_ops {
 	bool (*host_op)(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr);
 	/*
+	 * Optional: the host operation in progress cannot take its next phase
+	 * now (it waits for IPI acknowledgements: kvm_make_all_cpus_request
+	 * with KVM_REQUEST_WAIT, option kvm-phases).  Some vCPU step unblocks it.
+	 */
+	bool (*host_blocked)(const struct vt_model *m, const struct vt_state *s);
+	/*
 	 * Optional: does a guest write to an upper-level page-table entry (a
 	 * link or unlink of a table) exit?  If so, 'handle' emulates it.
 	 */

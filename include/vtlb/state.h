@@ -75,12 +75,26 @@ enum vt_run {
 	VT_RUN_COUNT
 };
 
-/* KVM vcpu->mode */
+/* KVM vcpu->mode (include/linux/kvm_host.h) */
 enum vt_mode {
-	VT_MODE_OUTSIDE,
-	VT_MODE_IN_GUEST,
-	VT_MODE_EXITING,
+	VT_MODE_OUTSIDE,       /* OUTSIDE_GUEST_MODE */
+	VT_MODE_IN_GUEST,      /* IN_GUEST_MODE */
+	VT_MODE_EXITING,       /* EXITING_GUEST_MODE: kicked, an IPI is on its way */
+	VT_MODE_READING_SPT,   /* READING_SHADOW_PAGE_TABLES: a lockless shadow walk (no modelled path enters it) */
 	VT_MODE_COUNT
+};
+
+/*
+ * Where a vCPU is in the last part of its entry path, with 'option
+ * kvm-phases' (src/hv/kvm.c; docs/design.md, "Requests and kicks"): IRQs
+ * and preemption are off from VT_ENTRY_MODE_SET on until it enters or
+ * cancels.
+ */
+enum vt_entry {
+	VT_ENTRY_NONE,
+	VT_ENTRY_MODE_SET,     /* vcpu->mode = IN_GUEST_MODE; smp_mb(): next the kvm_vcpu_exit_request() re-check */
+	VT_ENTRY_CHECKED,      /* (x86-entry-mode-mb reverted) requests read while the mode store is still buffered */
+	VT_ENTRY_COUNT
 };
 
 struct vt_vcpu_state {
@@ -92,9 +106,10 @@ struct vt_vcpu_state {
 	int8_t last_pcpu;    /* where it last ran (for migration bounds), -1 */
 	uint8_t in_run;      /* its thread is inside KVM_RUN (preempt notifier registered): the next
 				load is kvm_sched_in; kept only where vt_hv_ops.tracks_thread says so */
-	uint8_t pad;
+	uint8_t entry;       /* enum vt_entry (option kvm-phases) */
 	uint32_t requests;   /* KVM vcpu->requests */
-	uint32_t pad2;
+	uint8_t ipi;         /* a kick IPI is pending on its pCPU, taken when IRQs are enabled again */
+	uint8_t pad2[3];
 	union vt_gregs g;    /* guest registers */
 	struct vt_set permitted; /* oracle: translations the architecture lets it observe (over T) */
 	union {
@@ -171,7 +186,8 @@ struct vt_state {
 	uint8_t host_phase;  /* fine-grained phase of the host operation in progress (0: none) */
 	uint8_t preemptions; /* exploration: preemptions used so far (the explorer counts) */
 	uint8_t migrations;  /* exploration: migrations used so far */
-	uint8_t pad[4];
+	uint8_t kick_mask;   /* kvm_make_all_cpus_request in progress: the vCPUs whose pCPU gets an IPI */
+	uint8_t pad[3];
 	uint16_t links[VT_MAX_SPACES]; /* guest page-table structure: the tables linked below each space */
 	struct vt_op host_cur; /* the host operation in progress (zero when none) */
 	union vt_hv_global hg;

@@ -41,6 +41,17 @@ struct vt_kvm_x86_vm {
 	   not tracked for other tables, where nothing depends on it. */
 	uint16_t shadowed;
 	uint16_t pad[3];
+	/*
+	 * option kvm-phases: the MMU notifier (virt/kvm/kvm_main.c).  The
+	 * primary MMU's page tables (hva -> pfn) are the initial stage-2 map
+	 * XOR host_flip (over S); mmu_invalidate_in_progress, _seq and the
+	 * range (over S: every entry of a GPA in [range_start, range_end)).
+	 */
+	uint64_t host_flip;
+	uint64_t inval_range;
+	uint8_t inval_in_progress;
+	uint8_t inval_seq;
+	uint8_t pad2[6];
 };
 
 /* Entries in the model's Hyper-V flush FIFO (KVM_HV_TLB_FLUSH_FIFO_SIZE is 16; 3 lets overflow happen). */
@@ -54,6 +65,17 @@ struct vt_kvm_x86_vcpu {
 	uint8_t st_preempted; /* vcpu->arch.st.preempted: KVM's own copy of the steal-time byte */
 	uint8_t hv_fifo[VT_KVM_HV_FIFO]; /* Hyper-V tlb_flush_fifo, oldest first: 0 free, 1 flush-all,
 					    2 + i a flush of VA i (KVM's holds 16; the model 3) */
+	/*
+	 * option kvm-phases: a page fault in progress (kvm_tdp_page_fault /
+	 * FNAME(page_fault)): 0 none, VT_KVM_FAULT_*; the GPA (any S entry of
+	 * it), the mmu_invalidate_seq it sampled and the pfn (S entry) it
+	 * resolved, -1 before.
+	 */
+	uint8_t fault_phase;
+	int8_t fault_s;
+	uint8_t fault_seq;
+	int8_t fault_pfn;
+	uint8_t pad[4];
 	struct vt_kvm_root root;
 	struct vt_kvm_root prev[VT_KVM_NUM_PREV_ROOTS];
 	/*
@@ -64,6 +86,13 @@ struct vt_kvm_x86_vcpu {
 	 * context and at every vcpu_load (more than the TLB loses: sound).
 	 */
 	uint64_t walias;
+};
+
+enum vt_kvm_fault_phase {
+	VT_KVM_FAULT_NONE,
+	VT_KVM_FAULT_SAMPLED,   /* mmu_seq = kvm->mmu_invalidate_seq; smp_rmb(): next __kvm_faultin_pfn */
+	VT_KVM_FAULT_RESOLVED,  /* the pfn is resolved outside mmu_lock: next lock, retry check, install */
+	VT_KVM_FAULT_RETRY,     /* RET_PF_RETRY: next the guest re-executes the access, faults and samples again */
 };
 
 struct vt_kvm_svm_pcpu {

@@ -23,6 +23,8 @@ enum vt_x86_op {
 					b = 1 it reloads CR3 (a flush of its current PCID) */
 	VT_X86_HV_FLUSH,             /* Hyper-V HvFlushVirtualAddress{List,Space}: b = target vCPU mask,
 					target = 0 the page a in every address space, 1 everything */
+	VT_X86_FAULT,                /* a = gpa: the guest touches a guest-physical page KVM has not mapped
+					(an EPT violation / #NPF; KVM's page-fault path maps it) */
 	VT_X86_OP_END
 };
 

@@ -218,6 +218,18 @@ static int parse_hvflush(struct vt_parser *p, struct vt_op *op)
 	return 0;
 }
 
+/*
+ * The guest touches guest-physical page GPA (any access that reaches it):
+ * if KVM's EPT/NPT (or shadow) map has no entry for it, the hardware exits
+ * with an EPT violation or #NPF, and KVM's page-fault path maps it
+ * (docs/scenarios.md, "Faults against invalidations").
+ */
+static int parse_fault(struct vt_parser *p, struct vt_op *op)
+{
+	op->code = VT_X86_FAULT;
+	return vt_parse_addr(p, "a guest-physical address", &op->a);
+}
+
 static int parse_fep(struct vt_parser *p, struct vt_op *op);
 
 static const struct vt_op_decl x86_ops[] = {
@@ -227,6 +239,7 @@ static const struct vt_op_decl x86_ops[] = {
 	{"init", VT_X86_INIT, parse_init, "init"},
 	{"shootdown", VT_X86_SHOOTDOWN, parse_shootdown, "shootdown VCPU invlpg VA | shootdown VCPU flush"},
 	{"hvflush", VT_X86_HV_FLUSH, parse_hvflush, "hvflush VCPU... va VA | hvflush VCPU... all"},
+	{"fault", VT_X86_FAULT, parse_fault, "fault GPA  (an EPT violation / #NPF on a page KVM has not mapped)"},
 	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
 };
 
@@ -540,6 +553,15 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 	}
 	case VT_X86_HV_FLUSH:
 		return VT_EXEC_OK;
+	case VT_X86_FAULT: {
+		/* a memory access: no register changes; the page must be one of the VM's */
+		int vm = m->vcpu_vm[v];
+		for (int j = 0; j < m->ns; j++)
+			if (m->s2[j].vm == vm && m->s2[j].gpa == op->a)
+				return VT_EXEC_OK;
+		*why = "model: no guest-physical page of the VM at that address (map it, or declare it with 's2')";
+		return VT_EXEC_FAULT;
+	}
 	case VT_X86_INIT:
 		/* INIT then SIPI: CR0 = ET (CD/NW kept, not modelled), CR3 = 0, CR4 = 0, EFER = 0. */
 		r->cr0 = 0;
@@ -601,6 +623,9 @@ static void x86_fmt_op(const struct vt_model *m, const struct vt_op *op, char *b
 		}
 		break;
 	}
+	case VT_X86_FAULT:
+		snprintf(buf, len, "fault 0x%llx", (unsigned long long)op->a);
+		break;
 	case VT_X86_SHOOTDOWN: {
 		char vn[32];
 		vt_model_vcpu_name(m, op->target, vn, sizeof(vn));

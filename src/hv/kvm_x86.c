@@ -1054,12 +1054,157 @@ static void record_steal_time_writeback(const struct vt_model *m, struct vt_stat
 	*st_guest(s, v) = X(s, v)->st_preempted;
 }
 
+/* ---- option kvm-phases: the entry's last phases, page faults, invalidations ---- */
+
+/*
+ * vcpu_enter_guest after kvm_mmu_reload: the vcpu->mode handshake
+ * (vt_kvm_entry_step), then the vendor's VM entry.  A cancelled entry goes
+ * back to the request block at the next step.
+ */
+static bool entry_handshake(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
+{
+	for (;;) {
+		enum vt_kvm_entry e = vt_kvm_entry_step(m, s, v, VT_FIX_X86_ENTRY_MODE_MB, tr);
+		if (e == VT_KVM_ENTRY_IN) {
+			V(m)->run(m, s, v, tr);
+			return true;
+		}
+		if (e == VT_KVM_ENTRY_CANCEL || one_phase)
+			return false;
+	}
+}
+
+/* The S entries of the guest-physical page of S entry j (kvm_memory_slot + gfn). */
+static uint64_t gpa_entries(const struct vt_model *m, int j)
+{
+	return m->s_gpa[j];
+}
+
+/* What the primary MMU maps now (hva -> pfn), over S, for vm. */
+static uint64_t host_pte(const struct vt_model *m, const struct vt_state *s, int vm)
+{
+	return ((m->init_s2 & m->s_vm[vm]) ^ s->vm[vm].h.x86.host_flip) & m->s_vm[vm];
+}
+
+/* The first S entry of (vm, gpa), -1 if the model has none. */
+static int gpa_index(const struct vt_model *m, int vm, uint64_t gpa)
+{
+	for (int j = 0; j < m->ns; j++)
+		if (m->s2[j].vm == vm && m->s2[j].gpa == gpa)
+			return j;
+	return -1;
+}
+
+/* kvm_faultin_pfn: mmu_seq = kvm->mmu_invalidate_seq; smp_rmb(). */
+static void fault_sample(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	x->fault_seq = XV(m, s, v)->inval_seq;
+	x->fault_pfn = -1;
+	x->fault_phase = VT_KVM_FAULT_SAMPLED;
+	if (tr && !tr->no_records) {
+		char buf[96];
+		snprintf(buf, sizeof(buf), "kvm_faultin_pfn: samples mmu_invalidate_seq = %u", (unsigned)x->fault_seq);
+		vt_trace_note(tr, v, s->vcpu[v].pcpu, vt_trace_strdup(tr, buf));
+	}
+}
+
+/*
+ * One phase of the page fault (kvm_tdp_page_fault -> direct_page_fault;
+ * FNAME(page_fault) under shadow paging): resolve the pfn outside mmu_lock
+ * (__kvm_faultin_pfn: whatever the primary MMU maps now), then under
+ * mmu_lock is_page_fault_stale -> mmu_invalidate_retry_gfn, and install
+ * the mapping or retry (RET_PF_RETRY: the guest re-executes the access and
+ * faults again, sampling anew).  Without one_phase, every phase until the
+ * fault is done or must retry.  Returns true when the fault is done.
+ */
+static bool page_fault(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	struct vt_kvm_x86_vm *xv = XV(m, s, v);
+	int vm = m->vcpu_vm[v];
+	int p = s->vcpu[v].pcpu;
+	uint64_t gfn = gpa_entries(m, x->fault_s);
+	for (;;) {
+		if (x->fault_phase == VT_KVM_FAULT_RETRY) {
+			vt_trace_note(tr, v, p, "the guest re-executes the access: EPT violation again (kvm_mmu_page_fault)");
+			fault_sample(m, s, v, tr);
+		} else if (x->fault_phase == VT_KVM_FAULT_SAMPLED) {
+			uint64_t pfn = host_pte(m, s, vm) & gfn;
+			if (!pfn) {
+				/* hva_to_pfn would fault the page back in; the model has no page to give it */
+				vt_trace_note(tr, v, p, "__kvm_faultin_pfn: the host maps no page there (reclaimed): RET_PF_RETRY");
+				x->fault_phase = VT_KVM_FAULT_RETRY;
+				return false;
+			}
+			x->fault_pfn = (int8_t)__builtin_ctzll(pfn);
+			x->fault_phase = VT_KVM_FAULT_RESOLVED;
+			if (tr && !tr->no_records) {
+				char buf[96];
+				snprintf(buf, sizeof(buf), "__kvm_faultin_pfn: outside mmu_lock, resolves HPA 0x%llx",
+					 (unsigned long long)m->s2[x->fault_pfn].hpa);
+				vt_trace_note(tr, v, p, vt_trace_strdup(tr, buf));
+			}
+		} else {
+			/* write_lock(&kvm->mmu_lock); is_page_fault_stale -> mmu_invalidate_retry_gfn */
+			bool retry = false;
+			if (xv->inval_in_progress && (xv->inval_range & gfn)) {
+				if (vt_fixed(m, VT_FIX_X86_FAULT_RETRY_IN_PROGRESS)) {
+					vt_trace_note(tr, v, p, "mmu_invalidate_retry_gfn: an invalidation of the GFN is in progress");
+					retry = true;
+				} else {
+					vt_trace_reverted(tr, v, VT_FIX_X86_FAULT_RETRY_IN_PROGRESS,
+							  "mmu_invalidate_in_progress is not checked: only the sequence");
+				}
+			}
+			if (!retry && xv->inval_seq != x->fault_seq) {
+				if (vt_fixed(m, VT_FIX_X86_FAULT_RETRY_SEQ)) {
+					vt_trace_note(tr, v, p, "mmu_invalidate_retry_gfn: mmu_invalidate_seq moved");
+					retry = true;
+				} else {
+					vt_trace_reverted(tr, v, VT_FIX_X86_FAULT_RETRY_SEQ, "mmu_invalidate_seq is not compared");
+				}
+			}
+			if (retry) {
+				vt_trace_note(tr, v, p, "RET_PF_RETRY: back to the guest, which will fault again");
+				x->fault_phase = VT_KVM_FAULT_RETRY;
+				x->fault_pfn = -1;
+				return false;
+			}
+			s->vm[vm].s2 = (s->vm[vm].s2 & ~gfn) | VT_BIT(x->fault_pfn);
+			x->fault_phase = VT_KVM_FAULT_NONE;
+			x->fault_pfn = -1;
+			vt_trace_note(tr, v, p, "kvm_tdp_mmu_map: installs the mapping under mmu_lock");
+			return true;
+		}
+		if (one_phase)
+			return false;
+	}
+}
+
+/* kvm_mmu_page_fault of a 'fault GPA' that exited: the first phase samples the sequence. */
+static void handle_fault(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			 struct vt_trace *tr)
+{
+	X(s, v)->fault_s = (int8_t)gpa_index(m, m->vcpu_vm[v], op->a);
+	fault_sample(m, s, v, tr);
+}
+
 /*
  * vcpu_enter_guest: the request block in KVM's order, kvm_mmu_reload, then
  * the vendor's VM entry.
  */
 bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool one_phase, struct vt_trace *tr)
 {
+	if (X(s, v)->fault_phase != VT_KVM_FAULT_NONE) {
+		/* a page fault in progress: its phases first (kvm_mmu_page_fault, then the entry) */
+		bool phased = one_phase && m->opt[VT_OPT_KVM_PHASES]; /* atomic without kvm-phases: nothing races it */
+		if (!page_fault(m, s, v, phased, tr) || phased)
+			return false;
+	}
+	if (s->vcpu[v].entry != VT_ENTRY_NONE)
+		return entry_handshake(m, s, v, one_phase, tr);
+again:
 	if (s->vcpu[v].phase == 1) {
 		/*
 		 * After record_steal_time (and, before b043138246a4, its
@@ -1104,6 +1249,20 @@ bool vt_kvm_x86_enter(const struct vt_model *m, struct vt_state *s, int v, bool 
 	 */
 	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH, tr))
 		flush_tlb_all(m, s, v, tr);
+	if (m->opt[VT_OPT_KVM_PHASES]) {
+		if (one_phase) {
+			(void)vt_kvm_entry_step(m, s, v, VT_FIX_X86_ENTRY_MODE_MB, tr);
+			return false;
+		}
+		/* all phases at once: the request block again after a cancelled entry */
+		for (;;) {
+			enum vt_kvm_entry e = vt_kvm_entry_step(m, s, v, VT_FIX_X86_ENTRY_MODE_MB, tr);
+			if (e == VT_KVM_ENTRY_CANCEL)
+				goto again;
+			if (e == VT_KVM_ENTRY_IN)
+				break;
+		}
+	}
 	V(m)->run(m, s, v, tr);
 	return true;
 }
@@ -1163,6 +1322,11 @@ bool vt_kvm_x86_intercepts(const struct vt_model *m, const struct vt_state *s, i
 		return false; /* a steal-time cmpxchg, or an ICR write: no TLB decision of KVM's follows */
 	if (op->code == VT_X86_HV_FLUSH)
 		return true; /* a hypercall (VMCALL/VMMCALL) */
+	if (op->code == VT_X86_FAULT) {
+		/* an EPT violation / #NPF only where KVM's map has no entry for the page */
+		int j = gpa_index(m, m->vcpu_vm[v], op->a);
+		return j >= 0 && !(s->vm[m->vcpu_vm[v]].s2 & m->s_gpa[j]);
+	}
 	return V(m)->intercepts(m, s, v, op, old);
 }
 
@@ -1191,6 +1355,9 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 	case VT_X86_HV_FLUSH:
 		hv_flush_tlb(m, s, v, op, tr);
 		break;
+	case VT_X86_FAULT:
+		handle_fault(m, s, v, op, tr);
+		break;
 	case VT_OP_LINK:
 	case VT_OP_UNLINK:
 		mmu_pte_write_upper(m, s, v, op, tr);
@@ -1207,9 +1374,104 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
  * plus IPIs.  When that returns the host may reuse the page, so the oracle
  * stops permitting the old mapping.
  */
+/* The zap of kvm_unmap_gfn_range: the EPT/NPT entries of the GPA, and (shadow) every SPTE that maps it. */
+static uint64_t unmap_gfn_range(const struct vt_model *m, struct vt_state *s, int vm, uint64_t gpa)
+{
+	uint64_t old = 0;
+	for (int j = 0; j < m->ns; j++)
+		if (m->s2[j].vm == vm && m->s2[j].gpa == gpa)
+			old |= VT_BIT(j);
+	old &= s->vm[vm].s2;
+	s->vm[vm].s2 &= ~old;
+	uint64_t ptes = 0;
+	for (int p = 0; p < m->np; p++)
+		if (m->pte[p].vm == vm && m->pte[p].gpa == gpa)
+			ptes |= VT_BIT(p);
+	for (int v = m->vm[vm].first_vcpu; v < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; v++) {
+		struct vt_kvm_x86_vcpu *x = X(s, v);
+		x->root.content &= ~ptes;
+		for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+			x->prev[i].content &= ~ptes;
+	}
+	for (int t = 0; t < m->nspaces; t++)
+		s->vm[vm].h.x86.sp[t] &= ~ptes;
+	return old;
+}
+
+/*
+ * option kvm-phases: a host unmap or remap as the primary MMU drives it
+ * through the MMU notifier (virt/kvm/kvm_main.c), one phase per step
+ * (s->host_phase is the next phase, n the VM's vCPUs, R the phases of
+ * kvm_make_all_cpus_request, vt_kvm_request_phases):
+ *   0          invalidate_range_start: mmu_lock, kvm_mmu_invalidate_begin
+ *              (mmu_invalidate_in_progress++, the range), kvm_unmap_gfn_range
+ *   1 .. R     kvm_flush_remote_tlbs (if anything was zapped): x86's
+ *              kvm_arch_flush_remote_tlbs has no Hyper-V flush here
+ *              (-EOPNOTSUPP), so kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH)
+ *              phase by phase, its wait last; then mmu_lock is dropped
+ *   R + 1      the primary MMU changes its PTE and frees the old page (a
+ *              remap maps the new one; KVM maps it at the next fault)
+ *   R + 2      invalidate_range_end: kvm_mmu_invalidate_end
+ *              (mmu_invalidate_seq++, mmu_invalidate_in_progress--)
+ */
+static bool host_op_phased(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
+			   struct vt_trace *tr)
+{
+	int vm = op->target;
+	struct vt_kvm_x86_vm *xv = &s->vm[vm].h.x86;
+	int r = vt_kvm_request_phases(m, vm);
+	int j0 = gpa_index(m, vm, op->a);
+	uint64_t gfn = j0 >= 0 ? m->s_gpa[j0] : 0;
+	for (;;) {
+		int ph = s->host_phase;
+		if (ph == 0) {
+			xv->inval_range = xv->inval_in_progress ? xv->inval_range | gfn : gfn;
+			xv->inval_in_progress++;
+			uint64_t zapped = unmap_gfn_range(m, s, vm, op->a);
+			vt_trace_note(tr, -1, -1,
+				      zapped ? "invalidate_range_start: mmu_invalidate_in_progress++; kvm_unmap_gfn_range zaps "
+					       "the mapping; kvm_flush_remote_tlbs"
+					     : "invalidate_range_start: mmu_invalidate_in_progress++; KVM maps nothing there: "
+					       "no flush");
+			s->host_phase = (uint8_t)(zapped ? 1 : r + 1);
+		} else if (ph <= r) {
+			if (!vt_kvm_request_phase(m, s, vm, VT_REQ_TLB_FLUSH, true, ph - 1, tr))
+				return false; /* the wait: an IPI is not acknowledged yet */
+			s->host_phase++;
+		} else if (ph == r + 1) {
+			uint64_t old = host_pte(m, s, vm) & gfn;
+			uint64_t neu = op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0;
+			uint64_t pte = (host_pte(m, s, vm) & ~gfn) | neu;
+			xv->host_flip = (pte ^ (m->init_s2 & m->s_vm[vm])) & m->s_vm[vm];
+			s->s_perm = (s->s_perm & ~(old & ~neu)) | neu;
+			vt_trace_note(tr, -1, -1,
+				      neu ? "the primary MMU maps the new page and frees the old one"
+					  : "the primary MMU clears its PTE and frees the page");
+			s->host_phase++;
+		} else {
+			xv->inval_seq++;
+			xv->inval_in_progress--;
+			vt_trace_note(tr, -1, -1, "invalidate_range_end: mmu_invalidate_seq++, mmu_invalidate_in_progress--");
+			return true;
+		}
+		if (one_phase)
+			return false;
+	}
+}
+
+bool vt_kvm_x86_host_blocked(const struct vt_model *m, const struct vt_state *s)
+{
+	if (!m->opt[VT_OPT_KVM_PHASES] || !s->host_phase)
+		return false;
+	int vm = s->host_cur.target;
+	return s->host_phase == vt_kvm_request_phases(m, vm) && vt_kvm_request_waiting(m, s, vm);
+}
+
 bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr)
 {
+	if (m->opt[VT_OPT_KVM_PHASES])
+		return host_op_phased(m, s, op, one_phase, tr);
 	int vm = op->target;
 	uint64_t old = 0;
 	for (int j = 0; j < m->ns; j++)

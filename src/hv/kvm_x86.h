@@ -55,6 +55,8 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 		       const union vt_gregs *old, struct vt_trace *tr);
 bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr);
+/* option kvm-phases: the phased host operation waits for IPI acknowledgements. */
+bool vt_kvm_x86_host_blocked(const struct vt_model *m, const struct vt_state *s);
 bool vt_kvm_x86_pt_trap(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op);
 void vt_kvm_x86_pt_store(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			 struct vt_trace *tr);
