@@ -20,6 +20,7 @@ my %last_minor = (3 => 19, 4 => 20, 5 => 19, 6 => 19);
 sub key { my ($v) = @_; my @n = $v =~ /^v(\d+)\.(\d+)(?:\.(\d+))?$/ or return; return $n[0] * 1e6 + $n[1] * 1e3 + ($n[2] // 0) }
 sub prev {
     my ($v) = @_;
+    return 'v2.6.' . ($1 - 1) if $v =~ /^v2\.6\.(\d+)$/ && $1 > 0;
     my ($a, $b) = $v =~ /^v(\d+)\.(\d+)$/ or die "cannot step back from $v";
     return $b > 0 ? "v$a." . ($b - 1) : $a == 3 ? 'v2.6.39' : 'v' . ($a - 1) . '.' . $last_minor{ $a - 1 };
 }
