@@ -127,8 +127,6 @@ bool vt_kvm_request_phase(const struct vt_model *m, struct vt_state *s, int vm, 
 	int n = d->nvcpus;
 	if (k < 2 * n) {
 		int v = d->first_vcpu + k / 2;
-		char vn[32];
-		vt_model_vcpu_name(m, v, vn, sizeof(vn));
 		if (!(k & 1)) {
 			/* kvm_make_vcpu_request: __kvm_make_request (smp_wmb, set_bit) */
 			vt_kvm_make_request(s, v, req, tr);
@@ -140,7 +138,8 @@ bool vt_kvm_request_phase(const struct vt_model *m, struct vt_state *s, int vm, 
 		static const char *const names[VT_MODE_COUNT] = {"OUTSIDE_GUEST_MODE", "IN_GUEST_MODE",
 								  "EXITING_GUEST_MODE", "READING_SHADOW_PAGE_TABLES"};
 		if (tr && !tr->no_records) {
-			char buf[160];
+			char vn[32], buf[160];
+			vt_model_vcpu_name(m, v, vn, sizeof(vn));
 			snprintf(buf, sizeof(buf), "kvm_vcpu_exiting_guest_mode(%s) was %s: %s", vn, names[old],
 				 ipi ? "IPI its pCPU" : "no IPI");
 			vt_trace_note(tr, -1, -1, vt_trace_strdup(tr, buf));
