@@ -1473,6 +1473,12 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 	if (m->opt[VT_OPT_KVM_PHASES])
 		return host_op_phased(m, s, op, one_phase, tr);
 	int vm = op->target;
+	/* the primary MMU's own map follows (only a page fault reads it) */
+	int j0 = gpa_index(m, vm, op->a);
+	if (j0 >= 0) {
+		uint64_t pte = (host_pte(m, s, vm) & ~m->s_gpa[j0]) | (op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0);
+		s->vm[vm].h.x86.host_flip = (pte ^ (m->init_s2 & m->s_vm[vm])) & m->s_vm[vm];
+	}
 	uint64_t old = 0;
 	for (int j = 0; j < m->ns; j++)
 		if (m->s2[j].vm == vm && m->s2[j].gpa == op->a)
