@@ -497,7 +497,9 @@ static void hv_flush_tlb(const struct vt_model *m, struct vt_state *s, int v, co
 		if (gently)
 			hv_tlb_flush_enqueue(m, s, t, op);
 		vt_kvm_make_request(s, t, gently ? VT_REQ_HV_TLB_FLUSH : VT_REQ_TLB_FLUSH_GUEST, tr);
-		vt_kvm_kick(m, s, t, tr);
+		/* both requests carry KVM_REQUEST_WAIT: IPI unless the target is outside guest mode */
+		if (vt_kvm_request_needs_ipi(s, t, true))
+			vt_kvm_deliver_ipi(m, s, t, tr);
 	}
 }
 
