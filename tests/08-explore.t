@@ -122,6 +122,42 @@ is($st, 1, 'explore.jobs2 finds the violation one job finds');
         for ('bfs --jobs 2', 'dfs', 'dfs --jobs 2');
 }
 
+# Issue 8: one search, the same state count whichever way it runs: one
+# process breadth-first (the default), --jobs 2, depth-first with one and
+# two jobs, and MPI with 2 ranks (where mpirun and vtlb-mpi exist), with
+# and without pCPU symmetry.
+{
+    my $mpi_bin = $ENV{VTLB_MPI} // 'build/vtlb-mpi';
+    my ($mpirun) = grep { -x "$_/mpirun" } split /:/, $ENV{PATH};
+    for my $f ('scenarios/explore/svm-cpu-new-asid.vtlb', 'scenarios/explore/hv-flush.vtlb') {
+        for my $sym ([], ['--no-symmetry']) {
+            my $t = "explore.same-count $f" . (@$sym ? " @$sym" : "");
+            my %n;
+            for my $c ([], ['--jobs', '2'], ['--dfs'], ['--dfs', '--jobs', '2']) {
+                my ($s, $o) = run_vtlb('explore', @$sym, @$c, $f);
+                ($n{"@$c"}) = $o =~ /^ok .*clean as expected, exhaustive.*: (\d+) states/m;
+            }
+            ok(defined $n{''}, "$t: one process, clean and exhaustive");
+            is($n{$_}, $n{''}, "$t: '$_' stores the states one breadth-first process does")
+                for ('--jobs 2', '--dfs', '--dfs --jobs 2');
+          SKIP: {
+                skip 'mpirun not found: install Open MPI (openmpi-bin libopenmpi-dev) to compare with MPI', 1 unless $mpirun;
+                skip "$mpi_bin not built (the Makefile builds it where mpicc is found)", 1 unless -x $mpi_bin;
+                local $ENV{ASAN_OPTIONS} = 'detect_leaks=0:abort_on_error=1'; # Open MPI's allocations outlive MPI_Finalize
+                local $VTLB = "$mpirun/mpirun";
+                my ($s, $o) = run_vtlb('--oversubscribe', ($> == 0 ? '--allow-run-as-root' : ()), '-np', '2', $mpi_bin,
+                                       'explore', @$sym, $f);
+                my ($m) = $o =~ /^ok .*clean as expected, exhaustive.*: (\d+) states.*; 2 ranks/m;
+                is($m, $n{''}, "$t: MPI with 2 ranks stores the states one process does");
+            }
+        }
+    }
+}
+($st) = run_vtlb('explore', '--swarm', '4', '--dfs', $one);
+is($st, 2, 'explore.swarm with --dfs is a usage error (the swarm chooses its own order)');
+($st) = run_vtlb('explore', '--swarm', '4', '--lossy', 'hc', $one);
+is($st, 2, 'explore.swarm with --lossy is a usage error (it stores states exactly)');
+
 # a lossy store never says clean or exhaustive unqualified, and gives its bound
 for my $l ('hc', 'bitstate') {
     my ($s, $o) = run_vtlb('explore', '--lossy', $l, '--max-memory', '64M', $one);
