@@ -1,7 +1,8 @@
 # vtlb — GNU Makefile.
 #
 # Knobs:
-#   MODE=rel|dbg|asan|ubsan|san|tsan|cov   build flavour; objects go to build/$(MODE)/
+#   MODE=rel|prof|dbg|asan|ubsan|san|tsan|cov   build flavour (prof = rel with -g,
+#                                     for callgrind); objects go to build/$(MODE)/
 #                                     (san = ASan + UBSan together, used by `make check`;
 #                                     tsan = ThreadSanitizer, for `explore --jobs N`)
 #   CC=gcc|clang                      compiler
@@ -33,6 +34,7 @@ WARN += -Werror
 endif
 
 CFLAGS_rel   := -O2 -DNDEBUG
+CFLAGS_prof  := -O2 -DNDEBUG -g
 CFLAGS_dbg   := -O0 -g3
 CFLAGS_asan  := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 CFLAGS_ubsan := -O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined

@@ -211,6 +211,7 @@ struct search {
 	struct vt_explore_dot *dot;     /* --dot: the graph being recorded, or NULL */
 	int dot_full;
 	int bfs;                 /* breadth-first (progress reports levels) */
+	const struct vt_state *init; /* the initial state (debug checks of vt_state_copy's precondition) */
 	atomic_int cut;          /* a state at the depth bound was reached (lossy bitstate: see vt_explore) */
 	/*
 	 * Breadth-first search: level 'level' is the store's queue from
@@ -431,17 +432,16 @@ static bool independent(struct search *S, const struct vt_state *s, const struct
 {
 	const struct vt_model *m = S->m;
 	struct vt_verdict v;
-	memcpy(tmp1, sa, sizeof(*tmp1));
+	vt_state_copy(m, tmp1, sa);
 	if (vt_explore_apply(m, tmp1, b, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
 		return false;
-	memcpy(tmp2, s, sizeof(*tmp2));
+	vt_state_copy(m, tmp2, s);
 	if (vt_explore_apply(m, tmp2, b, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
 		return false;
 	if (vt_explore_apply(m, tmp2, a, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
 		return false;
 	atomic_fetch_add(&S->checks, 1);
-	return memcmp((const uint8_t *)tmp1 + VT_STATE_CANON_OFF, (const uint8_t *)tmp2 + VT_STATE_CANON_OFF,
-		      VT_STATE_CANON_LEN) == 0;
+	return vt_state_same(m, tmp1, tmp2);
 }
 
 /*
@@ -575,9 +575,10 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		if (vis == VT_VISIT_EXTRA && !(guest && (extra & bit)))
 			continue;
 		struct frame *g = &W->fr[k + 1];
-		memcpy(&g->s, &f->s, sizeof(g->s));
+		vt_state_copy(m, &g->s, &f->s);
 		struct vt_verdict v;
 		enum vt_step_err e = take(S, W->cov, &g->s, c, &v);
+		assert(vt_state_unused_is_init(m, &g->s, S->init));
 		if (e == VT_STEP_ERR_LIMIT) {
 			stop_error(S, vt_limit_str(g->s.meta.limit));
 			return;
@@ -621,7 +622,15 @@ static int worker_init(struct worker *W, struct search *S)
 	W->cov = calloc(1, sizeof(*W->cov));
 	if (S->dot && !(W->dbuf = malloc(sizeof(struct vt_state))))
 		return -1;
-	return W->fr && W->canon && W->tmp1 && W->tmp2 && W->child && W->cov ? 0 : -1;
+	if (!(W->fr && W->canon && W->tmp1 && W->tmp2 && W->child && W->cov))
+		return -1;
+	/* power-on values beyond the used part: vt_state_copy copies only that part */
+	for (unsigned i = 0; i < S->b.depth + 2; i++)
+		vt_state_init(S->m, &W->fr[i].s);
+	vt_state_init(S->m, W->tmp1);
+	vt_state_init(S->m, W->tmp2);
+	vt_state_init(S->m, W->child);
+	return 0;
 }
 
 static void worker_fini(struct worker *W)
@@ -773,9 +782,10 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 	}
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
-		memcpy(child, cur, sizeof(*child));
+		vt_state_copy(m, child, cur);
 		struct vt_verdict v;
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
+		assert(vt_state_unused_is_init(m, child, S->init));
 		if (e == VT_STEP_ERR_LIMIT) {
 			stop_error(S, vt_limit_str(child->meta.limit));
 			return;
@@ -1229,6 +1239,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		goto done;
 	}
 	vt_state_init(m, init);
+	S->init = init;
 	struct vt_verdict v0;
 	vt_check(m, init, &v0);
 	if (v0.kind != VT_V_OK) {

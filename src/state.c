@@ -8,6 +8,7 @@
  * The maximal TLB never evicts; running out of slots is a model limit that
  * the step reports rather than hides.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -72,10 +73,59 @@ void vt_tlb_tidy(struct vt_state *s, int d)
 	}
 }
 
+#define USED_PARTS(m, s)                                                                              \
+	{                                                                                             \
+		{(const uint8_t *)(s), offsetof(struct vt_state, vm)},                               \
+		{(const uint8_t *)(s)->vm, (size_t)(m)->nvms * sizeof((s)->vm[0])},                  \
+		{(const uint8_t *)(s)->vcpu, (size_t)(m)->nvcpus * sizeof((s)->vcpu[0])},            \
+		{(const uint8_t *)(s)->pcpu, (size_t)(m)->npcpus * sizeof((s)->pcpu[0])},            \
+		{(const uint8_t *)(s)->dom, (size_t)(m)->ndomains * sizeof((s)->dom[0])},            \
+	}
+
+struct part {
+	const uint8_t *p;
+	size_t n;
+};
+
+void vt_state_copy(const struct vt_model *m, struct vt_state *dst, const struct vt_state *src)
+{
+	const struct part from[] = USED_PARTS(m, src);
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
+		memcpy((uint8_t *)dst + (from[i].p - (const uint8_t *)src), from[i].p, from[i].n);
+}
+
+bool vt_state_same(const struct vt_model *m, const struct vt_state *a, const struct vt_state *b)
+{
+	const struct part pa[] = USED_PARTS(m, a);
+	for (size_t i = 0; i < sizeof(pa) / sizeof(pa[0]); i++) {
+		size_t off = (size_t)(pa[i].p - (const uint8_t *)a), n = pa[i].n;
+		if (i == 0) {
+			off = VT_STATE_CANON_OFF;
+			n -= VT_STATE_CANON_OFF;
+		}
+		if (memcmp((const uint8_t *)a + off, (const uint8_t *)b + off, n) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s, const struct vt_state *init)
+{
+	const struct part used[] = USED_PARTS(m, s);
+	size_t at = 0;
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
+		size_t off = (size_t)(used[i].p - (const uint8_t *)s);
+		if (memcmp((const uint8_t *)s + at, (const uint8_t *)init + at, off - at) != 0)
+			return false;
+		at = off + used[i].n;
+	}
+	return memcmp((const uint8_t *)s + at, (const uint8_t *)init + at, sizeof(*s) - at) == 0;
+}
+
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map)
 {
-	memcpy(out, in, sizeof(*out));
+	vt_state_copy(m, out, in);
 	for (int p = 0; p < m->npcpus; p++) {
 		out->pcpu[map[p]] = in->pcpu[p];
 		out->dom[m->domain_of[map[p]]] = in->dom[m->domain_of[p]];

@@ -41,17 +41,35 @@ static inline uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* A hash of a whole number of 64-bit words. */
+static inline uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/*
+ * A hash of a whole number of 64-bit words: two independent lanes (even
+ * and odd words), each word xored in, multiplied by an odd constant and
+ * rotated (so that high bits reach the low ones at the next multiply),
+ * combined and finalised by mix64.  Three operations a word with two
+ * multiplies in flight: sections are hashed on every step.
+ */
 static uint64_t hash_words(const uint8_t *p, size_t n, uint64_t seed)
 {
-	uint64_t h = seed ^ (uint64_t)n;
-	for (size_t i = 0; i + 8 <= n; i += 8) {
+	uint64_t a = seed ^ (uint64_t)n, b = ~seed;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		uint64_t w0, w1;
+		memcpy(&w0, p + i, 8);
+		memcpy(&w1, p + i + 8, 8);
+		a = rotl64((a ^ w0) * 0x9e3779b97f4a7c15ull, 31);
+		b = rotl64((b ^ w1) * 0xc2b2ae3d27d4eb4full, 29);
+	}
+	if (i + 8 <= n) {
 		uint64_t w;
 		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
+		a = rotl64((a ^ w) * 0x9e3779b97f4a7c15ull, 31);
 	}
-	return mix64(h);
+	return mix64(a ^ mix64(b));
 }
 
 static inline uint64_t load64(const void *p)
@@ -446,8 +464,7 @@ static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state
 	map[a] = (int8_t)b;
 	map[b] = (int8_t)a;
 	vt_state_permute_pcpus(m, s, tmp, map);
-	return memcmp((const uint8_t *)tmp + VT_STATE_CANON_OFF, (const uint8_t *)s + VT_STATE_CANON_OFF,
-		      VT_STATE_CANON_LEN) == 0;
+	return vt_state_same(m, tmp, s);
 }
 
 struct sym_search {

@@ -24,6 +24,7 @@
 #ifndef VTLB_STATE_H
 #define VTLB_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vtlb/bits.h"
@@ -204,9 +205,27 @@ struct vt_state {
 void vt_state_init(const struct vt_model *m, struct vt_state *s);
 
 /*
+ * The part of a state a model uses: meta, the machine-wide header and the
+ * first nvms VMs, nvcpus vCPUs, npcpus pCPUs and ndomains TLB domains.  The
+ * array elements beyond them are never read or written by a step and keep
+ * their power-on values, so the explorer copies and compares only the used
+ * part (a state is up to 6.7 KiB, its used part often under 2).
+ *
+ * vt_state_copy: dst's used part becomes src's; dst's unused part must
+ * already hold the power-on values (a state made by vt_state_init or
+ * copied whole from one).  vt_state_same: are the canonical parts (from
+ * 'pt' on) of a and b equal within the used part?  vt_state_unused_is_init:
+ * does s still hold init's values beyond the used part (a debug check)?
+ */
+void vt_state_copy(const struct vt_model *m, struct vt_state *dst, const struct vt_state *src);
+bool vt_state_same(const struct vt_model *m, const struct vt_state *a, const struct vt_state *b);
+bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s, const struct vt_state *init);
+
+/*
  * Rename pCPUs: pCPU p becomes map[p] (a permutation), in the engine's
  * fields and through the backend's permute_pcpus hook.  Only meaningful when
- * each pCPU is its own TLB domain.
+ * each pCPU is its own TLB domain.  Only the used part of out is written
+ * (vt_state_copy): compare results with vt_state_same.
  */
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map);

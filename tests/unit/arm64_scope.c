@@ -199,7 +199,8 @@ static void test_rollover(void)
 	vt_state_permute_pcpus(m, &s, &p1, swap);
 	tap_ok(p1.vm[0].h.arm64.last_vcpu_ran[0] == s.vm[0].h.arm64.last_vcpu_ran[1], "arm64.permute.last-vcpu-ran");
 	vt_state_permute_pcpus(m, &p1, &p2, swap);
-	tap_ok(memcmp(&s, &p2, sizeof(s)) == 0, "arm64.permute.involution");
+	/* the used part: the permutation copies only that (vt_state_copy) */
+	tap_ok(vt_state_same(m, &s, &p2), "arm64.permute.involution");
 	vt_model_free(m);
 }
 
