@@ -142,6 +142,9 @@ check: check-build
 # (built in build/base/ from `git archive`); skipped when git cannot find it.
 # ea00764 is main before issue 8's store and breadth-first search.
 BASE ?= ea00764
+# seconds per search and build in the side-by-side run (the large searches take
+# minutes on an idle machine: they are compared at the same cut)
+BENCH_TIME_LIMIT ?= 90
 
 bench: $(BENCH_BIN) $(O)/vtlb $(MPI_BIN)
 	$(O)/bench/explore scenarios/explore/*.vtlb bench/scenarios/*.vtlb
@@ -150,7 +153,7 @@ bench: $(BENCH_BIN) $(O)/vtlb $(MPI_BIN)
 		rm -rf build/base && mkdir -p build/base && git archive '$(BASE)' | tar -x -C build/base && \
 		$(MAKE) --no-print-directory -C build/base MODE=rel build/rel/vtlb >/dev/null && \
 		echo "before: $(BASE) ($$(git rev-parse --short '$(BASE)')), after: this tree" && \
-		perl bench/compare.pl build/base/build/rel/vtlb $(O)/vtlb bench/scenarios/*.vtlb bench/scenarios/large/*.vtlb; \
+		perl bench/compare.pl --time-limit $(BENCH_TIME_LIMIT) build/base/build/rel/vtlb $(O)/vtlb bench/scenarios/*.vtlb bench/scenarios/large/*.vtlb; \
 	else echo "bench: no revision '$(BASE)' to compare with (BASE=rev)"; fi
 	sh bench/spin/run.sh $(O)/vtlb
 	sh bench/mpi.sh

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The distributed explorer's speedup and per-rank memory on this machine:
 # one search (default bench/scenarios/scale-vmx-3vcpu.vtlb, pCPU symmetry off
-# so that every run stores the same states) by the depth-first explorer (one
-# job) and by build/rel/vtlb-mpi on 1, 2 and 4 ranks.  Prints states, wall
+# so that every run stores the same states) by the explorer in one process
+# (row "one": one job, breadth-first) and by build/rel/vtlb-mpi on 1, 2 and
+# 4 ranks.  Prints states, wall
 # seconds, states/s, speedup over one rank, the explorer's own peak bytes
 # per rank (visited set and queues, the figure --max-memory caps), each
 # rank's peak resident set (GNU time's %M) and the CPU seconds of all ranks
@@ -46,8 +47,8 @@ row() { # name ranks json rss-files...
 echo "MPI speedup on $file $*, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-6s %5s %9s %-6s %7s %9s %7s %7s %9s %8s  %s\n" "search" "ranks" "states" "status" "time s" "states/s" \
 	"speedup" "CPU s" "st/CPU s" "MiB/rank" "peak RSS MiB per rank"
-json=$(${TIME:+$TIME -f "%M %U %S" -o $work/dfs.rss} "$VTLB" explore --json --no-symmetry "$@" "$file" || true)
-row dfs 1 "$json" "$work/dfs.rss"
+json=$(${TIME:+$TIME -f "%M %U %S" -o $work/one.rss} "$VTLB" explore --json --no-symmetry "$@" "$file" || true)
+row one 1 "$json" "$work/one.rss"
 base=
 for n in 1 2 4; do
 	json=$(mpirun $root --oversubscribe -np "$n" sh -c \

@@ -2,9 +2,11 @@
 # SPIN beside vtlb on the same two searches (bench/spin/README.md):
 #   small  scenarios/explore/vmx-migrate-flush.vtlb   vmx_migrate.pml
 #   scale  bench/scenarios/scale-vmx-3vcpu.vtlb       vmx_migrate.pml -DSCALE
-# For each: states stored, seconds, states/s, bytes per state, for SPIN
-# (full state vectors, then -DCOLLAPSE) and for vtlb (one job, pCPU symmetry
-# off, as the Promela model has none).  Skips, saying why, without spin or gcc.
+# For each: states stored, seconds, states/s, CPU seconds (user + system,
+# from /usr/bin/time: on a loaded machine the wall clock measures the load)
+# and states per CPU second, bytes per state, for SPIN (full state vectors,
+# then -DCOLLAPSE) and for vtlb (one job, pCPU symmetry off, as the Promela
+# model has none).  Skips, saying why, without spin or gcc.
 #
 # usage: bench/spin/run.sh [VTLB]     (default build/rel/vtlb)
 set -eu
@@ -16,6 +18,11 @@ if ! command -v spin >/dev/null 2>&1; then
 fi
 CC=${SPIN_CC:-cc}
 work=$(mktemp -d)
+TIME=/usr/bin/time
+[ -x "$TIME" ] || TIME=
+cpu() { # the CPU seconds /usr/bin/time wrote to $1, or -
+	[ -s "$1" ] && awk '{ printf "%.2f", $1 + $2 }' "$1" || printf -- -
+}
 trap 'rm -rf "$work"' EXIT INT TERM
 
 # -o2: keep every variable in the state vector, including the two that
@@ -28,32 +35,36 @@ pan() { # name pan-flags spin-defines...
 	cp bench/spin/vmx_migrate.pml "$work/$name/"
 	(cd "$work/$name" && spin -o2 -a "$@" vmx_migrate.pml >/dev/null &&
 		$CC -O2 -w -DSAFETY -DNOREDUCE -DMEMLIM=8192 $flags -o pan pan.c &&
-		./pan -w26 >out 2>&1) || true
+		${TIME:+$TIME -f "%U %S" -o cpu} ./pan -w26 >out 2>&1) || true
+	c=$(cpu "$work/$name/cpu")
 	out="$work/$name/out"
 	st=$(sed -n 's/^ *\([0-9]*\) states, stored.*/\1/p' "$out")
 	t=$(sed -n 's/^pan: elapsed time \([0-9.e+-]*\) seconds.*/\1/p' "$out")
 	mem=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*actual memory usage for states.*/\1/p' "$out")
 	tot=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*total actual memory usage.*/\1/p' "$out")
 	err=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out")
-	awk -v n="$name" -v s="${st:-0}" -v t="${t:-0}" -v m="${mem:-0}" -v tot="${tot:-0}" -v e="${err:-?}" 'BEGIN {
+	awk -v n="$name" -v s="${st:-0}" -v t="${t:-0}" -v c="$c" -v m="${mem:-0}" -v tot="${tot:-0}" -v e="${err:-?}" 'BEGIN {
 		r = t > 0 ? s / t : 0
-		printf "%-22s %9d %8.2f %10.0f %8.1f %9.1f %6s\n", n, s, t, r, s ? m * 1048576 / s : 0,
-		       s ? tot * 1048576 / s : 0, e
+		printf "%-22s %9d %8.2f %10.0f %7s %9s %8.1f %9.1f %6s\n", n, s, t, r, c,
+		       (c > 0 ? sprintf("%.0f", s / c) : "-"), (s ? m * 1048576 / s : 0), (s ? tot * 1048576 / s : 0), e
 	}'
 }
 
 vtlb() { # name file
-	out=$("$VTLB" explore --json --no-symmetry "$2" || true)
-	echo "$out" | NAME=$1 perl -MJSON::PP -0ne '
+	out=$(${TIME:+$TIME -f "%U %S" -o $work/vtlb.cpu} "$VTLB" explore --json --no-symmetry "$2" || true)
+	c=$(cpu "$work/vtlb.cpu")
+	echo "$out" | NAME=$1 CPU=$c perl -MJSON::PP -0ne '
 		my $r = decode_json($_)->{results}[0];
-		printf "%-22s %9d %8.2f %10.0f %8.1f %9s %6s\n", $ENV{NAME}, $r->{states}, $r->{seconds},
-		       $r->{seconds} > 0 ? $r->{states} / $r->{seconds} : 0, $r->{memory} / $r->{states}, "-",
-		       $r->{status} eq "clean" ? 0 : 1;
+		my $c = $ENV{CPU};
+		printf "%-22s %9d %8.2f %10.0f %7s %9s %8.1f %9s %6s\n", $ENV{NAME}, $r->{states}, $r->{seconds},
+		       $r->{seconds} > 0 ? $r->{states} / $r->{seconds} : 0, $c, $c > 0 ? sprintf("%.0f", $r->{states} / $c) : "-",
+		       $r->{memory} / $r->{states}, "-", $r->{status} eq "clean" ? 0 : 1;
 	'
 }
 
 echo "SPIN $(spin -V | sed -n 's/^Spin Version \([^ ]*\).*/\1/p') beside vtlb, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-22s %9s %8s %10s %8s %9s %6s\n" "search" "states" "time s" "states/s" "B/state" "RSS/state" "errors"
+printf "%-22s %9s %8s %10s %7s %9s %8s %9s %6s\n" "search" "states" "time s" "states/s" "CPU s" "st/CPU s" "B/state" \
+	"RSS/state" "errors"
 pan spin-small ""
 pan spin-small-collapse -DCOLLAPSE
 vtlb vtlb-small scenarios/explore/vmx-migrate-flush.vtlb
