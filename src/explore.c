@@ -130,6 +130,15 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 		out[n].flags = (out[n].flags & VT_EVF_VMM) | (m->fine && out[n].kind == VT_EV_HOST ? VT_EVF_STEP : 0);
 		n++;
 	}
+	/* While the operation in progress has yielded its lock, the next one may run whole on another thread. */
+	if (s->host_phase && !s->host_nested && s->host_pc + 1 < m->nprog[HOST] && n < max) {
+		const struct vt_event *nx = &m->prog[HOST][s->host_pc + 1];
+		if (nx->kind == VT_EV_HOST && vt_host_concurrent(s, &nx->op)) {
+			out[n] = *nx;
+			out[n].flags = 0;
+			n++;
+		}
+	}
 	return n;
 }
 
@@ -139,15 +148,21 @@ enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, 
 	int w = ev->vcpu;
 	bool migrating = ev->kind == VT_EV_LOAD && s->vcpu[w].last_pcpu >= 0 && s->vcpu[w].last_pcpu != ev->pcpu;
 	bool preempting = ev->kind == VT_EV_PUT;
+	bool nested = ev->kind == VT_EV_HOST && vt_host_concurrent(s, &ev->op) &&
+		      memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0;
 	enum vt_step_err e = vt_step(m, s, ev, tr, v);
 	if (e != VT_STEP_OK)
 		return e;
-	if (ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_VMM))
+	if (ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_VMM)) {
 		s->host_pc++;
-	else if (ev->kind == VT_EV_GUEST)
+	} else if (ev->kind == VT_EV_GUEST) {
 		s->vcpu[w].pc++;
-	else if (ev->kind == VT_EV_HOST && s->host_phase == 0)
-		s->host_pc++;
+	} else if (nested) {
+		s->host_nested = 1;
+	} else if (ev->kind == VT_EV_HOST && s->host_phase == 0) {
+		s->host_pc = (uint8_t)(s->host_pc + 1 + s->host_nested);
+		s->host_nested = 0;
+	}
 	if (migrating && s->migrations < UINT8_MAX)
 		s->migrations++;
 	if (preempting && s->preemptions < UINT8_MAX)

@@ -51,12 +51,27 @@ void vt_explore_cov_note(struct vt_explore_coverage *c, const struct vt_model *m
 		c->preempt[v]++;
 		break;
 	case VT_EV_GUEST:
+		if (ev->flags & VT_EVF_VMM) {
+			/* a VMM register write: a step of the host program */
+			if (pre->host_pc < m->nprog[VT_MAX_VCPUS]) {
+				c->op[VT_MAX_VCPUS][pre->host_pc]++;
+				c->host_done[pre->host_pc]++;
+			}
+			break;
+		}
 		if (pre->pc < m->nprog[v])
 			c->op[v][pre->pc]++;
 		break;
 	case VT_EV_HOST:
 		if (pre->host_pc >= m->nprog[VT_MAX_VCPUS])
 			break;
+		if (pre->host_phase && pre->host_pc + 1 < m->nprog[VT_MAX_VCPUS] &&
+		    memcmp(&ev->op, &m->prog[VT_MAX_VCPUS][pre->host_pc].op, sizeof(ev->op)) != 0) {
+			/* the next operation, run on another thread while this one yielded */
+			c->op[VT_MAX_VCPUS][pre->host_pc + 1]++;
+			c->host_done[pre->host_pc + 1]++;
+			break;
+		}
 		if (pre->host_phase == 0)
 			c->op[VT_MAX_VCPUS][pre->host_pc]++;
 		if (ev->flags & VT_EVF_STEP)

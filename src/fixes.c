@@ -372,6 +372,55 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.since = "v5.15",
 		.verified = 1,
 	},
+	{
+		.id = VT_FIX_X86_VMX_FLUSH_ALL_EPTP,
+		.name = "x86-vmx-flush-all-eptp",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_LATENT,
+		.origin = "KVM: VMX: Flush all EPTP/VPID contexts on remote TLB flush (Sean Christopherson, 2020; patch 1 of "
+			  "the TLB flushing rework, merged for v5.8 per the 5.8 KVM pull; mainline hash unverified; "
+			  "Fixes: efebf0aaec3d, nVMX)",
+		.rule = "KVM_REQ_TLB_FLUSH (remote flushes, the migration flush) runs vmx_flush_tlb_all: INVEPT global, "
+			"every EPTP of every root, not only the current one; without nested VMX every other root is "
+			"flushed by kvm_mmu_load when a vCPU loads it again, which is what the commit message says covers it",
+		.partners = "x86-new-root-flush",
+		.scenario = "scenarios/x86/vmx-flush-all-eptp.vtlb",
+		.modelled = 1,
+		.since = "v5.8",
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_TDP_ZAP_YIELD_FLUSH,
+		.name = "x86-tdp-zap-yield-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: x86/mmu: Ensure TLBs are flushed when yielding during GFN range zap (a835429cda91, Sean "
+			  "Christopherson, 2021; Fixes: 1af4a96025b3, which both came in v5.12)",
+		.rule = "a TDP MMU range zap over several roots carries the flush it owes from root to root, and flushes "
+			"it before yielding mmu_lock, so no other thread sees the zapped SPTEs gone while TLBs still hold "
+			"them (the MMU notifier then finds nothing to flush and lets the page go)",
+		.scenario = "scenarios/x86/tdp-zap-yield-flush.vtlb",
+		.modelled = 1,
+		.since = "v5.12",
+		.hole = "v5.12", /* 1af4a96025b3 "Yield in TDU MMU iter even if no SPTES changed" came in the same cycle */
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_TDP_NX_ZAP_FLUSH,
+		.name = "x86-tdp-nx-zap-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: x86/mmu: Ensure TLBs are flushed for TDP MMU during NX zapping (048f49809c52, Sean "
+			  "Christopherson, 2021, v5.12; Fixes: 29cf0f5007a2 \"kvm: x86/mmu: NX largepage recovery for TDP "
+			  "MMU\", Ben Gardon, v5.10)",
+		.rule = "NX huge page recovery honours the TDP MMU zap's 'flush needed' (kvm_mmu_remote_flush_or_zap), "
+			"so SPTEs it zapped are flushed before the MMU notifier can find them gone and skip its flush",
+		.scenario = "scenarios/x86/tdp-nx-zap-flush.vtlb",
+		.modelled = 1,
+		.since = "v5.12",
+		.hole = "v5.10",
+		.verified = 0,
+	},
 
 	/*
 	 * Generic KVM code (virt/kvm/kvm_main.c, include/linux/kvm_host.h),

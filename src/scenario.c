@@ -989,6 +989,9 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 	}
 	const struct vt_arch_ops *a = p->m->aops;
 	for (int i = 0; i < a->nops; i++) {
+		if (a->vmm_only && a->vmm_only(&a->ops[i]) && vt_tok_is(p, p->cur, a->ops[i].name))
+			return vt_parse_error(p, "'%s' is not a guest operation: the VMM writes it ('vmm VCPU: %s ...')",
+					      a->ops[i].name, a->ops[i].name);
 		if (vt_parse_accept(p, a->ops[i].name)) {
 			op->code = a->ops[i].code;
 			if (a->ops[i].parse(p, op) < 0)
@@ -998,7 +1001,8 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 	}
 	char names[400] = "map, unmap, access";
 	for (int i = 0; i < a->nops; i++)
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", a->ops[i].name);
+		if (!a->vmm_only || !a->vmm_only(&a->ops[i]))
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", a->ops[i].name);
 	return vt_parse_error(p, "unknown %s guest operation '%.*s' (%s guest operations: %s)", a->name,
 			      (int)p->tok[p->cur].len, p->tok[p->cur].s, a->name, names);
 }
@@ -1073,6 +1077,30 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 			return vt_parse_error(p, "too many stage-2 mappings (at most %d)", VT_MAX_S);
 		op->code = raw ? VT_OP_HOST_RAW_REMAP : VT_OP_HOST_REMAP;
 		op->b = (uint64_t)s;
+	} else if (vt_parse_accept(p, "zap") || vt_parse_accept(p, "nx-recover") || vt_parse_accept(p, "zap-all")) {
+		/* The TDP MMU's own zaps (src/hv/kvm_x86.c): x86 with EPT or NPT only. */
+		int at = p->cur - 1;
+		bool all = vt_tok_is(p, at, "zap-all"), nx = vt_tok_is(p, at, "nx-recover");
+		if (p->m->backend != VT_BE_VMX_EPT && p->m->backend != VT_BE_SVM_NPT)
+			return vt_parse_error_at(p, at, "'%.*s' zaps TDP MMU roots: only x86 with EPT or NPT has them",
+						 (int)p->tok[at].len, p->tok[at].s);
+		if (parse_vm(p, &vm) < 0)
+			return -1;
+		if (all) {
+			op->code = VT_OP_HOST_ZAP_ALL;
+		} else {
+			if (vt_parse_addr(p, "a guest-physical address", &op->a) < 0)
+				return -1;
+			op->b = op->a;
+			if (!vt_parse_at_end(p) &&
+			    vt_parse_addr(p, "the last guest-physical address of the range", &op->b) < 0)
+				return -1;
+			if (op->b < op->a)
+				return vt_parse_error_at(p, p->cur - 1, "the range ends before it starts");
+			if (((op->b & ~0xfffull) - (op->a & ~0xfffull)) >> 12 >= 16)
+				return vt_parse_error_at(p, p->cur - 1, "a zap covers at most 16 pages");
+			op->code = nx ? VT_OP_HOST_NX_RECOVER : VT_OP_HOST_ZAP;
+		}
 	} else {
 		/* an instrument: one hardware instruction, "NAME on PCPU [key N] [va VA]" */
 		int found = -1, at = p->cur;
@@ -1082,8 +1110,10 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		if (found < 0) {
 			char names[600];
 			insn_list(p->m->hw, names, sizeof(names));
+			bool tdp = p->m->backend == VT_BE_VMX_EPT || p->m->backend == VT_BE_SVM_NPT;
 			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
-						 "'remap-noflush VM GPA -> HPA', 'unmap-range VM GPA +PAGES' or a %s instruction (%s)",
+						 "'remap-noflush VM GPA -> HPA', 'unmap-range VM GPA +PAGES'%s or a %s instruction (%s)",
+					      tdp ? ", 'zap VM GPA [GPA]', 'nx-recover VM GPA [GPA]', 'zap-all VM'" : "",
 					      p->m->hw->name, names);
 		}
 		p->cur++;

@@ -315,6 +315,7 @@ static const char *const limits[VT_LIMIT_COUNT] = {
 	[VT_LIMIT_PENDING] = "model limit: too many hardware invalidations in flight at once",
 	[VT_LIMIT_ORACLE_PENDING] = "model limit: too many guest invalidations awaiting their barrier",
 	[VT_LIMIT_IPIS] = "model limit: too many IPIs pending for one vCPU (at most 2)",
+	[VT_LIMIT_TDP_ROOTS] = "model limit: a VM needs more than 4 TDP roots at once",
 	[VT_LIMIT_VMIDS] = "model limit: no free VMID after a rollover (raise 'option vmid-bits')",
 };
 
@@ -363,7 +364,7 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 	case VT_EV_HOST:
 		/* A host operation in progress must be finished before another starts. */
 		if (s->host_phase && ev->op.code != VT_OP_HOST_INSN && ev->op.code != VT_OP_HOST_RAW_REMAP &&
-		    memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0)
+		    memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0 && !vt_host_concurrent(s, &ev->op))
 			return VT_STEP_ERR_HOST_BUSY;
 		if (s->host_phase && ev->op.code != VT_OP_HOST_INSN && ev->op.code != VT_OP_HOST_RAW_REMAP &&
 		    m->hv->host_blocked && m->hv->host_blocked(m, s))
@@ -441,6 +442,8 @@ static void guest_pt_op(const struct vt_model *m, struct vt_state *s, int v, con
 		s->links[op->space] &= (uint16_t)~(1u << op->b);
 		break;
 	case VT_OP_ACCESS: {
+		if (m->hv->access)
+			m->hv->access(m, s, v, op->a, tr);
 		struct vt_set u = vt_hw_usable(m, s, v);
 		int n = 0;
 		VT_SET_FOREACH(x, &u)
@@ -546,6 +549,12 @@ static void host_op(const struct vt_model *m, struct vt_state *s, const struct v
 		s->vm[vm].s2 &= ~m->s_gpa[op->b];
 		s->vm[vm].s2 |= VT_BIT(op->b);
 		s->s_perm |= VT_BIT(op->b);
+		return;
+	}
+	if (vt_host_concurrent(s, op) && memcmp(op, &s->host_cur, sizeof(*op)) != 0) {
+		/* Another host thread, while the operation in progress has dropped its lock: it runs whole. */
+		vt_trace_note(tr, -1, -1, "another host thread, while the operation in progress has yielded");
+		(void)m->hv->host_op(m, s, op, false, tr);
 		return;
 	}
 	if (!s->host_phase)

@@ -237,6 +237,15 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 		} else if (o->code == VT_OP_HOST_UNMAP_RANGE) {
 			snprintf(buf, len, "host: unmap-range %s 0x%" PRIx64 " +0x%" PRIx64, m->vm[o->target].name, o->a,
 				 o->b);
+		} else if (o->code == VT_OP_HOST_ZAP_ALL) {
+			snprintf(buf, len, "host: zap-all %s", m->vm[o->target].name);
+		} else if (o->code == VT_OP_HOST_ZAP || o->code == VT_OP_HOST_NX_RECOVER) {
+			const char *w = o->code == VT_OP_HOST_ZAP ? "zap" : "nx-recover";
+			if (o->a == o->b)
+				snprintf(buf, len, "host: %s %s 0x%" PRIx64, w, m->vm[o->target].name, o->a);
+			else
+				snprintf(buf, len, "host: %s %s 0x%" PRIx64 " 0x%" PRIx64, w, m->vm[o->target].name, o->a,
+					 o->b);
 		} else if (o->code == VT_OP_HOST_INSN) {
 			unsigned insn = (unsigned)(o->b >> 32);
 			snprintf(buf, len, "host: %s on %d key %u%s", insn_name(m, insn),

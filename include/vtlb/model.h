@@ -76,6 +76,9 @@ enum vt_op_common {
 	VT_OP_LINK,      /* guest: space, b=table: point an upper-level entry of space at the table */
 	VT_OP_UNLINK,    /* guest: space, b=table: clear that entry */
 	VT_OP_HOST_UNMAP_RANGE, /* host (arm64): target=vm, a=gpa, b=pages: kvm_pgtable_stage2_unmap over the range */
+	VT_OP_HOST_ZAP,  /* host, x86 TDP: target=vm, a..b = GPA range: kvm_zap_gfn_range (yields) */
+	VT_OP_HOST_NX_RECOVER, /* host, x86 TDP: target=vm, a..b = GPA range: kvm_recover_nx_lpages */
+	VT_OP_HOST_ZAP_ALL, /* host, x86 TDP: target=vm: kvm_mmu_zap_all_fast */
 	VT_OP_ARCH = 16
 };
 

@@ -81,6 +81,8 @@ struct vt_arch_ops {
 	bool (*take_ipi)(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler);
 	/* Optional: may the VMM write registers with the operation declared as d ('vmm VCPU: OP')? */
 	bool (*vmm_writes)(const struct vt_op_decl *d);
+	/* Optional: is d only ever the VMM's (never a guest operation)? */
+	bool (*vmm_only)(const struct vt_op_decl *d);
 	/* Format op as scenario text (without the "vcpu:" prefix). */
 	void (*fmt_op)(const struct vt_model *m, const struct vt_op *op, char *buf, size_t len);
 	/* Format the registers that matter for translation. */
@@ -226,6 +228,13 @@ struct vt_hv_ops {
 	 * shadow tables lack; a fault exits and re-enters within the step.
 	 */
 	void (*fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	/*
+	 * Optional: a guest access to va by v (in guest mode) that misses the
+	 * TLB and faults in the hypervisor's tables (x86 TDP: an EPT/NPT
+	 * violation on a zapped SPTE, kvm_tdp_mmu_map); exits and re-enters
+	 * within the step.
+	 */
+	void (*access)(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr);
 	/* What a hardware walk for v can return now: guest+stage-2 tables, or KVM's shadow tables. */
 	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
 	/*

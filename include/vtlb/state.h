@@ -162,6 +162,7 @@ enum vt_limit {
 	VT_LIMIT_ORACLE_PENDING,   /* too many guest invalidations awaiting their barrier */
 	VT_LIMIT_VMIDS,            /* no free VMID after a rollover */
 	VT_LIMIT_IPIS,             /* too many IPIs pending for one vCPU */
+	VT_LIMIT_TDP_ROOTS,        /* x86: a VM needs more TDP roots than the model keeps */
 	VT_LIMIT_COUNT
 };
 
@@ -188,7 +189,9 @@ struct vt_state {
 	uint8_t preemptions; /* exploration: preemptions used so far (the explorer counts) */
 	uint8_t migrations;  /* exploration: migrations used so far */
 	uint8_t kick_mask;   /* kvm_make_all_cpus_request in progress: the vCPUs whose pCPU gets an IPI */
-	uint8_t pad[3];
+	uint8_t host_nested; /* exploration: the host program's next operation ran, on another thread,
+				while the one in progress had yielded (vt_host_concurrent); it is skipped */
+	uint8_t pad[2];
 	uint16_t links[VT_MAX_SPACES]; /* guest page-table structure: the tables linked below each space */
 	struct vt_op host_cur; /* the host operation in progress (zero when none) */
 	union vt_hv_global hg;
@@ -200,6 +203,20 @@ struct vt_state {
 
 #define VT_STATE_CANON_OFF offsetof(struct vt_state, pt)
 #define VT_STATE_CANON_LEN (sizeof(struct vt_state) - VT_STATE_CANON_OFF)
+
+/*
+ * May host operation 'op' run, whole, on another host thread while the
+ * operation in progress (s->host_cur, s->host_phase != 0) is between two
+ * phases?  Only when that one has dropped its lock: an x86 TDP MMU zap
+ * yielding mmu_lock (cond_resched_rwlock_write).  The other thread may be
+ * the MMU notifier, NX recovery or a fast zap; a second yielding zap is not
+ * modelled (one operation in progress at a time).
+ */
+static inline bool vt_host_concurrent(const struct vt_state *s, const struct vt_op *op)
+{
+	return s->host_phase && s->host_cur.code == VT_OP_HOST_ZAP && op->code != VT_OP_HOST_ZAP &&
+	       op->code != VT_OP_HOST_INSN && op->code != VT_OP_HOST_RAW_REMAP;
+}
 
 /* Power-on state for a model: every byte defined. */
 void vt_state_init(const struct vt_model *m, struct vt_state *s);

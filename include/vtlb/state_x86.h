@@ -14,7 +14,7 @@
  * the guest PTEs its shadow tables may still mirror (unsync pages included). */
 struct vt_kvm_root {
 	int8_t space;        /* pgd: the guest CR3 it shadows; VT_ROOT_INVALID, VT_ROOT_TDP */
-	uint8_t pad;
+	uint8_t tdp;         /* VT_ROOT_TDP: the VM's TDP root it holds (vt_kvm_tdp_root.id) */
 	uint16_t role;
 	uint16_t linked;     /* the tables whose shadow pages its upper-level SPTEs point to */
 	uint16_t pad2;
@@ -27,6 +27,30 @@ struct vt_kvm_root {
  * them.  sp[t] is what they mirror (over P), unsync entries included; a
  * table never shadowed mirrors nothing, like a fresh shadow page.
  */
+/*
+ * TDP (EPT/NPT) roots of a VM, as the TDP MMU keeps them
+ * (kvm->arch.tdp_mmu_roots): one per MMU role in use (today the SMM bit),
+ * shared by every vCPU of that role, in list order (roots[0] is the newest:
+ * kvm_tdp_mmu_alloc_root adds at the head, and the walkers go from the head).
+ * 'id' is the root page: two roots alive at once have different ids, and a
+ * freed root's id is the first one a new root reuses (the page allocator
+ * may hand the same page back), so the EPTP (EP4TA) of a new root may be an
+ * old one's.  'zapped' holds the VM's stage-2 entries (over S, within
+ * vt_vm_state.s2) whose SPTE this root no longer has: a zap removed it and
+ * no fault has put it back.  A valid root stays until it is invalidated (a
+ * fast zap); an invalid one is freed when no vCPU holds it.
+ */
+#define VT_KVM_TDP_ROOTS 4
+
+struct vt_kvm_tdp_root {
+	uint8_t used;
+	uint8_t valid;       /* !root->role.invalid */
+	uint8_t role;        /* role bits that pick the root: 1 = SMM (kvm_mmu_page_role.smm) */
+	uint8_t id;          /* its page: the EPTP's EP4TA is derived from it */
+	uint8_t pad[4];
+	uint64_t zapped;     /* over S: entries of the VM's stage 2 with no SPTE in this root */
+};
+
 struct vt_kvm_x86_vm {
 	uint64_t sp[VT_MAX_SPACES]; /* VT_MAX_SPACES from model.h, which state.h includes first */
 	/*
@@ -52,6 +76,9 @@ struct vt_kvm_x86_vm {
 	uint8_t inval_in_progress;
 	uint8_t inval_seq;
 	uint8_t pad2[6];
+	struct vt_kvm_tdp_root roots[VT_KVM_TDP_ROOTS];
+	uint8_t zap_flush;   /* the 'flush' of a TDP MMU zap that yielded (kvm_tdp_mmu_zap_gfn_range) */
+	uint8_t pad3[7];
 };
 
 /* Entries in the model's Hyper-V flush FIFO (KVM_HV_TLB_FLUSH_FIFO_SIZE is 16; 3 lets overflow happen). */

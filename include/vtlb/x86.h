@@ -25,6 +25,7 @@ enum vt_x86_op {
 					target = 0 the page a in every address space, 1 everything */
 	VT_X86_FAULT,                /* a = gpa: the guest touches a guest-physical page KVM has not mapped
 					(an EPT violation / #NPF; KVM's page-fault path maps it) */
+	VT_X86_SMM,                  /* VMM only (KVM_SET_VCPU_EVENTS events.smi.smm): a = 1 enter, 0 leave SMM */
 	VT_X86_OP_END
 };
 
@@ -80,6 +81,7 @@ enum vt_kvm_x86_req {
 	VT_REQ_MMU_RELOAD,           /* KVM_REQ_MMU_RELOAD (before 2022): unload roots at entry */
 	VT_REQ_STEAL_UPDATE,         /* KVM_REQ_STEAL_UPDATE (only with option pv-tlb-flush) */
 	VT_REQ_HV_TLB_FLUSH,         /* KVM_REQ_HV_TLB_FLUSH */
+	VT_REQ_MMU_FREE_OBSOLETE_ROOTS, /* KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (since 2022; MMU_RELOAD before) */
 	VT_REQ_X86_COUNT
 };
 

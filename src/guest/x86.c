@@ -232,6 +232,18 @@ static int parse_fault(struct vt_parser *p, struct vt_op *op)
 
 static int parse_fep(struct vt_parser *p, struct vt_op *op);
 
+/* 'smm on|off': the VMM's KVM_SET_VCPU_EVENTS with KVM_VCPUEVENT_VALID_SMM (events.smi.smm). */
+static int parse_smm(struct vt_parser *p, struct vt_op *op)
+{
+	if (vt_parse_accept(p, "on"))
+		op->a = 1;
+	else if (vt_parse_accept(p, "off"))
+		op->a = 0;
+	else
+		return vt_parse_error(p, "expected 'on' or 'off' after 'smm'");
+	return 0;
+}
+
 static const struct vt_op_decl x86_ops[] = {
 	{"mov", VT_X86_MOV_CR3, parse_mov, "mov cr3 SPACE [noflush] | mov cr4 +FLAG|-FLAG... | mov cr0 +FLAG|-FLAG..."},
 	{"invlpg", VT_X86_INVLPG, parse_invlpg, "invlpg VA"},
@@ -240,6 +252,7 @@ static const struct vt_op_decl x86_ops[] = {
 	{"shootdown", VT_X86_SHOOTDOWN, parse_shootdown, "shootdown VCPU invlpg VA | shootdown VCPU flush"},
 	{"hvflush", VT_X86_HV_FLUSH, parse_hvflush, "hvflush VCPU... va VA | hvflush VCPU... all"},
 	{"fault", VT_X86_FAULT, parse_fault, "fault GPA  (an EPT violation / #NPF on a page KVM has not mapped)"},
+	{"smm", VT_X86_SMM, parse_smm, "smm on | smm off  (the VMM only: 'vmm VCPU: smm on')"},
 	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
 };
 
@@ -314,8 +327,10 @@ static int x86_parse_vcpu(struct vt_parser *p, union vt_gregs *gr)
 			if (rc < 0)
 				return -1;
 			r->cr4 |= (uint32_t)set;
+		} else if (vt_parse_accept(p, "smm")) {
+			r->smm = 1; /* created in SMM (as if the VMM had set it before the first KVM_RUN) */
 		} else {
-			return vt_parse_error(p, "expected 'long', 'cr3 SPACE' or 'cr4 +FLAG...'");
+			return vt_parse_error(p, "expected 'long', 'cr3 SPACE', 'cr4 +FLAG...' or 'smm'");
 		}
 	}
 	if ((r->cr4 & X86_CR4_PCIDE) && !long_mode(r))
@@ -562,6 +577,9 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 		*why = "model: no guest-physical page of the VM at that address (map it, or declare it with 's2')";
 		return VT_EXEC_FAULT;
 	}
+	case VT_X86_SMM:
+		r->smm = (uint8_t)op->a;
+		return VT_EXEC_OK;
 	case VT_X86_INIT:
 		/* INIT then SIPI: CR0 = ET (CD/NW kept, not modelled), CR3 = 0, CR4 = 0, EFER = 0. */
 		r->cr0 = 0;
@@ -606,6 +624,9 @@ static void x86_fmt_op(const struct vt_model *m, const struct vt_op *op, char *b
 		break;
 	case VT_X86_INIT:
 		snprintf(buf, len, "%sinit", fep);
+		break;
+	case VT_X86_SMM:
+		snprintf(buf, len, "smm %s", op->a ? "on" : "off");
 		break;
 	case VT_X86_HV_FLUSH: {
 		size_t o = (size_t)snprintf(buf, len, "%shvflush", fep);
@@ -666,10 +687,16 @@ bool vt_x86_shootdown_handler(const struct vt_model *m, const struct vt_state *s
 	return true;
 }
 
-/* KVM_SET_SREGS writes the control registers: 'vmm VCPU: mov ...'. */
+/* KVM_SET_SREGS writes the control registers: 'vmm VCPU: mov ...'; KVM_SET_VCPU_EVENTS the SMM flag. */
 static bool x86_vmm_writes(const struct vt_op_decl *d)
 {
-	return d->code == VT_X86_MOV_CR3;
+	return d->code == VT_X86_MOV_CR3 || d->code == VT_X86_SMM;
+}
+
+/* SMM is entered by an SMI, which the model leaves to the VMM (KVM_SET_VCPU_EVENTS). */
+static bool x86_vmm_only(const struct vt_op_decl *d)
+{
+	return d->code == VT_X86_SMM;
 }
 
 /* flush_tlb_func in the target's IPI handler: the oldest pending shootdown. */
@@ -698,8 +725,8 @@ static void x86_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, cha
 	char f0[128], f4[128];
 	flags_fmt(cr0_flags, VT_ARRAY_SIZE(cr0_flags), r->cr0, 0, f0, sizeof(f0));
 	flags_fmt(cr4_flags, VT_ARRAY_SIZE(cr4_flags), r->cr4, 0, f4, sizeof(f4));
-	snprintf(buf, len, "cr3=%s cr0[%s ] cr4[%s ]%s", r->cr3 >= 0 ? m->space[r->cr3].name : "0", f0, f4,
-		 (r->efer & X86_EFER_LME) ? " efer.lme" : "");
+	snprintf(buf, len, "cr3=%s cr0[%s ] cr4[%s ]%s%s", r->cr3 >= 0 ? m->space[r->cr3].name : "0", f0, f4,
+		 (r->efer & X86_EFER_LME) ? " efer.lme" : "", r->smm ? " smm" : "");
 }
 
 const struct vt_arch_ops vt_x86_arch_ops = {
@@ -715,6 +742,7 @@ const struct vt_arch_ops vt_x86_arch_ops = {
 	.exec = x86_exec,
 	.take_ipi = x86_take_ipi,
 	.vmm_writes = x86_vmm_writes,
+	.vmm_only = x86_vmm_only,
 	.fmt_op = x86_fmt_op,
 	.fmt_regs = x86_fmt_regs,
 };

@@ -4,8 +4,10 @@
  * in vmx_vcpu_reset, and the intercepts KVM configures with and without EPT.
  *
  * VPIDs: vCPU n gets VPID n+1 (allocate_vpid), or 0 with enable_vpid=0, in
- * which case every VM entry and exit flushes VPID 0.  EPTP: one EPT root per
- * VM (EP4TA = VM index + 1); 0 means EPT is not in use.
+ * which case every VM entry and exit flushes VPID 0.  EPTP: the vCPU's TDP
+ * root (src/hv/kvm_x86.c keeps a VM's roots, one per role, each on its own
+ * page): EP4TA = root page id * VT_MAX_VMS + VM index + 1, so a VM's first
+ * root is EPTP VM + 1; 0 means EPT is not in use.
  */
 #include "hv/kvm.h"
 #include "hv/kvm_x86.h"
@@ -19,9 +21,12 @@ static unsigned vpid(const struct vt_model *m, int v)
 	return m->opt[VT_OPT_VPID] ? (unsigned)v + 1 : 0;
 }
 
-static unsigned eptp(const struct vt_model *m, int v, bool ept)
+/* construct_eptp(vcpu, root_hpa): the EPTP of the vCPU's current root. */
+static unsigned eptp(const struct vt_model *m, const struct vt_state *s, int v, bool ept)
 {
-	return ept ? (unsigned)m->vcpu_vm[v] + 1 : 0;
+	if (!ept)
+		return 0;
+	return (unsigned)s->vcpu[v].h.x86.root.tdp * VT_MAX_VMS + (unsigned)m->vcpu_vm[v] + 1;
 }
 
 static void insn(const struct vt_model *m, struct vt_state *s, int v, unsigned code, uint32_t key, uint64_t arg,
@@ -42,9 +47,28 @@ static bool ept_on(const struct vt_model *m)
 	return m->backend == VT_BE_VMX_EPT;
 }
 
-/* vmx_flush_tlb_all: INVEPT global with EPT (guest-physical mappings too), else every VPID. */
+/*
+ * vmx_flush_tlb_all (KVM_REQ_TLB_FLUSH: remote flushes, the migration
+ * flush): INVEPT global with EPT, guest-physical mappings too, of every
+ * EPTP; else every VPID.  Before "KVM: VMX: Flush all EPTP/VPID contexts on
+ * remote TLB flush" it was vmx_flush_tlb(vcpu, true) -> __vmx_flush_tlb:
+ * with EPT, INVEPT single-context of the current root's EPTP (nothing if
+ * the root was invalid), else INVVPID of the vCPU's VPID; the entries
+ * another root of the vCPU left in the TLB survived it.
+ */
 static void vmx_flush_tlb_all(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
+	if (!vt_fixed(m, VT_FIX_X86_VMX_FLUSH_ALL_EPTP)) {
+		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_FLUSH_ALL_EPTP,
+				  "KVM_REQ_TLB_FLUSH flushes only the current EPTP/VPID context");
+		if (ept_on(m)) {
+			if (s->vcpu[v].h.x86.root.space != VT_ROOT_INVALID)
+				insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
+		} else {
+			vpid_sync_context(m, s, v, tr);
+		}
+		return;
+	}
 	if (ept_on(m))
 		insn(m, s, v, VT_VMX_INVEPT_GLOBAL, 0, 0, tr);
 	else if (m->opt[VT_OPT_VPID])
@@ -59,7 +83,7 @@ static void vmx_flush_tlb_current(const struct vt_model *m, struct vt_state *s, 
 		return;
 	}
 	if (ept_on(m))
-		insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, v, true), 0, tr);
+		insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 	else
 		vpid_sync_context(m, s, v, tr);
 }
@@ -82,7 +106,7 @@ static void vmx_flush_tlb_guest(const struct vt_model *m, struct vt_state *s, in
 	if (!vt_fixed(m, VT_FIX_X86_VMX_GUEST_FLUSH_VPID) && ept_on(m) && !m->opt[VT_OPT_VPID]) {
 		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_GUEST_FLUSH_VPID, "the guest flush uses INVEPT");
 		if (s->vcpu[v].h.x86.root.space != VT_ROOT_INVALID)
-			insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, v, true), 0, tr);
+			insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 		return;
 	}
 	vpid_sync_context(m, s, v, tr);
@@ -119,7 +143,7 @@ static void vmx_vcpu_reset(const struct vt_model *m, struct vt_state *s, int v, 
 static void vmx_run(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	int p = s->vcpu[v].pcpu;
-	s->pcpu[p].key = vt_vmx_key(vpid(m, v), eptp(m, v, ept_on(m)));
+	s->pcpu[p].key = vt_vmx_key(vpid(m, v), eptp(m, s, v, ept_on(m)));
 	if (!vpid(m, v))
 		m->hw->insn(m, s, p, VT_VMX_ENTRY_NOVPID, 0, 0, tr);
 }

@@ -12,6 +12,16 @@
  * until KVM syncs it (vt_kvm_root.content, over P).  The hardware walks the
  * shadow tables, so an unsynced root is a second stale cache in front of the
  * TLB: flushing the TLB without syncing refills it from stale SPTEs.
+ *
+ * TDP roots.  Under TDP a VM holds one root per MMU role in use (the TDP
+ * MMU's kvm->arch.tdp_mmu_roots; the role that differs here is SMM), shared
+ * by the vCPUs of that role; a root made obsolete by a fast zap lives on
+ * while a vCPU holds it.  Each root is its own EPTP, so on VMX its entries
+ * are tagged apart (src/arch/x86_vmx.c) and come back when a vCPU loads the
+ * root again; on SVM the ASID alone tags them.  Each root also knows which
+ * of the VM's stage-2 entries it has lost to a zap (vt_kvm_tdp_root.zapped):
+ * the hardware cannot fill those until a guest access faults them back in,
+ * and the MMU notifier flushes only when it zapped an SPTE that was there.
  */
 #include <string.h>
 
@@ -32,6 +42,7 @@ const char *const vt_kvm_x86_req_names[VT_REQ_X86_COUNT] = {
 	[VT_REQ_MMU_RELOAD] = "KVM_REQ_MMU_RELOAD",
 	[VT_REQ_STEAL_UPDATE] = "KVM_REQ_STEAL_UPDATE",
 	[VT_REQ_HV_TLB_FLUSH] = "KVM_REQ_HV_TLB_FLUSH",
+	[VT_REQ_MMU_FREE_OBSOLETE_ROOTS] = "KVM_REQ_MMU_FREE_OBSOLETE_ROOTS",
 };
 
 static const struct vt_kvm_x86_vendor *V(const struct vt_model *m)
@@ -205,8 +216,8 @@ static uint64_t table_sync(const struct vt_model *m, struct vt_state *s, int v, 
 static uint16_t mmu_role(const struct vt_model *m, const struct vt_x86_regs *r)
 {
 	if (V(m)->tdp)
-		return 0;
-	uint16_t role = 0;
+		return r->smm ? 1 : 0; /* kvm_mmu_page_role.smm (kvm_calc_tdp_mmu_root_page_role) */
+	uint16_t role = r->smm ? 256 : 0;
 	if (r->cr0 & X86_CR0_WP)
 		role |= 1;
 	if (r->cr0 & X86_CR0_PG)
@@ -400,6 +411,150 @@ static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, st
 		flush_remote_tlbs(m, s, v, "kvm_sync_spte zapped a present SPTE: kvm_flush_remote_tlbs_sptep", tr);
 }
 
+/* ---- TDP MMU roots (mmu/tdp_mmu.c) ------------------------------------ */
+
+/* A root's position in the VM's list (newest first), or -1. */
+static int tdp_pos(const struct vt_state *s, int vm, unsigned id)
+{
+	const struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+	for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
+		if (rs[i].id == id)
+			return i;
+	return -1;
+}
+
+/* The TDP root vCPU v holds (mmu->root.hpa), or NULL. */
+static struct vt_kvm_tdp_root *tdp_root_of(const struct vt_model *m, struct vt_state *s, int v)
+{
+	const struct vt_kvm_root *r = &X(s, v)->root;
+	if (!V(m)->tdp || r->space != VT_ROOT_TDP)
+		return NULL;
+	int i = tdp_pos(s, m->vcpu_vm[v], r->tdp);
+	return i < 0 ? NULL : &s->vm[m->vcpu_vm[v]].h.x86.roots[i];
+}
+
+/* The root a yielding zap of VM vm holds across cond_resched (for_each_tdp_mmu_root_yield_safe), or -1. */
+static int zap_cursor_root(const struct vt_state *s, int vm)
+{
+	if (!s->host_phase || s->host_cur.code != VT_OP_HOST_ZAP || s->host_cur.target != vm)
+		return -1;
+	return (s->host_phase - 1) >> 4;
+}
+
+/* Does anything hold a reference to the root: a vCPU's mmu->root, or a zap walking it? */
+static bool tdp_held(const struct vt_model *m, const struct vt_state *s, int vm, unsigned id)
+{
+	for (int v = m->vm[vm].first_vcpu; v < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; v++) {
+		const struct vt_kvm_root *r = &s->vcpu[v].h.x86.root;
+		if (r->space == VT_ROOT_TDP && r->tdp == id)
+			return true;
+	}
+	return zap_cursor_root(s, vm) == (int)id;
+}
+
+/*
+ * kvm_tdp_mmu_put_root: an invalid root nobody holds is freed, and its page
+ * (its EP4TA) is free for the next root.  A valid root stays until it is
+ * invalidated (the TDP MMU keeps roots alive since "KVM: x86/mmu: Preserve
+ * TDP MMU roots until they are explicitly invalidated"; before, a root was
+ * freed with its last reference: docs/questions-x86.md).  A freed root's
+ * SPTEs are zapped without a flush: every new root is flushed at load.
+ */
+static void tdp_tidy(const struct vt_model *m, struct vt_state *s, int vm)
+{
+	struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+	int n = 0;
+	for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++) {
+		if (!rs[i].valid && !tdp_held(m, s, vm, rs[i].id))
+			continue;
+		struct vt_kvm_tdp_root r = rs[i];
+		r.zapped &= s->vm[vm].s2;
+		rs[n++] = r;
+	}
+	for (int i = n; i < VT_KVM_TDP_ROOTS; i++)
+		memset(&rs[i], 0, sizeof(rs[i]));
+}
+
+/*
+ * kvm_tdp_mmu_get_vcpu_root_hpa: the VM's valid root of the vCPU's role if
+ * there is one (a vCPU switching roles comes back to the root it left, with
+ * whatever the TLBs still hold under its EPTP), else a new root at the head
+ * of the list, on the lowest free page.  A new root's SPTEs are taken as
+ * faulted in from the start (the model's stage 2 is always faulted in; only
+ * zaps take SPTEs away).
+ */
+static void tdp_get_root(const struct vt_model *m, struct vt_state *s, int v, uint16_t role, struct vt_trace *tr)
+{
+	int vm = m->vcpu_vm[v];
+	struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	int n = 0;
+	unsigned ids = 0;
+	for (; n < VT_KVM_TDP_ROOTS && rs[n].used; n++) {
+		if (rs[n].valid && rs[n].role == role) {
+			x->root.tdp = rs[n].id;
+			vt_trace_note(tr, v, s->vcpu[v].pcpu,
+				      "kvm_tdp_mmu_get_vcpu_root_hpa: the VM already has a root for this role; it is reused");
+			return;
+		}
+		ids |= 1u << rs[n].id;
+	}
+	if (n == VT_KVM_TDP_ROOTS) {
+		vt_state_limit(&s->meta, VT_LIMIT_TDP_ROOTS);
+		x->root.tdp = rs[0].id;
+		return;
+	}
+	unsigned id = (unsigned)__builtin_ctz(~ids);
+	memmove(&rs[1], &rs[0], (size_t)n * sizeof(rs[0]));
+	memset(&rs[0], 0, sizeof(rs[0]));
+	rs[0].used = 1;
+	rs[0].valid = 1;
+	rs[0].role = (uint8_t)role;
+	rs[0].id = (uint8_t)id;
+	x->root.tdp = (uint8_t)id;
+	vt_trace_note(tr, v, s->vcpu[v].pcpu,
+		      id ? "kvm_tdp_mmu_get_vcpu_root_hpa: a new root for this role, at the head of tdp_mmu_roots"
+			 : "kvm_tdp_mmu_get_vcpu_root_hpa: a new root for this role, at the head of tdp_mmu_roots "
+			   "(on the VM's first root page)");
+}
+
+/* The VM's stage-2 entries for the page of gpa (over S). */
+static uint64_t s2_of_gpa(const struct vt_model *m, const struct vt_state *s, int vm, uint64_t gpa)
+{
+	uint64_t r = 0;
+	for (int j = 0; j < m->ns; j++)
+		if (m->s2[j].vm == vm && m->s2[j].gpa == gpa)
+			r |= VT_BIT(j);
+	return r & s->vm[vm].s2;
+}
+
+/*
+ * Zap the SPTEs of one page in one root (tdp_mmu_set_spte(.., 0) under
+ * zap_gfn_range / tdp_mmu_zap_leafs): true if one was there, i.e. the
+ * caller owes a TLB flush.
+ */
+static bool tdp_zap_gfn(const struct vt_model *m, struct vt_state *s, int vm, struct vt_kvm_tdp_root *r, uint64_t gpa)
+{
+	uint64_t e = s2_of_gpa(m, s, vm, gpa) & ~r->zapped;
+	r->zapped |= e;
+	return e != 0;
+}
+
+/*
+ * kvm_mmu_free_obsolete_roots (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS): drop the
+ * current root if a fast zap invalidated it; kvm_mmu_reload then loads a
+ * valid one, and flushes it.
+ */
+static void mmu_free_obsolete_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	const struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
+	if (!r || r->valid)
+		return;
+	root_invalidate(&X(s, v)->root);
+	vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_free_obsolete_roots: the current root is obsolete; freed");
+	tdp_tidy(m, s, m->vcpu_vm[v]);
+}
+
 /*
  * kvm_mmu_load, reached through kvm_mmu_reload when the root is invalid:
  * allocate (a shadow root is synced as it is built), load it, then flush
@@ -415,6 +570,10 @@ static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, stru
 	x->root.role = mmu_role(m, r);
 	if (V(m)->tdp || !(r->cr0 & X86_CR0_PG) || r->cr3 < 0) {
 		x->root.space = VT_ROOT_TDP; /* direct map: TDP, or shadow paging with guest paging off */
+		if (V(m)->tdp) {
+			tdp_tidy(m, s, m->vcpu_vm[v]); /* roots the vCPU let go of since */
+			tdp_get_root(m, s, v, x->root.role, tr);
+		}
 	} else {
 		x->root.space = r->cr3;
 		root_sync(m, s, v, &x->root, tr); /* a new root links no table yet: faults link them */
@@ -1222,6 +1381,8 @@ again:
 	}
 	if (vt_kvm_check_request(s, v, VT_REQ_MMU_RELOAD, tr))
 		mmu_unload(s, v, tr);
+	if (vt_kvm_check_request(s, v, VT_REQ_MMU_FREE_OBSOLETE_ROOTS, tr))
+		mmu_free_obsolete_roots(m, s, v, tr);
 	if (vt_kvm_check_request(s, v, VT_REQ_MMU_SYNC, tr))
 		mmu_sync_roots(m, s, v, tr);
 	(void)vt_kvm_check_request(s, v, VT_REQ_LOAD_MMU_PGD, tr);
@@ -1302,6 +1463,24 @@ void vt_kvm_x86_vmm_op(const struct vt_model *m, struct vt_state *s, int v, cons
 		       const union vt_gregs *old, struct vt_trace *tr)
 {
 	const struct vt_x86_regs *o = &old->x86, *n = R(s, v);
+	if (op->code == VT_X86_SMM) {
+		/*
+		 * kvm_vcpu_ioctl_x86_set_vcpu_events with KVM_VCPUEVENT_VALID_SMM:
+		 * a change of events.smi.smm calls kvm_smm_changed, which resets
+		 * the MMU context (the role's smm bit picks another root).  No
+		 * flush: the root loaded at entry is flushed by kvm_mmu_load.
+		 */
+		if (o->smm == n->smm) {
+			vt_trace_note(tr, v, -1, "KVM_SET_VCPU_EVENTS: SMM unchanged");
+			return;
+		}
+		vt_trace_note(tr, v, -1, n->smm ? "KVM_SET_VCPU_EVENTS: kvm_smm_changed(entering SMM)"
+						: "KVM_SET_VCPU_EVENTS: kvm_smm_changed(leaving SMM)");
+		mmu_reset_context(s, v, tr);
+		if (V(m)->tdp)
+			tdp_tidy(m, s, m->vcpu_vm[v]);
+		return;
+	}
 	if (o->cr0 == n->cr0 && o->cr3 == n->cr3 && o->cr4 == n->cr4 && o->efer == n->efer) {
 		vt_trace_note(tr, v, -1, "__set_sregs: no paging register changed: no MMU reset");
 		return;
@@ -1367,6 +1546,157 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 	default:
 		break;
 	}
+}
+
+/* ---- TDP MMU zaps (mmu/mmu.c, mmu/tdp_mmu.c) --------------------------- */
+
+/* kvm_flush_remote_tlbs from a zap: KVM_REQ_TLB_FLUSH to every vCPU of the VM, kicking those in the guest. */
+static void zap_flush_remote(const struct vt_model *m, struct vt_state *s, int vm, const char *why,
+			     struct vt_trace *tr)
+{
+	vt_trace_note(tr, -1, -1, why);
+	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
+}
+
+/* Pages of a zap's range: page-aligned GPAs from a to b (the parser keeps it to VT_ZAP_PAGES). */
+static int zap_pages(const struct vt_op *op)
+{
+	return (int)(((op->b & ~0xfffull) - (op->a & ~0xfffull)) >> 12) + 1;
+}
+
+#define ZAP_FLUSH 1u     /* the flush owed so far (since a835429cda91: carried from root to root) */
+#define ZAP_LOCAL 2u     /* before a835429cda91: this root's own flush_needed */
+
+/*
+ * kvm_zap_gfn_range -> kvm_tdp_mmu_zap_gfn_range (v5.12; later
+ * kvm_tdp_mmu_zap_leafs): for_each_tdp_mmu_root_yield_safe walks the roots
+ * newest first, holding a reference on the one it is in, and zap_gfn_range
+ * walks its pages in order, zapping each present SPTE.  At each page after
+ * the first of a root (tdp_mmu_iter_cond_resched needs forward progress
+ * since the root's walk began), it may yield: flush what it owes, drop
+ * mmu_lock (cond_resched_rwlock_write), take it again.  With fine phases
+ * it yields at every such point, each a phase: whatever another thread does
+ * while the lock is dropped (a vCPU fault, the MMU notifier, another zap)
+ * comes in between.  At the end kvm_zap_gfn_range flushes what is owed.
+ *
+ * Before a835429cda91 each root's zap_gfn_range kept its own flush_needed,
+ * starting false, and the caller OR-ed them: a yield in a later root
+ * flushed only that root's zaps, and those of the roots before stayed
+ * unflushed while the lock was dropped.  The host program's phase counter
+ * is 1 + (root id << 4) + the page the walk resumes at.
+ */
+static bool tdp_zap_gfn_range(const struct vt_model *m, struct vt_state *s, const struct vt_op *op,
+			      bool one_phase, struct vt_trace *tr)
+{
+	int vm = op->target;
+	struct vt_kvm_x86_vm *xv = &s->vm[vm].h.x86;
+	bool fixed = vt_fixed(m, VT_FIX_X86_TDP_ZAP_YIELD_FLUSH);
+	int npages = zap_pages(op);
+	int pos = 0, k = 0;
+	bool resumed = false; /* the walk goes on from the page it yielded at */
+	if (s->host_phase == 0) {
+		xv->zap_flush = 0;
+		vt_trace_note(tr, -1, -1,
+			      "kvm_zap_gfn_range: kvm_tdp_mmu_zap_gfn_range walks every root, newest first, yielding on "
+			      "contention");
+	} else {
+		unsigned id = (unsigned)(s->host_phase - 1) >> 4;
+		k = (s->host_phase - 1) & 15;
+		pos = tdp_pos(s, vm, id);
+		resumed = true;
+		vt_trace_note(tr, -1, -1, "zap_gfn_range: mmu_lock taken again; the walk resumes in the root it holds");
+		if (pos < 0) /* cannot happen: the walk holds the root */
+			return true;
+	}
+	struct vt_kvm_tdp_root *rs = xv->roots;
+	for (; pos < VT_KVM_TDP_ROOTS && rs[pos].used; pos++, k = 0) {
+		if (k == 0 && !fixed)
+			xv->zap_flush &= (uint8_t)~ZAP_LOCAL;
+		for (; k < npages; k++) {
+			if (k > 0 && one_phase && !resumed) {
+				/* tdp_mmu_iter_cond_resched: flush what is owed, then drop mmu_lock. */
+				unsigned owed = fixed ? ZAP_FLUSH : ZAP_LOCAL;
+				if (xv->zap_flush & owed) {
+					zap_flush_remote(m, s, vm, "tdp_mmu_iter_cond_resched: kvm_flush_remote_tlbs before yielding",
+							 tr);
+					xv->zap_flush &= (uint8_t)~owed;
+				} else if (!fixed && (xv->zap_flush & ZAP_FLUSH)) {
+					vt_trace_reverted(tr, -1, VT_FIX_X86_TDP_ZAP_YIELD_FLUSH,
+							  "the yield flushes only this root's zaps: those of the roots before "
+							  "stay unflushed while mmu_lock is dropped");
+				}
+				vt_trace_note(tr, -1, -1, "tdp_mmu_iter_cond_resched: mmu_lock dropped (cond_resched_rwlock_write)");
+				s->host_phase = (uint8_t)(1 + (rs[pos].id << 4) + k);
+				return false;
+			}
+			resumed = false;
+			if (tdp_zap_gfn(m, s, vm, &rs[pos], (op->a & ~0xfffull) + ((uint64_t)k << 12)))
+				xv->zap_flush |= fixed ? ZAP_FLUSH : ZAP_LOCAL;
+		}
+		if (!fixed && (xv->zap_flush & ZAP_LOCAL))
+			xv->zap_flush |= ZAP_FLUSH; /* flush |= zap_gfn_range(...) */
+	}
+	if (xv->zap_flush & ZAP_FLUSH)
+		zap_flush_remote(m, s, vm, "kvm_zap_gfn_range: SPTEs were zapped: kvm_flush_remote_tlbs", tr);
+	xv->zap_flush = 0;
+	s->host_phase = 0; /* the walk lets go of its root before the tidy */
+	tdp_tidy(m, s, vm);
+	return true;
+}
+
+/*
+ * kvm_recover_nx_lpages (the NX huge page recovery worker): zap the shadow
+ * pages that split huge pages, here the TDP MMU's for the range, in every
+ * root (kvm_tdp_mmu_zap_gfn_range without yielding, 33a3164161fc), then
+ * kvm_mmu_remote_flush_or_zap with what the zap returned.  Before
+ * 048f49809c52 the TDP MMU's answer was dropped: kvm_mmu_commit_zap_page
+ * flushed only for the legacy MMU's pages, so the TDP MMU's zaps were
+ * never flushed.  The pages stay mapped by the host: the SPTEs come back
+ * on the next access.
+ */
+static void recover_nx_lpages(const struct vt_model *m, struct vt_state *s, const struct vt_op *op,
+			      struct vt_trace *tr)
+{
+	int vm = op->target;
+	struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+	bool flush = false;
+	for (int pos = 0; pos < VT_KVM_TDP_ROOTS && rs[pos].used; pos++)
+		for (int k = 0; k < zap_pages(op); k++)
+			flush |= tdp_zap_gfn(m, s, vm, &rs[pos], (op->a & ~0xfffull) + ((uint64_t)k << 12));
+	vt_trace_note(tr, -1, -1, "kvm_recover_nx_lpages: the TDP MMU zaps the split huge page's SPTEs in every root");
+	if (!flush) {
+		vt_trace_note(tr, -1, -1, "kvm_recover_nx_lpages: no SPTE was there: nothing to flush");
+	} else if (vt_fixed(m, VT_FIX_X86_TDP_NX_ZAP_FLUSH)) {
+		zap_flush_remote(m, s, vm, "kvm_mmu_remote_flush_or_zap: SPTEs were zapped: kvm_flush_remote_tlbs", tr);
+	} else {
+		vt_trace_reverted(tr, -1, VT_FIX_X86_TDP_NX_ZAP_FLUSH,
+				  "the TDP MMU zap's 'flush needed' is dropped: kvm_mmu_commit_zap_page flushes nothing");
+	}
+	tdp_tidy(m, s, vm);
+}
+
+/*
+ * kvm_mmu_zap_all_fast (memslot changes, kvm_mmu_invalidate_mmio_sptes):
+ * under mmu_lock every root is marked invalid (kvm_tdp_mmu_invalidate_all_roots)
+ * and every vCPU gets KVM_REQ_MMU_FREE_OBSOLETE_ROOTS (a WAIT request: those
+ * in the guest are kicked out before it returns); then
+ * kvm_tdp_mmu_zap_invalidated_roots zaps the invalid roots' SPTEs, without a
+ * flush of its own: no vCPU can enter on an obsolete root, and the root a
+ * vCPU loads instead is flushed by kvm_mmu_load.  (Before 2022 the request
+ * was KVM_REQ_MMU_RELOAD, which freed every root; with one root per role
+ * the two agree.)
+ */
+static void mmu_zap_all_fast(const struct vt_model *m, struct vt_state *s, int vm, struct vt_trace *tr)
+{
+	struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+	for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
+		rs[i].valid = 0;
+	vt_trace_note(tr, -1, -1, "kvm_mmu_zap_all_fast: every TDP root invalid; KVM_REQ_MMU_FREE_OBSOLETE_ROOTS to every vCPU");
+	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_MMU_FREE_OBSOLETE_ROOTS, tr);
+	for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
+		rs[i].zapped = s->vm[vm].s2;
+	vt_trace_note(tr, -1, -1, "kvm_tdp_mmu_zap_invalidated_roots: their SPTEs are zapped (no flush)");
+	tdp_tidy(m, s, vm);
 }
 
 /*
@@ -1472,6 +1802,16 @@ bool vt_kvm_x86_host_blocked(const struct vt_model *m, const struct vt_state *s)
 bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const struct vt_op *op, bool one_phase,
 			struct vt_trace *tr)
 {
+	if (op->code == VT_OP_HOST_ZAP)
+		return tdp_zap_gfn_range(m, s, op, one_phase, tr);
+	if (op->code == VT_OP_HOST_NX_RECOVER) {
+		recover_nx_lpages(m, s, op, tr);
+		return true;
+	}
+	if (op->code == VT_OP_HOST_ZAP_ALL) {
+		mmu_zap_all_fast(m, s, op->target, tr);
+		return true;
+	}
 	if (m->opt[VT_OPT_KVM_PHASES])
 		return host_op_phased(m, s, op, one_phase, tr);
 	int vm = op->target;
@@ -1480,6 +1820,13 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 	if (j0 >= 0) {
 		uint64_t pte = (host_pte(m, s, vm) & ~m->s_gpa[j0]) | (op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0);
 		s->vm[vm].h.x86.host_flip = (pte ^ (m->init_s2 & m->s_vm[vm])) & m->s_vm[vm];
+	}
+	/* TDP: kvm_tdp_mmu_unmap_gfn_range zaps the page in every root; only a present SPTE asks for the flush. */
+	bool present = !V(m)->tdp;
+	if (V(m)->tdp) {
+		struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+		for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
+			present |= tdp_zap_gfn(m, s, vm, &rs[i], op->a);
 	}
 	uint64_t old = 0;
 	for (int j = 0; j < m->ns; j++)
@@ -1506,9 +1853,15 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 		s->vm[vm].h.x86.sp[t] &= ~ptes;
 		s->vm[vm].h.x86.hidden[t] &= ~ptes;
 	}
-	vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
-	vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
+	if (present) {
+		vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
+		vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
+	} else {
+		vt_trace_note(tr, -1, -1, "kvm_unmap_gfn_range: no root had an SPTE for the page: no flush");
+	}
 	s->s_perm &= ~(old & ~(op->code == VT_OP_HOST_REMAP ? VT_BIT(op->b) : 0));
+	if (V(m)->tdp)
+		tdp_tidy(m, s, vm);
 	return true;
 }
 
@@ -1526,6 +1879,13 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct
 	struct vt_set none = {{0}};
 	if (V(m)->tdp) {
 		vt_walk_nested(m, s, v, u, s2);
+		/* The EPT/NPT walk goes through the vCPU's root: a zapped SPTE is not present (no negative caching). */
+		const struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
+		if (r && r->zapped) {
+			VT_U64_FOREACH(j, r->zapped)
+				vt_set_clear(u, &m->u_s[j]);
+			*s2 &= ~r->zapped;
+		}
 		return;
 	}
 	*u = none;
@@ -1562,4 +1922,41 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct
 			vt_set_add(&t, (unsigned)x);
 	}
 	*u = vt_compose_s2(m, s, &t);
+}
+
+/*
+ * A guest access whose walk meets a zapped SPTE in the vCPU's root: an EPT
+ * violation (NPF on SVM), kvm_tdp_mmu_map puts the SPTE back, and the vCPU
+ * re-enters (kvm_mmu_page_fault -> direct_page_fault).  Faults elsewhere
+ * (a page the host still maps in every root) change nothing in the model.
+ */
+void vt_kvm_x86_access(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr)
+{
+	struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
+	if (!r || !r->zapped)
+		return;
+	int vai = vt_model_va_index(m, va);
+	int vm = m->vcpu_vm[v];
+	struct vt_set t = vt_live_vcpu(m, s, v);
+	uint64_t need = 0;
+	VT_SET_FOREACH(x, &t) {
+		const struct vt_pte *pte = &m->pte[m->t[x].p];
+		if (pte->va == vai)
+			need |= s2_of_gpa(m, s, vm, pte->gpa);
+	}
+	need &= r->zapped;
+	if (!need)
+		return;
+	int p = s->vcpu[v].pcpu;
+	vt_trace_add(tr, VT_TR_EXIT, v, p, VT_OP_ACCESS, 0, 0, 0, NULL);
+	m->hv->exit(m, s, v, tr);
+	s->vcpu[v].run = VT_RUN_LOADED;
+	s->vcpu[v].mode = VT_MODE_OUTSIDE;
+	vt_trace_note(tr, v, p, "EPT/NPT violation: kvm_tdp_mmu_map puts the zapped SPTE back in the vCPU's root");
+	r->zapped &= ~need;
+	if (m->hv->enter(m, s, v, false, tr)) {
+		s->vcpu[v].run = VT_RUN_GUEST;
+		s->vcpu[v].mode = VT_MODE_IN_GUEST;
+		vt_trace_note(tr, v, p, "enters the guest");
+	}
 }
