@@ -4,7 +4,10 @@
  * A slot is keyed by the ASID.  Guest translations (and, with NPT, the
  * combined gVA->sPA ones) are tagged by ASID and PCID; nested gPA->sPA
  * entries are tagged by ASID too, which is why KVM's ASID flush removes both
- * ("SVM cannot flush only NPT entries").  Global entries are global within
+ * ("SVM cannot flush only NPT entries").  The tag is the ASID, not nCR3
+ * (APM vol. 2 §15.16): every nested-paging root a VM's vCPU loads shares the
+ * slot, so changing roots under one ASID needs an ASID flush, which KVM's
+ * kvm_mmu_load gives every root it loads.  Global entries are global within
  * their ASID only.  VMRUN applies the VMCB's TLB_CONTROL: 1 flushes every
  * ASID, 3 the guest's ASID, 7 its non-global entries.  INVLPGA removes one
  * page of an ASID; whether it removes global entries is not settled by the

@@ -6,6 +6,11 @@
  * (tagged EP4TA only) in 's'; without EPT it holds linear mappings (tagged
  * VPID and PCID; KVM's shadow tables make them guest-linear to host-physical)
  * under EPTP 0.  The host and every guest running without VPID share VPID 0.
+ * Each TDP root KVM loads is its own EPTP (src/hv/kvm_vmx.c): a root's
+ * entries are created and used only under the current EPTP (§28.3.2), so
+ * they stay while the vCPU runs on another root and are usable again when
+ * it loads that EPTP again; only an INVEPT of that EP4TA (or global)
+ * removes them.
  *
  * Scopes (§28.3.3.1, INVVPID/INVEPT pages):
  *   guest INVLPG/INVPCID/MOV CR  current VPID; linear + combined, all EP4TAs
