@@ -6,8 +6,9 @@
  * VPIDs: vCPU n gets VPID n+1 (allocate_vpid), or 0 with enable_vpid=0, in
  * which case every VM entry and exit flushes VPID 0.  EPTP: the vCPU's TDP
  * root (src/hv/kvm_x86.c keeps a VM's roots, one per role, each on its own
- * page): EP4TA = root page id * VT_MAX_VMS + VM index + 1, so a VM's first
- * root is EPTP VM + 1; 0 means EPT is not in use.
+ * page): EP4TA = root page id * 32 + VM index + 1, so a VM's first root is
+ * EPTP VM + 1 and its others 33 + VM, 65 + VM, 97 + VM; 0 means EPT is not
+ * in use.
  */
 #include "hv/kvm.h"
 #include "hv/kvm_x86.h"
@@ -26,7 +27,7 @@ static unsigned eptp(const struct vt_model *m, const struct vt_state *s, int v, 
 {
 	if (!ept)
 		return 0;
-	return (unsigned)s->vcpu[v].h.x86.root.tdp * VT_MAX_VMS + (unsigned)m->vcpu_vm[v] + 1;
+	return (unsigned)s->vcpu[v].h.x86.root.tdp * 32u + (unsigned)m->vcpu_vm[v] + 1;
 }
 
 static void insn(const struct vt_model *m, struct vt_state *s, int v, unsigned code, uint32_t key, uint64_t arg,
