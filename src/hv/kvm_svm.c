@@ -24,7 +24,12 @@ enum {
 	TLB_CONTROL_FLUSH_ASID_LOCAL = 7,
 };
 
-/* svm_flush_tlb_asid: the hook behind flush_tlb_all, _current and _guest. */
+/*
+ * svm_flush_tlb_asid: the hook behind flush_tlb_all, _current and _guest.
+ * The ASID tags the entries of every NPT root the vCPU has used (APM vol. 2
+ * §15.16), so flushing it reaches them all: a remote flush has nothing more
+ * to do for a VM with several roots (VMX needs INVEPT global for that).
+ */
 static void svm_flush_tlb_asid(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	struct vt_kvm_x86_vcpu *x = &s->vcpu[v].h.x86;
