@@ -36,6 +36,9 @@ static const struct vt_option_decl options[] = {
 	 "x86: KVM's host side phase by phase: vcpu->mode on entry, kvm_make_all_cpus_request's requests and IPIs, "
 	 "MMU-notifier invalidations against page faults",
 	 0},
+	{"lazy-sptes", VT_OPT_LAZY_SPTES, ARCH(VT_ARCH_X86), 0, 0, 1, 1,
+	 "x86 TDP: a new root, and a page the host maps anew, have no SPTE until a guest access faults it in",
+	 BE(VT_BE_VMX_EPT) | BE(VT_BE_SVM_NPT)},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

@@ -454,6 +454,7 @@ enum vt_opt {
 	VT_OPT_VHE,           /* arm64: VHE host (VTTBR loaded at vcpu_load) */
 	VT_OPT_PV_TLB_FLUSH,  /* x86: KVM_FEATURE_PV_TLB_FLUSH with steal time */
 	VT_OPT_KVM_PHASES,    /* x86: vcpu->mode handshake, requests/IPIs and MMU-notifier invalidations phase by phase */
+	VT_OPT_LAZY_SPTES,    /* x86 TDP: roots and new pages start without SPTEs; accesses fault them in */
 	VT_OPT_ARCH_SPARE1,   /* free for an architecture's own option */
 	VT_OPT_ARCH_SPARE2,
 	VT_OPT_ARCH_SPARE3,

@@ -481,7 +481,8 @@ static void tdp_tidy(const struct vt_model *m, struct vt_state *s, int vm)
  * whatever the TLBs still hold under its EPTP), else a new root at the head
  * of the list, on the lowest free page.  A new root's SPTEs are taken as
  * faulted in from the start (the model's stage 2 is always faulted in; only
- * zaps take SPTEs away).
+ * zaps take SPTEs away), unless option lazy-sptes says it starts empty, as
+ * KVM's does, and only guest accesses fill it (docs/questions-x86.md Q14).
  */
 static void tdp_get_root(const struct vt_model *m, struct vt_state *s, int v, uint16_t role, struct vt_trace *tr)
 {
@@ -511,6 +512,8 @@ static void tdp_get_root(const struct vt_model *m, struct vt_state *s, int v, ui
 	rs[0].valid = 1;
 	rs[0].role = (uint8_t)role;
 	rs[0].id = (uint8_t)id;
+	if (m->opt[VT_OPT_LAZY_SPTES])
+		rs[0].zapped = s->vm[vm].s2; /* kvm_tdp_mmu_alloc_root: an empty root; faults fill it */
 	x->root.tdp = (uint8_t)id;
 	vt_trace_note(tr, v, s->vcpu[v].pcpu,
 		      id ? "kvm_tdp_mmu_get_vcpu_root_hpa: a new root for this role, at the head of tdp_mmu_roots"
@@ -1837,6 +1840,12 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 	if (op->code == VT_OP_HOST_REMAP) {
 		s->vm[vm].s2 |= VT_BIT(op->b);
 		s->s_perm |= VT_BIT(op->b);
+		/* option lazy-sptes: the new page gets an SPTE only when a vCPU faults on it */
+		if (V(m)->tdp && m->opt[VT_OPT_LAZY_SPTES]) {
+			struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
+			for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
+				rs[i].zapped |= VT_BIT(op->b);
+		}
 	}
 	/* Shadow paging: the rmap zap drops every SPTE that maps the page. */
 	uint64_t ptes = 0;
@@ -1958,5 +1967,10 @@ void vt_kvm_x86_access(const struct vt_model *m, struct vt_state *s, int v, uint
 		s->vcpu[v].run = VT_RUN_GUEST;
 		s->vcpu[v].mode = VT_MODE_IN_GUEST;
 		vt_trace_note(tr, v, p, "enters the guest");
+		/* The access is retried: its walk now finds the SPTE, and the TLB may keep what it returns. */
+		struct vt_set u;
+		uint64_t s2;
+		vt_kvm_x86_walk(m, s, v, &u, &s2);
+		(void)m->hw->fill(m, s, p, &u, s2); /* no free tag slot: the settle reports the model limit */
 	}
 }
