@@ -482,7 +482,7 @@ static void tdp_tidy(const struct vt_model *m, struct vt_state *s, int vm)
  * of the list, on the lowest free page.  A new root's SPTEs are taken as
  * faulted in from the start (the model's stage 2 is always faulted in; only
  * zaps take SPTEs away), unless option lazy-sptes says it starts empty, as
- * KVM's does, and only guest accesses fill it (docs/questions-x86.md Q14).
+ * KVM's does, and only guest accesses fill it (docs/questions-x86.md Q15).
  */
 static void tdp_get_root(const struct vt_model *m, struct vt_state *s, int v, uint16_t role, struct vt_trace *tr)
 {
