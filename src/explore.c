@@ -825,7 +825,8 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		struct vt_key key;
 		uint8_t extra;
 		enum vt_visit vis = VT_VISIT_FULL;
-		if (vt_visited_key(S->vs, W->canon, child, &key, NULL) == 0)
+		/* the child is scratch: it may be renamed to its representative in place */
+		if (vt_visited_key_scratch(S->vs, W->canon, child, &key) == 0)
 			vis = vt_visited_insert(S->vs, &key, S->level + 1, 0, &extra, NULL);
 		if (vis == VT_VISIT_FULL) {
 			pthread_mutex_lock(&S->found_lock);

@@ -122,22 +122,42 @@ bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s,
 	return memcmp((const uint8_t *)s + at, (const uint8_t *)init + at, sizeof(*s) - at) == 0;
 }
 
+/* out's used part, other than the pCPUs and their domains, already holds in's. */
+static void permute_pcpus(const struct vt_model *m, const struct vt_pcpu_state *pcpu, const struct vt_tlb_dom *dom,
+			  struct vt_state *out, const int8_t *map)
+{
+	for (int p = 0; p < m->npcpus; p++) {
+		out->pcpu[map[p]] = pcpu[p];
+		out->dom[m->domain_of[map[p]]] = dom[m->domain_of[p]];
+	}
+	for (int v = 0; v < m->nvcpus; v++) {
+		if (out->vcpu[v].pcpu >= 0)
+			out->vcpu[v].pcpu = map[out->vcpu[v].pcpu];
+		if (out->vcpu[v].last_pcpu >= 0)
+			out->vcpu[v].last_pcpu = map[out->vcpu[v].last_pcpu];
+	}
+	if (m->hv->permute_pcpus)
+		m->hv->permute_pcpus(m, out, map);
+}
+
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map)
 {
 	vt_state_copy(m, out, in);
-	for (int p = 0; p < m->npcpus; p++) {
-		out->pcpu[map[p]] = in->pcpu[p];
-		out->dom[m->domain_of[map[p]]] = in->dom[m->domain_of[p]];
-	}
-	for (int v = 0; v < m->nvcpus; v++) {
-		if (in->vcpu[v].pcpu >= 0)
-			out->vcpu[v].pcpu = map[in->vcpu[v].pcpu];
-		if (in->vcpu[v].last_pcpu >= 0)
-			out->vcpu[v].last_pcpu = map[in->vcpu[v].last_pcpu];
-	}
-	if (m->hv->permute_pcpus)
-		m->hv->permute_pcpus(m, out, map);
+	permute_pcpus(m, in->pcpu, in->dom, out, map);
+}
+
+void vt_state_permute_pcpus_inplace(const struct vt_model *m, struct vt_state *s, const int8_t *map)
+{
+	struct vt_pcpu_state pcpu[VT_MAX_PCPUS];
+	struct vt_tlb_dom dom[VT_MAX_DOMAINS];
+	int nd = 0;
+	for (int p = 0; p < m->npcpus; p++)
+		if (m->domain_of[p] + 1 > nd)
+			nd = m->domain_of[p] + 1;
+	memcpy(pcpu, s->pcpu, (size_t)m->npcpus * sizeof(pcpu[0]));
+	memcpy(dom, s->dom, (size_t)nd * sizeof(dom[0]));
+	permute_pcpus(m, pcpu, dom, s, map);
 }
 
 void vt_state_init(const struct vt_model *m, struct vt_state *s)

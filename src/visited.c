@@ -524,7 +524,7 @@ static void sym_enumerate(struct sym_search *q, int i, uint32_t used)
  * reached it in.
  */
 static const struct vt_state *representative(const struct vt_model *m, struct vt_canon *c,
-					     const struct vt_state *s, int8_t *map)
+					     const struct vt_state *s, int8_t *map, struct vt_state *own)
 {
 	struct pkey k[VT_MAX_PCPUS];
 	bool identity = true, ties = false;
@@ -576,31 +576,37 @@ static const struct vt_state *representative(const struct vt_model *m, struct vt
 	}
 	if (identity)
 		return s;
+	if (own) {
+		/* the caller's scratch state: renamed where it is, no copy of the rest */
+		vt_state_permute_pcpus_inplace(m, own, map);
+		return own;
+	}
 	vt_state_permute_pcpus(m, s, &c->tmp, map);
 	return &c->tmp;
 }
 
+/* own: s itself, when the caller lets it be renamed in place (or NULL). */
 static const struct vt_state *canon_state(const struct vt_model *m, bool symmetric, struct vt_canon *c,
-					  const struct vt_state *s, int8_t *map)
+					  const struct vt_state *s, int8_t *map, struct vt_state *own)
 {
 	int8_t local[VT_MAX_PCPUS];
 	if (!map)
 		map = local;
 	for (int p = 0; p < VT_MAX_PCPUS; p++)
 		map[p] = (int8_t)p;
-	return symmetric ? representative(m, c, s, map) : s;
+	return symmetric ? representative(m, c, s, map, own) : s;
 }
 
 size_t vt_canon_bytes(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, uint8_t *out,
 		      int8_t *map)
 {
-	return gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map), out);
+	return gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map, NULL), out);
 }
 
 size_t vt_canon_model_bytes(const struct vt_model *m, bool symmetric, struct vt_canon *c, const struct vt_state *s,
 			    uint8_t *out, int8_t *map)
 {
-	return gather(m, canon_state(m, symmetric, c, s, map), out);
+	return gather(m, canon_state(m, symmetric, c, s, map, NULL), out);
 }
 
 uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
@@ -648,10 +654,10 @@ static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32
 	return 0;
 }
 
-int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
-		   int8_t *map)
+static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
+		  int8_t *map, struct vt_state *own)
 {
-	s = canon_state(vs->m, vs->symmetric, c, s, map);
+	s = canon_state(vs->m, vs->symmetric, c, s, map, own);
 	uint32_t cur[VT_SECTIONS_MAX];
 	uint64_t same = 0; /* bit i: cur[i] is the base's at this level */
 	for (int i = 0; i < vs->nleaf; i++) {
@@ -694,6 +700,17 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 	k->k = (uint64_t)cur[0] << 32 | cur[1];
 	k->h = mix64(k->k);
 	return 0;
+}
+
+int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
+		   int8_t *map)
+{
+	return key_of(vs, c, s, k, map, NULL);
+}
+
+int vt_visited_key_scratch(struct vt_visited *vs, struct vt_canon *c, struct vt_state *s, struct vt_key *k)
+{
+	return key_of(vs, c, s, k, NULL, s);
 }
 
 /* ---- insert ------------------------------------------------------------------ */

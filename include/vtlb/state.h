@@ -246,6 +246,8 @@ bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s,
  */
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map);
+/* The same renaming applied to s itself (no copy of the rest of the state). */
+void vt_state_permute_pcpus_inplace(const struct vt_model *m, struct vt_state *s, const int8_t *map);
 
 /* ---- TLB slot helpers (hardware side) ---------------------------------- */
 

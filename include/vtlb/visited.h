@@ -120,6 +120,11 @@ uint64_t vt_canon_hash(const uint8_t *bytes, size_t n);
  */
 int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
 		   int8_t *map);
+/*
+ * The same for a state the caller no longer needs: s may be left renamed
+ * to its representative (no copy of the state is made for the renaming).
+ */
+int vt_visited_key_scratch(struct vt_visited *vs, struct vt_canon *c, struct vt_state *s, struct vt_key *k);
 
 /*
  * Insert-or-find.  depth and sleep are what the search reached the state
