@@ -57,8 +57,8 @@ int vt_tlb_fill(struct vt_state *s, int d, uint32_t key, const struct vt_set *u,
 void vt_tlb_tidy(struct vt_state *s, int d)
 {
 	struct vt_tlb_slot *slots = s->dom[d].slot;
-	int w = 0;
-	for (int r = 0; r < VT_MAX_SLOTS; r++) {
+	int w = 0, r = 0;
+	for (; r < VT_MAX_SLOTS; r++) {
 		if (slots[r].key == VT_KEY_NONE)
 			break;
 		if (vt_set_empty(&slots[r].u) && !slots[r].s)
@@ -67,7 +67,13 @@ void vt_tlb_tidy(struct vt_state *s, int d)
 			slots[w] = slots[r];
 		w++;
 	}
-	for (; w < VT_MAX_SLOTS; w++) {
+	/*
+	 * Slots from the first empty key on are already released (this
+	 * function's invariant), unless the domain was never tidied (a state
+	 * being initialised: its slots are zero, keys included).
+	 */
+	int end = r < VT_MAX_SLOTS && slots[r].key == VT_KEY_NONE && !slots[r].s && vt_set_empty(&slots[r].u) ? r : VT_MAX_SLOTS;
+	for (; w < end; w++) {
 		memset(&slots[w], 0, sizeof(slots[w]));
 		slots[w].key = VT_KEY_NONE;
 	}
