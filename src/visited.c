@@ -116,6 +116,7 @@ struct vt_visited {
 	int nleaf;
 	struct {
 		uint8_t type;
+		int8_t pcpu;         /* under symmetry, the pCPU of a pCPU or TLB-domain section; else -1 */
 		uint16_t off;        /* in struct vt_state */
 		uint16_t len;
 	} leaf[VT_SECTIONS_MAX];
@@ -657,17 +658,36 @@ static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32
 static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
 		  int8_t *map, struct vt_state *own)
 {
+	int8_t local[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
+	if (!map)
+		map = local;
 	s = canon_state(vs->m, vs->symmetric, c, s, map, own);
+	bool moved = false;
+	if (vs->symmetric)
+		for (int p = 0; p < vs->m->npcpus; p++) {
+			inv[map[p]] = (int8_t)p;
+			moved |= map[p] != p;
+		}
 	uint32_t cur[VT_SECTIONS_MAX];
 	uint64_t same = 0; /* bit i: cur[i] is the base's at this level */
 	for (int i = 0; i < vs->nleaf; i++) {
 		const uint8_t *p = (const uint8_t *)s + vs->leaf[i].off;
-		if (c->base && memcmp(p, (const uint8_t *)c->base + vs->leaf[i].off, vs->leaf[i].len) == 0) {
+		size_t len = vs->leaf[i].len;
+		/*
+		 * A pCPU's section that the renaming moved is first compared
+		 * with the parent's at the place it came from (equal bytes,
+		 * equal id); then with the parent's at the same place.
+		 */
+		int q = vs->leaf[i].pcpu, j = moved && q >= 0 ? i - q + inv[q] : i;
+		if (c->base && j != i && memcmp(p, (const uint8_t *)c->base + vs->leaf[j].off, len) == 0)
+			cur[i] = c->lv[0][j];
+		else if (c->base && memcmp(p, (const uint8_t *)c->base + vs->leaf[i].off, len) == 0)
 			cur[i] = c->lv[0][i];
-			same |= VT_BIT(i);
-		} else if (section_id(vs, c, i, p, &cur[i]) < 0) {
+		else if (section_id(vs, c, i, p, &cur[i]) < 0)
 			return -1;
-		}
+		/* the parent's id at this place: the parent's tree nodes above it can be reused */
+		if (c->base && cur[i] == c->lv[0][i])
+			same |= VT_BIT(i);
 	}
 	if (vs->kind != VT_STORE_EXACT) {
 		/* a fingerprint of the leaf ids; a second, independent hash picks the slot or bits */
@@ -932,11 +952,13 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	vt_state_init(m, &vs->init);
 	int n = 0;
 	vs->leaf[n].type = 0;
+	vs->leaf[n].pcpu = -1;
 	vs->leaf[n].off = (uint16_t)VT_STATE_CANON_OFF;
 	vs->leaf[n++].len = (uint16_t)(offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
 #define SECTIONS(ty, arr, cnt)                                                          \
 	for (int i = 0; i < (cnt); i++, n++) {                                          \
 		vs->leaf[n].type = (ty);                                                \
+		vs->leaf[n].pcpu = (int8_t)((ty) >= 3 && symmetric && i < m->npcpus ? i : -1); \
 		vs->leaf[n].off = (uint16_t)(offsetof(struct vt_state, arr) + (size_t)i * sizeof(vs->init.arr[0])); \
 		vs->leaf[n].len = (uint16_t)sizeof(vs->init.arr[0]);                    \
 	}
