@@ -57,6 +57,18 @@ static uint64_t hash_words(const uint8_t *p, size_t n, uint64_t seed)
 {
 	uint64_t a = seed ^ (uint64_t)n, b = ~seed;
 	size_t i = 0;
+	/* unrolled twice (the same sequence per lane): less loop overhead */
+	for (; i + 32 <= n; i += 32) {
+		uint64_t w0, w1, w2, w3;
+		memcpy(&w0, p + i, 8);
+		memcpy(&w1, p + i + 8, 8);
+		memcpy(&w2, p + i + 16, 8);
+		memcpy(&w3, p + i + 24, 8);
+		a = rotl64((a ^ w0) * 0x9e3779b97f4a7c15ull, 31);
+		b = rotl64((b ^ w1) * 0xc2b2ae3d27d4eb4full, 29);
+		a = rotl64((a ^ w2) * 0x9e3779b97f4a7c15ull, 31);
+		b = rotl64((b ^ w3) * 0xc2b2ae3d27d4eb4full, 29);
+	}
 	for (; i + 16 <= n; i += 16) {
 		uint64_t w0, w1;
 		memcpy(&w0, p + i, 8);
