@@ -1247,6 +1247,8 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	int jobs = o->jobs > 1 ? o->jobs : 1;
 	if (jobs > 64)
 		jobs = 64;
+	/* one worker: the store's locks are never contended (the main thread only waits for it) */
+	vt_visited_single(S->vs, jobs == 1);
 
 	struct vt_state *init = malloc(sizeof(*init));
 	if (!init) {

@@ -121,6 +121,7 @@ struct itab {
 struct vt_visited {
 	const struct vt_model *m;
 	enum vt_store_kind kind;
+	bool single;                 /* one thread uses the store: no locks */
 	bool symmetric;
 	uint64_t max_memory;
 	atomic_uint_fast64_t memory;
@@ -340,11 +341,13 @@ static int itab_intern(struct vt_visited *vs, struct itab *t, const void *key, u
 	unsigned si = (unsigned)(h >> (64 - SB));
 	struct stripe *s = &t->st[si];
 	uint32_t pos, local;
-	pthread_mutex_lock(&s->lock);
+	if (!vs->single)
+		pthread_mutex_lock(&s->lock);
 	uint8_t *r = stripe_find(t, s, key, h, &pos, &local);
 	if (!r)
 		r = stripe_add(vs, t, s, key, h, &local);
-	pthread_mutex_unlock(&s->lock);
+	if (!vs->single)
+		pthread_mutex_unlock(&s->lock);
 	if (!r)
 		return -1;
 	*id = (local << SB) | si;
@@ -852,7 +855,8 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 	struct stripe *s = &vs->root.st[si];
 	uint32_t pos, local;
 	enum vt_visit r;
-	pthread_mutex_lock(&s->lock);
+	if (!vs->single)
+		pthread_mutex_lock(&s->lock);
 	struct root *e = (struct root *)stripe_find(&vs->root, s, &k->k, k->h, &pos, &local);
 	if (e && vs->queue) {
 		r = VT_VISIT_SKIP;
@@ -878,7 +882,8 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 			r = VT_VISIT_FULL;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	if (!vs->single)
+		pthread_mutex_unlock(&s->lock);
 	if (r == VT_VISIT_NEW) {
 		if (vs->queue && queue_add(vs, (local << SB) | si) < 0)
 			return VT_VISIT_FULL; /* XXX: stored but never expanded; the search stops incomplete */
@@ -1047,6 +1052,11 @@ void vt_canon_forget(struct vt_canon *c)
 void vt_canon_free(struct vt_canon *c)
 {
 	free(c);
+}
+
+void vt_visited_single(struct vt_visited *vs, bool single)
+{
+	vs->single = single;
 }
 
 uint64_t vt_visited_states(struct vt_visited *vs)

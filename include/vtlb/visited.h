@@ -118,6 +118,12 @@ uint64_t vt_canon_hash(const uint8_t *bytes, size_t n);
  * equal canonical bytes, within one store.  map as above.
  * Returns 0, or -1 when the memory cap stops a table from growing.
  */
+/*
+ * single: from now on only one thread at a time uses the store (interning,
+ * keys, inserts), so its stripe locks are not taken.  Off by default.
+ */
+void vt_visited_single(struct vt_visited *vs, bool single);
+
 int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
 		   int8_t *map);
 /*
