@@ -434,10 +434,32 @@ struct pkey {
 	const struct vt_state *s;
 };
 
+/* 8 bytes as a big-endian number: compares as memcmp compares them. */
+static inline uint64_t load_be64(const void *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap64(load64(p));
+#else
+	return load64(p);
+#endif
+}
+
+/* memcmp's order of two 16-byte records, without the call. */
+static inline int cmp16(const void *a, const void *b)
+{
+	uint64_t x = load_be64(a), y = load_be64(b);
+	if (x == y) {
+		x = load_be64((const uint8_t *)a + 8);
+		y = load_be64((const uint8_t *)b + 8);
+	}
+	return x < y ? -1 : x > y;
+}
+
 /* Order pCPUs by what they hold; 0 for two pCPUs that tie. */
 static int pkey_cmp_value(const struct pkey *x, const struct pkey *y)
 {
-	int c = memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
+	int c = sizeof(x->s->pcpu[0]) == 16 ? cmp16(&x->s->pcpu[x->p], &y->s->pcpu[y->p])
+					    : memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
 	if (!c)
 		c = memcmp(&x->s->dom[x->p], &y->s->dom[y->p], sizeof(x->s->dom[0]));
 	if (!c)
