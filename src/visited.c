@@ -409,6 +409,7 @@ struct vt_canon {
 #define SCACHE 4096
 	struct {
 		uint64_t h;
+		const uint8_t *rec; /* the interned record (records never move) */
 		uint32_t id;
 		uint32_t type;   /* section type + 1; 0: empty */
 	} sc[SCACHE];
@@ -663,14 +664,14 @@ static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const ui
 	size_t len = vs->leaf[i].len;
 	uint64_t h = hash_words(p, len, vs->sect[type].seed);
 	size_t ci = (size_t)(h ^ (h >> 17)) & (SCACHE - 1);
-	if (c->sc[ci].type == type + 1 && c->sc[ci].h == h &&
-	    memcmp(itab_get(&vs->sect[type], c->sc[ci].id), p, len) == 0) {
+	if (c->sc[ci].type == type + 1 && c->sc[ci].h == h && memcmp(c->sc[ci].rec, p, len) == 0) {
 		*id = c->sc[ci].id;
 		return 0;
 	}
 	if (itab_intern(vs, &vs->sect[type], p, h, id) < 0)
 		return -1;
 	c->sc[ci].h = h;
+	c->sc[ci].rec = itab_get(&vs->sect[type], *id);
 	c->sc[ci].id = *id;
 	c->sc[ci].type = type + 1;
 	return 0;
