@@ -571,10 +571,11 @@ static const struct vt_state *representative(const struct vt_model *m, struct vt
 		k[p].p = p;
 		k[p].s = s;
 		k[p].last = 0;
-		for (int v = 0; v < m->nvcpus; v++)
-			if (s->vcpu[v].last_pcpu == p)
-				k[p].last |= VT_BIT(v);
 	}
+	/* which vCPUs last ran on each pCPU: one pass over the vCPUs */
+	for (int v = 0; v < m->nvcpus; v++)
+		if (s->vcpu[v].last_pcpu >= 0 && s->vcpu[v].last_pcpu < m->npcpus)
+			k[s->vcpu[v].last_pcpu].last |= VT_BIT(v);
 	/* insertion sort: at most 8 pCPUs */
 	for (int i = 1; i < m->npcpus; i++) {
 		struct pkey x = k[i];
