@@ -797,7 +797,9 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 	}
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
-		vt_state_copy(m, child, cur);
+		/* the last child was keyed against cur: copy back only the sections it changed */
+		if (!vt_visited_restore(S->vs, W->canon, child, cur))
+			vt_state_copy(m, child, cur);
 		struct vt_verdict v;
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));

@@ -427,6 +427,13 @@ struct vt_canon {
 	 */
 	const struct vt_state *base;
 	uint32_t lv[VT_SECTIONS_MAX][VT_SECTIONS_MAX];
+	/*
+	 * The scratch state keyed last (vt_visited_key_scratch) against the
+	 * base, and its sections equal to the base's (bit i: leaf i): what
+	 * vt_visited_restore copies back.  NULL when unknown.
+	 */
+	const struct vt_state *scratch;
+	uint64_t scratch_same;
 };
 
 struct pkey {
@@ -700,6 +707,7 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 	int8_t local[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
 	if (!map)
 		map = local;
+	c->scratch = NULL;
 	s = canon_state(vs->m, vs->symmetric, c, s, map, own);
 	bool moved = false;
 	if (vs->symmetric)
@@ -727,6 +735,10 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 		/* the parent's id at this place: the parent's tree nodes above it can be reused */
 		if (c->base && cur[i] == c->lv[0][i])
 			same |= VT_BIT(i);
+	}
+	if (own && c->base && s == own) {
+		c->scratch = own;
+		c->scratch_same = same;
 	}
 	if (vs->kind != VT_STORE_EXACT) {
 		/* a fingerprint of the leaf ids; a second, independent hash picks the slot or bits */
@@ -770,6 +782,18 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 int vt_visited_key_scratch(struct vt_visited *vs, struct vt_canon *c, struct vt_state *s, struct vt_key *k)
 {
 	return key_of(vs, c, s, k, NULL, s);
+}
+
+bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_state *dst, const struct vt_state *src)
+{
+	if (!c->scratch || c->scratch != dst || c->base != src)
+		return false;
+	c->scratch = NULL;
+	memcpy(dst, src, VT_STATE_CANON_OFF);
+	for (int i = 0; i < vs->nleaf; i++)
+		if (!(c->scratch_same >> i & 1))
+			memcpy((uint8_t *)dst + vs->leaf[i].off, (const uint8_t *)src + vs->leaf[i].off, vs->leaf[i].len);
+	return true;
 }
 
 /* ---- insert ------------------------------------------------------------------ */
@@ -974,8 +998,10 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 			       vs->leaf[i].len);
 	out->meta.step = 0;
 	out->meta.limit = 0;
-	if (c)
+	if (c) {
 		c->base = out;
+		c->scratch = NULL; /* the base changed: a scratch state's sections are no longer known */
+	}
 }
 
 /* ---- the store ------------------------------------------------------------------ */

@@ -133,6 +133,14 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 int vt_visited_key_scratch(struct vt_visited *vs, struct vt_canon *c, struct vt_state *s, struct vt_key *k);
 
 /*
+ * Make dst (the scratch state keyed last with c, since changed by nothing)
+ * equal to src (the state c last decoded) again by copying only the
+ * sections keying found different, and the meta.  False, copying nothing,
+ * when c does not know dst's sections: the caller copies it whole.
+ */
+bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_state *dst, const struct vt_state *src);
+
+/*
  * Insert-or-find.  depth and sleep are what the search reached the state
  * with; a revisit at a smaller depth replaces both (SHALLOWER), otherwise
  * the stored sleep set becomes the intersection and *extra the guest
