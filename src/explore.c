@@ -114,7 +114,7 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 		case VT_RUN_GUEST:
 			if (!done && n < max) {
 				out[n] = m->prog[v][vs->pc];
-				out[n].flags = 0;
+				out[n].flags &= VT_EVF_L2; /* the level a nested guest's operation runs at */
 				n++;
 			}
 			if (may_put)

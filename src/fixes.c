@@ -484,6 +484,88 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.hole = "v2.6.27",
 		.verified = 0,
 	},
+	{
+		.id = VT_FIX_X86_NVMX_INVVPID_VPID02,
+		.name = "x86-nvmx-invvpid-vpid02",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: nVMX: Use correct VPID02 when emulating L1 INVVPID (3d5bdae8b164; hash and subject seen in a "
+			  "v4.19.124 stable backport report of May 2020 listing it as a mainline commit; author Sean "
+			  "Christopherson and release v5.7 inferred from that and from his March 2020 TLB series, unverified)",
+		.rule = "handle_invvpid flushes nested_get_vpid02(): vpid02, or vpid01 when KVM has no vpid02 and L2 runs "
+			"on vpid01; before, it flushed vmx->nested.vpid02, which is then 0, and a flush of VPID 0 does nothing",
+		.scenario = "scenarios/nested/invvpid-vpid02.vtlb",
+		.modelled = 1,
+		.since = "v5.7",
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_NVMX_INVVPID_LINEAR,
+		.name = "x86-nvmx-invvpid-linear",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: nVMX: Flush linear and combined mappings on VPID02 related flushes (327c072187f7; hash and "
+			  "subject as for 3d5bdae8b164, same report; author and release v5.7 inferred, unverified); the "
+			  "__vmx_flush_tlb(vcpu, vmx->nested.vpid02) it replaced was read in a v4.20-era nested.c",
+		.rule = "L1's INVVPID is emulated with INVVPID of vpid02 (linear and combined mappings, every EPTP); "
+			"before, __vmx_flush_tlb with EPT on ran INVEPT of the current root, which is L1's EPTP when L1 "
+			"executes INVVPID, and L2's combined mappings under its own EPTP survived",
+		.scenario = "scenarios/nested/invvpid-linear.vtlb",
+		.modelled = 1,
+		.since = "v5.7",
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_NVMX_TRANSITION_SYNC,
+		.name = "x86-nvmx-transition-sync",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "KVM: nVMX: Consolidate VM-Enter/VM-Exit TLB flush and MMU sync logic (50a417962a80, Sean "
+			  "Christopherson, 2021, v5.14) with KVM: nVMX: Sync all PGDs on nested transition with shadow "
+			  "paging (07ffaf343e34, same series, Fixes: 41fab65e7c44 'KVM: nVMX: Skip MMU sync on nested VMX "
+			  "transition when possible'); hashes from the v5.14 merge list, release inferred from it; the bug is older than "
+			  "41fab65e7c44 (fast_cr3_switch synced only the root it switched to), releases unverified",
+		.rule = "a nested VM entry or exit with VPID off in VMCS12 is a full guest TLB flush from L1's view: KVM "
+			"requests KVM_REQ_TLB_FLUSH_GUEST, which under shadow paging syncs the current root and frees unsync "
+			"cached ones; before, KVM_REQ_TLB_FLUSH and a sync of only the root kvm_mmu_new_pgd switched to, so "
+			"an unsync cached root of L2 was reused by a later MOV CR3 without flush",
+		.scenario = "scenarios/nested/transition-sync.vtlb",
+		.modelled = 1,
+		.since = "v5.14",
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_NVMX_VPID12_FLUSH,
+		.name = "x86-nvmx-vpid12-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "nested.last_vpid: KVM: nVMX: nested VPID emulation (5c614b3583e7, Wanpeng Li, 2015) flushed "
+			  "vpid02 when vpid12 changed; since KVM: nVMX: Emulate guest TLB flush on nested VM-Enter with "
+			  "new vpid12 (712494de96f3, Sean Christopherson, 2021, Cc stable) as KVM_REQ_TLB_FLUSH_GUEST (the "
+			  "model has that form); the rule came with nested VPID, so no release lacked it",
+		.rule = "KVM runs every vpid12 on the one vpid02, so a VM entry with a vpid12 other than the last one "
+			"(nested.last_vpid) is a VPID L1 may never have used, and vpid02 is flushed",
+		.scenario = "scenarios/nested/vpid12-flush.vtlb",
+		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
+	},
+	{
+		.id = VT_FIX_X86_NVMX_SHARED_TAG_FLUSH,
+		.name = "x86-nvmx-shared-tag-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "nested_vmx_transition_tlb_flush: KVM_REQ_TLB_FLUSH_CURRENT when !nested_has_guest_tlb_tag "
+			  "(nested_has_guest_tlb_tag from KVM: nVMX: Flush TLB entries tagged by dest EPTP on L1<->L2 "
+			  "transitions, 1438921c6dc1, Liran Alon, 2018; a flush of the shared VPID on transitions since "
+			  "nested VPID, 5c614b3583e7); long-standing, releases unverified",
+		.rule = "without EPT and without a vpid02, L1 and L2 run on the same vpid01, so every nested VM entry and "
+			"exit flushes the current context: else one level uses the other's translations of the same PCID",
+		.scenario = "scenarios/nested/shared-tag-flush.vtlb",
+		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
+	},
 
 	{.name = NULL},
 };

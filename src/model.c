@@ -156,6 +156,8 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 	for (int i = 0; i < m->np; i++) {
 		const struct vt_pte *p = &m->pte[i];
 		int found = 0;
+		if (m->vm[p->vm].nested_of)
+			continue; /* an L2's memory is L1's to map (src/guest/x86_nested.c) */
 		for (int j = 0; j < m->ns; j++)
 			if ((m->init_s2 & ((uint64_t)1 << j)) && m->s2[j].vm == p->vm && m->s2[j].gpa == p->gpa)
 				found = 1;

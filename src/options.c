@@ -39,6 +39,9 @@ static const struct vt_option_decl options[] = {
 	{"lazy-sptes", VT_OPT_LAZY_SPTES, ARCH(VT_ARCH_X86), 0, 0, 1, 1,
 	 "x86 TDP: a new root, and a page the host maps anew, have no SPTE until a guest access faults it in",
 	 BE(VT_BE_VMX_EPT) | BE(VT_BE_SVM_NPT)},
+	{"vpid02", VT_OPT_VPID02, ARCH(VT_ARCH_X86), 1, 0, 1, 1,
+	 "nVMX: KVM has a VPID for L2 (vpid02; off: allocate_vpid failed and L2 shares vpid01)",
+	 BE(VT_BE_VMX_EPT) | BE(VT_BE_VMX_SHADOW)},
 };
 
 const struct vt_option_decl *vt_option_lookup(const char *name)

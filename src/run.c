@@ -407,7 +407,17 @@ void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res
 		m->hw->fmt_key(k, key, sizeof(key));
 	else
 		snprintf(key, sizeof(key), "-");
-	if (v->kind == VT_V_STALE) {
+	if (v->kind == VT_V_STALE && v->s >= 0) {
+		/* a nested guest's guest-physical mapping (L2 GPA -> L1 page) that L1 has invalidated */
+		const struct vt_cu *u = &m->u[v->u];
+		const struct vt_pte *pt = &m->pte[m->t[u->t].p];
+		const struct vt_s2 *s2 = &m->s2[v->s];
+		snprintf(buf, len,
+			 "STALE step %u%s: vCPU %s on pCPU %d can use VA 0x%" PRIx64 " -> GPA 0x%" PRIx64 " of %s -> HPA 0x%" PRIx64
+			 " from the TLB [%s]; the guest-physical mapping GPA 0x%" PRIx64 " -> HPA 0x%" PRIx64
+			 " is no longer permitted (its hypervisor invalidated it: INVEPT)",
+			 v->step, where, vn, p, m->va[pt->va], pt->gpa, m->vm[s2->vm].name, s2->hpa, key, s2->gpa, s2->hpa);
+	} else if (v->kind == VT_V_STALE) {
 		const struct vt_cu *u = &m->u[v->u];
 		const struct vt_pte *pt = &m->pte[m->t[u->t].p];
 		uint64_t va = m->va[pt->va];

@@ -21,6 +21,9 @@
 #include "vtlb/fixes.h"
 #include "vtlb/ops.h"
 #include "vtlb/scenario.h"
+#include "vtlb/x86.h"
+
+#include "guest/x86_nested.h"
 
 /* ---- diagnostics and tokens -------------------------------------------- */
 
@@ -227,7 +230,8 @@ static int parse_space_kind(struct vt_parser *p, int *space, int kind)
 	if (kind == 2 && !p->m->space[sp].table)
 		return vt_parse_error_at(p, at, "'%s' is an address space, not a page table (declare one with 'table')",
 					 name);
-	if (p->vm >= 0 && p->m->space[sp].vm != p->vm)
+	if (p->vm >= 0 && p->m->space[sp].vm != p->vm &&
+	    !(p->nested_ok && p->m->vm[p->m->space[sp].vm].nested_of == p->vm + 1))
 		return vt_parse_error_at(p, at, "address space '%s' belongs to VM '%s', not '%s'", name,
 					 p->m->vm[p->m->space[sp].vm].name, p->m->vm[p->vm].name);
 	*space = sp;
@@ -348,6 +352,19 @@ int vt_parse_vcpu(struct vt_parser *p, int *v)
 	int vm = vt_model_vm(p->m, name);
 	if (vm < 0)
 		return vt_parse_error(p, "unknown VM '%s' in '%.*s'", name, (int)t->len, t->s);
+	p->l2vm = -1;
+	int named = vm;
+	if (p->m->vm[vm].nested_of) {
+		/* L2.N runs on its L1's vCPU N */
+		if (!p->allow_l2)
+			return vt_parse_error(p, "'%.*s' is a vCPU of the nested VM '%s', which runs on its L1's vCPU: name "
+						 "%s.%.*s here",
+					      (int)t->len, t->s, name, p->m->vm[p->m->vm[vm].nested_of - 1].name,
+					      (int)(t->len - nl - 1), dot + 1);
+		p->l2vm = vm;
+		vm = p->m->vm[vm].nested_of - 1;
+	}
+	(void)named;
 	const char *d = dot + 1;
 	size_t dl = t->len - nl - 1;
 	if (dl == 0 || dl > 3)
@@ -399,7 +416,45 @@ struct pstate {
 	uint32_t explore_line;  /* a 'bounds' or 'phases' line (only 'vtlb explore' reads them) */
 	uint32_t schedule_line; /* a 'schedule' line (only scripts have one) */
 	size_t script_cap;
+	int prog_l2vm;      /* in a program: the L2 VM of its last vmptrld, -1 */
+	int prog_in_l2;     /* in a program: the operations are L2's (after vmlaunch, until vmexit) */
 };
+
+/*
+ * In a program the level of each operation follows from the ones before it:
+ * L1's until a vmlaunch or vmresume, then L2's until its vmexit.
+ */
+static int program_level(struct pstate *ps, struct vt_event *ev, bool after)
+{
+	struct vt_parser *p = &ps->p;
+	if (!p->m->has_nested)
+		return 0;
+	if (!after) {
+		if (ps->prog_in_l2) {
+			ev->flags |= VT_EVF_L2;
+			ev->pcpu = (int8_t)ps->prog_l2vm;
+		}
+		return 0;
+	}
+	switch (ev->op.code) {
+	case VT_X86_VMPTRLD:
+		if (!ps->prog_in_l2)
+			ps->prog_l2vm = ev->op.target;
+		return 0;
+	case VT_X86_VMLAUNCH:
+		if (ps->prog_in_l2)
+			return 0; /* L2 running VMX instructions: the step reports the fault */
+		if (ps->prog_l2vm < 0)
+			return vt_parse_error_at(p, 0, "a VM entry before any 'vmptrld' in this program");
+		ps->prog_in_l2 = 1;
+		return 0;
+	case VT_X86_VMEXIT:
+		ps->prog_in_l2 = 0;
+		return 0;
+	default:
+		return 0;
+	}
+}
 
 static int decl_arch(struct pstate *ps)
 {
@@ -555,6 +610,30 @@ static int decl_vm(struct pstate *ps)
 		return vt_parse_error_at(p, at, "VM '%s' declared twice", name);
 	if (m->nvms == VT_MAX_VMS)
 		return vt_parse_error_at(p, at, "too many VMs (at most %d)", VT_MAX_VMS);
+	if (vt_parse_accept(p, "nested")) {
+		/* an L2 guest of another VM (x86 VMX): it runs on its L1's vCPUs */
+		int kat = p->cur - 1, l1;
+		if (m->arch != VT_ARCH_X86)
+			return vt_parse_error_at(p, kat, "'nested' VMs are x86 (nested VMX); on POWER say 'vcpu ... nested L1'");
+		if (m->backend != VT_BE_VMX_EPT && m->backend != VT_BE_VMX_SHADOW)
+			return vt_parse_error_at(p, kat, "model: nested SVM is not modelled yet (nested VMX is: arch x86 vmx ...)");
+		if (parse_vm(p, &l1) < 0)
+			return -1;
+		if (m->vm[l1].nested_of)
+			return vt_parse_error_at(p, p->cur - 1, "model: '%s' is itself nested; a third level is not modelled",
+						 m->vm[l1].name);
+		struct vt_vm *vm = &m->vm[m->nvms];
+		memcpy(vm->name, name, sizeof(name));
+		vm->nvcpus = 0;
+		vm->first_vcpu = m->vm[l1].first_vcpu;
+		vm->nested_of = (uint8_t)(l1 + 1);
+		vm->pcpus = m->vm[l1].pcpus;
+		for (int v = m->vm[l1].first_vcpu; v < m->vm[l1].first_vcpu + m->vm[l1].nvcpus; v++)
+			m->aops->reset_regs(&m->l2_init[v]);
+		m->has_nested = 1;
+		m->nvms++;
+		return expect_end(p);
+	}
 	if (vt_parse_expect(p, "vcpus") < 0)
 		return -1;
 	int nat = p->cur;
@@ -730,6 +809,9 @@ static int decl_s2(struct pstate *ps)
 	uint64_t gpa, hpa;
 	if (parse_vm(p, &vm) < 0)
 		return -1;
+	if (p->m->vm[vm].nested_of)
+		return vt_parse_error_at(p, p->cur - 1, "'%s' is a nested VM: L1 maps its memory ('ept12 %s GPA -> L1GPA')",
+					 p->m->vm[vm].name, p->m->vm[vm].name);
 	int at = p->cur;
 	if (vt_parse_addr(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
 	    vt_parse_addr(p, "a host-physical address", &hpa) < 0)
@@ -769,6 +851,35 @@ static int decl_s2(struct pstate *ps)
 	return expect_end(p);
 }
 
+/* ept12 L2VM GPA -> L1GPA: the EPT12 table L1 runs that L2 with, as L1 sets it up */
+static int decl_ept12(struct pstate *ps)
+{
+	struct vt_parser *p = &ps->p;
+	int vm, at = p->cur;
+	uint64_t gpa2, gpa1;
+	if (parse_vm(p, &vm) < 0)
+		return -1;
+	if (!p->m->vm[vm].nested_of)
+		return vt_parse_error_at(p, at, "'%s' is not a nested VM (declare it with 'vm %s nested L1VM')",
+					 p->m->vm[vm].name, p->m->vm[vm].name);
+	if (p->m->backend != VT_BE_VMX_EPT)
+		return vt_parse_error_at(p, 0, "KVM offers L1 EPT only when it uses EPT itself (arch x86 vmx ept)");
+	int gat = p->cur;
+	if (vt_parse_addr(p, "an L2 guest-physical address", &gpa2) < 0 || vt_parse_expect(p, "->") < 0 ||
+	    vt_parse_addr(p, "an L1 guest-physical address", &gpa1) < 0)
+		return -1;
+	for (int i = 0; i < p->m->ns; i++)
+		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].vm == vm && p->m->s2[i].gpa == gpa2)
+			return vt_parse_error_at(p, gat, "L2 guest-physical 0x%llx of '%s' is already mapped",
+						 (unsigned long long)gpa2, p->m->vm[vm].name);
+	int s = vt_x86_l2_entry(p->m, vm, gpa2, gpa1);
+	if (s < 0)
+		return vt_parse_error_at(p, gat, "too many stage-2 mappings (at most %d)", VT_MAX_S);
+	p->m->init_s2 |= VT_BIT(s);
+	p->m->vm[vm].ept12 = 1;
+	return expect_end(p);
+}
+
 static int decl_vcpu(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
@@ -794,8 +905,14 @@ static int decl_vcpu(struct pstate *ps)
 			p->m->vcpu_init[w] = p->m->vcpu_init[d->first_vcpu];
 		return 0;
 	}
+	p->allow_l2 = 1;
 	if (vt_parse_vcpu(p, &v) < 0)
 		return -1;
+	if (p->l2vm >= 0) {
+		/* the L2 guest state L1 writes into VMCS12 before VMLAUNCH */
+		p->vm = p->l2vm;
+		return p->m->aops->parse_vcpu(p, &p->m->l2_init[v]);
+	}
 	p->vm = p->m->vcpu_vm[v];
 	return p->m->aops->parse_vcpu(p, &p->m->vcpu_init[v]);
 }
@@ -954,6 +1071,11 @@ static int parse_guest_op(struct pstate *ps, int v, struct vt_event *ev)
 	struct vt_op *op = &ev->op;
 	p->vm = p->m->vcpu_vm[v];
 	p->vcpu = v;
+	if (ev->flags & VT_EVF_L2) {
+		p->vm = ev->pcpu; /* an operation of the L2 guest the vCPU runs */
+	} else if (p->m->has_nested) {
+		p->nested_ok = 1; /* L1 may edit its L2s' page tables */
+	}
 	ev->kind = VT_EV_GUEST;
 	ev->vcpu = (int8_t)v;
 	if (vt_parse_at_end(p))
@@ -1143,6 +1265,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 
 static int parse_check(struct pstate *ps, struct vt_event *ev)
 {
+	ps->p.allow_l2 = 1; /* a check of L2.N looks at L1's vCPU N, whatever level it runs */
 	struct vt_parser *p = &ps->p;
 	struct vt_op *op = &ev->op;
 	ev->kind = VT_EV_CHECK;
@@ -1245,7 +1368,8 @@ static int parse_event(struct pstate *ps)
 		} else if (ps->in_program == VT_MAX_VCPUS + 1) {
 			if (parse_host_op(ps, &ev) < 0)
 				return -1;
-		} else if (parse_guest_op(ps, ps->in_program - 1, &ev) < 0) {
+		} else if (program_level(ps, &ev, false) < 0 || parse_guest_op(ps, ps->in_program - 1, &ev) < 0 ||
+			   program_level(ps, &ev, true) < 0) {
 			return -1;
 		}
 		return push_event(ps, &ev);
@@ -1324,8 +1448,14 @@ static int parse_event(struct pstate *ps)
 	}
 	if (vt_tok_is(p, 1, ":")) {
 		int v;
+		p->allow_l2 = 1;
 		if (vt_parse_vcpu(p, &v) < 0)
 			return -1;
+		p->allow_l2 = 0;
+		if (p->l2vm >= 0) {
+			ev.flags |= VT_EVF_L2;
+			ev.pcpu = (int8_t)p->l2vm;
+		}
 		p->cur = 2;
 		if (parse_guest_op(ps, v, &ev) < 0)
 			return -1;
@@ -1344,6 +1474,9 @@ static int parse_line(struct pstate *ps)
 	struct vt_model *m = p->m;
 	p->vm = -1;
 	p->vcpu = -1;
+	p->allow_l2 = 0;
+	p->l2vm = -1;
+	p->nested_ok = 0;
 	if (p->ntok == 0)
 		return 0;
 	if (!ps->have_arch && !vt_tok_is(p, 0, "arch") && !vt_tok_is(p, 0, "title") && !vt_tok_is(p, 0, "param"))
@@ -1359,7 +1492,7 @@ static int parse_line(struct pstate *ps)
 	if (ps->in_program)
 		return parse_event(ps);
 
-	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu", "table", "link"};
+	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu", "table", "link", "ept12"};
 	for (size_t i = 0; i < VT_ARRAY_SIZE(decls); i++) {
 		if (!vt_tok_is(p, 0, decls[i]))
 			continue;
@@ -1377,6 +1510,7 @@ static int parse_line(struct pstate *ps)
 		case 6: return decl_s2(ps);
 		case 8: return decl_table(ps);
 		case 9: return decl_link(ps);
+		case 10: return decl_ept12(ps);
 		default:
 			if (m->nvms == 0)
 				return vt_parse_error_at(p, 0, "declare a 'vm' before its vCPUs");
@@ -1485,6 +1619,8 @@ static int parse_line(struct pstate *ps)
 		ps->programs_seen |= VT_BIT(who);
 		ps->in_program = who + 1;
 		ps->program_line = p->line;
+		ps->prog_l2vm = -1;
+		ps->prog_in_l2 = 0;
 		m->has_programs = 1;
 		ps->events = 1;
 		return 0;
@@ -1572,6 +1708,8 @@ static int finish(struct pstate *ps)
 		return vt_parse_error(p, "model limit: this machine needs %d TLB domains, at most %d are modelled "
 					 "(a CnP shared TLB takes one: use fewer pCPUs)",
 				      m->ndomains, VT_MAX_DOMAINS);
+	if (m->has_nested && vt_x86_nested_finish(m, err, sizeof(err)) < 0)
+		return vt_parse_error(p, "%s", err);
 	if (vt_model_finish(m, err, sizeof(err)) < 0)
 		return vt_parse_error(p, "%s", err);
 	return 0;

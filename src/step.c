@@ -130,6 +130,10 @@ struct vt_set vt_oracle_usable(const struct vt_model *m, const struct vt_state *
 {
 	struct vt_gctx g;
 	struct vt_set r = {{0}};
+	uint64_t s_ok;
+	int vm;
+	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, &s_ok, &vm))
+		return r;
 	vt_vcpu_gctx(m, s, v, &g);
 	if (!g.paging || g.ctx < 0)
 		return r;
@@ -222,6 +226,12 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 		vt_vcpu_gctx(m, s, v, &g);
 		m->hw->reach(m, s, p, &g, &u, &s2);
 		struct vt_set ok = vt_oracle_usable(m, s, v);
+		/* a nested guest's own guest-physical mappings may be stale too (vt_oracle_ops.usable) */
+		uint64_t s_ok = UINT64_MAX;
+		int vm = m->vcpu_vm[v];
+		struct vt_set unused;
+		if (m->oracle->usable)
+			(void)m->oracle->usable(m, s, v, &unused, &s_ok, &vm);
 		VT_SET_FOREACH(x, &u) {
 			int t = m->u[x].t;
 			if (!vt_set_has(&ok, (unsigned)t) && !projection_ok(m, &ok, t)) {
@@ -229,6 +239,15 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 				out->vcpu = (int8_t)v;
 				out->pcpu = (int8_t)p;
 				out->u = (int16_t)x;
+				return;
+			}
+			if (!(s_ok & VT_BIT(m->u[x].s))) {
+				/* the linear part is permitted, the guest-physical one no longer */
+				out->kind = VT_V_STALE;
+				out->vcpu = (int8_t)v;
+				out->pcpu = (int8_t)p;
+				out->u = (int16_t)x;
+				out->s = (int16_t)m->u[x].s;
 				return;
 			}
 			if (!(s->s_perm & VT_BIT(m->u[x].s))) {
@@ -241,7 +260,7 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 			}
 		}
 		/* A guest-physical entry of another VM is a breach as much as an unmapped page. */
-		uint64_t bad = s2 & ~(s->s_perm & m->s_vm[m->vcpu_vm[v]]);
+		uint64_t bad = s2 & ~(s->s_perm & m->s_vm[vm]);
 		if (bad) {
 			out->kind = VT_V_BREACH;
 			out->vcpu = (int8_t)v;
@@ -267,6 +286,10 @@ static int settle(const struct vt_model *m, struct vt_state *s, struct vt_trace 
 			if (s->vcpu[v].run == VT_RUN_GUEST)
 				m->hv->fault(m, s, v, tr);
 	for (int v = 0; v < m->nvcpus; v++) {
+		if (m->oracle->fill) {
+			m->oracle->fill(m, s, v);
+			continue;
+		}
 		struct vt_set live = vt_live_vcpu(m, s, v);
 		vt_set_or(&s->vcpu[v].permitted, &live);
 	}
@@ -302,6 +325,8 @@ static const char *const step_errors[VT_STEP_ERR_COUNT] = {
 	[VT_STEP_ERR_LIMIT] = "a model limit was hit",
 	[VT_STEP_ERR_HOST_BUSY] = "another host operation is still in progress (finish it with 'phase' steps first)",
 	[VT_STEP_ERR_NOT_IDLE] = "the VMM can write the vCPU's registers only while its thread is in userspace ('leave' it first)",
+	[VT_STEP_ERR_LEVEL] = "the vCPU runs the other level: an L2 operation needs its L1's VM entry (vmlaunch) "
+			      "first, an L1 operation the L2's VM exit (vmexit)",
 	[VT_STEP_ERR_BAD_EVENT] = "malformed event",
 	[VT_STEP_ERR_HOST_WAIT] = "the host operation waits until every vCPU it sent an IPI has taken it (advance the vCPU "
 				  "with 'enter VCPU phase' first)",
@@ -360,7 +385,16 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 	case VT_EV_GUEST:
 		if (ev->flags & VT_EVF_VMM) /* the VMM's ioctl: the vCPU's thread is in userspace */
 			return s->vcpu[v].run == VT_RUN_IDLE && !s->vcpu[v].in_run ? VT_STEP_OK : VT_STEP_ERR_NOT_IDLE;
-		return s->vcpu[v].run == VT_RUN_GUEST ? VT_STEP_OK : VT_STEP_ERR_NOT_RUNNING;
+		if (s->vcpu[v].run != VT_RUN_GUEST)
+			return VT_STEP_ERR_NOT_RUNNING;
+		if (m->has_nested && m->aops->level) {
+			int l2vm;
+			int level = m->aops->level(m, s, v, &l2vm);
+			bool want2 = (ev->flags & VT_EVF_L2) != 0;
+			if (level != (want2 ? 2 : 1) || (want2 && l2vm != ev->pcpu))
+				return VT_STEP_ERR_LEVEL;
+		}
+		return VT_STEP_OK;
 	case VT_EV_HOST:
 		/* A host operation in progress must be finished before another starts. */
 		if (s->host_phase && ev->op.code != VT_OP_HOST_INSN && ev->op.code != VT_OP_HOST_RAW_REMAP &&

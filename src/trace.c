@@ -217,6 +217,9 @@ void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *
 {
 	char vn[32], op[160];
 	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
+	/* an L2 guest's operation names the L2 vCPU (L2VM.N), which runs on L1's vCPU N */
+	if (ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_L2) && ev->pcpu >= 0 && ev->pcpu < m->nvms)
+		snprintf(vn, sizeof(vn), "%s.%d", m->vm[ev->pcpu].name, ev->vcpu - m->vm[ev->pcpu].first_vcpu);
 	const struct vt_op *o = &ev->op;
 	switch (ev->kind) {
 	case VT_EV_LOAD:

@@ -123,6 +123,12 @@ enum vt_ev_kind {
  * it is a step of the host program.
  */
 #define VT_EVF_VMM 0x10u
+/*
+ * GUEST, in a model with nested VMs: an operation of the L2 guest the vCPU
+ * runs (between its L1's VM entry and the VM exit back); pcpu then holds
+ * the L2 VM.  Without it, an operation of the L1 guest itself.
+ */
+#define VT_EVF_L2 0x20u
 
 struct vt_event {
 	uint8_t kind;
@@ -196,7 +202,8 @@ struct vt_s2 {
 	uint8_t vm;
 	uint8_t table;     /* a table descriptor, not a leaf */
 	uint8_t level;     /* lookup level of the descriptor: 3 for a leaf, 1 or 2 for a table */
-	uint8_t pad[5];
+	uint8_t l1s;       /* of an L2 VM (nested): the L1 stage-2 entry + 1 its GPA resolves through, 0: none */
+	uint8_t pad[4];
 	uint64_t gpa;
 	uint64_t hpa;
 };
@@ -230,9 +237,11 @@ struct vt_space {
 
 struct vt_vm {
 	char name[VT_NAME];
-	uint8_t nvcpus;
-	uint8_t first_vcpu;
-	uint8_t pad[6];
+	uint8_t nvcpus;      /* 0 for a nested (L2) VM: it runs on its L1's vCPUs */
+	uint8_t first_vcpu;  /* a nested VM: its L1's first vCPU */
+	uint8_t nested_of;   /* x86 nested virtualization: the L1 VM + 1 this L2 VM is a guest of; 0: none */
+	uint8_t ept12;       /* nested: L1 runs it with EPT (an 'ept12' table over L1's memory) */
+	uint8_t pad[4];
 	uint64_t pcpus;    /* pCPUs this VM's vCPUs may use (explore) */
 };
 
@@ -428,6 +437,12 @@ struct vt_model {
 	char title[128];
 	int pins[4];                 /* fixes this scenario is written to show (-1: none) */
 
+	/* x86 nested virtualization (docs/nested.md) */
+	int has_nested;              /* some VM is nested in another */
+	union vt_gregs l2_init[VT_MAX_VCPUS]; /* the L2 guest state L1 writes before VMLAUNCH ('vcpu L2.N') */
+	int nvpid12;                 /* distinct non-zero VPID12 values L1 uses (VT_X86_VPID12S at most) */
+	uint16_t vpid12[4];
+
 	/* exploration: a program per vCPU and one for the host */
 	int has_programs;
 	int nprog[VT_MAX_VCPUS + 1];
@@ -455,6 +470,7 @@ enum vt_opt {
 	VT_OPT_PV_TLB_FLUSH,  /* x86: KVM_FEATURE_PV_TLB_FLUSH with steal time */
 	VT_OPT_KVM_PHASES,    /* x86: vcpu->mode handshake, requests/IPIs and MMU-notifier invalidations phase by phase */
 	VT_OPT_LAZY_SPTES,    /* x86 TDP: roots and new pages start without SPTEs; accesses fault them in */
+	VT_OPT_VPID02,        /* x86 nVMX: KVM has a vpid02 for L2 (enter_vmx_operation's allocate_vpid) */
 	VT_OPT_ARCH_SPARE1,   /* free for an architecture's own option */
 	VT_OPT_ARCH_SPARE2,
 	VT_OPT_ARCH_SPARE3,

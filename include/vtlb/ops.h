@@ -79,6 +79,11 @@ struct vt_arch_ops {
 	 * visible to the target first.
 	 */
 	bool (*take_ipi)(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler);
+	/*
+	 * Optional (nested virtualization): the level vCPU v runs at, 1 (its
+	 * own guest) or 2 (the L2 guest it entered); the L2 VM in *l2vm.
+	 */
+	int (*level)(const struct vt_model *m, const struct vt_state *s, int v, int *l2vm);
 	/* Optional: may the VMM write registers with the operation declared as d ('vmm VCPU: OP')? */
 	bool (*vmm_writes)(const struct vt_op_decl *d);
 	/* Optional: is d only ever the VMM's (never a guest operation)? */
@@ -101,6 +106,21 @@ struct vt_oracle_ops {
 	/* Optional: the same for a register write by the VMM (VT_EVF_VMM). */
 	void (*vmm_op)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		       const union vt_gregs *old);
+	/*
+	 * Optional: fill v's permitted sets from its current context, instead
+	 * of the engine's (permitted |= what the context maps now).
+	 */
+	void (*fill)(const struct vt_model *m, struct vt_state *s, int v);
+	/*
+	 * Optional: what v may observe in its current context, when it is not
+	 * the engine's (permitted, in the vCPU's VM): the translations (over T,
+	 * already restricted to the context), the stage-2 / guest-physical
+	 * entries the architecture still permits (over S; a reachable entry
+	 * outside it is stale), and the VM whose guest-physical space v uses.
+	 * Returns false to use the engine's.
+	 */
+	bool (*usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t, uint64_t *s_ok,
+		       int *vm);
 };
 
 /* ---- hardware ---------------------------------------------------------- */

@@ -60,6 +60,9 @@ struct vt_parser {
 	struct vt_token tok[VT_MAX_TOKENS];
 	int vm;          /* VM of the operation being parsed, or -1 */
 	int vcpu;        /* vCPU of the operation being parsed, or -1 */
+	int allow_l2;    /* vt_parse_vcpu may name an L2 VM's vCPU (L2.N: the L1 vCPU that runs it) */
+	int l2vm;        /* set by vt_parse_vcpu: the L2 VM it named, or -1 */
+	int nested_ok;   /* spaces of VMs nested in 'vm' are accepted too (L1 editing an L2's tables) */
 	int failed;
 };
 

@@ -116,6 +116,7 @@ struct vt_vcpu_state {
 	union {
 		struct vt_oracle_arm64 arm64;
 		struct vt_oracle_ppc ppc;
+		struct vt_oracle_x86 x86;
 	} o;                 /* oracle bookkeeping (e.g. guest invalidations not yet complete) */
 	union {
 		struct vt_kvm_x86_vcpu x86;

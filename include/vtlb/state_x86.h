@@ -113,6 +113,30 @@ struct vt_kvm_x86_vcpu {
 	 * context and at every vcpu_load (more than the TLB loses: sound).
 	 */
 	uint64_t walias;
+	/* nVMX (src/hv/kvm_nested_vmx.c) */
+	uint8_t guest_mode;  /* is_guest_mode(vcpu): KVM runs L2 (HF_GUEST_MASK) */
+	uint8_t last_vpid;   /* vmx->nested.last_vpid */
+	int8_t ept02_vm;     /* guest_mmu's root (nested EPT): the L2 VM whose EPT12 it shadows, -1: none */
+	uint8_t pad3[5];
+	uint64_t ept02;      /* ... the EPT12 entries its shadow EPT02 tables mirror (over S), unsync ones too */
+};
+
+/*
+ * Nested virtualization, architectural side (src/guest/x86_nested.c and
+ * src/oracle/x86_nested.c; docs/nested.md): the vCPU's VMX state as L1 and
+ * its L2 sees it, and the L2 oracle.  VPID12 0 (VPID off in VMCS12) shares
+ * VPID 0 with L1 itself, so its translations live in the vCPU's own
+ * permitted set; each non-zero VPID12 the model names has a set here.
+ */
+#define VT_X86_VPID12S 2
+struct vt_oracle_x86 {
+	uint8_t level;       /* 0: L1 runs (VMX root); 1: L2 runs (VMX non-root of L1) */
+	uint8_t vmcs;        /* current VMCS12: its L2 VM + 1; 0: none (VMCLEAR/never VMPTRLD) */
+	uint8_t vpid12;      /* VMCS12's VPID, 0: enable VPID = 0 */
+	uint8_t pad[5];
+	struct vt_x86_regs other; /* the registers of the level not running: VMCS12 guest state, or L1's */
+	struct vt_set l2t[VT_X86_VPID12S]; /* L2 linear/combined mappings per non-zero VPID12 (over T) */
+	uint64_t l2s;        /* L2 guest-physical mappings (over S of nested VMs), tagged by the EPTP12 */
 };
 
 enum vt_kvm_fault_phase {

@@ -49,6 +49,7 @@ enum vt_step_err {
 	VT_STEP_ERR_LIMIT,          /* a model limit was hit (vt_limit_str says which); the state is unusable */
 	VT_STEP_ERR_HOST_BUSY,      /* host op: another host operation is still in progress */
 	VT_STEP_ERR_NOT_IDLE,       /* VMM register write: the vCPU's thread is not in userspace */
+	VT_STEP_ERR_LEVEL,          /* guest op: the vCPU runs the other level (L1 vs its L2) */
 	VT_STEP_ERR_BAD_EVENT,
 	VT_STEP_ERR_HOST_WAIT,      /* host op: waiting for IPI acknowledgements (option kvm-phases) */
 	VT_STEP_ERR_IRQS_OFF,       /* preempt: the vCPU is between vcpu->mode = IN_GUEST_MODE and VM entry */

@@ -26,6 +26,14 @@ enum vt_x86_op {
 	VT_X86_FAULT,                /* a = gpa: the guest touches a guest-physical page KVM has not mapped
 					(an EPT violation / #NPF; KVM's page-fault path maps it) */
 	VT_X86_SMM,                  /* VMM only (KVM_SET_VCPU_EVENTS events.smi.smm): a = 1 enter, 0 leave SMM */
+	/* L1 as a hypervisor (nested VMX, src/guest/x86_nested.c) */
+	VT_X86_VMPTRLD,              /* target = L2 VM, b = VPID12 (0: enable VPID = 0) */
+	VT_X86_VMLAUNCH,             /* a = 0 VMLAUNCH, 1 VMRESUME: VM entry to the current VMCS12's L2 */
+	VT_X86_VMEXIT,               /* L2: an instruction L1 intercepts (VMCALL): VM exit to L1 */
+	VT_X86_INVVPID,              /* target = type 0..3, b = VPID, a = linear address (type 0) */
+	VT_X86_INVEPT,               /* target = type 1 (single context: b = the L2 VM's EPTP12) or 2 (global) */
+	VT_X86_EPT12,                /* L1 writes its EPT12: target = L2 VM, a = L2 GPA, b = S entry (map) or
+					VT_OPF_UNMAP12 in flags (unmap) */
 	VT_X86_OP_END
 };
 
@@ -123,7 +131,14 @@ uint32_t vt_x86_pcid(const struct vt_model *m, const struct vt_x86_regs *r);
 struct vt_set vt_x86_scope_tmask(const struct vt_model *m, const struct vt_x86_scope *sc, int vm);
 struct vt_set vt_x86_scope_umask(const struct vt_model *m, const struct vt_x86_scope *sc);
 
+#define VT_OPF_UNMAP12 VT_OPF_ARCH
+
 struct vt_state;
+/* ---- nested VMX (src/guest/x86_nested.c) ---- */
+/* The level vCPU v runs at: 1 its own (L1) guest, 2 the L2 it entered; the L2 VM in *l2vm. */
+int vt_x86_level(const struct vt_model *m, const struct vt_state *s, int v, int *l2vm);
+/* The VPID12 slot (index into vt_oracle_x86.l2t) of a non-zero VPID12, or -1. */
+int vt_x86_vpid12_slot(const struct vt_model *m, unsigned vpid12);
 /* Did this shootdown leave KVM_VCPU_FLUSH_TLB for a preempted target (option pv-tlb-flush) instead of an IPI? */
 bool vt_x86_shootdown_marked(const struct vt_model *m, const struct vt_state *s, const struct vt_op *op);
 /* The operation the shootdown's target runs for it (false: none, its paging is off). */

@@ -17,6 +17,8 @@
 #include "vtlb/scenario.h"
 #include "vtlb/x86.h"
 
+#include "guest/x86_nested.h"
+
 struct flag_name {
 	const char *name;
 	uint32_t bit;
@@ -253,6 +255,14 @@ static const struct vt_op_decl x86_ops[] = {
 	{"hvflush", VT_X86_HV_FLUSH, parse_hvflush, "hvflush VCPU... va VA | hvflush VCPU... all"},
 	{"fault", VT_X86_FAULT, parse_fault, "fault GPA  (an EPT violation / #NPF on a page KVM has not mapped)"},
 	{"smm", VT_X86_SMM, parse_smm, "smm on | smm off  (the VMM only: 'vmm VCPU: smm on')"},
+	{"vmptrld", VT_X86_VMPTRLD, vt_x86_parse_vmptrld, "vmptrld L2VM [vpid N]  (L1: make L2VM's VMCS12 current)"},
+	{"vmlaunch", VT_X86_VMLAUNCH, vt_x86_parse_vmlaunch, "vmlaunch  (L1: VM entry to the current VMCS12's L2)"},
+	{"vmresume", VT_X86_VMLAUNCH, vt_x86_parse_vmlaunch, "vmresume  (L1: VM entry to the current VMCS12's L2)"},
+	{"vmexit", VT_X86_VMEXIT, vt_x86_parse_vmexit, "vmexit  (L2: an instruction L1 intercepts: VM exit to L1)"},
+	{"invvpid", VT_X86_INVVPID, vt_x86_parse_invvpid,
+	 "invvpid addr VPID VA | invvpid single VPID | invvpid all | invvpid single-nonglobal VPID  (L1)"},
+	{"invept", VT_X86_INVEPT, vt_x86_parse_invept, "invept single L2VM | invept global  (L1)"},
+	{"ept12", VT_X86_EPT12, vt_x86_parse_ept12, "ept12 map L2VM GPA -> L1GPA | ept12 unmap L2VM GPA  (L1 edits its EPT12)"},
 	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
 };
 
@@ -489,8 +499,22 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 			     const char **why)
 {
 	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
+	int l2vm = -1;
+	int level = vt_x86_level(m, s, v, &l2vm);
+	if (op->code >= VT_X86_VMPTRLD && op->code <= VT_X86_EPT12)
+		return vt_x86_nested_exec(m, s, v, op, why);
+	if (level == 2 && (op->code == VT_X86_INIT || op->code == VT_X86_SHOOTDOWN || op->code == VT_X86_HV_FLUSH)) {
+		*why = "model: INIT, shootdowns and Hyper-V hypercalls in an L2 guest are not modelled";
+		return VT_EXEC_FAULT;
+	}
 	switch (op->code) {
 	case VT_X86_MOV_CR3:
+		if (m->space[op->space].vm != (level == 2 ? l2vm : m->vcpu_vm[v])) {
+			*why = level == 2 ? "model: L2 loads CR3 with an address space of another VM"
+					  : "model: L1 loads CR3 with an address space of another VM (an L2's tables are "
+					    "for VMCS12's guest state)";
+			return VT_EXEC_FAULT;
+		}
 		/* With CR4.PCIDE=0, CR3 bit 63 is reserved: #GP. */
 		if ((op->flags & VT_OPF_NOFLUSH) && !(r->cr4 & X86_CR4_PCIDE)) {
 			*why = "#GP: MOV CR3 with bit 63 (noflush) set while CR4.PCIDE=0, where bit 63 is reserved";
@@ -657,7 +681,7 @@ static void x86_fmt_op(const struct vt_model *m, const struct vt_op *op, char *b
 		break;
 	}
 	default:
-		snprintf(buf, len, "op%u", op->code);
+		vt_x86_nested_fmt_op(m, op, buf, len);
 	}
 }
 
@@ -741,6 +765,7 @@ const struct vt_arch_ops vt_x86_arch_ops = {
 	.gctx = x86_gctx,
 	.exec = x86_exec,
 	.take_ipi = x86_take_ipi,
+	.level = vt_x86_level,
 	.vmm_writes = x86_vmm_writes,
 	.vmm_only = x86_vmm_only,
 	.fmt_op = x86_fmt_op,

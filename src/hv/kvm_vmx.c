@@ -11,22 +11,26 @@
  * in use.
  */
 #include "hv/kvm.h"
+#include "hv/kvm_nested_vmx.h"
 #include "hv/kvm_x86.h"
 #include "internal.h"
 #include "vtlb/fixes.h"
 #include "vtlb/ops.h"
 #include "vtlb/x86.h"
 
-static unsigned vpid(const struct vt_model *m, int v)
+/* vmx_get_current_vpid: vmx->vpid (vCPU n: n + 1), or L2's while it runs (src/hv/kvm_nested_vmx.c). */
+static unsigned cur_vpid(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	return m->opt[VT_OPT_VPID] ? (unsigned)v + 1 : 0;
+	return vt_nvmx_current_vpid(m, s, v);
 }
 
-/* construct_eptp(vcpu, root_hpa): the EPTP of the vCPU's current root. */
+/* construct_eptp(vcpu, root_hpa): the EPTP of the vCPU's current root (an L2's: src/hv/kvm_nested_vmx.c). */
 static unsigned eptp(const struct vt_model *m, const struct vt_state *s, int v, bool ept)
 {
 	if (!ept)
 		return 0;
+	if (vt_nvmx_guest_mode(m, s, v))
+		return vt_nvmx_eptp(m, s, v);
 	return (unsigned)s->vcpu[v].h.x86.root.tdp * 32u + (unsigned)m->vcpu_vm[v] + 1;
 }
 
@@ -37,10 +41,11 @@ static void insn(const struct vt_model *m, struct vt_state *s, int v, unsigned c
 }
 
 /* vpid_sync_context: single-context INVVPID; nothing for VPID 0 (entry/exit flush it). */
-static void vpid_sync_context(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+static void vpid_sync_context(const struct vt_model *m, struct vt_state *s, int v, unsigned vpid,
+			      struct vt_trace *tr)
 {
-	if (vpid(m, v))
-		insn(m, s, v, VT_VMX_INVVPID_SINGLE, vpid(m, v), 0, tr);
+	if (vpid)
+		insn(m, s, v, VT_VMX_INVVPID_SINGLE, vpid, 0, tr);
 }
 
 static bool ept_on(const struct vt_model *m)
@@ -63,10 +68,10 @@ static void vmx_flush_tlb_all(const struct vt_model *m, struct vt_state *s, int 
 		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_FLUSH_ALL_EPTP,
 				  "KVM_REQ_TLB_FLUSH flushes only the current EPTP/VPID context");
 		if (ept_on(m)) {
-			if (s->vcpu[v].h.x86.root.space != VT_ROOT_INVALID)
+			if (vt_nvmx_root_valid(m, s, v))
 				insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 		} else {
-			vpid_sync_context(m, s, v, tr);
+			vpid_sync_context(m, s, v, cur_vpid(m, s, v), tr);
 		}
 		return;
 	}
@@ -79,21 +84,21 @@ static void vmx_flush_tlb_all(const struct vt_model *m, struct vt_state *s, int 
 /* vmx_flush_tlb_current: nothing if the root is invalid; INVEPT of the root's EPTP, else the VPID. */
 static void vmx_flush_tlb_current(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
-	if (s->vcpu[v].h.x86.root.space == VT_ROOT_INVALID) {
+	if (!vt_nvmx_root_valid(m, s, v)) {
 		vt_trace_note(tr, v, s->vcpu[v].pcpu, "vmx_flush_tlb_current: root invalid, nothing to do");
 		return;
 	}
 	if (ept_on(m))
 		insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 	else
-		vpid_sync_context(m, s, v, tr);
+		vpid_sync_context(m, s, v, cur_vpid(m, s, v), tr);
 }
 
 /* vmx_flush_tlb_gva: INVVPID individual-address; nothing for VPID 0. */
 static void vmx_flush_tlb_gva(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr)
 {
-	if (vpid(m, v))
-		insn(m, s, v, VT_VMX_INVVPID_ADDR, vpid(m, v), va, tr);
+	if (cur_vpid(m, s, v))
+		insn(m, s, v, VT_VMX_INVVPID_ADDR, cur_vpid(m, s, v), va, tr);
 }
 
 /*
@@ -106,11 +111,11 @@ static void vmx_flush_tlb_guest(const struct vt_model *m, struct vt_state *s, in
 {
 	if (!vt_fixed(m, VT_FIX_X86_VMX_GUEST_FLUSH_VPID) && ept_on(m) && !m->opt[VT_OPT_VPID]) {
 		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_GUEST_FLUSH_VPID, "the guest flush uses INVEPT");
-		if (s->vcpu[v].h.x86.root.space != VT_ROOT_INVALID)
+		if (vt_nvmx_root_valid(m, s, v))
 			insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 		return;
 	}
-	vpid_sync_context(m, s, v, tr);
+	vpid_sync_context(m, s, v, cur_vpid(m, s, v), tr);
 }
 
 /*
@@ -133,7 +138,7 @@ static void vmx_vcpu_load(const struct vt_model *m, struct vt_state *s, int v, i
 /* vmx_vcpu_reset: ends with vpid_sync_context(vmx->vpid), executed at once. */
 static void vmx_vcpu_reset(const struct vt_model *m, struct vt_state *s, int v, bool init, struct vt_trace *tr)
 {
-	vpid_sync_context(m, s, v, tr);
+	vpid_sync_context(m, s, v, m->opt[VT_OPT_VPID] ? (unsigned)v + 1 : 0, tr);
 }
 
 /*
@@ -144,15 +149,15 @@ static void vmx_vcpu_reset(const struct vt_model *m, struct vt_state *s, int v, 
 static void vmx_run(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	int p = s->vcpu[v].pcpu;
-	s->pcpu[p].key = vt_vmx_key(vpid(m, v), eptp(m, s, v, ept_on(m)));
-	if (!vpid(m, v))
+	s->pcpu[p].key = vt_vmx_key(cur_vpid(m, s, v), eptp(m, s, v, ept_on(m)));
+	if (!cur_vpid(m, s, v))
 		m->hw->insn(m, s, p, VT_VMX_ENTRY_NOVPID, 0, 0, tr);
 }
 
 /* VM exit: with VPID 0 it invalidates VPID 0's mappings too (SDM 28.3.3.1). */
 static void vmx_exit(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
-	if (!vpid(m, v))
+	if (!cur_vpid(m, s, v))
 		m->hw->insn(m, s, s->vcpu[v].pcpu, VT_VMX_EXIT_NOVPID, 0, 0, tr);
 }
 
@@ -173,6 +178,8 @@ static bool vmx_intercepts(const struct vt_model *m, const struct vt_state *s, i
 	case VT_X86_INVLPG:
 	case VT_X86_INVPCID:
 		return !ept;
+	case VT_X86_EPT12:
+		return false; /* L1 writing its EPT12: a store to memory (its shadow pages may be unsync) */
 	case VT_X86_MOV_CR4:
 		return ((old->x86.cr4 ^ r->cr4) & ~(ept ? X86_CR4_PGE : 0u)) != 0;
 	case VT_X86_MOV_CR0:

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "hv/kvm.h"
+#include "hv/kvm_nested_vmx.h"
 #include "hv/kvm_x86.h"
 #include "internal.h"
 #include "vtlb/fixes.h"
@@ -212,12 +213,15 @@ static uint64_t table_sync(const struct vt_model *m, struct vt_state *s, int v, 
 
 /* ---- roots (mmu.c) ----------------------------------------------------- */
 
-/* The root role (kvm_mmu_page_role) as far as it decides root reuse. */
-static uint16_t mmu_role(const struct vt_model *m, const struct vt_x86_regs *r)
+/* The root role (kvm_mmu_page_role) as far as it decides root reuse; guest_mode for L2's roots. */
+static uint16_t mmu_role(const struct vt_model *m, const struct vt_state *s, int v)
 {
+	const struct vt_x86_regs *r = R(s, v);
+	bool l2 = vt_nvmx_guest_mode(m, s, v);
+	/* kvm_mmu_page_role.smm and .guest_mode (kvm_calc_tdp_mmu_root_page_role and the shadow one) */
 	if (V(m)->tdp)
-		return r->smm ? 1 : 0; /* kvm_mmu_page_role.smm (kvm_calc_tdp_mmu_root_page_role) */
-	uint16_t role = r->smm ? 256 : 0;
+		return (uint16_t)((r->smm ? 1 : 0) | (l2 ? VT_NVMX_TDP_ROLE_GUEST_MODE : 0));
+	uint16_t role = (uint16_t)((r->smm ? 256 : 0) | (l2 ? VT_NVMX_ROLE_GUEST_MODE : 0));
 	if (r->cr0 & X86_CR0_WP)
 		role |= 1;
 	if (r->cr0 & X86_CR0_PG)
@@ -283,12 +287,13 @@ static void mmu_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int
 {
 	struct vt_kvm_x86_vcpu *x = X(s, v);
 	int p = s->vcpu[v].pcpu;
-	if (V(m)->tdp) {
+	uint16_t role = mmu_role(m, s, v);
+	/* the direct root is usable for any CR3 of its role (a nested transition changes the role) */
+	if (V(m)->tdp && (!root_valid(&x->root) || root_usable(&x->root, space, role))) {
 		if (root_valid(&x->root))
 			vt_kvm_make_request(s, v, VT_REQ_LOAD_MMU_PGD, tr);
 		return;
 	}
-	uint16_t role = mmu_role(m, R(s, v));
 	bool hit = false;
 	if (root_valid(&x->root)) {
 		/* cached_root_find_and_keep_current */
@@ -566,11 +571,15 @@ static void mmu_free_obsolete_roots(const struct vt_model *m, struct vt_state *s
 static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	struct vt_kvm_x86_vcpu *x = X(s, v);
+	if (vt_nvmx_uses_guest_mmu(m, s, v)) {
+		vt_nvmx_mmu_load(m, s, v, tr);
+		return;
+	}
 	if (root_valid(&x->root))
 		return;
 	const struct vt_x86_regs *r = R(s, v);
 	memset(&x->root, 0, sizeof(x->root));
-	x->root.role = mmu_role(m, r);
+	x->root.role = mmu_role(m, s, v);
 	if (V(m)->tdp || !(r->cr0 & X86_CR0_PG) || r->cr3 < 0) {
 		x->root.space = VT_ROOT_TDP; /* direct map: TDP, or shadow paging with guest paging off */
 		if (V(m)->tdp) {
@@ -619,6 +628,45 @@ static void flush_tlb_guest(const struct vt_model *m, struct vt_state *s, int v,
 		vt_kvm_clear_request(s, v, VT_REQ_HV_TLB_FLUSH);
 		memset(X(s, v)->hv_fifo, 0, sizeof(X(s, v)->hv_fifo));
 	}
+}
+
+/* ---- for nested VMX (src/hv/kvm_nested_vmx.c) --------------------------- */
+
+void vt_kvm_x86_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int space, struct vt_trace *tr)
+{
+	mmu_new_pgd(m, s, v, space, tr);
+}
+
+void vt_kvm_x86_sync_current(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	mmu_sync_roots(m, s, v, tr);
+}
+
+/* kvm_service_local_tlb_flush_requests */
+void vt_kvm_x86_service_local_flushes(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_CURRENT, tr))
+		V(m)->flush_tlb_current(m, s, v, tr);
+	if (vt_kvm_check_request(s, v, VT_REQ_TLB_FLUSH_GUEST, tr))
+		flush_tlb_guest(m, s, v, tr);
+}
+
+/* kvm_mmu_free_guest_mode_roots(root_mmu): L2's shadow roots, current or cached. */
+void vt_kvm_x86_free_guest_mode_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+{
+	struct vt_kvm_x86_vcpu *x = X(s, v);
+	bool any = false;
+	if (root_valid(&x->root) && (x->root.role & VT_NVMX_ROLE_GUEST_MODE)) {
+		root_invalidate(&x->root);
+		any = true;
+	}
+	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
+		if (root_valid(&x->prev[i]) && (x->prev[i].role & VT_NVMX_ROLE_GUEST_MODE)) {
+			root_invalidate(&x->prev[i]);
+			any = true;
+		}
+	if (any)
+		vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_free_guest_mode_roots: L2's roots freed");
 }
 
 /* ---- Hyper-V TLB flush hypercalls (hyperv.c) ---------------------------- */
@@ -1117,6 +1165,7 @@ void vt_kvm_x86_vcpu_init(const struct vt_model *m, struct vt_state *s, int v)
 	struct vt_kvm_x86_vcpu *x = X(s, v);
 	memset(x, 0, sizeof(*x));
 	x->loaded_cpu = -1;
+	x->ept02_vm = -1;
 	root_invalidate(&x->root);
 	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
 		root_invalidate(&x->prev[i]);
@@ -1546,6 +1595,13 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 	case VT_OP_UNLINK:
 		mmu_pte_write_upper(m, s, v, op, tr);
 		break;
+	case VT_X86_VMPTRLD:
+	case VT_X86_VMLAUNCH:
+	case VT_X86_VMEXIT:
+	case VT_X86_INVVPID:
+	case VT_X86_INVEPT:
+		vt_nvmx_handle(m, s, v, op, tr);
+		break;
 	default:
 		break;
 	}
@@ -1847,11 +1903,14 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 				rs[i].zapped |= VT_BIT(op->b);
 		}
 	}
-	/* Shadow paging: the rmap zap drops every SPTE that maps the page. */
+	/* Shadow paging: the rmap zap drops every SPTE that maps the page (an L2's without EPT12 too). */
 	uint64_t ptes = 0;
-	for (int p = 0; p < m->np; p++)
-		if (m->pte[p].vm == vm && m->pte[p].gpa == op->a)
+	for (int p = 0; p < m->np; p++) {
+		const struct vt_vm *pv = &m->vm[m->pte[p].vm];
+		bool mine = m->pte[p].vm == vm || (pv->nested_of == vm + 1 && !pv->ept12);
+		if (mine && m->pte[p].gpa == op->a)
 			ptes |= VT_BIT(p);
+	}
 	for (int v = m->vm[vm].first_vcpu; v < m->vm[vm].first_vcpu + m->vm[vm].nvcpus; v++) {
 		struct vt_kvm_x86_vcpu *x = X(s, v);
 		x->root.content &= ~ptes;
@@ -1862,6 +1921,8 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 		s->vm[vm].h.x86.sp[t] &= ~ptes;
 		s->vm[vm].h.x86.hidden[t] &= ~ptes;
 	}
+	if (m->has_nested && vt_nvmx_host_unmap(m, s, old))
+		present = true; /* shadow EPT02 entries of an L2 page resolved through it were zapped */
 	if (present) {
 		vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
 		vt_kvm_make_all_cpus_request(m, s, vm, VT_REQ_TLB_FLUSH, tr);
@@ -1886,6 +1947,10 @@ void vt_kvm_x86_permute_pcpus(const struct vt_model *m, struct vt_state *s, cons
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
 {
 	struct vt_set none = {{0}};
+	if (V(m)->tdp && vt_nvmx_guest_mode(m, s, v)) {
+		vt_nvmx_walk(m, s, v, u, s2);
+		return;
+	}
 	if (V(m)->tdp) {
 		vt_walk_nested(m, s, v, u, s2);
 		/* The EPT/NPT walk goes through the vCPU's root: a zapped SPTE is not present (no negative caching). */

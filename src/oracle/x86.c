@@ -16,6 +16,8 @@
 #include "vtlb/ops.h"
 #include "vtlb/x86.h"
 
+#include "oracle/x86_nested.h"
+
 /*
  * The paravirtual flush's contract (KVM_FEATURE_PV_TLB_FLUSH,
  * Documentation/virt/kvm/x86/cpuid.rst and msr.rst: the host flushes the
@@ -73,6 +75,8 @@ static void x86_oracle_op(const struct vt_model *m, struct vt_state *s, int v, c
 		shootdown_marked(m, s, op);
 		return;
 	}
+	if (m->has_nested && vt_x86_nested_oracle_op(m, s, v, op, old))
+		return;
 	struct vt_x86_scope sc;
 	vt_x86_scope(m, op, &old->x86, &s->vcpu[v].g.x86, &sc);
 	struct vt_set mask = vt_x86_scope_tmask(m, &sc, m->vcpu_vm[v]);
@@ -97,7 +101,26 @@ static void x86_oracle_vmm_op(const struct vt_model *m, struct vt_state *s, int 
 	s->vcpu[v].permitted = none;
 }
 
+/* Nested virtualization: the L2 oracle while the vCPU runs its L2 (src/oracle/x86_nested.c). */
+static void x86_oracle_fill(const struct vt_model *m, struct vt_state *s, int v)
+{
+	if (m->has_nested) {
+		vt_x86_nested_fill(m, s, v);
+		return;
+	}
+	struct vt_set live = vt_live_vcpu(m, s, v);
+	vt_set_or(&s->vcpu[v].permitted, &live);
+}
+
+static bool x86_oracle_usable(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
+			      uint64_t *s_ok, int *vm)
+{
+	return m->has_nested && vt_x86_nested_usable(m, s, v, t, s_ok, vm);
+}
+
 const struct vt_oracle_ops vt_x86_oracle_ops = {
 	.guest_op = x86_oracle_op,
 	.vmm_op = x86_oracle_vmm_op,
+	.fill = x86_oracle_fill,
+	.usable = x86_oracle_usable,
 };
