@@ -397,8 +397,17 @@ static void permitted_at(const struct vt_model *m, const struct vt_state *s, int
 void vt_verdict_format(const struct vt_model *m, const struct vt_run_result *res, char *buf, size_t len)
 {
 	const struct vt_verdict *v = &res->verdict;
-	char vn[32], key[64], perm[256], where[32] = "";
+	char vn[80], key[64], perm[256], where[32] = "";
 	vt_model_vcpu_name(m, v->vcpu, vn, sizeof(vn));
+	int l2vm = -1;
+	if (m->has_nested && m->aops->level && v->vcpu >= 0 && m->aops->level(m, &res->state, v->vcpu, &l2vm) == 2 &&
+	    l2vm >= 0) {
+		/* the L2 guest that vCPU runs */
+		char l1n[32];
+		memcpy(l1n, vn, sizeof(l1n));
+		l1n[sizeof(l1n) - 1] = 0;
+		snprintf(vn, sizeof(vn), "%s.%d (the L2 on %s)", m->vm[l2vm].name, v->vcpu - m->vm[l2vm].first_vcpu, l1n);
+	}
 	if (res->verdict_line)
 		snprintf(where, sizeof(where), " (line %u)", res->verdict_line);
 	int p = v->pcpu;

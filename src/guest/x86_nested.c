@@ -237,11 +237,23 @@ int vt_x86_parse_ept12(struct vt_parser *p, struct vt_op *op)
 
 /* ---- execution ---------------------------------------------------------------- */
 
+/*
+ * VM entry loads VMCS12's guest state, VM exit its host state: the paging
+ * registers.  The steal-time byte and pending IPIs are L1's memory and
+ * APIC, not registers of a level: they stay.
+ */
 static void swap_regs(struct vt_state *s, int v)
 {
-	struct vt_x86_regs t = s->vcpu[v].g.x86;
-	s->vcpu[v].g.x86 = s->vcpu[v].o.x86.other;
-	s->vcpu[v].o.x86.other = t;
+	struct vt_x86_regs *a = &s->vcpu[v].g.x86, *b = &s->vcpu[v].o.x86.other;
+	struct vt_x86_regs t = *a;
+	a->cr0 = b->cr0;
+	a->cr4 = b->cr4;
+	a->cr3 = b->cr3;
+	a->efer = b->efer;
+	b->cr0 = t.cr0;
+	b->cr4 = t.cr4;
+	b->cr3 = t.cr3;
+	b->efer = t.efer;
 }
 
 enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
@@ -260,8 +272,13 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 			return VT_EXEC_FAULT;
 		}
 		/* A VMCS12 other than the current one starts from the L2 state declared for this vCPU. */
-		if (n->vmcs != op->target + 1)
-			n->other = m->l2_init[v].x86;
+		if (n->vmcs != op->target + 1) {
+			const struct vt_x86_regs *r = &m->l2_init[v].x86;
+			n->other.cr0 = r->cr0;
+			n->other.cr4 = r->cr4;
+			n->other.cr3 = r->cr3;
+			n->other.efer = r->efer;
+		}
 		n->vmcs = (uint8_t)(op->target + 1);
 		n->vpid12 = (uint8_t)op->b;
 		return VT_EXEC_OK;
