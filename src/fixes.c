@@ -567,6 +567,25 @@ const struct vt_fix_info vt_fixes_x86[] = {
 		.verified = 0,
 	},
 
+	{
+		.id = VT_FIX_X86_NSVM_TRANSITION_FLUSH,
+		.name = "x86-nsvm-transition-flush",
+		.arch = VT_ARCH_X86,
+		.kind = VT_FIX_CORRECTNESS,
+		.origin = "nested_svm_transition_tlb_flush: KVM_REQ_MMU_SYNC and KVM_REQ_TLB_FLUSH_CURRENT on every nested "
+			  "VMRUN and #VMEXIT (a helper since KVM: nSVM: Move TLB flushing logic (or lack thereof) to dedicated "
+			  "helper, d2e5601907bd, Sean Christopherson, 2021, v5.14 merge list; before it the same flush and sync "
+			  "were kvm_mmu_new_pgd(vcpu, cr3, false, false) in nested_svm_load_cr3, read in that commit's diff; "
+			  "nested SVM flushed on transitions from the start, introducing commit unverified)",
+		.rule = "KVM runs L1 and L2 on one ASID and ignores VMCB12's ASID and TLB_CONTROL, so every nested VMRUN and "
+			"#VMEXIT flushes the ASID and syncs the MMU (the shadow NPT of L1's nested page table too): that "
+			"covers whatever TLB_CONTROL L1 asked for and keeps each level from the other's entries",
+		.scenario = "scenarios/nested/nsvm-transition-flush.vtlb",
+		.modelled = 1,
+		.since = NULL,
+		.verified = 0,
+	},
+
 	{.name = NULL},
 };
 

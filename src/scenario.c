@@ -448,6 +448,12 @@ static int program_level(struct pstate *ps, struct vt_event *ev, bool after)
 			return vt_parse_error_at(p, 0, "a VM entry before any 'vmptrld' in this program");
 		ps->prog_in_l2 = 1;
 		return 0;
+	case VT_X86_VMRUN:
+		if (!ps->prog_in_l2) {
+			ps->prog_l2vm = ev->op.target;
+			ps->prog_in_l2 = 1;
+		}
+		return 0;
 	case VT_X86_VMEXIT:
 		ps->prog_in_l2 = 0;
 		return 0;
@@ -615,8 +621,6 @@ static int decl_vm(struct pstate *ps)
 		int kat = p->cur - 1, l1;
 		if (m->arch != VT_ARCH_X86)
 			return vt_parse_error_at(p, kat, "'nested' VMs are x86 (nested VMX); on POWER say 'vcpu ... nested L1'");
-		if (m->backend != VT_BE_VMX_EPT && m->backend != VT_BE_VMX_SHADOW)
-			return vt_parse_error_at(p, kat, "model: nested SVM is not modelled yet (nested VMX is: arch x86 vmx ...)");
 		if (parse_vm(p, &l1) < 0)
 			return -1;
 		if (m->vm[l1].nested_of)
@@ -862,8 +866,15 @@ static int decl_ept12(struct pstate *ps)
 	if (!p->m->vm[vm].nested_of)
 		return vt_parse_error_at(p, at, "'%s' is not a nested VM (declare it with 'vm %s nested L1VM')",
 					 p->m->vm[vm].name, p->m->vm[vm].name);
-	if (p->m->backend != VT_BE_VMX_EPT)
-		return vt_parse_error_at(p, 0, "KVM offers L1 EPT only when it uses EPT itself (arch x86 vmx ept)");
+	bool npt = vt_tok_is(p, 0, "npt12");
+	if (!npt && p->m->backend != VT_BE_VMX_EPT)
+		return vt_parse_error_at(p, 0, p->m->backend == VT_BE_VMX_SHADOW
+						       ? "KVM offers L1 EPT only when it uses EPT itself (arch x86 vmx ept)"
+						       : "on SVM L1's nested page table is 'npt12'");
+	if (npt && p->m->backend != VT_BE_SVM_NPT)
+		return vt_parse_error_at(p, 0, p->m->backend == VT_BE_SVM_SHADOW
+						       ? "KVM offers L1 nested paging only when it uses NPT itself (arch x86 svm npt)"
+						       : "on VMX L1's nested page table is 'ept12'");
 	int gat = p->cur;
 	if (vt_parse_addr(p, "an L2 guest-physical address", &gpa2) < 0 || vt_parse_expect(p, "->") < 0 ||
 	    vt_parse_addr(p, "an L1 guest-physical address", &gpa1) < 0)
@@ -1492,7 +1503,7 @@ static int parse_line(struct pstate *ps)
 	if (ps->in_program)
 		return parse_event(ps);
 
-	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu", "table", "link", "ept12"};
+	static const char *const decls[] = {"arch", "option", "machine", "vm", "space", "map", "s2", "vcpu", "table", "link", "ept12", "npt12"};
 	for (size_t i = 0; i < VT_ARRAY_SIZE(decls); i++) {
 		if (!vt_tok_is(p, 0, decls[i]))
 			continue;
@@ -1510,7 +1521,8 @@ static int parse_line(struct pstate *ps)
 		case 6: return decl_s2(ps);
 		case 8: return decl_table(ps);
 		case 9: return decl_link(ps);
-		case 10: return decl_ept12(ps);
+		case 10:
+		case 11: return decl_ept12(ps);
 		default:
 			if (m->nvms == 0)
 				return vt_parse_error_at(p, 0, "declare a 'vm' before its vCPUs");

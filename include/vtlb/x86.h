@@ -32,8 +32,10 @@ enum vt_x86_op {
 	VT_X86_VMEXIT,               /* L2: an instruction L1 intercepts (VMCALL): VM exit to L1 */
 	VT_X86_INVVPID,              /* target = type 0..3, b = VPID, a = linear address (type 0) */
 	VT_X86_INVEPT,               /* target = type 1 (single context: b = the L2 VM's EPTP12) or 2 (global) */
-	VT_X86_EPT12,                /* L1 writes its EPT12: target = L2 VM, a = L2 GPA, b = S entry (map) or
-					VT_OPF_UNMAP12 in flags (unmap) */
+	VT_X86_EPT12,                /* L1 writes its EPT12 (NPT12 on SVM): target = L2 VM, a = L2 GPA,
+					b = S entry (map) or VT_OPF_UNMAP12 in flags (unmap) */
+	VT_X86_VMRUN,                /* SVM L1: target = L2 VM (VMCB12), b = ASID12, a = TLB_CONTROL */
+	VT_X86_INVLPGA,              /* SVM L1: a = virtual address, b = ASID */
 	VT_X86_OP_END
 };
 

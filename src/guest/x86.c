@@ -263,6 +263,9 @@ static const struct vt_op_decl x86_ops[] = {
 	 "invvpid addr VPID VA | invvpid single VPID | invvpid all | invvpid single-nonglobal VPID  (L1)"},
 	{"invept", VT_X86_INVEPT, vt_x86_parse_invept, "invept single L2VM | invept global  (L1)"},
 	{"ept12", VT_X86_EPT12, vt_x86_parse_ept12, "ept12 map L2VM GPA -> L1GPA | ept12 unmap L2VM GPA  (L1 edits its EPT12)"},
+	{"vmrun", VT_X86_VMRUN, vt_x86_parse_vmrun, "vmrun L2VM asid N [tlbctl 0|1|3|7]  (SVM L1: VMRUN of L2VM's VMCB12)"},
+	{"invlpga", VT_X86_INVLPGA, vt_x86_parse_invlpga, "invlpga VA asid N  (SVM L1)"},
+	{"npt12", VT_X86_EPT12, vt_x86_parse_ept12, "npt12 map L2VM GPA -> L1GPA | npt12 unmap L2VM GPA  (SVM L1 edits its nested page table)"},
 	{"fep", VT_X86_OP_END, parse_fep, "fep OP  (KVM's forced-emulation prefix: the op exits and is emulated)"},
 };
 
@@ -501,7 +504,7 @@ static enum vt_exec x86_exec(const struct vt_model *m, struct vt_state *s, int v
 	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
 	int l2vm = -1;
 	int level = vt_x86_level(m, s, v, &l2vm);
-	if (op->code >= VT_X86_VMPTRLD && op->code <= VT_X86_EPT12)
+	if (op->code >= VT_X86_VMPTRLD && op->code <= VT_X86_INVLPGA)
 		return vt_x86_nested_exec(m, s, v, op, why);
 	if (level == 2 && (op->code == VT_X86_INIT || op->code == VT_X86_SHOOTDOWN || op->code == VT_X86_HV_FLUSH)) {
 		*why = "model: INIT, shootdowns and Hyper-V hypercalls in an L2 guest are not modelled";

@@ -125,10 +125,28 @@ static int note_vpid12(struct vt_parser *p, uint64_t vpid, int at)
 	return 0;
 }
 
+static bool svm(const struct vt_model *m)
+{
+	return m->backend == VT_BE_SVM_NPT || m->backend == VT_BE_SVM_SHADOW;
+}
+
+/* VMX instructions on VMX, SVM ones on SVM. */
+static int vendor_check(struct vt_parser *p, bool want_svm)
+{
+	if (svm(p->m) == want_svm)
+		return 0;
+	return vt_parse_error_at(p, p->cur - 1, want_svm ? "'%.*s' is an AMD SVM instruction; on VMX L1 uses vmptrld, "
+								   "vmlaunch/vmresume, invvpid and invept"
+							 : "'%.*s' is an Intel VMX instruction; on SVM L1 uses vmrun and invlpga",
+				 (int)p->tok[p->cur - 1].len, p->tok[p->cur - 1].s);
+}
+
 /* vmptrld L2VM [vpid N]: make the VMCS12 of that L2 current (with its VPID field). */
 int vt_x86_parse_vmptrld(struct vt_parser *p, struct vt_op *op)
 {
 	int vm;
+	if (vendor_check(p, false) < 0)
+		return -1;
 	op->code = VT_X86_VMPTRLD;
 	if (parse_l2vm(p, &vm) < 0)
 		return -1;
@@ -149,6 +167,8 @@ int vt_x86_parse_vmptrld(struct vt_parser *p, struct vt_op *op)
 
 int vt_x86_parse_vmlaunch(struct vt_parser *p, struct vt_op *op)
 {
+	if (vendor_check(p, false) < 0)
+		return -1;
 	op->code = VT_X86_VMLAUNCH;
 	op->a = vt_tok_is(p, p->cur - 1, "vmresume");
 	return 0;
@@ -164,6 +184,8 @@ int vt_x86_parse_vmexit(struct vt_parser *p, struct vt_op *op)
 int vt_x86_parse_invvpid(struct vt_parser *p, struct vt_op *op)
 {
 	static const char *const types[] = {"addr", "single", "all", "single-nonglobal"};
+	if (vendor_check(p, false) < 0)
+		return -1;
 	op->code = VT_X86_INVVPID;
 	op->target = -1;
 	for (int i = 0; i < 4; i++)
@@ -190,6 +212,8 @@ int vt_x86_parse_invvpid(struct vt_parser *p, struct vt_op *op)
 /* invept single L2VM | global */
 int vt_x86_parse_invept(struct vt_parser *p, struct vt_op *op)
 {
+	if (vendor_check(p, false) < 0)
+		return -1;
 	op->code = VT_X86_INVEPT;
 	if (vt_parse_accept(p, "global")) {
 		op->target = 2;
@@ -205,9 +229,62 @@ int vt_x86_parse_invept(struct vt_parser *p, struct vt_op *op)
 	return 0;
 }
 
-/* ept12 map L2VM GPA2 -> GPA1 | ept12 unmap L2VM GPA2 */
+/* vmrun L2VM asid N [tlbctl 0|1|3|7]: VMRUN of that L2's VMCB12 (APM vol. 2 §15.5, §15.16) */
+int vt_x86_parse_vmrun(struct vt_parser *p, struct vt_op *op)
+{
+	int vm;
+	if (vendor_check(p, true) < 0)
+		return -1;
+	op->code = VT_X86_VMRUN;
+	if (parse_l2vm(p, &vm) < 0)
+		return -1;
+	op->target = (int16_t)vm;
+	if (vt_parse_expect(p, "asid") < 0)
+		return -1;
+	int at = p->cur;
+	if (vt_parse_number(p, "an ASID", &op->b) < 0)
+		return -1;
+	if (op->b == 0 || op->b > 0xffff)
+		return vt_parse_error_at(p, at, "VMCB12's guest ASID is 1..65535 (VMRUN with ASID 0 is illegal)");
+	if (note_vpid12(p, op->b, at) < 0)
+		return -1;
+	op->a = 0;
+	if (vt_parse_accept(p, "tlbctl")) {
+		at = p->cur;
+		if (vt_parse_number(p, "a TLB_CONTROL value", &op->a) < 0)
+			return -1;
+		if (op->a != 0 && op->a != 1 && op->a != 3 && op->a != 7)
+			return vt_parse_error_at(p, at, "TLB_CONTROL is 0, 1 (all ASIDs), 3 (this ASID) or 7 (its non-global entries)");
+	}
+	return 0;
+}
+
+/* invlpga VA asid N: invalidate VA's mapping in ASID N (0: L1's own) */
+int vt_x86_parse_invlpga(struct vt_parser *p, struct vt_op *op)
+{
+	if (vendor_check(p, true) < 0)
+		return -1;
+	op->code = VT_X86_INVLPGA;
+	if (vt_parse_addr(p, "a virtual address", &op->a) < 0)
+		return -1;
+	if (vt_model_add_va(p->m, op->a) < 0)
+		return vt_parse_error(p, "too many distinct virtual addresses (limit %d)", VT_MAX_VAS);
+	int at;
+	if (vt_parse_expect(p, "asid") < 0)
+		return -1;
+	at = p->cur;
+	if (vt_parse_number(p, "an ASID", &op->b) < 0)
+		return -1;
+	if (op->b > 0xffff)
+		return vt_parse_error_at(p, at, "an ASID is at most 65535 here");
+	return 0;
+}
+
+/* ept12 (npt12 on SVM) map L2VM GPA2 -> GPA1 | ... unmap L2VM GPA2 */
 int vt_x86_parse_ept12(struct vt_parser *p, struct vt_op *op)
 {
+	if (vendor_check(p, vt_tok_is(p, p->cur - 1, "npt12")) < 0)
+		return -1;
 	bool map = vt_parse_accept(p, "map");
 	if (!map && !vt_parse_accept(p, "unmap"))
 		return vt_parse_error(p, "expected 'map L2VM GPA -> L1GPA' or 'unmap L2VM GPA' after 'ept12'");
@@ -262,6 +339,7 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 	struct vt_oracle_x86 *n = &s->vcpu[v].o.x86;
 	bool l2 = n->level != 0;
 	if (op->code != VT_X86_VMEXIT && l2) {
+		/* an L2 running VMX or SVM instructions of its own */
 		*why = "model: an L2 guest running VMX instructions of its own (a third level) is not modelled";
 		return VT_EXEC_FAULT;
 	}
@@ -289,6 +367,22 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 		}
 		swap_regs(s, v);
 		n->level = 1;
+		return VT_EXEC_OK;
+	case VT_X86_VMRUN:
+		/* VMRUN = load VMCB12 (its guest state the first time) and enter */
+		if (n->vmcs != op->target + 1) {
+			const struct vt_x86_regs *r = &m->l2_init[v].x86;
+			n->other.cr0 = r->cr0;
+			n->other.cr4 = r->cr4;
+			n->other.cr3 = r->cr3;
+			n->other.efer = r->efer;
+		}
+		n->vmcs = (uint8_t)(op->target + 1);
+		n->vpid12 = (uint8_t)op->b;
+		swap_regs(s, v);
+		n->level = 1;
+		return VT_EXEC_OK;
+	case VT_X86_INVLPGA:
 		return VT_EXEC_OK;
 	case VT_X86_VMEXIT:
 		if (!l2) {
@@ -361,11 +455,22 @@ void vt_x86_nested_fmt_op(const struct vt_model *m, const struct vt_op *op, char
 		else
 			snprintf(buf, len, "invept single %s", m->vm[op->b].name);
 		return;
+	case VT_X86_VMRUN:
+		if (op->a)
+			snprintf(buf, len, "vmrun %s asid %llu tlbctl %llu", m->vm[op->target].name, (unsigned long long)op->b,
+				 (unsigned long long)op->a);
+		else
+			snprintf(buf, len, "vmrun %s asid %llu", m->vm[op->target].name, (unsigned long long)op->b);
+		return;
+	case VT_X86_INVLPGA:
+		snprintf(buf, len, "invlpga 0x%llx asid %llu", (unsigned long long)op->a, (unsigned long long)op->b);
+		return;
 	case VT_X86_EPT12:
 		if (op->flags & VT_OPF_UNMAP12)
-			snprintf(buf, len, "ept12 unmap %s 0x%llx", m->vm[op->target].name, (unsigned long long)op->a);
+			snprintf(buf, len, "%s unmap %s 0x%llx", svm(m) ? "npt12" : "ept12", m->vm[op->target].name,
+				 (unsigned long long)op->a);
 		else
-			snprintf(buf, len, "ept12 map %s 0x%llx -> 0x%llx", m->vm[op->target].name,
+			snprintf(buf, len, "%s map %s 0x%llx -> 0x%llx", svm(m) ? "npt12" : "ept12", m->vm[op->target].name,
 				 (unsigned long long)op->a,
 				 (unsigned long long)m->s2[m->s2[op->b].l1s - 1].gpa);
 		return;

@@ -18,6 +18,8 @@ int vt_x86_parse_vmexit(struct vt_parser *p, struct vt_op *op);
 int vt_x86_parse_invvpid(struct vt_parser *p, struct vt_op *op);
 int vt_x86_parse_invept(struct vt_parser *p, struct vt_op *op);
 int vt_x86_parse_ept12(struct vt_parser *p, struct vt_op *op);
+int vt_x86_parse_vmrun(struct vt_parser *p, struct vt_op *op);
+int vt_x86_parse_invlpga(struct vt_parser *p, struct vt_op *op);
 
 enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 				const char **why);

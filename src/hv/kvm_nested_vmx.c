@@ -57,7 +57,7 @@ static bool nested_ept(const struct vt_model *m, const struct vt_state *s, int v
 	return vm >= 0 && m->vm[vm].ept12;
 }
 
-bool vt_nvmx_guest_mode(const struct vt_model *m, const struct vt_state *s, int v)
+bool vt_nested_guest_mode(const struct vt_model *m, const struct vt_state *s, int v)
 {
 	return m->has_nested && s->vcpu[v].h.x86.guest_mode;
 }
@@ -83,35 +83,35 @@ static unsigned nested_get_vpid02(const struct vt_model *m, int v)
 /* vmx_get_current_vpid: vpid02 only while L2 runs with VMCS12's VPID enabled (since 2024: else vpid01). */
 unsigned vt_nvmx_current_vpid(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	if (vt_nvmx_guest_mode(m, s, v) && vmcs12_vpid(s, v))
+	if (vt_nested_guest_mode(m, s, v) && vmcs12_vpid(s, v))
 		return nested_get_vpid02(m, v);
 	return vpid01(m, v);
 }
 
 /* The MMU that runs the vCPU now is guest_mmu (nested EPT): nested_ept_init_mmu_context. */
-bool vt_nvmx_uses_guest_mmu(const struct vt_model *m, const struct vt_state *s, int v)
+bool vt_nested_uses_guest_mmu(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	return vt_nvmx_guest_mode(m, s, v) && nested_ept(m, s, v);
+	return vt_nested_guest_mode(m, s, v) && nested_ept(m, s, v);
 }
 
-bool vt_nvmx_root_valid(const struct vt_model *m, const struct vt_state *s, int v)
+bool vt_nested_root_valid(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	if (vt_nvmx_uses_guest_mmu(m, s, v))
+	if (vt_nested_uses_guest_mmu(m, s, v))
 		return s->vcpu[v].h.x86.ept02_vm == vmcs12_vm(s, v);
 	return s->vcpu[v].h.x86.root.space != VT_ROOT_INVALID;
 }
 
 unsigned vt_nvmx_eptp(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	if (vt_nvmx_uses_guest_mmu(m, s, v))
+	if (vt_nested_uses_guest_mmu(m, s, v))
 		return 16u + (unsigned)v;
-	if (vt_nvmx_guest_mode(m, s, v))
+	if (vt_nested_guest_mode(m, s, v))
 		return 8u + (unsigned)v; /* root_mmu's root with role.guest_mode: a TDP root of its own */
 	return (unsigned)m->vcpu_vm[v] + 1;
 }
 
 /* kvm_mmu_load for guest_mmu: a new shadow EPT02 root, synced with EPT12 as it is built, then flushed. */
-void vt_nvmx_mmu_load(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
+void vt_nested_mmu_load(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	struct vt_kvm_x86_vcpu *x = X(s, v);
 	int vm = vmcs12_vm(s, v);
@@ -134,14 +134,14 @@ void vt_nvmx_mmu_load(const struct vt_model *m, struct vt_state *s, int v, struc
  * an unsync entry stays), or with L1's memory directly (a guest_mode TDP
  * root).  Guest-physical mappings are the L2 VM's entries.
  */
-void vt_nvmx_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
 {
 	struct vt_set none = {{0}};
 	struct vt_set t = vt_live_vcpu(m, s, v);
 	int vm = vmcs12_vm(s, v);
 	*u = none;
 	*s2 = 0;
-	if (!vt_nvmx_uses_guest_mmu(m, s, v)) {
+	if (!vt_nested_uses_guest_mmu(m, s, v)) {
 		*u = vt_compose_s2(m, s, &t);
 		*s2 = s->vm[vm].s2;
 		return;
@@ -304,7 +304,7 @@ static void handle_invvpid(const struct vt_model *m, struct vt_state *s, int v, 
 		vt_trace_reverted(tr, v, VT_FIX_X86_NVMX_INVVPID_LINEAR,
 				  "__vmx_flush_tlb: with EPT, INVEPT of the current (L1) EPTP instead of INVVPID");
 		if (V(m)->tdp) {
-			if (vt_nvmx_root_valid(m, s, v))
+			if (vt_nested_root_valid(m, s, v))
 				m->hw->insn(m, s, p, VT_VMX_INVEPT_SINGLE, vt_nvmx_eptp(m, s, v), 0, tr);
 		} else if (vpid02) {
 			m->hw->insn(m, s, p, VT_VMX_INVVPID_SINGLE, vpid02, 0, tr);
@@ -365,7 +365,7 @@ void vt_nvmx_handle(const struct vt_model *m, struct vt_state *s, int v, const s
  * and the L2 entries are gone for the host as for L1 (kvm_flush_remote_tlbs
  * follows in the caller).
  */
-bool vt_nvmx_host_unmap(const struct vt_model *m, struct vt_state *s, uint64_t l1_gone)
+bool vt_nested_host_unmap(const struct vt_model *m, struct vt_state *s, uint64_t l1_gone)
 {
 	uint64_t l2_gone = 0;
 	bool zapped = false;

@@ -145,6 +145,8 @@ static bool svm_intercepts(const struct vt_model *m, const struct vt_state *s, i
 		return true; /* INTERCEPT_CR4_WRITE is never cleared */
 	case VT_X86_MOV_CR0:
 		return ((old->x86.cr0 ^ r->cr0) & ~X86_CR0_TS) != 0; /* INTERCEPT_SELECTIVE_CR0 */
+	case VT_X86_EPT12:
+		return false; /* L1 writing its NPT12: a store to memory */
 	default:
 		return true;
 	}

@@ -29,7 +29,7 @@ static unsigned eptp(const struct vt_model *m, const struct vt_state *s, int v, 
 {
 	if (!ept)
 		return 0;
-	if (vt_nvmx_guest_mode(m, s, v))
+	if (vt_nested_guest_mode(m, s, v))
 		return vt_nvmx_eptp(m, s, v);
 	return (unsigned)s->vcpu[v].h.x86.root.tdp * 32u + (unsigned)m->vcpu_vm[v] + 1;
 }
@@ -68,7 +68,7 @@ static void vmx_flush_tlb_all(const struct vt_model *m, struct vt_state *s, int 
 		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_FLUSH_ALL_EPTP,
 				  "KVM_REQ_TLB_FLUSH flushes only the current EPTP/VPID context");
 		if (ept_on(m)) {
-			if (vt_nvmx_root_valid(m, s, v))
+			if (vt_nested_root_valid(m, s, v))
 				insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 		} else {
 			vpid_sync_context(m, s, v, cur_vpid(m, s, v), tr);
@@ -84,7 +84,7 @@ static void vmx_flush_tlb_all(const struct vt_model *m, struct vt_state *s, int 
 /* vmx_flush_tlb_current: nothing if the root is invalid; INVEPT of the root's EPTP, else the VPID. */
 static void vmx_flush_tlb_current(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
-	if (!vt_nvmx_root_valid(m, s, v)) {
+	if (!vt_nested_root_valid(m, s, v)) {
 		vt_trace_note(tr, v, s->vcpu[v].pcpu, "vmx_flush_tlb_current: root invalid, nothing to do");
 		return;
 	}
@@ -111,7 +111,7 @@ static void vmx_flush_tlb_guest(const struct vt_model *m, struct vt_state *s, in
 {
 	if (!vt_fixed(m, VT_FIX_X86_VMX_GUEST_FLUSH_VPID) && ept_on(m) && !m->opt[VT_OPT_VPID]) {
 		vt_trace_reverted(tr, v, VT_FIX_X86_VMX_GUEST_FLUSH_VPID, "the guest flush uses INVEPT");
-		if (vt_nvmx_root_valid(m, s, v))
+		if (vt_nested_root_valid(m, s, v))
 			insn(m, s, v, VT_VMX_INVEPT_SINGLE, eptp(m, s, v, true), 0, tr);
 		return;
 	}

@@ -217,11 +217,11 @@ static uint64_t table_sync(const struct vt_model *m, struct vt_state *s, int v, 
 static uint16_t mmu_role(const struct vt_model *m, const struct vt_state *s, int v)
 {
 	const struct vt_x86_regs *r = R(s, v);
-	bool l2 = vt_nvmx_guest_mode(m, s, v);
+	bool l2 = vt_nested_guest_mode(m, s, v);
 	/* kvm_mmu_page_role.smm and .guest_mode (kvm_calc_tdp_mmu_root_page_role and the shadow one) */
 	if (V(m)->tdp)
-		return (uint16_t)((r->smm ? 1 : 0) | (l2 ? VT_NVMX_TDP_ROLE_GUEST_MODE : 0));
-	uint16_t role = (uint16_t)((r->smm ? 256 : 0) | (l2 ? VT_NVMX_ROLE_GUEST_MODE : 0));
+		return (uint16_t)((r->smm ? 1 : 0) | (l2 ? VT_NESTED_TDP_ROLE_GUEST_MODE : 0));
+	uint16_t role = (uint16_t)((r->smm ? 256 : 0) | (l2 ? VT_NESTED_ROLE_GUEST_MODE : 0));
 	if (r->cr0 & X86_CR0_WP)
 		role |= 1;
 	if (r->cr0 & X86_CR0_PG)
@@ -363,6 +363,17 @@ static bool root_unsync(const struct vt_model *m, struct vt_state *s, int v, con
 static void mmu_sync_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	struct vt_kvm_root *r = &X(s, v)->root;
+	if (vt_nested_uses_guest_mmu(m, s, v)) {
+		/* guest_mmu's shadow EPT02/NPT root is not direct: kvm_mmu_sync_roots syncs it */
+		struct vt_kvm_x86_vcpu *x = X(s, v);
+		int vm = s->vcpu[v].o.x86.vmcs - 1;
+		if (x->ept02_vm == vm) {
+			if (x->ept02 & ~s->vm[vm].s2)
+				vt_trace_note(tr, v, s->vcpu[v].pcpu, "kvm_mmu_sync_roots: guest_mmu's root had unsync entries; synced");
+			x->ept02 = s->vm[vm].s2;
+		}
+		return;
+	}
 	if (V(m)->tdp || !root_valid(r) || r->space < 0)
 		return;
 	if (root_unsync(m, s, v, r))
@@ -571,8 +582,8 @@ static void mmu_free_obsolete_roots(const struct vt_model *m, struct vt_state *s
 static void mmu_reload(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	struct vt_kvm_x86_vcpu *x = X(s, v);
-	if (vt_nvmx_uses_guest_mmu(m, s, v)) {
-		vt_nvmx_mmu_load(m, s, v, tr);
+	if (vt_nested_uses_guest_mmu(m, s, v)) {
+		vt_nested_mmu_load(m, s, v, tr);
 		return;
 	}
 	if (root_valid(&x->root))
@@ -656,12 +667,12 @@ void vt_kvm_x86_free_guest_mode_roots(const struct vt_model *m, struct vt_state 
 {
 	struct vt_kvm_x86_vcpu *x = X(s, v);
 	bool any = false;
-	if (root_valid(&x->root) && (x->root.role & VT_NVMX_ROLE_GUEST_MODE)) {
+	if (root_valid(&x->root) && (x->root.role & VT_NESTED_ROLE_GUEST_MODE)) {
 		root_invalidate(&x->root);
 		any = true;
 	}
 	for (int i = 0; i < VT_KVM_NUM_PREV_ROOTS; i++)
-		if (root_valid(&x->prev[i]) && (x->prev[i].role & VT_NVMX_ROLE_GUEST_MODE)) {
+		if (root_valid(&x->prev[i]) && (x->prev[i].role & VT_NESTED_ROLE_GUEST_MODE)) {
 			root_invalidate(&x->prev[i]);
 			any = true;
 		}
@@ -922,6 +933,12 @@ static void mmu_invlpg(const struct vt_model *m, struct vt_state *s, int v, uint
 		vt_trace_reverted(tr, v, VT_FIX_X86_INVLPG_PREV_ROOTS, "INVLPG syncs only the current root");
 	}
 	invalidate_addr(m, s, v, va, roots, tr);
+}
+
+/* invlpga_interception (nested SVM) and the like: kvm_mmu_invlpg. */
+void vt_kvm_x86_invlpg(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr)
+{
+	mmu_invlpg(m, s, v, va, tr);
 }
 
 /* kvm_mmu_invpcid_gva: the current root if the PCID is active, plus cached roots of that PCID. */
@@ -1597,10 +1614,19 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 		break;
 	case VT_X86_VMPTRLD:
 	case VT_X86_VMLAUNCH:
-	case VT_X86_VMEXIT:
 	case VT_X86_INVVPID:
 	case VT_X86_INVEPT:
 		vt_nvmx_handle(m, s, v, op, tr);
+		break;
+	case VT_X86_VMEXIT:
+		if (m->backend == VT_BE_SVM_NPT || m->backend == VT_BE_SVM_SHADOW)
+			vt_nsvm_handle(m, s, v, op, tr);
+		else
+			vt_nvmx_handle(m, s, v, op, tr);
+		break;
+	case VT_X86_VMRUN:
+	case VT_X86_INVLPGA:
+		vt_nsvm_handle(m, s, v, op, tr);
 		break;
 	default:
 		break;
@@ -1921,7 +1947,7 @@ bool vt_kvm_x86_host_op(const struct vt_model *m, struct vt_state *s, const stru
 		s->vm[vm].h.x86.sp[t] &= ~ptes;
 		s->vm[vm].h.x86.hidden[t] &= ~ptes;
 	}
-	if (m->has_nested && vt_nvmx_host_unmap(m, s, old))
+	if (m->has_nested && vt_nested_host_unmap(m, s, old))
 		present = true; /* shadow EPT02 entries of an L2 page resolved through it were zapped */
 	if (present) {
 		vt_trace_note(tr, -1, -1, "kvm_flush_remote_tlbs: KVM_REQ_TLB_FLUSH to every vCPU, kicking those in the guest");
@@ -1947,8 +1973,8 @@ void vt_kvm_x86_permute_pcpus(const struct vt_model *m, struct vt_state *s, cons
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
 {
 	struct vt_set none = {{0}};
-	if (V(m)->tdp && vt_nvmx_guest_mode(m, s, v)) {
-		vt_nvmx_walk(m, s, v, u, s2);
+	if (V(m)->tdp && vt_nested_guest_mode(m, s, v)) {
+		vt_nested_walk(m, s, v, u, s2);
 		return;
 	}
 	if (V(m)->tdp) {

@@ -66,6 +66,7 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct
 
 /* For nested VMX (src/hv/kvm_nested_vmx.c). */
 void vt_kvm_x86_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int space, struct vt_trace *tr);
+void vt_kvm_x86_invlpg(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr);
 void vt_kvm_x86_sync_current(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 void vt_kvm_x86_service_local_flushes(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 void vt_kvm_x86_free_guest_mode_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);

@@ -105,6 +105,40 @@ static void invvpid(const struct vt_model *m, struct vt_state *s, int v, const s
 	}
 }
 
+/*
+ * SVM: VMRUN with VMCB12's TLB_CONTROL (APM vol. 2 §15.16 "TLB Control"):
+ * 1 flushes every ASID (L1's own too), 3 this guest's ASID, its nested
+ * (guest-physical) translations included (§15.25: they are tagged by ASID;
+ * the model takes this L2's NPT12 entries for them), 7 its non-global
+ * entries.  L2 runs under VMCB12's ASID; VMRUN and #VMEXIT flush nothing
+ * else.
+ */
+static void svm_tlb_control(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+{
+	struct vt_oracle_x86 *n = N(s, v);
+	struct vt_set none = {{0}};
+	int slot = vt_x86_vpid12_slot(m, (unsigned)op->b);
+	switch (op->a) {
+	case 1:
+		s->vcpu[v].permitted = none;
+		for (int i = 0; i < VT_X86_VPID12S; i++)
+			n->l2t[i] = none;
+		n->l2s = 0;
+		return;
+	case 3:
+		if (slot >= 0)
+			n->l2t[slot] = none;
+		n->l2s &= ~m->s_vm[op->target];
+		return;
+	case 7:
+		if (slot >= 0)
+			vt_set_and(&n->l2t[slot], &m->t_global);
+		return;
+	default:
+		return;
+	}
+}
+
 bool vt_x86_nested_oracle_op(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			     const union vt_gregs *old)
 {
@@ -121,6 +155,21 @@ bool vt_x86_nested_oracle_op(const struct vt_model *m, struct vt_state *s, int v
 	case VT_X86_INVVPID:
 		invvpid(m, s, v, op);
 		return true;
+	case VT_X86_VMRUN:
+		svm_tlb_control(m, s, v, op);
+		return true;
+	case VT_X86_INVLPGA: {
+		/* APM vol. 2 INVLPGA: the page's mapping in that ASID (0: L1's own, as the host of its SVM) */
+		int va = vt_model_va_index(m, op->a);
+		int slot = op->b ? vt_x86_vpid12_slot(m, (unsigned)op->b) : -1;
+		if (va < 0)
+			return true;
+		if (!op->b)
+			vt_set_clear(&s->vcpu[v].permitted, &m->t_va[va]);
+		else if (slot >= 0)
+			vt_set_clear(&n->l2t[slot], &m->t_va[va]);
+		return true;
+	}
 	case VT_X86_INVEPT:
 		/* single context: every mapping tagged with that EPTP12's EP4TA; global: all of them */
 		n->l2s &= op->target == 2 ? 0 : ~m->s_vm[op->b];
