@@ -97,7 +97,7 @@ void vt_trace_event(struct vt_trace *tr, const struct vt_event *ev)
 	rec.step = tr->step;
 	rec.kind = VT_TR_EVENT;
 	rec.vcpu = ev->vcpu;
-	rec.pcpu = ev->pcpu;
+	rec.pcpu = ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_L2) ? -1 : ev->pcpu; /* there pcpu is the L2 VM */
 	rec.ev = *ev;
 	if (tr->probe)
 		tr->probe->rec(tr->probe->ctx, &rec);
