@@ -633,7 +633,7 @@ static int decl_vm(struct pstate *ps)
 		vm->nested_of = (uint8_t)(l1 + 1);
 		vm->pcpus = m->vm[l1].pcpus;
 		for (int v = m->vm[l1].first_vcpu; v < m->vm[l1].first_vcpu + m->vm[l1].nvcpus; v++)
-			m->aops->reset_regs(&m->l2_init[v]);
+			m->aops->reset_regs(&m->l2_init[m->nvms][v]);
 		m->has_nested = 1;
 		m->nvms++;
 		return expect_end(p);
@@ -922,7 +922,7 @@ static int decl_vcpu(struct pstate *ps)
 	if (p->l2vm >= 0) {
 		/* the L2 guest state L1 writes into VMCS12 before VMLAUNCH */
 		p->vm = p->l2vm;
-		return p->m->aops->parse_vcpu(p, &p->m->l2_init[v]);
+		return p->m->aops->parse_vcpu(p, &p->m->l2_init[p->l2vm][v]);
 	}
 	p->vm = p->m->vcpu_vm[v];
 	return p->m->aops->parse_vcpu(p, &p->m->vcpu_init[v]);

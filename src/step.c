@@ -130,9 +130,8 @@ struct vt_set vt_oracle_usable(const struct vt_model *m, const struct vt_state *
 {
 	struct vt_gctx g;
 	struct vt_set r = {{0}};
-	uint64_t s_ok;
-	int vm;
-	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, &s_ok, &vm))
+	uint64_t s_ok, s_mine;
+	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, &s_ok, &s_mine))
 		return r;
 	vt_vcpu_gctx(m, s, v, &g);
 	if (!g.paging || g.ctx < 0)
@@ -228,10 +227,12 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 		struct vt_set ok = vt_oracle_usable(m, s, v);
 		/* a nested guest's own guest-physical mappings may be stale too (vt_oracle_ops.usable) */
 		uint64_t s_ok = UINT64_MAX;
-		int vm = m->vcpu_vm[v];
+		uint64_t s_mine = m->s_vm[m->vcpu_vm[v]];
 		struct vt_set unused;
-		if (m->oracle->usable)
-			(void)m->oracle->usable(m, s, v, &unused, &s_ok, &vm);
+		if (m->oracle->usable && !m->oracle->usable(m, s, v, &unused, &s_ok, &s_mine)) {
+			s_ok = UINT64_MAX;
+			s_mine = m->s_vm[m->vcpu_vm[v]];
+		}
 		VT_SET_FOREACH(x, &u) {
 			int t = m->u[x].t;
 			if (!vt_set_has(&ok, (unsigned)t) && !projection_ok(m, &ok, t)) {
@@ -260,7 +261,7 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 			}
 		}
 		/* A guest-physical entry of another VM is a breach as much as an unmapped page. */
-		uint64_t bad = s2 & ~(s->s_perm & m->s_vm[vm]);
+		uint64_t bad = s2 & ~(s->s_perm & s_mine);
 		if (bad) {
 			out->kind = VT_V_BREACH;
 			out->vcpu = (int8_t)v;

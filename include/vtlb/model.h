@@ -439,7 +439,8 @@ struct vt_model {
 
 	/* x86 nested virtualization (docs/nested.md) */
 	int has_nested;              /* some VM is nested in another */
-	union vt_gregs l2_init[VT_MAX_VCPUS]; /* the L2 guest state L1 writes before VMLAUNCH ('vcpu L2.N') */
+	union vt_gregs l2_init[VT_MAX_VMS][VT_MAX_VCPUS]; /* per L2 VM and L1 vCPU: the guest state L1 writes
+							     into VMCS12 before the first VM entry ('vcpu L2.N') */
 	int nvpid12;                 /* distinct non-zero VPID12 values L1 uses (VT_X86_VPID12S at most) */
 	uint16_t vpid12[4];
 

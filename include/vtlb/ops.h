@@ -116,11 +116,12 @@ struct vt_oracle_ops {
 	 * the engine's (permitted, in the vCPU's VM): the translations (over T,
 	 * already restricted to the context), the stage-2 / guest-physical
 	 * entries the architecture still permits (over S; a reachable entry
-	 * outside it is stale), and the VM whose guest-physical space v uses.
-	 * Returns false to use the engine's.
+	 * outside it is stale), and the stage-2 entries of v's guest-physical
+	 * space (over S; any other reachable one is a breach).  Returns false
+	 * to use the engine's.
 	 */
 	bool (*usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t, uint64_t *s_ok,
-		       int *vm);
+		       uint64_t *s_mine);
 };
 
 /* ---- hardware ---------------------------------------------------------- */

@@ -351,7 +351,7 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 		}
 		/* A VMCS12 other than the current one starts from the L2 state declared for this vCPU. */
 		if (n->vmcs != op->target + 1) {
-			const struct vt_x86_regs *r = &m->l2_init[v].x86;
+			const struct vt_x86_regs *r = &m->l2_init[op->target][v].x86;
 			n->other.cr0 = r->cr0;
 			n->other.cr4 = r->cr4;
 			n->other.cr3 = r->cr3;
@@ -371,7 +371,7 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 	case VT_X86_VMRUN:
 		/* VMRUN = load VMCB12 (its guest state the first time) and enter */
 		if (n->vmcs != op->target + 1) {
-			const struct vt_x86_regs *r = &m->l2_init[v].x86;
+			const struct vt_x86_regs *r = &m->l2_init[op->target][v].x86;
 			n->other.cr0 = r->cr0;
 			n->other.cr4 = r->cr4;
 			n->other.cr3 = r->cr3;

@@ -113,9 +113,9 @@ static void x86_oracle_fill(const struct vt_model *m, struct vt_state *s, int v)
 }
 
 static bool x86_oracle_usable(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
-			      uint64_t *s_ok, int *vm)
+			      uint64_t *s_ok, uint64_t *s_mine)
 {
-	return m->has_nested && vt_x86_nested_usable(m, s, v, t, s_ok, vm);
+	return m->has_nested && vt_x86_nested_usable(m, s, v, t, s_ok, s_mine);
 }
 
 const struct vt_oracle_ops vt_x86_oracle_ops = {

@@ -201,7 +201,7 @@ void vt_x86_nested_fill(const struct vt_model *m, struct vt_state *s, int v)
 }
 
 bool vt_x86_nested_usable(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
-			  uint64_t *s_ok, int *vm)
+			  uint64_t *s_ok, uint64_t *s_mine)
 {
 	int l2vm;
 	if (vt_x86_level(m, s, v, &l2vm) != 2)
@@ -210,12 +210,36 @@ bool vt_x86_nested_usable(const struct vt_model *m, const struct vt_state *s, in
 	struct vt_set none = {{0}};
 	*t = none;
 	*s_ok = s->vcpu[v].o.x86.l2s | s_free(m);
-	*vm = l2vm;
+	/* its guest-physical space: its EPT12, or L1's memory, which every L2 without EPT12 shares */
+	*s_mine = m->s_vm[l2vm];
+	if (!m->vm[l2vm].ept12)
+		for (int w = 0; w < m->nvms; w++)
+			if (m->vm[w].nested_of == m->vm[l2vm].nested_of && !m->vm[w].ept12)
+				*s_mine |= m->s_vm[w];
 	vt_vcpu_gctx(m, s, v, &g);
 	if (!g.paging || g.ctx < 0)
 		return true;
-	*t = vt_set_union(&m->t_ctx[g.ctx], &m->t_global);
-	vt_set_and(t, &m->t_vm[l2vm]);
+	/*
+	 * The tag is (VPID12 or ASID12, PCID), not the L2 VM: an L1 that runs
+	 * two L2s under one VPID12 lets the second use the first's translations
+	 * of the same PCID (the set of that VPID12 holds both), so every L2 of
+	 * this L1 counts, in the current PCID or global.
+	 */
+	int l1 = m->vm[l2vm].nested_of - 1;
+	struct vt_set in_ctx = {{0}}, glob = {{0}};
+	for (int c = 0; c < m->nctx; c++) {
+		int cvm = m->ctx[c].vm;
+		if (m->vm[cvm].nested_of != l1 + 1)
+			continue;
+		if (m->ctx[c].value == m->ctx[g.ctx].value)
+			vt_set_or(&in_ctx, &m->t_ctx[c]);
+	}
+	for (int w = 0; w < m->nvms; w++)
+		if (m->vm[w].nested_of == l1 + 1) {
+			struct vt_set x = vt_set_inter(&m->t_global, &m->t_vm[w]);
+			vt_set_or(&glob, &x);
+		}
+	*t = vt_set_union(&in_ctx, &glob);
 	vt_set_and(t, l2_set_c(m, s, v));
 	return true;
 }

@@ -14,6 +14,6 @@ bool vt_x86_nested_oracle_op(const struct vt_model *m, struct vt_state *s, int v
 			     const union vt_gregs *old);
 void vt_x86_nested_fill(const struct vt_model *m, struct vt_state *s, int v);
 bool vt_x86_nested_usable(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
-			  uint64_t *s_ok, int *vm);
+			  uint64_t *s_ok, uint64_t *s_mine);
 
 #endif
