@@ -909,6 +909,16 @@ static int decl_vcpu(struct pstate *ps)
 			return vt_parse_error(p, "unknown VM '%s' in '%.*s'", name, (int)t->len, t->s);
 		p->cur++;
 		p->vm = vm;
+		if (p->m->vm[vm].nested_of) {
+			/* a nested VM's vCPUs are its L1's: the L2 guest state L1 writes into each VMCS12 */
+			const struct vt_vm *l1 = &p->m->vm[p->m->vm[vm].nested_of - 1];
+			union vt_gregs *g = p->m->l2_init[vm];
+			if (p->m->aops->parse_vcpu(p, &g[l1->first_vcpu]) < 0)
+				return -1;
+			for (int w = l1->first_vcpu + 1; w < l1->first_vcpu + l1->nvcpus; w++)
+				g[w] = g[l1->first_vcpu];
+			return 0;
+		}
 		const struct vt_vm *d = &p->m->vm[vm];
 		if (p->m->aops->parse_vcpu(p, &p->m->vcpu_init[d->first_vcpu]) < 0)
 			return -1;
