@@ -331,6 +331,9 @@ static const char *const step_errors[VT_STEP_ERR_COUNT] = {
 	[VT_STEP_ERR_BAD_EVENT] = "malformed event",
 	[VT_STEP_ERR_HOST_WAIT] = "the host operation waits until every vCPU it sent an IPI has taken it (advance the vCPU "
 				  "with 'enter VCPU phase' first)",
+	[VT_STEP_ERR_VMM_L2] = "model: the VMM writes the registers of a vCPU in guest mode (KVM_SET_SREGS would write L2's "
+			       "state, and a change of SMM would first leave nested operation, kvm_leave_nested); not modelled: "
+			       "let L2 exit to L1 (vmexit) first",
 	[VT_STEP_ERR_IRQS_OFF] = "the vCPU is between vcpu->mode = IN_GUEST_MODE and VM entry, with preemption and IRQs "
 				 "off (finish it with 'enter VCPU phase' first)",
 };
@@ -384,8 +387,14 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 			return VT_STEP_ERR_NOT_LOADED;
 		return s->vcpu[v].entry != VT_ENTRY_NONE ? VT_STEP_ERR_IRQS_OFF : VT_STEP_OK;
 	case VT_EV_GUEST:
-		if (ev->flags & VT_EVF_VMM) /* the VMM's ioctl: the vCPU's thread is in userspace */
-			return s->vcpu[v].run == VT_RUN_IDLE && !s->vcpu[v].in_run ? VT_STEP_OK : VT_STEP_ERR_NOT_IDLE;
+		if (ev->flags & VT_EVF_VMM) { /* the VMM's ioctl: the vCPU's thread is in userspace */
+			if (s->vcpu[v].run != VT_RUN_IDLE || s->vcpu[v].in_run)
+				return VT_STEP_ERR_NOT_IDLE;
+			int l2vm;
+			if (m->has_nested && m->aops->level && m->aops->level(m, s, v, &l2vm) == 2)
+				return VT_STEP_ERR_VMM_L2;
+			return VT_STEP_OK;
+		}
 		if (s->vcpu[v].run != VT_RUN_GUEST)
 			return VT_STEP_ERR_NOT_RUNNING;
 		if (m->has_nested && m->aops->level) {

@@ -53,6 +53,7 @@ enum vt_step_err {
 	VT_STEP_ERR_BAD_EVENT,
 	VT_STEP_ERR_HOST_WAIT,      /* host op: waiting for IPI acknowledgements (option kvm-phases) */
 	VT_STEP_ERR_IRQS_OFF,       /* preempt: the vCPU is between vcpu->mode = IN_GUEST_MODE and VM entry */
+	VT_STEP_ERR_VMM_L2,         /* VMM register write: the vCPU is in guest mode (runs its L2); not modelled */
 	VT_STEP_ERR_COUNT
 };
 

@@ -356,6 +356,7 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 			n->other.cr4 = r->cr4;
 			n->other.cr3 = r->cr3;
 			n->other.efer = r->efer;
+			n->launched = 0; /* a VMCS12 made current afresh is clear (VMCLEAR before first use) */
 		}
 		n->vmcs = (uint8_t)(op->target + 1);
 		n->vpid12 = (uint8_t)op->b;
@@ -365,6 +366,16 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 			*why = "VMfailInvalid: VMLAUNCH/VMRESUME without a current VMCS (no VMPTRLD)";
 			return VT_EXEC_FAULT;
 		}
+		/* SDM vol. 2 VMLAUNCH/VMRESUME (and KVM's nested_vmx_run checking vmcs12->launch_state) */
+		if (!op->a && n->launched) {
+			*why = "VMfailValid: VMLAUNCH with a non-clear VMCS (it was launched: use VMRESUME)";
+			return VT_EXEC_FAULT;
+		}
+		if (op->a && !n->launched) {
+			*why = "VMfailValid: VMRESUME with a non-launched VMCS (use VMLAUNCH)";
+			return VT_EXEC_FAULT;
+		}
+		n->launched = 1;
 		swap_regs(s, v);
 		n->level = 1;
 		return VT_EXEC_OK;
