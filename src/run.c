@@ -125,7 +125,7 @@ static bool check_holds(const struct vt_model *m, const struct vt_state *s, cons
 {
 	const struct vt_op *o = &ev->op;
 	char vn[32], gpa[48], at[160];
-	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
+	vt_event_vcpu_name(m, ev, vn, sizeof(vn));
 	if (o->b == UINT64_MAX)
 		snprintf(gpa, sizeof(gpa), "any GPA");
 	else

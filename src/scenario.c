@@ -1338,6 +1338,11 @@ static int parse_check(struct pstate *ps, struct vt_event *ev)
 	if (vt_parse_vcpu(p, &v) < 0)
 		return -1;
 	ev->vcpu = (int8_t)v;
+	if (p->l2vm >= 0) {
+		/* named as L2VM.N: the trace and the verdict use that name (the check itself looks at vCPU N) */
+		ev->flags |= VT_EVF_L2;
+		ev->pcpu = (int8_t)p->l2vm;
+	}
 	if (vt_parse_accept(p, "permits"))
 		op->code = VT_CHK_PERMITS;
 	else if (vt_parse_accept(p, "denies"))

@@ -187,7 +187,7 @@ static void check_format(const struct vt_model *m, const struct vt_event *ev, ch
 	};
 	const struct vt_op *o = &ev->op;
 	char vn[32];
-	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
+	vt_event_vcpu_name(m, ev, vn, sizeof(vn));
 	switch (o->code) {
 	case VT_CHK_COUNT_INSN:
 		snprintf(buf, len, "check count %s %" PRIu64, insn_name(m, (uint32_t)o->a), o->b);
@@ -213,13 +213,19 @@ static void check_format(const struct vt_model *m, const struct vt_event *ev, ch
 	}
 }
 
+void vt_event_vcpu_name(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len)
+{
+	vt_model_vcpu_name(m, ev->vcpu, buf, len);
+	/* an L2 guest's operation names the L2 vCPU (L2VM.N), which runs on L1's vCPU N */
+	if ((ev->kind == VT_EV_GUEST || ev->kind == VT_EV_CHECK) && (ev->flags & VT_EVF_L2) && ev->pcpu >= 0 &&
+	    ev->pcpu < m->nvms)
+		snprintf(buf, len, "%s.%d", m->vm[ev->pcpu].name, ev->vcpu - m->vm[ev->pcpu].first_vcpu);
+}
+
 void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len)
 {
 	char vn[32], op[160];
-	vt_model_vcpu_name(m, ev->vcpu, vn, sizeof(vn));
-	/* an L2 guest's operation names the L2 vCPU (L2VM.N), which runs on L1's vCPU N */
-	if (ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_L2) && ev->pcpu >= 0 && ev->pcpu < m->nvms)
-		snprintf(vn, sizeof(vn), "%s.%d", m->vm[ev->pcpu].name, ev->vcpu - m->vm[ev->pcpu].first_vcpu);
+	vt_event_vcpu_name(m, ev, vn, sizeof(vn));
 	const struct vt_op *o = &ev->op;
 	switch (ev->kind) {
 	case VT_EV_LOAD:

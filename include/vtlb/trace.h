@@ -110,6 +110,8 @@ void vt_trace_print_json(FILE *f, const struct vt_model *m, const struct vt_trac
 
 /* Format one event as scenario text ("run g.0 on 1", "g.0: invlpg 0x1000"). */
 void vt_event_format(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len);
+/* The vCPU an event names: L2VM.N for an L2 guest operation or a check written that way, else VM.N. */
+void vt_event_vcpu_name(const struct vt_model *m, const struct vt_event *ev, char *buf, size_t len);
 
 /* JSON string escaping helper for printers. */
 void vt_json_str(FILE *f, const char *s);
