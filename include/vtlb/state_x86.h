@@ -133,7 +133,7 @@ struct vt_oracle_x86 {
 	uint8_t level;       /* 0: L1 runs (VMX root); 1: L2 runs (VMX non-root of L1) */
 	uint8_t vmcs;        /* current VMCS12: its L2 VM + 1; 0: none (VMCLEAR/never VMPTRLD) */
 	uint8_t vpid12;      /* VMCS12's VPID, 0: enable VPID = 0 */
-	uint8_t launched;    /* the current VMCS12's launch state: 1 after a VMLAUNCH (SDM vol. 3C, VMCS launch state) */
+	uint8_t launched;    /* launch state of each VMCS12 (bit: its L2 VM), set by VMLAUNCH; kept across VMPTRLD (no VMCLEAR op) */
 	uint8_t pad[4];
 	struct vt_x86_regs other; /* the registers of the level not running: VMCS12 guest state, or L1's */
 	struct vt_set l2t[VT_X86_VPID12S]; /* L2 linear/combined mappings per non-zero VPID12 (over T) */

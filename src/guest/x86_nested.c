@@ -356,7 +356,6 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 			n->other.cr4 = r->cr4;
 			n->other.cr3 = r->cr3;
 			n->other.efer = r->efer;
-			n->launched = 0; /* a VMCS12 made current afresh is clear (VMCLEAR before first use) */
 		}
 		n->vmcs = (uint8_t)(op->target + 1);
 		n->vpid12 = (uint8_t)op->b;
@@ -367,15 +366,17 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 			return VT_EXEC_FAULT;
 		}
 		/* SDM vol. 2 VMLAUNCH/VMRESUME (and KVM's nested_vmx_run checking vmcs12->launch_state) */
-		if (!op->a && n->launched) {
+		/* the launch state lives in the VMCS: VMPTRLD of another VMCS12 and back keeps it */
+		uint8_t bit = (uint8_t)(1u << (n->vmcs - 1));
+		if (!op->a && (n->launched & bit)) {
 			*why = "VMfailValid: VMLAUNCH with a non-clear VMCS (it was launched: use VMRESUME)";
 			return VT_EXEC_FAULT;
 		}
-		if (op->a && !n->launched) {
+		if (op->a && !(n->launched & bit)) {
 			*why = "VMfailValid: VMRESUME with a non-launched VMCS (use VMLAUNCH)";
 			return VT_EXEC_FAULT;
 		}
-		n->launched = 1;
+		n->launched |= bit;
 		swap_regs(s, v);
 		n->level = 1;
 		return VT_EXEC_OK;
