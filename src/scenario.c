@@ -854,6 +854,15 @@ static int decl_s2(struct pstate *ps)
 			return vt_parse_error_at(p, at, "guest-physical 0x%llx of '%s' is already mapped%s",
 						 (unsigned long long)gpa, p->m->vm[vm].name,
 						 level < 3 ? " by a table entry of that level" : "");
+	/* A host page that holds a stage-2 table and is also mapped as a guest page: legal for the
+	   model, but the guest's writes to it would corrupt the table, which the model does not see. */
+	for (int i = 0; i < p->m->ns; i++)
+		if ((p->m->init_s2 & VT_BIT(i)) && p->m->s2[i].hpa == hpa && (p->m->s2[i].level < 3) != (level < 3)) {
+			vt_parse_warn_at(p, at + 2, "host page 0x%llx is both a stage-2 table and a guest page: the "
+						    "model does not see guest writes to it change the table",
+					 (unsigned long long)hpa);
+			break;
+		}
 	int s = level < 3 ? vt_model_add_s2_table(p->m, vm, gpa, hpa, level) : vt_model_add_s2(p->m, vm, gpa, hpa);
 	if (s < 0)
 		return vt_parse_error_at(p, at, "too many stage-2 mappings (at most %d)", VT_MAX_S);

@@ -86,6 +86,13 @@ like($err, qr/^\Q$xw\E:9:10: warning: virtual address 0x1800 is not 4 KiB-aligne
 $j = eval { decode_json($out) };
 is($j ? scalar(@{ $j->{results}[0]{warnings} // [] }) : -1, 1, 'lang.warn.explore.json: in the result');
 
+my $tw = scenario('s2-table-alias.vtlb', "arch arm64\nmachine pcpus 1\nvm g vcpus 1\ns2 g 0x0 -> 0x80200000 table\n"
+    . "s2 g 0x1000 -> 0x80200000\nrun g.0 on 0\nexpect clean\n");
+($st, $out, $err) = run_vtlb('run', $tw);
+is($st, 0, 'lang.warn.s2-table-alias: exit 0');
+like($err, qr/^\Q$tw\E:5:16: warning: host page 0x80200000 is both a stage-2 table and a guest page/m,
+     'lang.warn.s2-table-alias: a table page that is also a guest page, at file:line:col');
+
 my $sb = scenario('script-bounds.vtlb', "arch x86 vmx ept\nmachine pcpus 1\nvm g vcpus 1\nbounds depth 4\n"
     . "run g.0 on 0\nexpect clean\n");
 ($st, $out, $err) = run_vtlb('run', $sb);
