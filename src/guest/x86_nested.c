@@ -333,6 +333,25 @@ static void swap_regs(struct vt_state *s, int v)
 	b->efer = t.efer;
 }
 
+/*
+ * VMPTRLD (or VMRUN's load of a VMCB12): make the L2's control block current
+ * with the VPID/ASID in op->b.  One other than the current one starts from the
+ * L2 state declared for this vCPU.
+ */
+static void make_current(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op)
+{
+	struct vt_oracle_x86 *n = &s->vcpu[v].o.x86;
+	if (n->vmcs != op->target + 1) {
+		const struct vt_x86_regs *r = &m->l2_init[op->target][v].x86;
+		n->other.cr0 = r->cr0;
+		n->other.cr4 = r->cr4;
+		n->other.cr3 = r->cr3;
+		n->other.efer = r->efer;
+	}
+	n->vmcs = (uint8_t)(op->target + 1);
+	n->vpid12 = (uint8_t)op->b;
+}
+
 enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 				const char **why)
 {
@@ -349,16 +368,7 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 			*why = "model: with enable_vpid=0 KVM does not offer L1 the 'enable VPID' control (nested_vmx_setup_ctls_msrs)";
 			return VT_EXEC_FAULT;
 		}
-		/* A VMCS12 other than the current one starts from the L2 state declared for this vCPU. */
-		if (n->vmcs != op->target + 1) {
-			const struct vt_x86_regs *r = &m->l2_init[op->target][v].x86;
-			n->other.cr0 = r->cr0;
-			n->other.cr4 = r->cr4;
-			n->other.cr3 = r->cr3;
-			n->other.efer = r->efer;
-		}
-		n->vmcs = (uint8_t)(op->target + 1);
-		n->vpid12 = (uint8_t)op->b;
+		make_current(m, s, v, op);
 		return VT_EXEC_OK;
 	case VT_X86_VMLAUNCH:
 		if (!n->vmcs) {
@@ -382,15 +392,7 @@ enum vt_exec vt_x86_nested_exec(const struct vt_model *m, struct vt_state *s, in
 		return VT_EXEC_OK;
 	case VT_X86_VMRUN:
 		/* VMRUN = load VMCB12 (its guest state the first time) and enter */
-		if (n->vmcs != op->target + 1) {
-			const struct vt_x86_regs *r = &m->l2_init[op->target][v].x86;
-			n->other.cr0 = r->cr0;
-			n->other.cr4 = r->cr4;
-			n->other.cr3 = r->cr3;
-			n->other.efer = r->efer;
-		}
-		n->vmcs = (uint8_t)(op->target + 1);
-		n->vpid12 = (uint8_t)op->b;
+		make_current(m, s, v, op);
 		swap_regs(s, v);
 		n->level = 1;
 		return VT_EXEC_OK;
