@@ -664,29 +664,43 @@ static int decl_vm(struct pstate *ps)
 	return expect_end(p);
 }
 
+/*
+ * The start that 'space' and 'table' share: NAME, unused and within the
+ * limit, then [vm VM] (needed when there are several VMs).
+ */
+static int decl_name_vm(struct vt_parser *p, bool table, char name[VT_NAME], int *vm)
+{
+	struct vt_model *m = p->m;
+	int at = p->cur;
+	if (m->nvms == 0)
+		return vt_parse_error_at(p, 0, table ? "declare a 'vm' before its page tables"
+						    : "declare a 'vm' before its address spaces");
+	if (vt_parse_word(p, table ? "a page-table name" : "an address-space name", name, VT_NAME) < 0)
+		return -1;
+	if (vt_model_space(m, name) >= 0)
+		return vt_parse_error_at(p, at, table ? "'%s' declared twice" : "address space '%s' declared twice", name);
+	if (m->nspaces == VT_MAX_SPACES)
+		return vt_parse_error_at(p, at, "too many address spaces%s (at most %d)", table ? " and tables" : "",
+					 VT_MAX_SPACES);
+	if (vt_parse_accept(p, "vm"))
+		return parse_vm(p, vm);
+	if (m->nvms == 1) {
+		*vm = 0;
+		return 0;
+	}
+	if (table)
+		return vt_parse_error(p, "with several VMs, say which one: 'table %s vm NAME'", name);
+	return vt_parse_error(p, "with several VMs, say which one: 'space %s vm NAME %s N'", name, m->aops->ctx_word);
+}
+
 static int decl_space(struct pstate *ps)
 {
 	struct vt_parser *p = &ps->p;
 	struct vt_model *m = p->m;
 	char name[VT_NAME];
-	int at = p->cur, vm;
-	if (m->nvms == 0)
-		return vt_parse_error_at(p, 0, "declare a 'vm' before its address spaces");
-	if (vt_parse_word(p, "an address-space name", name, sizeof(name)) < 0)
+	int vm;
+	if (decl_name_vm(p, false, name, &vm) < 0)
 		return -1;
-	if (vt_model_space(m, name) >= 0)
-		return vt_parse_error_at(p, at, "address space '%s' declared twice", name);
-	if (m->nspaces == VT_MAX_SPACES)
-		return vt_parse_error_at(p, at, "too many address spaces (at most %d)", VT_MAX_SPACES);
-	if (vt_parse_accept(p, "vm")) {
-		if (parse_vm(p, &vm) < 0)
-			return -1;
-	} else if (m->nvms == 1) {
-		vm = 0;
-	} else {
-		return vt_parse_error(p, "with several VMs, say which one: 'space %s vm NAME %s N'", name,
-				      m->aops->ctx_word);
-	}
 	if (!vt_parse_accept(p, m->aops->ctx_word) && !vt_parse_accept(p, "ctx"))
 		return vt_parse_error(p, "expected '%s N' (the context this address space runs under)", m->aops->ctx_word);
 	uint64_t ctx;
@@ -715,23 +729,9 @@ static int decl_table(struct pstate *ps)
 	struct vt_parser *p = &ps->p;
 	struct vt_model *m = p->m;
 	char name[VT_NAME];
-	int at = p->cur, vm;
-	if (m->nvms == 0)
-		return vt_parse_error_at(p, 0, "declare a 'vm' before its page tables");
-	if (vt_parse_word(p, "a page-table name", name, sizeof(name)) < 0)
+	int vm;
+	if (decl_name_vm(p, true, name, &vm) < 0)
 		return -1;
-	if (vt_model_space(m, name) >= 0)
-		return vt_parse_error_at(p, at, "'%s' declared twice", name);
-	if (m->nspaces == VT_MAX_SPACES)
-		return vt_parse_error_at(p, at, "too many address spaces and tables (at most %d)", VT_MAX_SPACES);
-	if (vt_parse_accept(p, "vm")) {
-		if (parse_vm(p, &vm) < 0)
-			return -1;
-	} else if (m->nvms == 1) {
-		vm = 0;
-	} else {
-		return vt_parse_error(p, "with several VMs, say which one: 'table %s vm NAME'", name);
-	}
 	uint64_t gpa = 0;
 	int gat = p->cur;
 	int has_at = vt_parse_accept(p, "at");
