@@ -23,8 +23,6 @@
 #include "vtlb/scenario.h"
 #include "vtlb/x86.h"
 
-/* arm64: the model's stage 2 translates a 48-bit IPA space (4 KiB granule, VTCR_EL2.T0SZ = 16) */
-#define VT_ARM64_IPA_LIMIT ((uint64_t)1 << 48)
 
 #include "guest/x86_nested.h"
 
@@ -823,7 +821,7 @@ static int decl_s2(struct pstate *ps)
 	if (vt_parse_addr(p, "a guest-physical address", &gpa) < 0 || vt_parse_expect(p, "->") < 0 ||
 	    vt_parse_addr(p, "a host-physical address", &hpa) < 0)
 		return -1;
-	if (p->m->arch == VT_ARCH_ARM64 && gpa >= VT_ARM64_IPA_LIMIT)
+	if (p->m->aops->gpa_limit && gpa >= p->m->aops->gpa_limit)
 		return vt_parse_error_at(p, at, "guest-physical 0x%llx is beyond the model's 48-bit IPA space",
 					 (unsigned long long)gpa);
 	/* 's2 VM GPA -> HPA table [level 1|2]': a stage-2 table descriptor (arm64) */
@@ -1222,11 +1220,11 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 			return vt_parse_error_at(p, nat, "a range of 1 to 2^25 pages (16 flushes of MAX_TLBI_RANGE_PAGES)");
 		if (op->a & 0xfff)
 			return vt_parse_error_at(p, nat - 1, "the range starts on a 4 KiB page boundary");
-		/* The model's stage 2 is a 48-bit IPA space with a 4 KiB granule (VTCR_EL2.T0SZ = 16); a
-		   range TLBI's BaseADDR (Arm ARM D8.17.5.2) holds IPA bits [48:12] and nothing beyond. */
-		if (op->a >= VT_ARM64_IPA_LIMIT || op->b > (VT_ARM64_IPA_LIMIT - op->a) >> 12)
+		/* A range TLBI's BaseADDR (Arm ARM D8.17.5.2) holds IPA bits [48:12] and nothing beyond. */
+		uint64_t lim = p->m->aops->gpa_limit;
+		if (lim && (op->a >= lim || op->b > (lim - op->a) >> 12))
 			return vt_parse_error_at(p, nat, "the range ends beyond the 48-bit IPA space (at most 0x%llx)",
-						 (unsigned long long)VT_ARM64_IPA_LIMIT);
+						 (unsigned long long)lim);
 		p->cur++;
 		op->code = VT_OP_HOST_UNMAP_RANGE;
 	} else if (vt_parse_accept(p, "remap") || vt_parse_accept(p, "remap-noflush")) {

@@ -50,6 +50,7 @@ struct vt_arch_ops {
 	const char *name;
 	const char *ctx_word;    /* what the guest's own tag is called: pcid, asid, pid */
 	uint32_t ctx_max;        /* its largest value (x86: 12-bit PCIDs) */
+	uint64_t gpa_limit;      /* guest-physical addresses lie below it; 0: the model sets no bound */
 	const struct vt_op_decl *ops;
 	int nops;
 	/* Contexts a space's translations may be tagged with (at most 2); NULL: only its own. */

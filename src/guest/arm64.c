@@ -379,6 +379,8 @@ static void arm64_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, c
 }
 
 const struct vt_arch_ops vt_arm64_arch_ops = {
+	/* the model's stage 2: a 48-bit IPA space, 4 KiB granule (VTCR_EL2.T0SZ = 16, Arm ARM D8.2) */
+	.gpa_limit = (uint64_t)1 << 48,
 	.name = "arm64",
 	.ctx_word = "asid",
 	.ctx_max = 0xffff, /* 16-bit ASIDs (TCR_EL1.AS) */
