@@ -33,6 +33,9 @@
 		.fault = vt_kvm_x86_fault,                     \
 		.access = vt_kvm_x86_access,                   \
 		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \
+		.global_bytes = 0,                             \
+		.vm_bytes = sizeof(struct vt_kvm_x86_vm),      \
+		.vcpu_bytes = sizeof(struct vt_kvm_x86_vcpu),  \
 	}
 
 static const struct vt_hv_ops kvm_vmx_ept = KVM_X86_HV(vt_kvm_vmx_ept, "kvm-vmx-ept");

@@ -115,6 +115,28 @@ bool vt_state_same(const struct vt_model *m, const struct vt_state *a, const str
 	return true;
 }
 
+size_t vt_state_sect_len(const struct vt_model *m, int type)
+{
+	switch (type) {
+	case 0:
+		return offsetof(struct vt_state, hg) + m->hv->global_bytes - VT_STATE_CANON_OFF;
+	case 1:
+		return offsetof(struct vt_vm_state, h) + m->hv->vm_bytes;
+	case 2:
+		return offsetof(struct vt_vcpu_state, h) + m->hv->vcpu_bytes;
+	case 3:
+		return sizeof(struct vt_pcpu_state);
+	default:
+		return sizeof(struct vt_tlb_dom);
+	}
+}
+
+/* Do the bytes from 'from' on, up to 'to', hold init's values? */
+static bool tail_is_init(const struct vt_state *s, const struct vt_state *init, size_t from, size_t to)
+{
+	return memcmp((const uint8_t *)s + from, (const uint8_t *)init + from, to - from) == 0;
+}
+
 bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s, const struct vt_state *init)
 {
 	const struct part used[] = USED_PARTS(m, s);
@@ -125,7 +147,22 @@ bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s,
 			return false;
 		at = off + used[i].n;
 	}
-	return memcmp((const uint8_t *)s + at, (const uint8_t *)init + at, sizeof(*s) - at) == 0;
+	if (memcmp((const uint8_t *)s + at, (const uint8_t *)init + at, sizeof(*s) - at) != 0)
+		return false;
+	/* the other backends' parts of the unions (vt_state_sect_len leaves them out of a section) */
+	if (!tail_is_init(s, init, VT_STATE_CANON_OFF + vt_state_sect_len(m, 0), offsetof(struct vt_state, vm)))
+		return false;
+	for (int i = 0; i < m->nvms; i++) {
+		size_t o = offsetof(struct vt_state, vm) + (size_t)i * sizeof(s->vm[0]);
+		if (!tail_is_init(s, init, o + vt_state_sect_len(m, 1), o + sizeof(s->vm[0])))
+			return false;
+	}
+	for (int v = 0; v < m->nvcpus; v++) {
+		size_t o = offsetof(struct vt_state, vcpu) + (size_t)v * sizeof(s->vcpu[0]);
+		if (!tail_is_init(s, init, o + vt_state_sect_len(m, 2), o + sizeof(s->vcpu[0])))
+			return false;
+	}
+	return true;
 }
 
 /* out's used part, other than the pCPUs and their domains, already holds in's. */

@@ -771,7 +771,8 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 					++*score;
 				} else if (memcmp((const uint8_t *)s + vs->leaf[i0].off,
 						  (const uint8_t *)c->base + vs->leaf[i0].off,
-						  (size_t)(end - i0) * vs->leaf[i0].len) == 0) {
+						  (size_t)(vs->leaf[end - 1].off + vs->leaf[end - 1].len -
+							   vs->leaf[i0].off)) == 0) {
 					if (*score < 16)
 						++*score;
 					for (int i = i0; i < end; i++) {
@@ -1080,14 +1081,14 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	vs->leaf[n].pcpu = -1;
 	vs->leaf[n].run = 1;
 	vs->leaf[n].off = (uint16_t)VT_STATE_CANON_OFF;
-	vs->leaf[n++].len = (uint16_t)(offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
+	vs->leaf[n++].len = (uint16_t)vt_state_sect_len(m, 0);
 #define SECTIONS(ty, arr, cnt)                                                          \
 	for (int i = 0; i < (cnt); i++, n++) {                                          \
 		vs->leaf[n].type = (ty);                                                \
 		vs->leaf[n].pcpu = (int8_t)((ty) >= 3 && symmetric && i < m->npcpus ? i : -1); \
 		vs->leaf[n].run = (uint8_t)(i == 0 ? (cnt) : 0);                        \
 		vs->leaf[n].off = (uint16_t)(offsetof(struct vt_state, arr) + (size_t)i * sizeof(vs->init.arr[0])); \
-		vs->leaf[n].len = (uint16_t)sizeof(vs->init.arr[0]);                    \
+		vs->leaf[n].len = (uint16_t)vt_state_sect_len(m, (ty));                 \
 	}
 	SECTIONS(1, vm, m->nvms)
 	SECTIONS(2, vcpu, m->nvcpus)
@@ -1104,11 +1105,10 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 		l++;
 	}
 	vs->nlevel = l;
-	itab_init(&vs->sect[0], vs->leaf[0].len, vs->leaf[0].len, 1);
-	itab_init(&vs->sect[1], sizeof(vs->init.vm[0]), sizeof(vs->init.vm[0]), 2);
-	itab_init(&vs->sect[2], sizeof(vs->init.vcpu[0]), sizeof(vs->init.vcpu[0]), 3);
-	itab_init(&vs->sect[3], sizeof(vs->init.pcpu[0]), sizeof(vs->init.pcpu[0]), 4);
-	itab_init(&vs->sect[4], sizeof(vs->init.dom[0]), sizeof(vs->init.dom[0]), 5);
+	for (int ty = 0; ty < 5; ty++) {
+		size_t len = vt_state_sect_len(m, ty);
+		itab_init(&vs->sect[ty], len, len, (uint64_t)ty + 1);
+	}
 	itab_init(&vs->node, 8, 8, 0);
 	itab_init(&vs->root, sizeof(struct root), 8, 0);
 	pthread_mutex_init(&vs->qlock, NULL);

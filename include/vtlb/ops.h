@@ -266,6 +266,15 @@ struct vt_hv_ops {
 	 * explorer treat interchangeable pCPUs as one.
 	 */
 	void (*permute_pcpus)(const struct vt_model *m, struct vt_state *s, const int8_t *map);
+	/*
+	 * The bytes of the state's per-backend unions this backend (with its
+	 * hardware layer) uses: its member of union vt_hv_global, of
+	 * vt_vm_state.h and of vt_vcpu_state.h.  The rest of each union keeps
+	 * its power-on value, so the explorer leaves it out of a state's
+	 * sections (vt_state_sect_len); 0 for a union the backend has no
+	 * member of.
+	 */
+	uint16_t global_bytes, vm_bytes, vcpu_bytes;
 };
 
 /* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */

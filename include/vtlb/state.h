@@ -240,6 +240,16 @@ bool vt_state_same(const struct vt_model *m, const struct vt_state *a, const str
 bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s, const struct vt_state *init);
 
 /*
+ * The bytes of a section of the state that m uses, from its start: type 0
+ * the machine-wide header (from 'pt' on), 1 a VM, 2 a vCPU, 3 a pCPU, 4 a
+ * TLB domain.  The other backends' members of the per-backend unions at the
+ * end of the header, a VM and a vCPU are left out (vt_hv_ops.global_bytes
+ * and the like); they keep their power-on values (vt_state_unused_is_init
+ * checks that too).
+ */
+size_t vt_state_sect_len(const struct vt_model *m, int type);
+
+/*
  * Rename pCPUs: pCPU p becomes map[p] (a permutation), in the engine's
  * fields and through the backend's permute_pcpus hook.  Only meaningful when
  * each pCPU is its own TLB domain.  Only the used part of out is written

@@ -1049,4 +1049,7 @@ const struct vt_hv_ops vt_kvm_arm64_ops = {
 	.host_op = a64_host_op,
 	.walk = a64_walk,
 	.permute_pcpus = a64_permute_pcpus,
+	.global_bytes = sizeof(struct vt_kvm_arm64_global),
+	.vm_bytes = sizeof(struct vt_kvm_arm64_vm),
+	.vcpu_bytes = sizeof(struct vt_kvm_arm64_vcpu),
 };

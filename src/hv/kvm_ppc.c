@@ -460,4 +460,7 @@ const struct vt_hv_ops vt_kvm_ppc_ops = {
 	.handle = ppc_handle,
 	.host_op = ppc_host_op,
 	.walk = vt_walk_nested,
+	.global_bytes = sizeof(struct vt_kvm_ppc_global),
+	.vm_bytes = sizeof(struct vt_kvm_ppc_vm),
+	.vcpu_bytes = sizeof(struct vt_kvm_ppc_vcpu),
 };
