@@ -1058,8 +1058,17 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 	out->meta.step = 0;
 	out->meta.limit = 0;
 	if (c) {
+		/*
+		 * A scratch state keyed against the old base now differs from
+		 * the new one where it differed from the old one or where the
+		 * old and the new base differ: vt_visited_restore still copies
+		 * back only those sections.
+		 */
+		if (inc && c->scratch)
+			c->scratch_same &= ~diff;
+		else
+			c->scratch = NULL;
 		c->base = out;
-		c->scratch = NULL; /* the base changed: a scratch state's sections are no longer known */
 	}
 }
 

@@ -134,9 +134,11 @@ int vt_visited_key_scratch(struct vt_visited *vs, struct vt_canon *c, struct vt_
 
 /*
  * Make dst (the scratch state keyed last with c, since changed by nothing)
- * equal to src (the state c last decoded) again by copying only the
- * sections keying found different, and the meta.  False, copying nothing,
- * when c does not know dst's sections: the caller copies it whole.
+ * equal to src (the state c last decoded) by copying only the sections
+ * keying found different from the base it was keyed against, those an
+ * incremental decode into that base changed since, and the meta.  False,
+ * copying nothing, when c does not know dst's sections: the caller copies
+ * it whole.
  */
 bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_state *dst, const struct vt_state *src);
 
