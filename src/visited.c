@@ -681,6 +681,20 @@ uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
 
 /* ---- keys -------------------------------------------------------------------- */
 
+/*
+ * Are two sections (len a multiple of 8) equal?  The first word first: a
+ * changed vCPU section usually differs there (its run state and program
+ * counter), and a pCPU section is two words; only the rest goes to memcmp.
+ */
+static inline bool sect_eq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (load64(a) != load64(b))
+		return false;
+	if (len == 16)
+		return load64(a + 8) == load64(b + 8);
+	return memcmp(a + 8, b + 8, len - 8) == 0;
+}
+
 static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id)
 {
 	unsigned type = vs->leaf[i].type;
@@ -728,9 +742,9 @@ static inline __attribute__((always_inline)) int leaf_key(struct vt_visited *vs,
 	 * then with the parent's at the same place.
 	 */
 	int q = vs->leaf[i].pcpu, j = moved && q >= 0 ? i - q + inv[q] : i;
-	if (c->base && j != i && memcmp(p, (const uint8_t *)c->base + vs->leaf[j].off, len) == 0)
+	if (c->base && j != i && sect_eq(p, (const uint8_t *)c->base + vs->leaf[j].off, len))
 		cur[i] = c->lv[0][j];
-	else if (c->base && memcmp(p, (const uint8_t *)c->base + vs->leaf[i].off, len) == 0)
+	else if (c->base && sect_eq(p, (const uint8_t *)c->base + vs->leaf[i].off, len))
 		cur[i] = c->lv[0][i];
 	else if (section_id(vs, c, i, p, &cur[i]) < 0)
 		return -1;
