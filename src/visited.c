@@ -1015,6 +1015,16 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 	return r;
 }
 
+void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k)
+{
+	/* only a single-threaded store: another thread may be resizing the slots */
+	if (vs->kind == VT_STORE_BITSTATE || !vs->single)
+		return;
+	struct stripe *s = &vs->root.st[k->h >> (64 - SB)];
+	if (s->cap)
+		__builtin_prefetch(&s->slot[(uint32_t)k->h & (s->cap - 1)]);
+}
+
 /* ---- decoding ------------------------------------------------------------------ */
 
 uint64_t vt_visited_root_key(struct vt_visited *vs, uint32_t id)

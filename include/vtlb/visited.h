@@ -156,6 +156,13 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 				uint8_t *extra, uint32_t *id);
 
 /*
+ * A hint: k will be inserted soon; start loading the index slot it probes
+ * first (a large store's slots are rarely in the cache).  Only a store
+ * used by one thread (vt_visited_single) acts on it.
+ */
+void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k);
+
+/*
  * Exact store: write the state with this id into out (its representative;
  * meta.step = 0).  With c (may be NULL), out becomes c's base: keys computed
  * with c afterwards reuse the ids of the sections and nodes they share with
