@@ -33,6 +33,7 @@
 		.fault = vt_kvm_x86_fault,                     \
 		.access = vt_kvm_x86_access,                   \
 		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \
+		.pcpu_refs = vt_kvm_x86_pcpu_refs,             \
 		.global_bytes = 0,                             \
 		.vm_bytes = sizeof(struct vt_kvm_x86_vm),      \
 		.vcpu_bytes = sizeof(struct vt_kvm_x86_vcpu),  \

@@ -384,11 +384,12 @@ struct root {
 
 /*
  * pCPUs are interchangeable when each is its own TLB domain, every VM may
- * use every one, and the backend renames its own pCPU indices.
+ * use every one, and the backend renames its own pCPU indices (and keys
+ * them for the representative: vt_hv_ops.pcpu_refs).
  */
 bool vt_symmetry_applies(const struct vt_model *m)
 {
-	if (!m->hv->permute_pcpus || m->npcpus < 2)
+	if (!m->hv->permute_pcpus || !m->hv->pcpu_refs || m->npcpus < 2)
 		return false;
 	for (int p = 0; p < m->npcpus; p++)
 		if (m->domain_of[p] != p)
@@ -405,8 +406,7 @@ bool vt_symmetry_applies(const struct vt_model *m)
 }
 
 struct vt_canon {
-	struct vt_state tmp, tmp2;
-	uint8_t g1[sizeof(struct vt_state)], g2[sizeof(struct vt_state)];
+	struct vt_state tmp, tmp2; /* tmp2: debug builds' automorphism check */
 	/* recently interned sections and nodes: no lock for values seen before */
 #define SCACHE 4096
 	struct {
@@ -444,12 +444,6 @@ struct vt_canon {
 	int8_t run_score[5];
 };
 
-struct pkey {
-	int p;
-	uint64_t last;
-	const struct vt_state *s;
-};
-
 /* 8 bytes as a big-endian number: compares as memcmp compares them. */
 static inline uint64_t load_be64(const void *p)
 {
@@ -471,23 +465,28 @@ static inline int cmp16(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Order pCPUs by what they hold; 0 for two pCPUs that tie. */
-static int pkey_cmp_value(const struct pkey *x, const struct pkey *y)
-{
-	int c = sizeof(x->s->pcpu[0]) == 16 ? cmp16(&x->s->pcpu[x->p], &y->s->pcpu[y->p])
-					    : memcmp(&x->s->pcpu[x->p], &y->s->pcpu[y->p], sizeof(x->s->pcpu[0]));
-	if (!c)
-		c = memcmp(&x->s->dom[x->p], &y->s->dom[y->p], sizeof(x->s->dom[0]));
-	if (!c)
-		c = x->last < y->last ? -1 : x->last > y->last;
-	return c;
-}
+/*
+ * pCPU p's sort key after its record and its TLB domain: one word, refs[p],
+ * that holds every reference to p the renaming changes.  The vCPUs that last
+ * ran on p (first, as the key compared them before the word existed), the
+ * vCPUs loaded on p, and the backend's part (vt_hv_ops.pcpu_refs).
+ */
+#define REFS_LAST 56
+#define REFS_ON 48
+_Static_assert(REFS_ON >= VT_PCPU_REFS_HV_BITS && REFS_LAST >= REFS_ON + VT_MAX_VCPUS &&
+		       REFS_LAST + VT_MAX_VCPUS <= 64,
+	       "the engine's vCPU sets above the backend's bits");
 
-static int pkey_cmp(const void *a, const void *b)
+/* Order pCPUs a and b of s by what they hold and what names them; 0 when they tie. */
+static inline int pkey_cmp(const struct vt_state *s, const uint64_t *refs, int a, int b)
 {
-	const struct pkey *x = a, *y = b;
-	int c = pkey_cmp_value(x, y);
-	return c ? c : x->p - y->p;
+	int c = sizeof(s->pcpu[0]) == 16 ? cmp16(&s->pcpu[a], &s->pcpu[b])
+					 : memcmp(&s->pcpu[a], &s->pcpu[b], sizeof(s->pcpu[0]));
+	if (!c)
+		c = memcmp(&s->dom[a], &s->dom[b], sizeof(s->dom[0]));
+	if (!c)
+		c = refs[a] < refs[b] ? -1 : refs[a] > refs[b];
+	return c;
 }
 
 /* The sections of s, concatenated (the leaf sections of a store, in order). */
@@ -508,6 +507,7 @@ static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t
 	return g;
 }
 
+#ifndef NDEBUG
 /* Does renaming pCPUs a and b into each other leave s as it is? */
 static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
 				 struct vt_state *tmp)
@@ -520,114 +520,56 @@ static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state
 	vt_state_permute_pcpus(m, s, tmp, map);
 	return vt_state_same(m, tmp, s);
 }
-
-struct sym_search {
-	const struct vt_model *m;
-	const struct vt_state *s;
-	struct vt_state *cand;
-	uint8_t *gbuf, *best;
-	size_t nbest;
-	int8_t order[VT_MAX_PCPUS];      /* pCPU placed at each sorted position */
-	int8_t best_order[VT_MAX_PCPUS];
-	int group[VT_MAX_PCPUS];         /* tie group of each sorted position */
-	bool fixed[VT_MAX_PCPUS];        /* its group is fully symmetric: any order gives the same state */
-	int8_t pool[VT_MAX_PCPUS];       /* the pCPU at each sorted position */
-};
-
-/* Try every order of the non-symmetric tie groups from sorted position i on; keep the least bytes. */
-static void sym_enumerate(struct sym_search *q, int i, uint32_t used)
-{
-	const struct vt_model *m = q->m;
-	if (i == m->npcpus) {
-		int8_t map[VT_MAX_PCPUS];
-		for (int k = 0; k < m->npcpus; k++)
-			map[q->order[k]] = (int8_t)k;
-		vt_state_permute_pcpus(m, q->s, q->cand, map);
-		size_t n = gather(m, q->cand, q->gbuf);
-		if (!q->nbest || memcmp(q->gbuf, q->best, n) < 0) {
-			memcpy(q->best, q->gbuf, n);
-			q->nbest = n;
-			memcpy(q->best_order, q->order, sizeof(q->order));
-		}
-		return;
-	}
-	if (q->fixed[i]) {
-		q->order[i] = q->pool[i];
-		sym_enumerate(q, i + 1, used);
-		return;
-	}
-	for (int k = 0; k < m->npcpus; k++) {
-		int p = q->pool[k];
-		if (q->group[k] != q->group[i] || (used & (1u << p)))
-			continue;
-		q->order[i] = (int8_t)p;
-		sym_enumerate(q, i + 1, used | (1u << p));
-	}
-}
+#endif
 
 /*
  * The representative of s's orbit under pCPU renaming, and the renaming
- * that reaches it (map[p]: the new index of pCPU p).  The pCPUs are sorted
- * by what they hold (loaded vCPU, tag, backend data, TLB contents, which
- * vCPUs last ran there); pCPUs that tie are ordered so that the canonical
- * bytes are least.  A tie group whose members can be swapped without
- * changing the state (checked by swapping neighbours, which generate every
- * order) is left in any order; only the others are enumerated.  Every step
- * depends on the state's value alone, never on pCPU numbering, so every
- * state of an orbit gets the same representative, whatever order a search
- * reached it in.
+ * that reaches it (map[p]: the new index of pCPU p): the pCPUs sorted by
+ * what they hold (record: loaded vCPU, tag, backend data; TLB domain) and
+ * by what names them (refs: the vCPUs that last ran there, the vCPUs
+ * loaded there, the backend's references and per-pCPU entries).
+ *
+ * Why the sort alone is canonical.  The key is complete: it holds every
+ * per-pCPU entry and, as a set, every reference to the pCPU that
+ * vt_state_permute_pcpus renames.  Each reference names one pCPU, so two
+ * pCPUs whose keys are equal have equal entries and no reference at all;
+ * swapping them leaves s as it is (asserted below in debug builds), and
+ * so does any order of a tie group.  The key names vCPUs and pending
+ * entries, never pCPUs, so renaming s renames its keys with it: every
+ * state of an orbit sorts to the same representative, whatever order a
+ * search reached it in.  And whatever the key, the result is a renaming
+ * of s: two states of different orbits are never merged.
  */
 static const struct vt_state *representative(const struct vt_model *m, struct vt_canon *c,
 					     const struct vt_state *s, int8_t *map, struct vt_state *own)
 {
-	struct pkey k[VT_MAX_PCPUS];
-	bool identity = true, ties = false;
-	for (int p = 0; p < m->npcpus; p++) {
-		k[p].p = p;
-		k[p].s = s;
-		k[p].last = 0;
+	int n = m->npcpus;
+	uint64_t refs[VT_MAX_PCPUS] = {0};
+	int8_t ord[VT_MAX_PCPUS];       /* the pCPU placed at each sorted position */
+	m->hv->pcpu_refs(m, s, refs);
+	for (int v = 0; v < m->nvcpus; v++) {
+		int lp = s->vcpu[v].last_pcpu, p = s->vcpu[v].pcpu;
+		if (lp >= 0 && lp < n)
+			refs[lp] |= VT_BIT(REFS_LAST + v);
+		if (p >= 0 && p < n)
+			refs[p] |= VT_BIT(REFS_ON + v);
 	}
-	/* which vCPUs last ran on each pCPU: one pass over the vCPUs */
-	for (int v = 0; v < m->nvcpus; v++)
-		if (s->vcpu[v].last_pcpu >= 0 && s->vcpu[v].last_pcpu < m->npcpus)
-			k[s->vcpu[v].last_pcpu].last |= VT_BIT(v);
-	/* insertion sort: at most 8 pCPUs */
-	for (int i = 1; i < m->npcpus; i++) {
-		struct pkey x = k[i];
+	/* insertion sort (stable: tied pCPUs keep their order): at most 8 pCPUs */
+	for (int i = 0; i < n; i++) {
 		int j = i;
-		for (; j > 0 && pkey_cmp(&k[j - 1], &x) > 0; j--)
-			k[j] = k[j - 1];
-		k[j] = x;
+		for (; j > 0 && pkey_cmp(s, refs, ord[j - 1], i) > 0; j--)
+			ord[j] = ord[j - 1];
+		ord[j] = (int8_t)i;
 	}
-	struct sym_search q = {.m = m, .s = s, .cand = &c->tmp2, .gbuf = c->g1, .best = c->g2};
-	int g = 0;
-	for (int i = 0; i < m->npcpus; i++) {
-		if (i > 0 && pkey_cmp_value(&k[i - 1], &k[i]) != 0)
-			g++;
-		q.group[i] = g;
-		q.pool[i] = (int8_t)k[i].p;
-		q.fixed[i] = true;
-	}
-	bool enumerate = false;
-	for (int i = 1; i < m->npcpus; i++) {
-		if (q.group[i] != q.group[i - 1] || !q.fixed[i])
-			continue;
-		ties = true;
-		if (!swap_is_automorphism(m, s, k[i - 1].p, k[i].p, &c->tmp2)) {
-			enumerate = true;
-			for (int j = 0; j < m->npcpus; j++)
-				if (q.group[j] == q.group[i])
-					q.fixed[j] = false;
-		}
-	}
-	if (ties && enumerate) {
-		sym_enumerate(&q, 0, 0);
-		for (int i = 0; i < m->npcpus; i++)
-			k[i].p = q.best_order[i];
-	}
-	for (int i = 0; i < m->npcpus; i++) {
-		map[k[i].p] = (int8_t)i;
-		identity &= k[i].p == i;
+#ifndef NDEBUG
+	for (int i = 1; i < n; i++)
+		assert(pkey_cmp(s, refs, ord[i - 1], ord[i]) != 0 ||
+		       swap_is_automorphism(m, s, ord[i - 1], ord[i], &c->tmp2));
+#endif
+	bool identity = true;
+	for (int i = 0; i < n; i++) {
+		map[ord[i]] = (int8_t)i;
+		identity &= ord[i] == i;
 	}
 	if (identity)
 		return s;

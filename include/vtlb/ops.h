@@ -267,6 +267,16 @@ struct vt_hv_ops {
 	 */
 	void (*permute_pcpus)(const struct vt_model *m, struct vt_state *s, const int8_t *map);
 	/*
+	 * With permute_pcpus (symmetry needs both): for each pCPU p, add to
+	 * refs[p] (bits below VT_PCPU_REFS_HV_BITS, zero on entry) an exact
+	 * encoding, not a hash, of everything permute_pcpus moves or renames
+	 * for p: the backend's per-pCPU entries at p and the set of its
+	 * entries that name p.  So two pCPUs with equal refs (and equal engine
+	 * parts) swap without changing the state, and refs never depend on
+	 * how pCPUs are numbered (the renamed state's refs[map[p]] is refs[p]).
+	 */
+	void (*pcpu_refs)(const struct vt_model *m, const struct vt_state *s, uint64_t *refs);
+	/*
 	 * The bytes of the state's per-backend unions this backend (with its
 	 * hardware layer) uses: its member of union vt_hv_global, of
 	 * vt_vm_state.h and of vt_vcpu_state.h.  The rest of each union keeps
@@ -276,6 +286,9 @@ struct vt_hv_ops {
 	 */
 	uint16_t global_bytes, vm_bytes, vcpu_bytes;
 };
+
+/* The bits of vt_hv_ops.pcpu_refs's word that are the backend's; the engine's are above. */
+#define VT_PCPU_REFS_HV_BITS 48
 
 /* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */
 void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const struct vt_oracle_ops **o,

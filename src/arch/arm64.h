@@ -24,5 +24,8 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 
 /* Rename pCPUs in the hardware's own state (pending TLBIs' issuers). */
 void vt_arm64_hw_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map);
+/* Adds to refs[p] bit VT_ARM64_HW_REFS_SHIFT + i for each pending TLBI i that pCPU p issued. */
+#define VT_ARM64_HW_REFS_SHIFT 32
+void vt_arm64_hw_pcpu_refs(const struct vt_model *m, const struct vt_state *s, uint64_t *refs);
 
 #endif

@@ -1033,6 +1033,19 @@ static void a64_permute_pcpus(const struct vt_model *m, struct vt_state *s, cons
 	vt_arm64_hw_permute_pcpus(m, s, map);
 }
 
+/*
+ * The symmetry key's part of the renaming above: per VM, last_vcpu_ran[p]
+ * + 1 (-1..7) in a byte; then the hardware's part (pending TLBIs).
+ */
+static void a64_pcpu_refs(const struct vt_model *m, const struct vt_state *s, uint64_t *refs)
+{
+	_Static_assert(8 * VT_MAX_VMS <= VT_ARM64_HW_REFS_SHIFT, "last_vcpu_ran bytes below the hardware's bits");
+	for (int vm = 0; vm < m->nvms; vm++)
+		for (int p = 0; p < m->npcpus; p++)
+			refs[p] |= (uint64_t)(uint8_t)(s->vm[vm].h.arm64.last_vcpu_ran[p] + 1) << (8 * vm);
+	vt_arm64_hw_pcpu_refs(m, s, refs);
+}
+
 const struct vt_hv_ops vt_kvm_arm64_ops = {
 	.name = "kvm-arm64",
 	.req_names = kvm_arm64_req_names,
@@ -1049,6 +1062,7 @@ const struct vt_hv_ops vt_kvm_arm64_ops = {
 	.host_op = a64_host_op,
 	.walk = a64_walk,
 	.permute_pcpus = a64_permute_pcpus,
+	.pcpu_refs = a64_pcpu_refs,
 	.global_bytes = sizeof(struct vt_kvm_arm64_global),
 	.vm_bytes = sizeof(struct vt_kvm_arm64_vm),
 	.vcpu_bytes = sizeof(struct vt_kvm_arm64_vcpu),

@@ -1969,6 +1969,16 @@ void vt_kvm_x86_permute_pcpus(const struct vt_model *m, struct vt_state *s, cons
 			X(s, v)->loaded_cpu = map[X(s, v)->loaded_cpu];
 }
 
+/* The symmetry key's part of the renaming above: the vCPUs whose VMCS/VMCB last ran on p. */
+void vt_kvm_x86_pcpu_refs(const struct vt_model *m, const struct vt_state *s, uint64_t *refs)
+{
+	for (int v = 0; v < m->nvcpus; v++) {
+		int p = s->vcpu[v].h.x86.loaded_cpu;
+		if (p >= 0 && p < m->npcpus)
+			refs[p] |= VT_BIT(v);
+	}
+}
+
 /* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */
 void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
 {

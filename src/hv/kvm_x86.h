@@ -72,6 +72,7 @@ void vt_kvm_x86_service_local_flushes(const struct vt_model *m, struct vt_state 
 void vt_kvm_x86_free_guest_mode_roots(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 
 void vt_kvm_x86_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map);
+void vt_kvm_x86_pcpu_refs(const struct vt_model *m, const struct vt_state *s, uint64_t *refs);
 
 extern const char *const vt_kvm_x86_req_names[];
 
