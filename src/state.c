@@ -8,6 +8,7 @@
  * The maximal TLB never evicts; running out of slots is a model limit that
  * the step reports rather than hides.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -165,42 +166,58 @@ bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s,
 	return true;
 }
 
-/* out's used part, other than the pCPUs and their domains, already holds in's. */
-static void permute_pcpus(const struct vt_model *m, const struct vt_pcpu_state *pcpu, const struct vt_tlb_dom *dom,
-			  struct vt_state *out, const int8_t *map)
+/* The references to pCPUs in s (the engine's and the backend's) renamed by map. */
+static void rename_pcpu_refs(const struct vt_model *m, struct vt_state *s, const int8_t *map)
 {
-	for (int p = 0; p < m->npcpus; p++) {
-		out->pcpu[map[p]] = pcpu[p];
-		out->dom[m->domain_of[map[p]]] = dom[m->domain_of[p]];
-	}
 	for (int v = 0; v < m->nvcpus; v++) {
-		if (out->vcpu[v].pcpu >= 0)
-			out->vcpu[v].pcpu = map[out->vcpu[v].pcpu];
-		if (out->vcpu[v].last_pcpu >= 0)
-			out->vcpu[v].last_pcpu = map[out->vcpu[v].last_pcpu];
+		if (s->vcpu[v].pcpu >= 0)
+			s->vcpu[v].pcpu = map[s->vcpu[v].pcpu];
+		if (s->vcpu[v].last_pcpu >= 0)
+			s->vcpu[v].last_pcpu = map[s->vcpu[v].last_pcpu];
 	}
 	if (m->hv->permute_pcpus)
-		m->hv->permute_pcpus(m, out, map);
+		m->hv->permute_pcpus(m, s, map);
 }
 
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map)
 {
 	vt_state_copy(m, out, in);
-	permute_pcpus(m, in->pcpu, in->dom, out, map);
+	for (int p = 0; p < m->npcpus; p++) {
+		out->pcpu[map[p]] = in->pcpu[p];
+		out->dom[m->domain_of[map[p]]] = in->dom[m->domain_of[p]];
+	}
+	rename_pcpu_refs(m, out, map);
 }
 
+/*
+ * Each cycle of the permutation is moved once through one spare pCPU
+ * (pCPUs that stay are not copied at all).  Domain p is pCPU p's own, as
+ * for every state this is used on (vt_symmetry_applies).
+ */
 void vt_state_permute_pcpus_inplace(const struct vt_model *m, struct vt_state *s, const int8_t *map)
 {
-	struct vt_pcpu_state pcpu[VT_MAX_PCPUS];
-	struct vt_tlb_dom dom[VT_MAX_DOMAINS];
-	int nd = 0;
+	int8_t inv[VT_MAX_PCPUS];
 	for (int p = 0; p < m->npcpus; p++)
-		if (m->domain_of[p] + 1 > nd)
-			nd = m->domain_of[p] + 1;
-	memcpy(pcpu, s->pcpu, (size_t)m->npcpus * sizeof(pcpu[0]));
-	memcpy(dom, s->dom, (size_t)nd * sizeof(dom[0]));
-	permute_pcpus(m, pcpu, dom, s, map);
+		inv[map[p]] = (int8_t)p;
+	uint32_t done = 0;
+	for (int i = 0; i < m->npcpus; i++) {
+		if (inv[i] == i || (done >> i & 1))
+			continue;
+		assert(m->domain_of[i] == i);
+		struct vt_pcpu_state pcpu = s->pcpu[i];
+		struct vt_tlb_dom dom = s->dom[i];
+		int j = i;
+		for (; inv[j] != i; j = inv[j]) {
+			s->pcpu[j] = s->pcpu[inv[j]];
+			s->dom[j] = s->dom[inv[j]];
+			done |= 1u << j;
+		}
+		s->pcpu[j] = pcpu;
+		s->dom[j] = dom;
+		done |= 1u << j;
+	}
+	rename_pcpu_refs(m, s, map);
 }
 
 void vt_state_init(const struct vt_model *m, struct vt_state *s)
