@@ -18,6 +18,7 @@
 
 #include "tap.h"
 #include "vtlb/explore.h"
+#include "vtlb/visited.h"
 #include "vtlb/vtlb.h"
 
 static struct vt_model *parse(const char *text, struct vt_fixset reverted)
@@ -168,6 +169,130 @@ static void test_symmetry(void)
 		vt_canon_free(c);
 		vt_visited_free(vs);
 	}
+	vt_model_free(m);
+}
+
+/* The next permutation of p[0..n-1] in lexicographic order; false after the last. */
+static bool next_perm(int8_t *p, int n)
+{
+	int i = n - 2;
+	while (i >= 0 && p[i] >= p[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	int j = n - 1;
+	while (p[j] <= p[i])
+		j--;
+	int8_t t = p[i];
+	p[i] = p[j];
+	p[j] = t;
+	for (int a = i + 1, b = n - 1; a < b; a++, b--) {
+		t = p[a];
+		p[a] = p[b];
+		p[b] = t;
+	}
+	return true;
+}
+
+static void poke_loaded_cpu(struct vt_state *s)
+{
+	s->vcpu[1].h.x86.loaded_cpu = 0;
+}
+
+static void poke_last_vcpu_ran(struct vt_state *s)
+{
+	s->vm[1].h.arm64.last_vcpu_ran[0] = 0;
+}
+
+static void poke_issuer(struct vt_state *s)
+{
+	s->hg.arm64.pend[0] = (struct vt_pending){.used = 1, .insn = 0, .issuer = 0, .key = 0, .arg = 0};
+}
+
+/*
+ * explore.symmetry-orbit: the representative is a function of the orbit.
+ * Along seeded random walks (every scheduling choice the explorer has,
+ * bounds far away), every renaming of every state reached has the
+ * state's canonical bytes.  The states carry what the sort key must tell
+ * apart: vCPUs loaded and last run on pCPUs, x86 loaded_cpu, arm64
+ * last_vcpu_ran and TLBIs pending on their issuer (debug builds also
+ * assert, at every tie, that swapping the tied pCPUs changes nothing).
+ */
+static bool orbit_differs(const struct vt_model *m, struct vt_visited *vs, struct vt_canon *c,
+			  const struct vt_state *s, struct vt_state *t, uint8_t *bs, uint8_t *bt, unsigned *renamings,
+			  unsigned *wrong)
+{
+	int8_t map[VT_MAX_PCPUS], perm[VT_MAX_PCPUS];
+	bool moved = false;
+	size_t ns = vt_canon_bytes(vs, c, s, bs, map);
+	for (int p = 0; p < m->npcpus; p++) {
+		moved |= map[p] != p;
+		perm[p] = (int8_t)p;
+	}
+	while (next_perm(perm, m->npcpus)) {
+		vt_state_permute_pcpus(m, s, t, perm);
+		size_t nt = vt_canon_bytes(vs, c, t, bt, NULL);
+		++*renamings;
+		*wrong += nt != ns || memcmp(bs, bt, ns) != 0;
+	}
+	return moved;
+}
+
+static void test_symmetry_orbit(const char *name, const char *text, void (*poke)(struct vt_state *s),
+				const char *poked)
+{
+	struct vt_model *m = parse(text, VT_FIXSET_NONE);
+	if (!m)
+		return;
+	struct vt_visited *vs = vt_visited_new(m, VT_STORE_EXACT, true, 64 << 20, 0);
+	struct vt_canon *c = vs ? vt_canon_new(vs) : NULL;
+	struct vt_state *s = malloc(sizeof(*s)), *t = malloc(sizeof(*t));
+	uint8_t *bs = malloc(sizeof(struct vt_state)), *bt = malloc(sizeof(struct vt_state));
+	if (!tap_ok(vs && c && s && t && bs && bt && vt_symmetry_applies(m), "explore.symmetry-orbit.%s.setup", name))
+		goto out;
+	struct vt_event ev[VT_EXPLORE_MAX_CHOICES];
+	struct vt_bounds bd = {.depth = 1000, .preemptions = 1000, .migrations = 1000};
+	struct vt_verdict v;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	unsigned states = 0, renamings = 0, wrong = 0, moved = 0;
+	for (int walk = 0; walk < 40; walk++) {
+		vt_state_init(m, s);
+		for (int step = 0; step < 30; step++) {
+			int n = vt_explore_choices(m, s, &bd, ev, VT_EXPLORE_MAX_CHOICES);
+			if (n <= 0)
+				break;
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			if (vt_explore_apply(m, s, &ev[(rng >> 33) % (unsigned)n], NULL, &v) != VT_STEP_OK ||
+			    v.kind != VT_V_OK)
+				break;
+			states++;
+			moved += orbit_differs(m, vs, c, s, t, bs, bt, &renamings, &wrong);
+		}
+	}
+	tap_ok(states >= 400 && moved > 0, "explore.symmetry-orbit.%s.walked (%u states, %u renamed)", name, states,
+	       moved);
+	tap_ok(wrong == 0, "explore.symmetry-orbit.%s.every-renaming-same-bytes (%u of %u differ)", name, wrong,
+	       renamings);
+	/*
+	 * The power-on state with one pCPU reference or entry set by hand:
+	 * pCPU 0 (the only one named) must sort apart from the two others,
+	 * which tie, whichever pCPU the reference names.
+	 */
+	if (poke) {
+		renamings = wrong = 0;
+		vt_state_init(m, s);
+		poke(s);
+		orbit_differs(m, vs, c, s, t, bs, bt, &renamings, &wrong);
+		tap_ok(wrong == 0 && renamings == 5, "explore.symmetry-orbit.%s.%s (%u of %u differ)", name, poked,
+		       wrong, renamings);
+	}
+out:
+	free(s);
+	free(t);
+	free(bs);
+	free(bt);
+	vt_canon_free(c);
+	vt_visited_free(vs);
 	vt_model_free(m);
 }
 
@@ -394,6 +519,53 @@ int main(void)
 	test_counts(1);
 	test_counts(3);
 	test_symmetry();
+	test_symmetry_orbit("vmx", "arch x86 vmx ept\n"
+				   "machine pcpus 3\n"
+				   "vm g vcpus 3\n"
+				   "space A pcid 1\n"
+				   "space B pcid 2\n"
+				   "map A 0x1000 -> 0x5000\n"
+				   "map B 0x2000 -> 0x6000\n"
+				   "vcpu g.0 long cr3 A cr4 +pcide\n"
+				   "vcpu g.1 long cr3 B cr4 +pcide\n"
+				   "vcpu g.2 long cr3 A cr4 +pcide\n"
+				   "program g.0\nmap A 0x1000 -> 0x8000\ninvlpg 0x1000\nend\n"
+				   "program g.1\nmap B 0x2000 -> 0x9000\ninvlpg 0x2000\nend\n",
+			    poke_loaded_cpu, "loaded_cpu");
+	test_symmetry_orbit("svm", "arch x86 svm npt\n"
+				   "option asids 2\n"
+				   "machine pcpus 3\n"
+				   "vm g vcpus 2\n"
+				   "space A pcid 0\n"
+				   "map A 0x1000 -> 0x5000\n"
+				   "vcpu g.0 long cr3 A\n"
+				   "vcpu g.1 long cr3 A\n"
+				   "program g.0\nmap A 0x1000 -> 0x7000\ninvlpg 0x1000\nend\n",
+			    NULL, NULL);
+	test_symmetry_orbit("arm64", "arch arm64\n"
+				     "machine pcpus 3\n"
+				     "vm g vcpus 2\n"
+				     "vm h vcpus 1\n"
+				     "space A vm g asid 1\n"
+				     "space B vm h asid 1\n"
+				     "map A 0x1000 -> 0x1000\n"
+				     "map B 0x1000 -> 0x1000\n"
+				     "vcpu g.0 ttbr0 A mmu\n"
+				     "vcpu g.1 ttbr0 A mmu\n"
+				     "vcpu h.0 ttbr0 B mmu\n"
+				     "phases fine\n"
+				     "program g.0\ntlbi vae1is 0x1000\naccess 0x1000\ndsb ish\nend\n"
+				     "program g.1\ntlbi vae1 0x1000\ndsb ish\nend\n"
+				     "program h.0\naccess 0x1000\nend\n",
+			    poke_last_vcpu_ran, "last_vcpu_ran");
+	test_symmetry_orbit("arm64-pending", "arch arm64\n"
+					     "machine pcpus 3\n"
+					     "vm g vcpus 1\n"
+					     "space A asid 1\n"
+					     "map A 0x1000 -> 0x1000\n"
+					     "vcpu g.0 ttbr0 A mmu\n"
+					     "program g.0\ntlbi vae1 0x1000\ndsb ish\nend\n",
+			    poke_issuer, "issuer");
 	test_planted();
 	return tap_done();
 }
