@@ -477,15 +477,47 @@ _Static_assert(REFS_ON >= VT_PCPU_REFS_HV_BITS && REFS_LAST >= REFS_ON + VT_MAX_
 		       REFS_LAST + VT_MAX_VCPUS <= 64,
 	       "the engine's vCPU sets above the backend's bits");
 
-/* Order pCPUs a and b of s by what they hold and what names them; 0 when they tie. */
-static inline int pkey_cmp(const struct vt_state *s, const uint64_t *refs, int a, int b)
+/* The sort keys of one state's pCPUs; the refs words are made on first use. */
+struct pkeys {
+	const struct vt_model *m;
+	const struct vt_state *s;
+	bool have_refs;
+	uint64_t refs[VT_MAX_PCPUS];
+};
+
+static void pkeys_refs(struct pkeys *k)
 {
+	const struct vt_model *m = k->m;
+	const struct vt_state *s = k->s;
+	memset(k->refs, 0, sizeof(k->refs));
+	m->hv->pcpu_refs(m, s, k->refs);
+	for (int v = 0; v < m->nvcpus; v++) {
+		int lp = s->vcpu[v].last_pcpu, p = s->vcpu[v].pcpu;
+		if (lp >= 0 && lp < m->npcpus)
+			k->refs[lp] |= VT_BIT(REFS_LAST + v);
+		if (p >= 0 && p < m->npcpus)
+			k->refs[p] |= VT_BIT(REFS_ON + v);
+	}
+	k->have_refs = true;
+}
+
+/*
+ * Order pCPUs a and b by what they hold and what names them; 0 when they
+ * tie.  The refs words are only needed between pCPUs whose records and
+ * TLB domains are equal (a few percent of the comparisons).
+ */
+static inline int pkey_cmp(struct pkeys *k, int a, int b)
+{
+	const struct vt_state *s = k->s;
 	int c = sizeof(s->pcpu[0]) == 16 ? cmp16(&s->pcpu[a], &s->pcpu[b])
 					 : memcmp(&s->pcpu[a], &s->pcpu[b], sizeof(s->pcpu[0]));
 	if (!c)
 		c = memcmp(&s->dom[a], &s->dom[b], sizeof(s->dom[0]));
-	if (!c)
-		c = refs[a] < refs[b] ? -1 : refs[a] > refs[b];
+	if (!c) {
+		if (!k->have_refs)
+			pkeys_refs(k);
+		c = k->refs[a] < k->refs[b] ? -1 : k->refs[a] > k->refs[b];
+	}
 	return c;
 }
 
@@ -544,26 +576,18 @@ static const struct vt_state *representative(const struct vt_model *m, struct vt
 					     const struct vt_state *s, int8_t *map, struct vt_state *own)
 {
 	int n = m->npcpus;
-	uint64_t refs[VT_MAX_PCPUS] = {0};
+	struct pkeys k = {.m = m, .s = s, .have_refs = false};
 	int8_t ord[VT_MAX_PCPUS];       /* the pCPU placed at each sorted position */
-	m->hv->pcpu_refs(m, s, refs);
-	for (int v = 0; v < m->nvcpus; v++) {
-		int lp = s->vcpu[v].last_pcpu, p = s->vcpu[v].pcpu;
-		if (lp >= 0 && lp < n)
-			refs[lp] |= VT_BIT(REFS_LAST + v);
-		if (p >= 0 && p < n)
-			refs[p] |= VT_BIT(REFS_ON + v);
-	}
 	/* insertion sort (stable: tied pCPUs keep their order): at most 8 pCPUs */
 	for (int i = 0; i < n; i++) {
 		int j = i;
-		for (; j > 0 && pkey_cmp(s, refs, ord[j - 1], i) > 0; j--)
+		for (; j > 0 && pkey_cmp(&k, ord[j - 1], i) > 0; j--)
 			ord[j] = ord[j - 1];
 		ord[j] = (int8_t)i;
 	}
 #ifndef NDEBUG
 	for (int i = 1; i < n; i++)
-		assert(pkey_cmp(s, refs, ord[i - 1], ord[i]) != 0 ||
+		assert(pkey_cmp(&k, ord[i - 1], ord[i]) != 0 ||
 		       swap_is_automorphism(m, s, ord[i - 1], ord[i], &c->tmp2));
 #endif
 	bool identity = true;
