@@ -554,6 +554,18 @@ static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state
 }
 #endif
 
+/* Debug builds: swapping two pCPUs that tie leaves the state as it is (ord: the sorted pCPUs). */
+static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, struct vt_canon *c)
+{
+#ifndef NDEBUG
+	for (int t = 1; t < k->m->npcpus; t++)
+		assert(pkey_cmp(k, ord[t - 1], ord[t]) != 0 ||
+		       swap_is_automorphism(k->m, k->s, ord[t - 1], ord[t], &c->tmp2));
+#else
+	(void)k, (void)ord, (void)c;
+#endif
+}
+
 /*
  * The representative of s's orbit under pCPU renaming, and the renaming
  * that reaches it (map[p]: the new index of pCPU p): the pCPUs sorted by
@@ -578,25 +590,26 @@ static const struct vt_state *representative(const struct vt_model *m, struct vt
 	int n = m->npcpus;
 	struct pkeys k = {.m = m, .s = s, .have_refs = false};
 	int8_t ord[VT_MAX_PCPUS];       /* the pCPU placed at each sorted position */
-	/* insertion sort (stable: tied pCPUs keep their order): at most 8 pCPUs */
-	for (int i = 0; i < n; i++) {
+	/* the sorted prefix: most states are already sorted (map stays the identity) */
+	int i = 1;
+	while (i < n && pkey_cmp(&k, i - 1, i) <= 0)
+		i++;
+	for (int p = 0; p < n; p++)
+		ord[p] = (int8_t)p;
+	if (i == n) {
+		ties_are_automorphisms(&k, ord, c);
+		return s;
+	}
+	/* insertion sort of the rest (stable: tied pCPUs keep their order): at most 8 pCPUs */
+	for (; i < n; i++) {
 		int j = i;
 		for (; j > 0 && pkey_cmp(&k, ord[j - 1], i) > 0; j--)
 			ord[j] = ord[j - 1];
 		ord[j] = (int8_t)i;
 	}
-#ifndef NDEBUG
-	for (int i = 1; i < n; i++)
-		assert(pkey_cmp(&k, ord[i - 1], ord[i]) != 0 ||
-		       swap_is_automorphism(m, s, ord[i - 1], ord[i], &c->tmp2));
-#endif
-	bool identity = true;
-	for (int i = 0; i < n; i++) {
-		map[ord[i]] = (int8_t)i;
-		identity &= ord[i] == i;
-	}
-	if (identity)
-		return s;
+	ties_are_automorphisms(&k, ord, c);
+	for (int t = 0; t < n; t++)
+		map[ord[t]] = (int8_t)t;
 	if (own) {
 		/* the caller's scratch state: renamed where it is, no copy of the rest */
 		vt_state_permute_pcpus_inplace(m, own, map);
