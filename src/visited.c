@@ -415,7 +415,8 @@ struct vt_canon {
 		uint32_t id;
 		uint32_t type;   /* section type + 1; 0: empty */
 	} sc[SCACHE];
-#define NCACHE 16384
+#define NCACHE_BITS 14
+#define NCACHE (1u << NCACHE_BITS)
 	struct {
 		uint64_t key;
 		uint32_t id1;    /* node id + 1; 0: empty */
@@ -696,13 +697,13 @@ static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const ui
 static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32_t b, uint32_t *id)
 {
 	uint64_t key = (uint64_t)a << 32 | b;
-	uint64_t h = mix64(key);
-	size_t ci = (size_t)h & (NCACHE - 1);
+	/* the cache slot from one multiply (the top bits); the store's own hash only on a miss */
+	size_t ci = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - NCACHE_BITS));
 	if (c->nc[ci].id1 && c->nc[ci].key == key) {
 		*id = c->nc[ci].id1 - 1;
 		return 0;
 	}
-	if (itab_intern(vs, &vs->node, &key, h, id) < 0)
+	if (itab_intern(vs, &vs->node, &key, mix64(key), id) < 0)
 		return -1;
 	c->nc[ci].key = key;
 	c->nc[ci].id1 = *id + 1;
