@@ -41,8 +41,14 @@ void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct 
  */
 struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value);
 
-/* What a hardware lookup in context g may use: its context's entries and global ones. */
-struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g);
+/*
+ * What a hardware lookup in context g may use: its context's entries and
+ * global ones (the model's table, vt_model_finish).  g->ctx must be >= 0.
+ */
+static inline struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g)
+{
+	return m->u_usable[g->ctx];
+}
 
 /* PTE entries (over P) of space mapping the VA with index va. */
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va);

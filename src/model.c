@@ -243,6 +243,12 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 		if (tr->g)
 			vt_set_add(&m->u_global, (unsigned)u);
 	}
+	for (int c = 0; c < m->nctx; c++) {
+		for (int k = 0; k < m->nctx; k++)
+			if (m->ctx[k].value == m->ctx[c].value)
+				vt_set_or(&m->u_ctx_value[c], &m->u_ctx[k]);
+		m->u_usable[c] = vt_set_union(&m->u_ctx_value[c], &m->u_global);
+	}
 	for (int s = 0; s < m->ns; s++) {
 		m->s_vm[m->s2[s].vm] |= (uint64_t)1 << s;
 		for (int j = 0; j < m->ns; j++)

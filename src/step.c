@@ -93,13 +93,6 @@ struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value)
 	return r;
 }
 
-struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g)
-{
-	struct vt_set r = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
-	vt_set_or(&r, &m->u_global);
-	return r;
-}
-
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va)
 {
 	uint64_t r = 0;

@@ -424,6 +424,15 @@ struct vt_model {
 	struct vt_set u_vm[VT_MAX_VMS];
 	struct vt_set u_s[VT_MAX_S];
 	struct vt_set u_of_t[VT_MAX_T];
+	/*
+	 * By context: the U elements of every context with the same value
+	 * (PCID / ASID / PID) in any VM, what a hardware lookup under that
+	 * value may hit (vt_ctx_value_umask of ctx[c].value); and the same
+	 * with the global ones added (vt_usable_umask).  Filled once by
+	 * vt_model_finish, read on every step.
+	 */
+	struct vt_set u_ctx_value[VT_MAX_CTX];
+	struct vt_set u_usable[VT_MAX_CTX];
 	/* masks over S and P */
 	uint64_t s_vm[VT_MAX_VMS];
 	uint64_t s_gpa[VT_MAX_S];              /* entries with the same (vm, gpa) as s */

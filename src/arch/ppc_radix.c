@@ -82,9 +82,14 @@ static int ppc_ndomains(const struct vt_model *m)
 	return ngroups(m) + m->npcpus;
 }
 
-static int erat_of(const struct vt_model *m, int p)
+/*
+ * Thread p's ERAT.  The model's domain count is ppc_ndomains (the ERATs
+ * are its last npcpus), fixed once the model is finished: no need to count
+ * the groups again on every lookup.
+ */
+static inline int erat_of(const struct vt_model *m, int p)
 {
-	return ngroups(m) + p;
+	return m->ndomains - m->npcpus + p;
 }
 
 /* A thread's lookup reads its own ERAT, then its TLB group's TLB. */
@@ -103,8 +108,8 @@ static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d,
 	*s2 |= sl->s;
 	if (!g->paging || g->ctx < 0)
 		return; /* real mode: partition scope only */
-	struct vt_set use = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
-	struct vt_set hit = vt_set_inter(&sl->u, &use);
+	/* the entries of its PID, in any LPID's context: the slot's LPID decides */
+	struct vt_set hit = vt_set_inter(&sl->u, &m->u_ctx_value[g->ctx]);
 	vt_set_or(u, &hit);
 }
 
