@@ -32,7 +32,11 @@ struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, 
  * A two-dimensional hardware walk (EPT, NPT, stage 2, partition scope) for
  * vCPU v: the guest's current tables composed with the current stage 2.
  */
-void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2);
+
+/* v's view of the state as it is now: its context and what the context maps (struct vt_view). */
+void vt_view_of(const struct vt_model *m, const struct vt_state *s, int v, struct vt_view *w);
 
 /*
  * Combined entries (over U) tagged with context value 'value' in any VM:

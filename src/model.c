@@ -220,6 +220,7 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 			m->u[m->nu].t = (uint8_t)t;
 			m->u[m->nu].s = (uint8_t)s;
 			m->uix[t][s] = (int16_t)m->nu;
+			m->s_of_t[t] |= (uint64_t)1 << s;
 			m->nu++;
 		}
 	}

@@ -53,34 +53,63 @@ void vt_vcpu_gctx(const struct vt_model *m, const struct vt_state *s, int v, str
 
 struct vt_set vt_live_vcpu(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	struct vt_gctx g;
-	vt_vcpu_gctx(m, s, v, &g);
-	if (!g.paging) {
-		struct vt_set none = {{0}};
-		return none;
+	struct vt_view w;
+	vt_view_of(m, s, v, &w);
+	return w.live;
+}
+
+void vt_view_of(const struct vt_model *m, const struct vt_state *s, int v, struct vt_view *w)
+{
+	struct vt_set none = {{0}};
+	vt_vcpu_gctx(m, s, v, &w->g);
+	w->live = w->g.paging ? vt_live_t(m, s, w->g.space, w->g.ctx, w->g.global_ok) : none;
+}
+
+static inline bool gctx_eq(const struct vt_gctx *a, const struct vt_gctx *b)
+{
+	return a->paging == b->paging && a->space == b->space && a->ctx == b->ctx && a->global_ok == b->global_ok;
+}
+
+/*
+ * Every vCPU's view, once per step, after the step's own changes and the
+ * hypervisor's page faults: from there to the end of the check nothing
+ * changes a guest register or a guest page table (the oracle fills change
+ * permitted sets, the walks KVM's own tables, the TLB fills the TLBs).  Two
+ * vCPUs in the same context (space, tag, global bit) map the same
+ * translations: the second copies the first's.
+ */
+static void views(const struct vt_model *m, const struct vt_state *s, struct vt_view *w)
+{
+	for (int v = 0; v < m->nvcpus; v++) {
+		vt_vcpu_gctx(m, s, v, &w[v].g);
+		int k = 0;
+		while (k < v && !gctx_eq(&w[k].g, &w[v].g))
+			k++;
+		if (k < v) {
+			w[v].live = w[k].live;
+		} else {
+			struct vt_set none = {{0}};
+			w[v].live = w[v].g.paging ? vt_live_t(m, s, w[v].g.space, w[v].g.ctx, w[v].g.global_ok) : none;
+		}
 	}
-	return vt_live_t(m, s, g.space, g.ctx, g.global_ok);
 }
 
 struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t)
 {
 	struct vt_set r = {{0}};
 	VT_SET_FOREACH(x, t) {
-		int vm = m->t[x].vm;
-		uint64_t cur = s->vm[vm].s2;
-		VT_U64_FOREACH(j, cur) {
-			int u = m->uix[x][j];
-			if (u >= 0)
-				vt_set_add(&r, (unsigned)u);
-		}
+		/* only the VM's current entries for x's page pair with it (s_of_t: uix[x][j] >= 0) */
+		uint64_t cur = s->vm[m->t[x].vm].s2 & m->s_of_t[x];
+		VT_U64_FOREACH(j, cur)
+			vt_set_add(&r, (unsigned)m->uix[x][j]);
 	}
 	return r;
 }
 
-void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2)
 {
-	struct vt_set t = vt_live_vcpu(m, s, v);
-	*u = vt_compose_s2(m, s, &t);
+	*u = vt_compose_s2(m, s, &w->live);
 	*s2 = s->vm[m->vcpu_vm[v]].s2;
 }
 
@@ -119,19 +148,37 @@ void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *
 
 /* ---- queries ----------------------------------------------------------- */
 
+/*
+ * What v may observe in context g (vt_oracle_ops.usable, or the engine's:
+ * its permitted translations of its context and global ones, in its VM):
+ * the translations, the guest-physical entries still permitted and those
+ * of its own guest-physical space.
+ */
+static void oracle_ok(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_gctx *g,
+		      struct vt_set *ok, uint64_t *s_ok, uint64_t *s_mine)
+{
+	struct vt_set r = {{0}};
+	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, s_ok, s_mine)) {
+		*ok = r;
+		return;
+	}
+	*s_ok = UINT64_MAX;
+	*s_mine = m->s_vm[m->vcpu_vm[v]];
+	if (g->paging && g->ctx >= 0) {
+		r = vt_set_union(&m->t_ctx[g->ctx], &m->t_global);
+		vt_set_and(&r, &m->t_vm[m->vcpu_vm[v]]);
+		vt_set_and(&r, &s->vcpu[v].permitted);
+	}
+	*ok = r;
+}
+
 struct vt_set vt_oracle_usable(const struct vt_model *m, const struct vt_state *s, int v)
 {
 	struct vt_gctx g;
-	struct vt_set r = {{0}};
+	struct vt_set r;
 	uint64_t s_ok, s_mine;
-	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, &s_ok, &s_mine))
-		return r;
 	vt_vcpu_gctx(m, s, v, &g);
-	if (!g.paging || g.ctx < 0)
-		return r;
-	r = vt_set_union(&m->t_ctx[g.ctx], &m->t_global);
-	vt_set_and(&r, &m->t_vm[m->vcpu_vm[v]]);
-	vt_set_and(&r, &s->vcpu[v].permitted);
+	oracle_ok(m, s, v, &g, &r, &s_ok, &s_mine);
 	return r;
 }
 
@@ -199,7 +246,9 @@ bool vt_hw_reaches_gpa(const struct vt_model *m, const struct vt_state *s, int v
 	return false;
 }
 
-void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verdict *out)
+/* The invariant, for every vCPU in guest mode; w: every vCPU's view of s (views). */
+static void check(const struct vt_model *m, const struct vt_state *s, const struct vt_view *w,
+		  struct vt_verdict *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = VT_V_OK;
@@ -212,20 +261,13 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 		if (s->vcpu[v].run != VT_RUN_GUEST)
 			continue;
 		int p = s->vcpu[v].pcpu;
-		struct vt_gctx g;
 		struct vt_set u = {{0}};
 		uint64_t s2 = 0;
-		vt_vcpu_gctx(m, s, v, &g);
-		m->hw->reach(m, s, p, &g, &u, &s2);
-		struct vt_set ok = vt_oracle_usable(m, s, v);
+		m->hw->reach(m, s, p, &w[v].g, &u, &s2);
 		/* a nested guest's own guest-physical mappings may be stale too (vt_oracle_ops.usable) */
-		uint64_t s_ok = UINT64_MAX;
-		uint64_t s_mine = m->s_vm[m->vcpu_vm[v]];
-		struct vt_set unused;
-		if (m->oracle->usable && !m->oracle->usable(m, s, v, &unused, &s_ok, &s_mine)) {
-			s_ok = UINT64_MAX;
-			s_mine = m->s_vm[m->vcpu_vm[v]];
-		}
+		struct vt_set ok;
+		uint64_t s_ok, s_mine;
+		oracle_ok(m, s, v, &w[v].g, &ok, &s_ok, &s_mine);
 		VT_SET_FOREACH(x, &u) {
 			int t = m->u[x].t;
 			if (!vt_set_has(&ok, (unsigned)t) && !projection_ok(m, &ok, t)) {
@@ -265,6 +307,13 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 	}
 }
 
+void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verdict *out)
+{
+	struct vt_view w[VT_MAX_VCPUS];
+	views(m, s, w);
+	check(m, s, w, out);
+}
+
 /* ---- filling ----------------------------------------------------------- */
 
 /*
@@ -273,26 +322,26 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
  * descheduled vCPU is still executing and may cache its context.  The
  * hardware fills only where a vCPU is in guest mode.
  */
-static int settle(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
+static int settle(const struct vt_model *m, struct vt_state *s, struct vt_view *w, struct vt_trace *tr)
 {
 	if (m->hv->fault)
 		for (int v = 0; v < m->nvcpus; v++)
 			if (s->vcpu[v].run == VT_RUN_GUEST)
 				m->hv->fault(m, s, v, tr);
+	views(m, s, w);
 	for (int v = 0; v < m->nvcpus; v++) {
 		if (m->oracle->fill) {
-			m->oracle->fill(m, s, v);
+			m->oracle->fill(m, s, v, &w[v]);
 			continue;
 		}
-		struct vt_set live = vt_live_vcpu(m, s, v);
-		vt_set_or(&s->vcpu[v].permitted, &live);
+		vt_set_or(&s->vcpu[v].permitted, &w[v].live);
 	}
 	for (int v = 0; v < m->nvcpus; v++) {
 		if (s->vcpu[v].run != VT_RUN_GUEST)
 			continue;
 		struct vt_set u;
 		uint64_t s2;
-		m->hv->walk(m, s, v, &u, &s2);
+		m->hv->walk(m, s, v, &w[v], &u, &s2);
 		if (m->hw->fill(m, s, s->vcpu[v].pcpu, &u, s2) < 0)
 			return -1;
 	}
@@ -303,7 +352,8 @@ static int settle(const struct vt_model *m, struct vt_state *s, struct vt_trace 
 
 void vt_state_settle(const struct vt_model *m, struct vt_state *s)
 {
-	(void)settle(m, s, NULL);
+	struct vt_view w[VT_MAX_VCPUS];
+	(void)settle(m, s, w, NULL);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -684,11 +734,12 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 
 	deliver_ipis(m, s, tr);
 	vt_trace_settle(tr);
-	if (settle(m, s, tr) < 0)
+	struct vt_view w[VT_MAX_VCPUS];
+	if (settle(m, s, w, tr) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
 	if (s->meta.limit)
 		return VT_STEP_ERR_LIMIT;
-	vt_check(m, s, verdict);
+	check(m, s, w, verdict);
 	if (verdict->kind == VT_V_STALE)
 		vt_trace_add(tr, VT_TR_STALE, verdict->vcpu, verdict->pcpu, (uint32_t)verdict->u, 0, 0, 0, NULL);
 	else if (verdict->kind == VT_V_BREACH)

@@ -268,6 +268,16 @@ struct vt_gctx {
 	int8_t global_ok;  /* global entries are created (x86: CR4.PGE) */
 };
 
+/*
+ * What a step derives from one vCPU's registers and its VM's page tables,
+ * once after the step's changes (step.c, settle): the hooks that fill and
+ * walk read it instead of recomputing it.
+ */
+struct vt_view {
+	struct vt_gctx g;    /* vt_vcpu_gctx */
+	struct vt_set live;  /* vt_live_vcpu: the guest translations its context maps now */
+};
+
 /* Exploration bounds; VT_BOUND_UNSET where the scenario says nothing. */
 #define VT_BOUND_UNSET UINT32_MAX
 struct vt_bounds {
@@ -410,6 +420,7 @@ struct vt_model {
 	/* lookup tables */
 	int16_t tix[VT_MAX_CTX][VT_MAX_P][2];  /* (ctx, pte, g) -> t, or -1 */
 	int16_t uix[VT_MAX_T][VT_MAX_S];       /* (t, s) -> u, or -1 */
+	uint64_t s_of_t[VT_MAX_T];             /* the stage-2 entries s with uix[t][s] >= 0 */
 	int8_t space_ctx[VT_MAX_SPACES][2];    /* ctx variants of a space, -1 unused */
 
 	/* masks over T */

@@ -30,7 +30,8 @@ bool vt_nested_root_valid(const struct vt_model *m, const struct vt_state *s, in
 /* kvm_mmu_load for guest_mmu. */
 void vt_nested_mmu_load(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 /* The hardware walk while L2 runs on a TDP or shadow-EPT root. */
-void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2);
 /* Emulation of L1's VMX instructions and of L2's VM exit to L1. */
 void vt_nvmx_handle(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		    struct vt_trace *tr);
