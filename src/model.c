@@ -10,6 +10,7 @@
  * the entry has its global bit, once global.  U pairs each translation with
  * every stage-2 entry of the same guest-physical page.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,8 @@ static int t_add(struct vt_model *m, int ctx, int p, int g)
 
 int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 {
+	static atomic_uint_fast64_t serials;
+	m->serial = (uint64_t)atomic_fetch_add(&serials, 1) + 1;
 	memset(m->tix, 0xff, sizeof(m->tix));
 	memset(m->uix, 0xff, sizeof(m->uix));
 	memset(m->space_ctx, 0xff, sizeof(m->space_ctx));

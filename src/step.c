@@ -70,6 +70,30 @@ static inline bool gctx_eq(const struct vt_gctx *a, const struct vt_gctx *b)
 	return a->paging == b->paging && a->space == b->space && a->ctx == b->ctx && a->global_ok == b->global_ok;
 }
 
+/* Whether a view's live set depends on the page tables (vt_live_t: a space and a context). */
+static inline bool reads_pt(const struct vt_gctx *g)
+{
+	return g->paging && g->space >= 0 && g->ctx >= 0;
+}
+
+/*
+ * The views of the last settle on this thread, with what they were derived
+ * from.  A view is a function of the model, the vCPU's registers
+ * (vt_arch_ops.gctx) and, when it reads them, its space's page tables
+ * (vt_space_pt): a vCPU whose registers and tables are as they were then
+ * has the same view.  In an exploration consecutive steps start from the
+ * same parent or from a parent and its child, and most vCPUs keep theirs.
+ */
+struct view_memo {
+	const struct vt_model *m;
+	uint64_t serial;                      /* m->serial: another model at the same address is another */
+	uint32_t valid;                       /* bit v: entry v holds a view */
+	union vt_gregs regs[VT_MAX_VCPUS];
+	uint64_t pt[VT_MAX_VCPUS];            /* vt_space_pt of the view's space, if reads_pt */
+	struct vt_view w[VT_MAX_VCPUS];
+};
+static _Thread_local struct view_memo memo;
+
 /*
  * Every vCPU's view, once per step, after the step's own changes and the
  * hypervisor's page faults: from there to the end of the check nothing
@@ -80,7 +104,18 @@ static inline bool gctx_eq(const struct vt_gctx *a, const struct vt_gctx *b)
  */
 static void views(const struct vt_model *m, const struct vt_state *s, struct vt_view *w)
 {
+	if (memo.m != m || memo.serial != m->serial) {
+		memo.m = m;
+		memo.serial = m->serial;
+		memo.valid = 0;
+	}
 	for (int v = 0; v < m->nvcpus; v++) {
+		const union vt_gregs *r = &s->vcpu[v].g;
+		if ((memo.valid >> v & 1) && memcmp(&memo.regs[v], r, sizeof(*r)) == 0 &&
+		    (!reads_pt(&memo.w[v].g) || memo.pt[v] == vt_space_pt(m, s, memo.w[v].g.space))) {
+			w[v] = memo.w[v];
+			continue;
+		}
 		vt_vcpu_gctx(m, s, v, &w[v].g);
 		int k = 0;
 		while (k < v && !gctx_eq(&w[k].g, &w[v].g))
@@ -91,6 +126,10 @@ static void views(const struct vt_model *m, const struct vt_state *s, struct vt_
 			struct vt_set none = {{0}};
 			w[v].live = w[v].g.paging ? vt_live_t(m, s, w[v].g.space, w[v].g.ctx, w[v].g.global_ok) : none;
 		}
+		memo.regs[v] = *r;
+		memo.pt[v] = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
+		memo.w[v] = w[v];
+		memo.valid |= 1u << v;
 	}
 }
 

@@ -372,6 +372,7 @@ static inline struct vt_fixset vt_fixset_union(struct vt_fixset a, struct vt_fix
 
 struct vt_model {
 	char file[256];
+	uint64_t serial;   /* unique per finished model in the process (caches tell models apart by it) */
 	enum vt_arch arch;
 	enum vt_backend backend;
 	const struct vt_arch_ops *aops;
