@@ -54,6 +54,35 @@ static inline struct vt_set vt_usable_umask(const struct vt_model *m, const stru
 	return m->u_usable[g->ctx];
 }
 
+/*
+ * Inline forms of vt_tlb_index and vt_tlb_fill (state.c) for the lookups
+ * and fills of every step, same results: a domain's used slots come first,
+ * sorted by key (vtlb/state.h).  A fill that needs a new slot is state.c's.
+ */
+static inline int vt_tlb_slot_index(const struct vt_state *s, int d, uint32_t key)
+{
+	const struct vt_tlb_slot *sl = s->dom[d].slot;
+	for (int i = 0; i < VT_MAX_SLOTS; i++) {
+		if (sl[i].key == key)
+			return i;
+		if (sl[i].key == VT_KEY_NONE || sl[i].key > key)
+			return -1;
+	}
+	return -1;
+}
+
+static inline int vt_tlb_fill_fast(struct vt_state *s, int d, uint32_t key, const struct vt_set *u, uint64_t s2)
+{
+	if (vt_set_empty(u) && !s2)
+		return 0;
+	int i = vt_tlb_slot_index(s, d, key);
+	if (i < 0)
+		return vt_tlb_fill(s, d, key, u, s2);
+	vt_set_or(&s->dom[d].slot[i].u, u);
+	s->dom[d].slot[i].s |= s2;
+	return 0;
+}
+
 /* PTE entries (over P) of space mapping the VA with index va. */
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va);
 

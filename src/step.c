@@ -95,15 +95,17 @@ struct view_memo {
 static _Thread_local struct view_memo memo;
 
 /*
- * Every vCPU's view, once per step, after the step's own changes and the
- * hypervisor's page faults: from there to the end of the check nothing
+ * Every vCPU's view of s, once per step, after the step's own changes and
+ * the hypervisor's page faults: from there to the end of the check nothing
  * changes a guest register or a guest page table (the oracle fills change
  * permitted sets, the walks KVM's own tables, the TLB fills the TLBs).  Two
  * vCPUs in the same context (space, tag, global bit) map the same
- * translations: the second copies the first's.
+ * translations: the second copies the first's.  Returns the thread's memo,
+ * valid until the next call.
  */
-static void views(const struct vt_model *m, const struct vt_state *s, struct vt_view *w)
+static const struct vt_view *views(const struct vt_model *m, const struct vt_state *s)
 {
+	struct vt_view *w = memo.w;
 	if (memo.m != m || memo.serial != m->serial) {
 		memo.m = m;
 		memo.serial = m->serial;
@@ -112,10 +114,8 @@ static void views(const struct vt_model *m, const struct vt_state *s, struct vt_
 	for (int v = 0; v < m->nvcpus; v++) {
 		const union vt_gregs *r = &s->vcpu[v].g;
 		if ((memo.valid >> v & 1) && memcmp(&memo.regs[v], r, sizeof(*r)) == 0 &&
-		    (!reads_pt(&memo.w[v].g) || memo.pt[v] == vt_space_pt(m, s, memo.w[v].g.space))) {
-			w[v] = memo.w[v];
+		    (!reads_pt(&w[v].g) || memo.pt[v] == vt_space_pt(m, s, w[v].g.space)))
 			continue;
-		}
 		vt_vcpu_gctx(m, s, v, &w[v].g);
 		int k = 0;
 		while (k < v && !gctx_eq(&w[k].g, &w[v].g))
@@ -128,9 +128,9 @@ static void views(const struct vt_model *m, const struct vt_state *s, struct vt_
 		}
 		memo.regs[v] = *r;
 		memo.pt[v] = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
-		memo.w[v] = w[v];
 		memo.valid |= 1u << v;
 	}
+	return w;
 }
 
 struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t)
@@ -348,9 +348,7 @@ static void check(const struct vt_model *m, const struct vt_state *s, const stru
 
 void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verdict *out)
 {
-	struct vt_view w[VT_MAX_VCPUS];
-	views(m, s, w);
-	check(m, s, w, out);
+	check(m, s, views(m, s), out);
 }
 
 /* ---- filling ----------------------------------------------------------- */
@@ -379,13 +377,15 @@ static inline bool dom_tidy(const struct vt_state *s, int d)
  * descheduled vCPU is still executing and may cache its context.  The
  * hardware fills only where a vCPU is in guest mode.
  */
-static int settle(const struct vt_model *m, struct vt_state *s, struct vt_view *w, struct vt_trace *tr)
+static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_view **views_out,
+		  struct vt_trace *tr)
 {
 	if (m->hv->fault)
 		for (int v = 0; v < m->nvcpus; v++)
 			if (s->vcpu[v].run == VT_RUN_GUEST)
 				m->hv->fault(m, s, v, tr);
-	views(m, s, w);
+	const struct vt_view *w = views(m, s);
+	*views_out = w;
 	for (int v = 0; v < m->nvcpus; v++) {
 		if (m->oracle->fill) {
 			m->oracle->fill(m, s, v, &w[v]);
@@ -410,8 +410,8 @@ static int settle(const struct vt_model *m, struct vt_state *s, struct vt_view *
 
 void vt_state_settle(const struct vt_model *m, struct vt_state *s)
 {
-	struct vt_view w[VT_MAX_VCPUS];
-	(void)settle(m, s, w, NULL);
+	const struct vt_view *w;
+	(void)settle(m, s, &w, NULL);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -792,8 +792,8 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 
 	deliver_ipis(m, s, tr);
 	vt_trace_settle(tr);
-	struct vt_view w[VT_MAX_VCPUS];
-	if (settle(m, s, w, tr) < 0)
+	const struct vt_view *w;
+	if (settle(m, s, &w, tr) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
 	if (s->meta.limit)
 		return VT_STEP_ERR_LIMIT;

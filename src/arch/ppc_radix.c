@@ -101,7 +101,7 @@ static const char *ppc_lookup_dom(const struct vt_model *m, int p, int d)
 static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d, uint32_t key, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
 {
-	int i = vt_tlb_index(s, d, key);
+	int i = vt_tlb_slot_index(s, d, key);
 	if (i < 0)
 		return;
 	const struct vt_tlb_slot *sl = &s->dom[d].slot[i];
@@ -132,9 +132,9 @@ static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 	uint32_t key = s->pcpu[p].key;
 	if (key == VT_KEY_NONE)
 		return 0;
-	if (vt_tlb_fill(s, m->domain_of[p], key, u, s2) < 0)
+	if (vt_tlb_fill_fast(s, m->domain_of[p], key, u, s2) < 0)
 		return -1;
-	return vt_tlb_fill(s, erat_of(m, p), key, u, s2);
+	return vt_tlb_fill_fast(s, erat_of(m, p), key, u, s2);
 }
 
 /* Remove the scope of one instruction from the slot of its LPID in domain d. */
