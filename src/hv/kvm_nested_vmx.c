@@ -57,11 +57,6 @@ static bool nested_ept(const struct vt_model *m, const struct vt_state *s, int v
 	return vm >= 0 && m->vm[vm].ept12;
 }
 
-bool vt_nested_guest_mode(const struct vt_model *m, const struct vt_state *s, int v)
-{
-	return m->has_nested && s->vcpu[v].h.x86.guest_mode;
-}
-
 static unsigned vpid01(const struct vt_model *m, int v)
 {
 	return m->opt[VT_OPT_VPID] ? (unsigned)v + 1 : 0;

@@ -430,7 +430,7 @@ static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, st
 /* ---- TDP MMU roots (mmu/tdp_mmu.c) ------------------------------------ */
 
 /* A root's position in the VM's list (newest first), or -1. */
-static int tdp_pos(const struct vt_state *s, int vm, unsigned id)
+static inline int tdp_pos(const struct vt_state *s, int vm, unsigned id)
 {
 	const struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
 	for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
@@ -440,7 +440,7 @@ static int tdp_pos(const struct vt_state *s, int vm, unsigned id)
 }
 
 /* The TDP root vCPU v holds (mmu->root.hpa), or NULL. */
-static struct vt_kvm_tdp_root *tdp_root_of(const struct vt_model *m, struct vt_state *s, int v)
+static inline struct vt_kvm_tdp_root *tdp_root_of(const struct vt_model *m, struct vt_state *s, int v)
 {
 	const struct vt_kvm_root *r = &X(s, v)->root;
 	if (!V(m)->tdp || r->space != VT_ROOT_TDP)
