@@ -92,8 +92,11 @@ void vt_state_settle(const struct vt_model *m, struct vt_state *s);
 /* Does m tell a preempted vCPU thread from one that returned to userspace (vt_hv_ops.tracks_thread)? */
 bool vt_tracks_thread(const struct vt_model *m);
 
-/* Is the named fix in place (not reverted) in this model? */
-bool vt_fixed(const struct vt_model *m, unsigned fix);
+/* Is the named fix in place (not reverted) in this model?  Inline: the hypervisors ask it on every entry. */
+static inline bool vt_fixed(const struct vt_model *m, unsigned fix)
+{
+	return !vt_fixset_has(m->reverted, fix);
+}
 
 /*
  * Record that a reverted fix changed the outcome: a trace record naming the

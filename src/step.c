@@ -175,11 +175,6 @@ bool vt_tracks_thread(const struct vt_model *m)
 	return m->hv->tracks_thread && m->hv->tracks_thread(m);
 }
 
-bool vt_fixed(const struct vt_model *m, unsigned fix)
-{
-	return !vt_fixset_has(m->reverted, fix);
-}
-
 void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what)
 {
 	vt_trace_add(tr, VT_TR_FIX, vcpu, -1, fix, 0, 0, 0, what);
@@ -382,20 +377,21 @@ static inline bool dom_tidy(const struct vt_state *s, int d)
 static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_view **views_out,
 		  struct vt_trace *tr)
 {
+	const int nv = m->nvcpus, nd = m->ndomains; /* read once: the stores to s could alias them */
 	if (m->hv->fault)
-		for (int v = 0; v < m->nvcpus; v++)
+		for (int v = 0; v < nv; v++)
 			if (s->vcpu[v].run == VT_RUN_GUEST)
 				m->hv->fault(m, s, v, tr);
 	const struct vt_view *w = views(m, s);
 	*views_out = w;
-	for (int v = 0; v < m->nvcpus; v++) {
-		if (m->oracle->fill) {
+	if (m->oracle->fill) {
+		for (int v = 0; v < nv; v++)
 			m->oracle->fill(m, s, v, &w[v]);
-			continue;
-		}
-		vt_set_or(&s->vcpu[v].permitted, &w[v].live);
+	} else {
+		for (int v = 0; v < nv; v++)
+			vt_set_or(&s->vcpu[v].permitted, &w[v].live);
 	}
-	for (int v = 0; v < m->nvcpus; v++) {
+	for (int v = 0; v < nv; v++) {
 		if (s->vcpu[v].run != VT_RUN_GUEST)
 			continue;
 		struct vt_set u;
@@ -404,7 +400,7 @@ static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_
 		if (m->hw->fill(m, s, s->vcpu[v].pcpu, &u, s2) < 0)
 			return -1;
 	}
-	for (int d = 0; d < m->ndomains; d++)
+	for (int d = 0; d < nd; d++)
 		if (!dom_tidy(s, d))
 			vt_tlb_tidy(s, d);
 	return 0;
