@@ -87,9 +87,12 @@ static inline bool reads_pt(const struct vt_gctx *g)
 struct view_memo {
 	const struct vt_model *m;
 	uint64_t serial;                      /* m->serial: another model at the same address is another */
-	uint32_t valid;                       /* bit v: entry v holds a view */
-	union vt_gregs regs[VT_MAX_VCPUS];
-	uint64_t pt[VT_MAX_VCPUS];            /* vt_space_pt of the view's space, if reads_pt */
+	struct {
+		union vt_gregs regs;          /* the registers the view came from */
+		uint64_t pt;                  /* vt_space_pt of 'space' then */
+		int8_t space;                 /* the space whose tables it read (reads_pt); -1: none */
+		uint8_t valid;                /* the entry holds a view */
+	} in[VT_MAX_VCPUS];
 	struct vt_view w[VT_MAX_VCPUS];
 };
 static _Thread_local struct view_memo memo;
@@ -106,15 +109,18 @@ static _Thread_local struct view_memo memo;
 static const struct vt_view *views(const struct vt_model *m, const struct vt_state *s)
 {
 	struct vt_view *w = memo.w;
+	const int nv = m->nvcpus;
 	if (memo.m != m || memo.serial != m->serial) {
 		memo.m = m;
 		memo.serial = m->serial;
-		memo.valid = 0;
+		for (int v = 0; v < VT_MAX_VCPUS; v++)
+			memo.in[v].valid = 0;
 	}
-	for (int v = 0; v < m->nvcpus; v++) {
+	for (int v = 0; v < nv; v++) {
 		const union vt_gregs *r = &s->vcpu[v].g;
-		if ((memo.valid >> v & 1) && memcmp(&memo.regs[v], r, sizeof(*r)) == 0 &&
-		    (!reads_pt(&w[v].g) || memo.pt[v] == vt_space_pt(m, s, w[v].g.space)))
+		int sp = memo.in[v].space;
+		if (memo.in[v].valid && memcmp(&memo.in[v].regs, r, sizeof(*r)) == 0 &&
+		    (sp < 0 || memo.in[v].pt == vt_space_pt(m, s, sp)))
 			continue;
 		vt_vcpu_gctx(m, s, v, &w[v].g);
 		int k = 0;
@@ -126,9 +132,10 @@ static const struct vt_view *views(const struct vt_model *m, const struct vt_sta
 			struct vt_set none = {{0}};
 			w[v].live = w[v].g.paging ? vt_live_t(m, s, w[v].g.space, w[v].g.ctx, w[v].g.global_ok) : none;
 		}
-		memo.regs[v] = *r;
-		memo.pt[v] = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
-		memo.valid |= 1u << v;
+		memo.in[v].regs = *r;
+		memo.in[v].space = reads_pt(&w[v].g) ? w[v].g.space : -1;
+		memo.in[v].pt = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
+		memo.in[v].valid = 1;
 	}
 	return w;
 }
