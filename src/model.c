@@ -147,6 +147,10 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 {
 	static atomic_uint_fast64_t serials;
 	m->serial = (uint64_t)atomic_fetch_add(&serials, 1) + 1;
+	bool oracle_acts = !m->oracle->hooks_act || m->oracle->hooks_act(m);
+	m->step_hooks.oracle_fill = oracle_acts ? m->oracle->fill : NULL;
+	m->step_hooks.oracle_usable = oracle_acts ? m->oracle->usable : NULL;
+	m->step_hooks.hv_fault = !m->hv->fault_acts || m->hv->fault_acts(m) ? m->hv->fault : NULL;
 	memset(m->tix, 0xff, sizeof(m->tix));
 	memset(m->uix, 0xff, sizeof(m->uix));
 	memset(m->space_ctx, 0xff, sizeof(m->space_ctx));

@@ -199,7 +199,7 @@ static inline void oracle_ok(const struct vt_model *m, const struct vt_state *s,
 			     struct vt_set *ok, uint64_t *s_ok, uint64_t *s_mine)
 {
 	struct vt_set r = {{0}};
-	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, s_ok, s_mine)) {
+	if (m->step_hooks.oracle_usable && m->step_hooks.oracle_usable(m, s, v, &r, s_ok, s_mine)) {
 		*ok = r;
 		return;
 	}
@@ -385,15 +385,15 @@ static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_
 		  struct vt_trace *tr)
 {
 	const int nv = m->nvcpus, nd = m->ndomains; /* read once: the stores to s could alias them */
-	if (m->hv->fault)
+	if (m->step_hooks.hv_fault)
 		for (int v = 0; v < nv; v++)
 			if (s->vcpu[v].run == VT_RUN_GUEST)
-				m->hv->fault(m, s, v, tr);
+				m->step_hooks.hv_fault(m, s, v, tr);
 	const struct vt_view *w = views(m, s);
 	*views_out = w;
-	if (m->oracle->fill) {
+	if (m->step_hooks.oracle_fill) {
 		for (int v = 0; v < nv; v++)
-			m->oracle->fill(m, s, v, &w[v]);
+			m->step_hooks.oracle_fill(m, s, v, &w[v]);
 	} else {
 		for (int v = 0; v < nv; v++)
 			vt_set_or(&s->vcpu[v].permitted, &w[v].live);

@@ -278,6 +278,23 @@ struct vt_view {
 	struct vt_set live;  /* vt_live_vcpu: the guest translations its context maps now */
 };
 
+struct vt_model;
+struct vt_state;
+struct vt_trace;
+
+/*
+ * The optional hooks every step calls (vt_oracle_ops.fill and .usable,
+ * vt_hv_ops.fault), or NULL where the ops say they cannot act in this model
+ * (vt_oracle_ops.hooks_act, vt_hv_ops.fault_acts): resolved once by
+ * vt_model_finish, so that a step does not call a hook only to return.
+ */
+struct vt_step_hooks {
+	void (*oracle_fill)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w);
+	bool (*oracle_usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
+			      uint64_t *s_ok, uint64_t *s_mine);
+	void (*hv_fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+};
+
 /* Exploration bounds; VT_BOUND_UNSET where the scenario says nothing. */
 #define VT_BOUND_UNSET UINT32_MAX
 struct vt_bounds {
@@ -379,6 +396,7 @@ struct vt_model {
 	const struct vt_hw_ops *hw;
 	const struct vt_hv_ops *hv;
 	const struct vt_oracle_ops *oracle;
+	struct vt_step_hooks step_hooks;   /* vt_model_finish */
 
 	uint32_t opt[VT_MAX_OPTS];   /* enum vt_opt */
 	struct vt_fixset reverted;   /* the fixes whose logic is from before the patch */

@@ -124,6 +124,12 @@ struct vt_oracle_ops {
 	 */
 	bool (*usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t, uint64_t *s_ok,
 		       uint64_t *s_mine);
+	/*
+	 * Optional: whether fill and usable can differ from the engine's in
+	 * model m.  False lets every step skip them (vt_model_finish resolves
+	 * m->step_hooks); absent, they are always called.
+	 */
+	bool (*hooks_act)(const struct vt_model *m);
 };
 
 /* ---- hardware ---------------------------------------------------------- */
@@ -251,6 +257,8 @@ struct vt_hv_ops {
 	 * shadow tables lack; a fault exits and re-enters within the step.
 	 */
 	void (*fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	/* Optional: whether fault can do anything in model m (false: never called; absent: always). */
+	bool (*fault_acts)(const struct vt_model *m);
 	/*
 	 * Optional: a guest access to va by v (in guest mode) that misses the
 	 * TLB and faults in the hypervisor's tables (x86 TDP: an EPT/NPT

@@ -1071,6 +1071,12 @@ static void link_table(const struct vt_model *m, struct vt_state *s, int v, cons
  * the fault leaves the sync to the vCPU's next entry (before 65855ed8b034):
  * then that entry is a step of its own, and the other vCPUs may run first.
  */
+/* Only shadow paging takes these faults: with TDP the hardware walks the guest's own tables. */
+bool vt_kvm_x86_fault_acts(const struct vt_model *m)
+{
+	return !V(m)->tdp;
+}
+
 void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	if (V(m)->tdp)

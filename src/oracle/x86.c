@@ -117,9 +117,16 @@ static bool x86_oracle_usable(const struct vt_model *m, const struct vt_state *s
 	return m->has_nested && vt_x86_nested_usable(m, s, v, t, s_ok, s_mine);
 }
 
+/* Without nested VMs the fill is the engine's and usable always declines. */
+static bool x86_oracle_hooks_act(const struct vt_model *m)
+{
+	return m->has_nested;
+}
+
 const struct vt_oracle_ops vt_x86_oracle_ops = {
 	.guest_op = x86_oracle_op,
 	.vmm_op = x86_oracle_vmm_op,
 	.fill = x86_oracle_fill,
 	.usable = x86_oracle_usable,
+	.hooks_act = x86_oracle_hooks_act,
 };
