@@ -251,6 +251,11 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 		if (tr->g)
 			vt_set_add(&m->u_global, (unsigned)u);
 	}
+	for (int c = 0; c < m->nctx; c++)
+		for (int vm = 0; vm < m->nvms; vm++) {
+			m->t_ctx_vm[c][vm] = vt_set_union(&m->t_ctx[c], &m->t_global);
+			vt_set_and(&m->t_ctx_vm[c][vm], &m->t_vm[vm]);
+		}
 	for (int c = 0; c < m->nctx; c++) {
 		for (int k = 0; k < m->nctx; k++)
 			if (m->ctx[k].value == m->ctx[c].value)

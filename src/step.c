@@ -205,11 +205,8 @@ static inline void oracle_ok(const struct vt_model *m, const struct vt_state *s,
 	}
 	*s_ok = UINT64_MAX;
 	*s_mine = m->s_vm[m->vcpu_vm[v]];
-	if (g->paging && g->ctx >= 0) {
-		r = vt_set_union(&m->t_ctx[g->ctx], &m->t_global);
-		vt_set_and(&r, &m->t_vm[m->vcpu_vm[v]]);
-		vt_set_and(&r, &s->vcpu[v].permitted);
-	}
+	if (g->paging && g->ctx >= 0)
+		r = vt_set_inter(&m->t_ctx_vm[g->ctx][m->vcpu_vm[v]], &s->vcpu[v].permitted);
 	*ok = r;
 }
 

@@ -447,6 +447,8 @@ struct vt_model {
 	struct vt_set t_ctx[VT_MAX_CTX];
 	struct vt_set t_global;
 	struct vt_set t_vm[VT_MAX_VMS];
+	/* (t_ctx[c] | t_global) & t_vm[vm]: what a vCPU of vm in context c may use if permitted (the check) */
+	struct vt_set t_ctx_vm[VT_MAX_CTX][VT_MAX_VMS];
 	/* masks over U */
 	struct vt_set u_va[VT_MAX_VAS];
 	struct vt_set u_ctx[VT_MAX_CTX];

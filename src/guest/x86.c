@@ -735,6 +735,8 @@ static bool x86_vmm_only(const struct vt_op_decl *d)
 static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler)
 {
 	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
+	if (!r->ipi[0])
+		return false; /* none pending (asked after every step) */
 	/* L1's IPI waits while its vCPU runs L2 (the VM exit it causes to L1 is not modelled) */
 	if (vt_x86_level(m, s, v, NULL) == 2)
 		return false;
