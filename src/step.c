@@ -726,7 +726,8 @@ static void enter(const struct vt_model *m, struct vt_state *s, int v, bool one_
 	if (m->hv->enter(m, s, v, one_phase, tr)) {
 		s->vcpu[v].run = VT_RUN_GUEST;
 		s->vcpu[v].mode = VT_MODE_IN_GUEST;
-		vt_trace_add(tr, VT_TR_NOTE, v, s->vcpu[v].pcpu, 0, 0, 0, 0, "enters the guest");
+		if (tr)
+			vt_trace_add(tr, VT_TR_NOTE, v, s->vcpu[v].pcpu, 0, 0, 0, 0, "enters the guest");
 	}
 }
 
@@ -738,9 +739,10 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		return e;
 	int v = ev->vcpu;
 	s->meta.step++;
-	if (tr)
+	if (tr) { /* an exploration runs without a trace: not even the calls */
 		tr->step = s->meta.step;
-	vt_trace_event(tr, ev);
+		vt_trace_event(tr, ev);
+	}
 
 	switch (ev->kind) {
 	case VT_EV_LOAD: {
@@ -800,7 +802,8 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 	}
 
 	deliver_ipis(m, s, tr);
-	vt_trace_settle(tr);
+	if (tr)
+		vt_trace_settle(tr);
 	const struct vt_view *w;
 	if (settle(m, s, &w, tr) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
