@@ -31,6 +31,7 @@
 		.pt_trap = vt_kvm_x86_pt_trap,                 \
 		.pt_store = vt_kvm_x86_pt_store,               \
 		.fault = vt_kvm_x86_fault,                     \
+		.fault_acts = vt_kvm_x86_fault_acts,           \
 		.access = vt_kvm_x86_access,                   \
 		.permute_pcpus = vt_kvm_x86_permute_pcpus,     \
 		.pcpu_refs = vt_kvm_x86_pcpu_refs,             \

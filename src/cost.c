@@ -362,7 +362,9 @@ static void finite_access(struct cost_ctx *x, int v, int p, uint64_t va)
 	memcpy(&x->copy, s, sizeof(x->copy));
 	struct vt_set wu;
 	uint64_t ws2;
-	m->hv->walk(m, &x->copy, v, &wu, &ws2);
+	struct vt_view ww;
+	vt_view_of(m, &x->copy, v, &ww);
+	m->hv->walk(m, &x->copy, v, &ww, &wu, &ws2);
 	vt_set_and(&wu, &m->u_va[vai]);
 	int u = vt_set_next(&wu, 0);
 	if (u < 0) {

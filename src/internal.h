@@ -32,7 +32,11 @@ struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, 
  * A two-dimensional hardware walk (EPT, NPT, stage 2, partition scope) for
  * vCPU v: the guest's current tables composed with the current stage 2.
  */
-void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2);
+
+/* v's view of the state as it is now: its context and what the context maps (struct vt_view). */
+void vt_view_of(const struct vt_model *m, const struct vt_state *s, int v, struct vt_view *w);
 
 /*
  * Combined entries (over U) tagged with context value 'value' in any VM:
@@ -41,8 +45,43 @@ void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct 
  */
 struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value);
 
-/* What a hardware lookup in context g may use: its context's entries and global ones. */
-struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g);
+/*
+ * What a hardware lookup in context g may use: its context's entries and
+ * global ones (the model's table, vt_model_finish).  g->ctx must be >= 0.
+ */
+static inline struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g)
+{
+	return m->u_usable[g->ctx];
+}
+
+/*
+ * Inline forms of vt_tlb_index and vt_tlb_fill (state.c) for the lookups
+ * and fills of every step, same results: a domain's used slots come first,
+ * sorted by key (vtlb/state.h).  A fill that needs a new slot is state.c's.
+ */
+static inline int vt_tlb_slot_index(const struct vt_state *s, int d, uint32_t key)
+{
+	const struct vt_tlb_slot *sl = s->dom[d].slot;
+	for (int i = 0; i < VT_MAX_SLOTS; i++) {
+		if (sl[i].key == key)
+			return i;
+		if (sl[i].key == VT_KEY_NONE || sl[i].key > key)
+			return -1;
+	}
+	return -1;
+}
+
+static inline int vt_tlb_fill_fast(struct vt_state *s, int d, uint32_t key, const struct vt_set *u, uint64_t s2)
+{
+	if (vt_set_empty(u) && !s2)
+		return 0;
+	int i = vt_tlb_slot_index(s, d, key);
+	if (i < 0)
+		return vt_tlb_fill(s, d, key, u, s2);
+	vt_set_or(&s->dom[d].slot[i].u, u);
+	s->dom[d].slot[i].s |= s2;
+	return 0;
+}
 
 /* PTE entries (over P) of space mapping the VA with index va. */
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va);
@@ -53,8 +92,11 @@ void vt_state_settle(const struct vt_model *m, struct vt_state *s);
 /* Does m tell a preempted vCPU thread from one that returned to userspace (vt_hv_ops.tracks_thread)? */
 bool vt_tracks_thread(const struct vt_model *m);
 
-/* Is the named fix in place (not reverted) in this model? */
-bool vt_fixed(const struct vt_model *m, unsigned fix);
+/* Is the named fix in place (not reverted) in this model?  Inline: the hypervisors ask it on every entry. */
+static inline bool vt_fixed(const struct vt_model *m, unsigned fix)
+{
+	return !vt_fixset_has(m->reverted, fix);
+}
 
 /*
  * Record that a reverted fix changed the outcome: a trace record naming the

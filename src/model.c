@@ -10,6 +10,7 @@
  * the entry has its global bit, once global.  U pairs each translation with
  * every stage-2 entry of the same guest-physical page.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,12 @@ static int t_add(struct vt_model *m, int ctx, int p, int g)
 
 int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 {
+	static atomic_uint_fast64_t serials;
+	m->serial = (uint64_t)atomic_fetch_add(&serials, 1) + 1;
+	bool oracle_acts = !m->oracle->hooks_act || m->oracle->hooks_act(m);
+	m->step_hooks.oracle_fill = oracle_acts ? m->oracle->fill : NULL;
+	m->step_hooks.oracle_usable = oracle_acts ? m->oracle->usable : NULL;
+	m->step_hooks.hv_fault = !m->hv->fault_acts || m->hv->fault_acts(m) ? m->hv->fault : NULL;
 	memset(m->tix, 0xff, sizeof(m->tix));
 	memset(m->uix, 0xff, sizeof(m->uix));
 	memset(m->space_ctx, 0xff, sizeof(m->space_ctx));
@@ -220,6 +227,7 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 			m->u[m->nu].t = (uint8_t)t;
 			m->u[m->nu].s = (uint8_t)s;
 			m->uix[t][s] = (int16_t)m->nu;
+			m->s_of_t[t] |= (uint64_t)1 << s;
 			m->nu++;
 		}
 	}
@@ -242,6 +250,17 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 		vt_set_add(&m->u_of_t[m->u[u].t], (unsigned)u);
 		if (tr->g)
 			vt_set_add(&m->u_global, (unsigned)u);
+	}
+	for (int c = 0; c < m->nctx; c++)
+		for (int vm = 0; vm < m->nvms; vm++) {
+			m->t_ctx_vm[c][vm] = vt_set_union(&m->t_ctx[c], &m->t_global);
+			vt_set_and(&m->t_ctx_vm[c][vm], &m->t_vm[vm]);
+		}
+	for (int c = 0; c < m->nctx; c++) {
+		for (int k = 0; k < m->nctx; k++)
+			if (m->ctx[k].value == m->ctx[c].value)
+				vt_set_or(&m->u_ctx_value[c], &m->u_ctx[k]);
+		m->u_usable[c] = vt_set_union(&m->u_ctx_value[c], &m->u_global);
 	}
 	for (int s = 0; s < m->ns; s++) {
 		m->s_vm[m->s2[s].vm] |= (uint64_t)1 << s;

@@ -53,34 +53,116 @@ void vt_vcpu_gctx(const struct vt_model *m, const struct vt_state *s, int v, str
 
 struct vt_set vt_live_vcpu(const struct vt_model *m, const struct vt_state *s, int v)
 {
-	struct vt_gctx g;
-	vt_vcpu_gctx(m, s, v, &g);
-	if (!g.paging) {
-		struct vt_set none = {{0}};
-		return none;
+	struct vt_view w;
+	vt_view_of(m, s, v, &w);
+	return w.live;
+}
+
+void vt_view_of(const struct vt_model *m, const struct vt_state *s, int v, struct vt_view *w)
+{
+	struct vt_set none = {{0}};
+	vt_vcpu_gctx(m, s, v, &w->g);
+	w->live = w->g.paging ? vt_live_t(m, s, w->g.space, w->g.ctx, w->g.global_ok) : none;
+}
+
+static inline bool gctx_eq(const struct vt_gctx *a, const struct vt_gctx *b)
+{
+	return a->paging == b->paging && a->space == b->space && a->ctx == b->ctx && a->global_ok == b->global_ok;
+}
+
+/* Whether a view's live set depends on the page tables (vt_live_t: a space and a context). */
+static inline bool reads_pt(const struct vt_gctx *g)
+{
+	return g->paging && g->space >= 0 && g->ctx >= 0;
+}
+
+/*
+ * The views of the last settle on this thread, with what they were derived
+ * from.  A view is a function of the model, the vCPU's registers
+ * (vt_arch_ops.gctx) and, when it reads them, its space's page tables
+ * (vt_space_pt): a vCPU whose registers and tables are as they were then
+ * has the same view.  In an exploration consecutive steps start from the
+ * same parent or from a parent and its child, and most vCPUs keep theirs.
+ */
+struct view_memo {
+	const struct vt_model *m;
+	uint64_t serial;                      /* m->serial: another model at the same address is another */
+	struct {
+		union vt_gregs regs;          /* the registers the view came from */
+		uint64_t pt;                  /* vt_space_pt of 'space' then */
+		int8_t space;                 /* the space whose tables it read (reads_pt); -1: none */
+		uint8_t valid;                /* the entry holds a view */
+	} in[VT_MAX_VCPUS];
+	struct vt_view w[VT_MAX_VCPUS];
+};
+static _Thread_local struct view_memo memo;
+
+/*
+ * Every vCPU's view of s, once per step, after the step's own changes and
+ * the hypervisor's page faults: from there to the end of the check nothing
+ * changes a guest register or a guest page table (the oracle fills change
+ * permitted sets, the walks KVM's own tables, the TLB fills the TLBs).  Two
+ * vCPUs in the same context (space, tag, global bit) map the same
+ * translations: the second copies the first's.  Returns the thread's memo,
+ * valid until the next call.
+ */
+static const struct vt_view *views(const struct vt_model *m, const struct vt_state *s)
+{
+	struct vt_view *w = memo.w;
+	const int nv = m->nvcpus;
+	if (memo.m != m || memo.serial != m->serial) {
+		memo.m = m;
+		memo.serial = m->serial;
+		for (int v = 0; v < VT_MAX_VCPUS; v++)
+			memo.in[v].valid = 0;
 	}
-	return vt_live_t(m, s, g.space, g.ctx, g.global_ok);
+	for (int v = 0; v < nv; v++) {
+		const union vt_gregs *r = &s->vcpu[v].g;
+		int sp = memo.in[v].space;
+		if (memo.in[v].valid && memcmp(&memo.in[v].regs, r, sizeof(*r)) == 0 &&
+		    (sp < 0 || memo.in[v].pt == vt_space_pt(m, s, sp)))
+			continue;
+		vt_vcpu_gctx(m, s, v, &w[v].g);
+		int k = 0;
+		while (k < v && !gctx_eq(&w[k].g, &w[v].g))
+			k++;
+		if (k < v) {
+			w[v].live = w[k].live;
+		} else {
+			struct vt_set none = {{0}};
+			w[v].live = w[v].g.paging ? vt_live_t(m, s, w[v].g.space, w[v].g.ctx, w[v].g.global_ok) : none;
+		}
+		memo.in[v].regs = *r;
+		memo.in[v].space = reads_pt(&w[v].g) ? w[v].g.space : -1;
+		memo.in[v].pt = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
+		memo.in[v].valid = 1;
+	}
+	return w;
+}
+
+static inline void compose_into(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t,
+				struct vt_set *r)
+{
+	*r = (struct vt_set){{0}};
+	VT_SET_FOREACH(x, t) {
+		/* only the VM's current entries for x's page pair with it (s_of_t: uix[x][j] >= 0) */
+		uint64_t cur = s->vm[m->t[x].vm].s2 & m->s_of_t[x];
+		VT_U64_FOREACH(j, cur)
+			vt_set_add(r, (unsigned)m->uix[x][j]);
+	}
 }
 
 struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t)
 {
-	struct vt_set r = {{0}};
-	VT_SET_FOREACH(x, t) {
-		int vm = m->t[x].vm;
-		uint64_t cur = s->vm[vm].s2;
-		VT_U64_FOREACH(j, cur) {
-			int u = m->uix[x][j];
-			if (u >= 0)
-				vt_set_add(&r, (unsigned)u);
-		}
-	}
+	struct vt_set r;
+	compose_into(m, s, t, &r);
 	return r;
 }
 
-void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2)
 {
-	struct vt_set t = vt_live_vcpu(m, s, v);
-	*u = vt_compose_s2(m, s, &t);
+	compose_into(m, s, &w->live, u);
 	*s2 = s->vm[m->vcpu_vm[v]].s2;
 }
 
@@ -90,13 +172,6 @@ struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value)
 	for (int c = 0; c < m->nctx; c++)
 		if (m->ctx[c].value == value)
 			vt_set_or(&r, &m->u_ctx[c]);
-	return r;
-}
-
-struct vt_set vt_usable_umask(const struct vt_model *m, const struct vt_gctx *g)
-{
-	struct vt_set r = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
-	vt_set_or(&r, &m->u_global);
 	return r;
 }
 
@@ -114,11 +189,6 @@ bool vt_tracks_thread(const struct vt_model *m)
 	return m->hv->tracks_thread && m->hv->tracks_thread(m);
 }
 
-bool vt_fixed(const struct vt_model *m, unsigned fix)
-{
-	return !vt_fixset_has(m->reverted, fix);
-}
-
 void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what)
 {
 	vt_trace_add(tr, VT_TR_FIX, vcpu, -1, fix, 0, 0, 0, what);
@@ -126,19 +196,34 @@ void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *
 
 /* ---- queries ----------------------------------------------------------- */
 
+/*
+ * What v may observe in context g (vt_oracle_ops.usable, or the engine's:
+ * its permitted translations of its context and global ones, in its VM):
+ * the translations, the guest-physical entries still permitted and those
+ * of its own guest-physical space.
+ */
+static inline void oracle_ok(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_gctx *g,
+			     struct vt_set *ok, uint64_t *s_ok, uint64_t *s_mine)
+{
+	struct vt_set r = {{0}};
+	if (m->step_hooks.oracle_usable && m->step_hooks.oracle_usable(m, s, v, &r, s_ok, s_mine)) {
+		*ok = r;
+		return;
+	}
+	*s_ok = UINT64_MAX;
+	*s_mine = m->s_vm[m->vcpu_vm[v]];
+	if (g->paging && g->ctx >= 0)
+		r = vt_set_inter(&m->t_ctx_vm[g->ctx][m->vcpu_vm[v]], &s->vcpu[v].permitted);
+	*ok = r;
+}
+
 struct vt_set vt_oracle_usable(const struct vt_model *m, const struct vt_state *s, int v)
 {
 	struct vt_gctx g;
-	struct vt_set r = {{0}};
+	struct vt_set r;
 	uint64_t s_ok, s_mine;
-	if (m->oracle->usable && m->oracle->usable(m, s, v, &r, &s_ok, &s_mine))
-		return r;
 	vt_vcpu_gctx(m, s, v, &g);
-	if (!g.paging || g.ctx < 0)
-		return r;
-	r = vt_set_union(&m->t_ctx[g.ctx], &m->t_global);
-	vt_set_and(&r, &m->t_vm[m->vcpu_vm[v]]);
-	vt_set_and(&r, &s->vcpu[v].permitted);
+	oracle_ok(m, s, v, &g, &r, &s_ok, &s_mine);
 	return r;
 }
 
@@ -206,7 +291,9 @@ bool vt_hw_reaches_gpa(const struct vt_model *m, const struct vt_state *s, int v
 	return false;
 }
 
-void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verdict *out)
+/* The invariant, for every vCPU in guest mode; w: every vCPU's view of s (views). */
+static void check(const struct vt_model *m, const struct vt_state *s, const struct vt_view *w,
+		  struct vt_verdict *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = VT_V_OK;
@@ -219,20 +306,15 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 		if (s->vcpu[v].run != VT_RUN_GUEST)
 			continue;
 		int p = s->vcpu[v].pcpu;
-		struct vt_gctx g;
 		struct vt_set u = {{0}};
 		uint64_t s2 = 0;
-		vt_vcpu_gctx(m, s, v, &g);
-		m->hw->reach(m, s, p, &g, &u, &s2);
-		struct vt_set ok = vt_oracle_usable(m, s, v);
+		m->hw->reach(m, s, p, &w[v].g, &u, &s2);
+		if (vt_set_empty(&u) && !s2)
+			continue; /* the hardware can return nothing to v: nothing to check */
 		/* a nested guest's own guest-physical mappings may be stale too (vt_oracle_ops.usable) */
-		uint64_t s_ok = UINT64_MAX;
-		uint64_t s_mine = m->s_vm[m->vcpu_vm[v]];
-		struct vt_set unused;
-		if (m->oracle->usable && !m->oracle->usable(m, s, v, &unused, &s_ok, &s_mine)) {
-			s_ok = UINT64_MAX;
-			s_mine = m->s_vm[m->vcpu_vm[v]];
-		}
+		struct vt_set ok;
+		uint64_t s_ok, s_mine;
+		oracle_ok(m, s, v, &w[v].g, &ok, &s_ok, &s_mine);
 		VT_SET_FOREACH(x, &u) {
 			int t = m->u[x].t;
 			if (!vt_set_has(&ok, (unsigned)t) && !projection_ok(m, &ok, t)) {
@@ -272,7 +354,30 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
 	}
 }
 
+void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verdict *out)
+{
+	check(m, s, views(m, s), out);
+}
+
 /* ---- filling ----------------------------------------------------------- */
+
+/*
+ * vt_tlb_tidy(s, d) changes nothing when every slot before the first free
+ * key holds some entry and that free slot is clear (its invariant, which
+ * most steps keep in most domains): tested here, inline, before calling it.
+ */
+static inline bool dom_tidy(const struct vt_state *s, int d)
+{
+	const struct vt_tlb_slot *sl = s->dom[d].slot;
+	for (int i = 0; i < VT_MAX_SLOTS; i++, sl++) {
+		bool empty = !sl->s && vt_set_empty(&sl->u);
+		if (sl->key == VT_KEY_NONE)
+			return empty;
+		if (empty)
+			return false;
+	}
+	return true;
+}
 
 /*
  * Let every TLB fill what it may.  The oracle fills for every vCPU whose
@@ -280,37 +385,42 @@ void vt_check(const struct vt_model *m, const struct vt_state *s, struct vt_verd
  * descheduled vCPU is still executing and may cache its context.  The
  * hardware fills only where a vCPU is in guest mode.
  */
-static int settle(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
+static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_view **views_out,
+		  struct vt_trace *tr)
 {
-	if (m->hv->fault)
-		for (int v = 0; v < m->nvcpus; v++)
+	const int nv = m->nvcpus, nd = m->ndomains; /* read once: the stores to s could alias them */
+	if (m->step_hooks.hv_fault)
+		for (int v = 0; v < nv; v++)
 			if (s->vcpu[v].run == VT_RUN_GUEST)
-				m->hv->fault(m, s, v, tr);
-	for (int v = 0; v < m->nvcpus; v++) {
-		if (m->oracle->fill) {
-			m->oracle->fill(m, s, v);
-			continue;
-		}
-		struct vt_set live = vt_live_vcpu(m, s, v);
-		vt_set_or(&s->vcpu[v].permitted, &live);
+				m->step_hooks.hv_fault(m, s, v, tr);
+	const struct vt_view *w = views(m, s);
+	*views_out = w;
+	if (m->step_hooks.oracle_fill) {
+		for (int v = 0; v < nv; v++)
+			m->step_hooks.oracle_fill(m, s, v, &w[v]);
+	} else {
+		for (int v = 0; v < nv; v++)
+			vt_set_or(&s->vcpu[v].permitted, &w[v].live);
 	}
-	for (int v = 0; v < m->nvcpus; v++) {
+	for (int v = 0; v < nv; v++) {
 		if (s->vcpu[v].run != VT_RUN_GUEST)
 			continue;
 		struct vt_set u;
 		uint64_t s2;
-		m->hv->walk(m, s, v, &u, &s2);
+		m->hv->walk(m, s, v, &w[v], &u, &s2);
 		if (m->hw->fill(m, s, s->vcpu[v].pcpu, &u, s2) < 0)
 			return -1;
 	}
-	for (int d = 0; d < m->ndomains; d++)
-		vt_tlb_tidy(s, d);
+	for (int d = 0; d < nd; d++)
+		if (!dom_tidy(s, d))
+			vt_tlb_tidy(s, d);
 	return 0;
 }
 
 void vt_state_settle(const struct vt_model *m, struct vt_state *s)
 {
-	(void)settle(m, s, NULL);
+	const struct vt_view *w;
+	(void)settle(m, s, &w, NULL);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -616,7 +726,8 @@ static void enter(const struct vt_model *m, struct vt_state *s, int v, bool one_
 	if (m->hv->enter(m, s, v, one_phase, tr)) {
 		s->vcpu[v].run = VT_RUN_GUEST;
 		s->vcpu[v].mode = VT_MODE_IN_GUEST;
-		vt_trace_add(tr, VT_TR_NOTE, v, s->vcpu[v].pcpu, 0, 0, 0, 0, "enters the guest");
+		if (tr)
+			vt_trace_add(tr, VT_TR_NOTE, v, s->vcpu[v].pcpu, 0, 0, 0, 0, "enters the guest");
 	}
 }
 
@@ -628,9 +739,10 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 		return e;
 	int v = ev->vcpu;
 	s->meta.step++;
-	if (tr)
+	if (tr) { /* an exploration runs without a trace: not even the calls */
 		tr->step = s->meta.step;
-	vt_trace_event(tr, ev);
+		vt_trace_event(tr, ev);
+	}
 
 	switch (ev->kind) {
 	case VT_EV_LOAD: {
@@ -690,12 +802,14 @@ enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const str
 	}
 
 	deliver_ipis(m, s, tr);
-	vt_trace_settle(tr);
-	if (settle(m, s, tr) < 0)
+	if (tr)
+		vt_trace_settle(tr);
+	const struct vt_view *w;
+	if (settle(m, s, &w, tr) < 0)
 		vt_state_limit(&s->meta, VT_LIMIT_TLB_SLOTS);
 	if (s->meta.limit)
 		return VT_STEP_ERR_LIMIT;
-	vt_check(m, s, verdict);
+	check(m, s, w, verdict);
 	if (verdict->kind == VT_V_STALE)
 		vt_trace_add(tr, VT_TR_STALE, verdict->vcpu, verdict->pcpu, (uint32_t)verdict->u, 0, 0, 0, NULL);
 	else if (verdict->kind == VT_V_BREACH)

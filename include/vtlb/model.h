@@ -268,6 +268,33 @@ struct vt_gctx {
 	int8_t global_ok;  /* global entries are created (x86: CR4.PGE) */
 };
 
+/*
+ * What a step derives from one vCPU's registers and its VM's page tables,
+ * once after the step's changes (step.c, settle): the hooks that fill and
+ * walk read it instead of recomputing it.
+ */
+struct vt_view {
+	struct vt_gctx g;    /* vt_vcpu_gctx */
+	struct vt_set live;  /* vt_live_vcpu: the guest translations its context maps now */
+};
+
+struct vt_model;
+struct vt_state;
+struct vt_trace;
+
+/*
+ * The optional hooks every step calls (vt_oracle_ops.fill and .usable,
+ * vt_hv_ops.fault), or NULL where the ops say they cannot act in this model
+ * (vt_oracle_ops.hooks_act, vt_hv_ops.fault_acts): resolved once by
+ * vt_model_finish, so that a step does not call a hook only to return.
+ */
+struct vt_step_hooks {
+	void (*oracle_fill)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w);
+	bool (*oracle_usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
+			      uint64_t *s_ok, uint64_t *s_mine);
+	void (*hv_fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+};
+
 /* Exploration bounds; VT_BOUND_UNSET where the scenario says nothing. */
 #define VT_BOUND_UNSET UINT32_MAX
 struct vt_bounds {
@@ -362,12 +389,14 @@ static inline struct vt_fixset vt_fixset_union(struct vt_fixset a, struct vt_fix
 
 struct vt_model {
 	char file[256];
+	uint64_t serial;   /* unique per finished model in the process (caches tell models apart by it) */
 	enum vt_arch arch;
 	enum vt_backend backend;
 	const struct vt_arch_ops *aops;
 	const struct vt_hw_ops *hw;
 	const struct vt_hv_ops *hv;
 	const struct vt_oracle_ops *oracle;
+	struct vt_step_hooks step_hooks;   /* vt_model_finish */
 
 	uint32_t opt[VT_MAX_OPTS];   /* enum vt_opt */
 	struct vt_fixset reverted;   /* the fixes whose logic is from before the patch */
@@ -410,6 +439,7 @@ struct vt_model {
 	/* lookup tables */
 	int16_t tix[VT_MAX_CTX][VT_MAX_P][2];  /* (ctx, pte, g) -> t, or -1 */
 	int16_t uix[VT_MAX_T][VT_MAX_S];       /* (t, s) -> u, or -1 */
+	uint64_t s_of_t[VT_MAX_T];             /* the stage-2 entries s with uix[t][s] >= 0 */
 	int8_t space_ctx[VT_MAX_SPACES][2];    /* ctx variants of a space, -1 unused */
 
 	/* masks over T */
@@ -417,6 +447,8 @@ struct vt_model {
 	struct vt_set t_ctx[VT_MAX_CTX];
 	struct vt_set t_global;
 	struct vt_set t_vm[VT_MAX_VMS];
+	/* (t_ctx[c] | t_global) & t_vm[vm]: what a vCPU of vm in context c may use if permitted (the check) */
+	struct vt_set t_ctx_vm[VT_MAX_CTX][VT_MAX_VMS];
 	/* masks over U */
 	struct vt_set u_va[VT_MAX_VAS];
 	struct vt_set u_ctx[VT_MAX_CTX];
@@ -424,6 +456,15 @@ struct vt_model {
 	struct vt_set u_vm[VT_MAX_VMS];
 	struct vt_set u_s[VT_MAX_S];
 	struct vt_set u_of_t[VT_MAX_T];
+	/*
+	 * By context: the U elements of every context with the same value
+	 * (PCID / ASID / PID) in any VM, what a hardware lookup under that
+	 * value may hit (vt_ctx_value_umask of ctx[c].value); and the same
+	 * with the global ones added (vt_usable_umask).  Filled once by
+	 * vt_model_finish, read on every step.
+	 */
+	struct vt_set u_ctx_value[VT_MAX_CTX];
+	struct vt_set u_usable[VT_MAX_CTX];
 	/* masks over S and P */
 	uint64_t s_vm[VT_MAX_VMS];
 	uint64_t s_gpa[VT_MAX_S];              /* entries with the same (vm, gpa) as s */

@@ -109,9 +109,10 @@ struct vt_oracle_ops {
 		       const union vt_gregs *old);
 	/*
 	 * Optional: fill v's permitted sets from its current context, instead
-	 * of the engine's (permitted |= what the context maps now).
+	 * of the engine's (permitted |= what the context maps now).  w is v's
+	 * view of this step (what its context maps now: w->live).
 	 */
-	void (*fill)(const struct vt_model *m, struct vt_state *s, int v);
+	void (*fill)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w);
 	/*
 	 * Optional: what v may observe in its current context, when it is not
 	 * the engine's (permitted, in the vCPU's VM): the translations (over T,
@@ -123,6 +124,12 @@ struct vt_oracle_ops {
 	 */
 	bool (*usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t, uint64_t *s_ok,
 		       uint64_t *s_mine);
+	/*
+	 * Optional: whether fill and usable can differ from the engine's in
+	 * model m.  False lets every step skip them (vt_model_finish resolves
+	 * m->step_hooks); absent, they are always called.
+	 */
+	bool (*hooks_act)(const struct vt_model *m);
 };
 
 /* ---- hardware ---------------------------------------------------------- */
@@ -250,6 +257,8 @@ struct vt_hv_ops {
 	 * shadow tables lack; a fault exits and re-enters within the step.
 	 */
 	void (*fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	/* Optional: whether fault can do anything in model m (false: never called; absent: always). */
+	bool (*fault_acts)(const struct vt_model *m);
 	/*
 	 * Optional: a guest access to va by v (in guest mode) that misses the
 	 * TLB and faults in the hypervisor's tables (x86 TDP: an EPT/NPT
@@ -257,8 +266,12 @@ struct vt_hv_ops {
 	 * within the step.
 	 */
 	void (*access)(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr);
-	/* What a hardware walk for v can return now: guest+stage-2 tables, or KVM's shadow tables. */
-	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+	/*
+	 * What a hardware walk for v can return now: guest+stage-2 tables, or
+	 * KVM's shadow tables.  w is v's view of the current state (vt_view_of).
+	 */
+	void (*walk)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		     uint64_t *s2);
 	/*
 	 * Optional: rename pCPUs in the backend's own state (pCPU p becomes
 	 * map[p]); the engine renames its fields.  A backend that provides it

@@ -105,7 +105,7 @@ static const char *arm64_lookup_dom(const struct vt_model *m, int pcpu, int d)
 
 static const struct vt_tlb_slot *slot_of(const struct vt_state *s, int d, uint32_t key)
 {
-	int i = vt_tlb_index(s, d, key);
+	int i = vt_tlb_slot_index(s, d, key);
 	return i < 0 ? NULL : &s->dom[d].slot[i];
 }
 
@@ -207,13 +207,13 @@ static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const s
 		const struct vt_tlb_slot *sl = slot_of(s, d, key);
 		*added = sl ? vt_set_minus(&all, &sl->u) : all;
 	}
-	if (vt_tlb_fill(s, d, key, &all, s2) < 0)
+	if (vt_tlb_fill_fast(s, d, key, &all, s2) < 0)
 		return -1;
 	int sd = shared_dom(m);
 	if (sd >= 0) {
 		struct vt_set none = {{0}};
 		bool cnp = v >= 0 && s->vcpu[v].g.arm64.cnp;
-		if (vt_tlb_fill(s, sd, key, cnp ? &all : &none, s2) < 0)
+		if (vt_tlb_fill_fast(s, sd, key, cnp ? &all : &none, s2) < 0)
 			return -1;
 	}
 	return 0;

@@ -82,9 +82,14 @@ static int ppc_ndomains(const struct vt_model *m)
 	return ngroups(m) + m->npcpus;
 }
 
-static int erat_of(const struct vt_model *m, int p)
+/*
+ * Thread p's ERAT.  The model's domain count is ppc_ndomains (the ERATs
+ * are its last npcpus), fixed once the model is finished: no need to count
+ * the groups again on every lookup.
+ */
+static inline int erat_of(const struct vt_model *m, int p)
 {
-	return ngroups(m) + p;
+	return m->ndomains - m->npcpus + p;
 }
 
 /* A thread's lookup reads its own ERAT, then its TLB group's TLB. */
@@ -96,15 +101,15 @@ static const char *ppc_lookup_dom(const struct vt_model *m, int p, int d)
 static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d, uint32_t key, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
 {
-	int i = vt_tlb_index(s, d, key);
+	int i = vt_tlb_slot_index(s, d, key);
 	if (i < 0)
 		return;
 	const struct vt_tlb_slot *sl = &s->dom[d].slot[i];
 	*s2 |= sl->s;
 	if (!g->paging || g->ctx < 0)
 		return; /* real mode: partition scope only */
-	struct vt_set use = vt_ctx_value_umask(m, m->ctx[g->ctx].value);
-	struct vt_set hit = vt_set_inter(&sl->u, &use);
+	/* the entries of its PID, in any LPID's context: the slot's LPID decides */
+	struct vt_set hit = vt_set_inter(&sl->u, &m->u_ctx_value[g->ctx]);
 	vt_set_or(u, &hit);
 }
 
@@ -127,9 +132,9 @@ static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 	uint32_t key = s->pcpu[p].key;
 	if (key == VT_KEY_NONE)
 		return 0;
-	if (vt_tlb_fill(s, m->domain_of[p], key, u, s2) < 0)
+	if (vt_tlb_fill_fast(s, m->domain_of[p], key, u, s2) < 0)
 		return -1;
-	return vt_tlb_fill(s, erat_of(m, p), key, u, s2);
+	return vt_tlb_fill_fast(s, erat_of(m, p), key, u, s2);
 }
 
 /* Remove the scope of one instruction from the slot of its LPID in domain d. */

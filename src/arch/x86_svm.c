@@ -29,7 +29,7 @@ static void svm_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	if (!g->paging || g->ctx < 0 || key == VT_KEY_NONE)
 		return;
 	int d = m->domain_of[p];
-	int i = vt_tlb_index(s, d, key);
+	int i = vt_tlb_slot_index(s, d, key);
 	if (i < 0)
 		return;
 	struct vt_set use = vt_usable_umask(m, g); /* its PCID's and global ones (SDM §4.10.2.4) */
@@ -42,7 +42,7 @@ static int svm_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 	uint32_t key = s->pcpu[p].key;
 	if (key == VT_KEY_NONE)
 		return 0;
-	return vt_tlb_fill(s, m->domain_of[p], key, u, s2);
+	return vt_tlb_fill_fast(s, m->domain_of[p], key, u, s2);
 }
 
 static void svm_native(const struct vt_model *m, struct vt_state *s, int p, const struct vt_op *op,

@@ -66,7 +66,7 @@ static int vmx_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 		return 0;
 	if (!key_eptp(key))
 		s2 = 0; /* no guest-physical mappings without EPT */
-	return vt_tlb_fill(s, m->domain_of[p], key, u, s2);
+	return vt_tlb_fill_fast(s, m->domain_of[p], key, u, s2);
 }
 
 /* Apply f to every slot of domain d; the slot's key decides. */

@@ -483,18 +483,23 @@ struct vt_set vt_x86_scope_umask(const struct vt_model *m, const struct vt_x86_s
 static void x86_gctx(const struct vt_model *m, const union vt_gregs *gr, struct vt_gctx *g)
 {
 	const struct vt_x86_regs *r = &gr->x86;
-	g->paging = (r->cr0 & X86_CR0_PG) && r->cr3 >= 0;
-	g->space = r->cr3;
-	g->ctx = -1;
+	int sp = r->cr3;
+	g->paging = (r->cr0 & X86_CR0_PG) && sp >= 0;
+	g->space = (int8_t)sp;
 	g->global_ok = (r->cr4 & X86_CR4_PGE) != 0;
-	if (r->cr3 < 0)
+	if (sp < 0) {
+		g->ctx = -1;
 		return;
-	uint32_t want = vt_x86_pcid(m, r);
-	for (int k = 0; k < 2; k++) {
-		int c = m->space_ctx[r->cr3][k];
-		if (c >= 0 && m->ctx[c].value == want)
-			g->ctx = (int8_t)c;
 	}
+	/* the space's context variant of the current PCID (vt_x86_pcid), the last one if both match */
+	uint32_t want = (r->cr4 & X86_CR4_PCIDE) ? m->space[sp].ctx : 0;
+	const int8_t *c = m->space_ctx[sp];
+	int ctx = -1;
+	if (c[0] >= 0 && m->ctx[c[0]].value == want)
+		ctx = c[0];
+	if (c[1] >= 0 && m->ctx[c[1]].value == want)
+		ctx = c[1];
+	g->ctx = (int8_t)ctx;
 }
 
 /* Architectural checks and register effects (SDM vol. 2 MOV CR, INVPCID; vol. 3 §2.5). */
@@ -730,6 +735,8 @@ static bool x86_vmm_only(const struct vt_op_decl *d)
 static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler)
 {
 	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
+	if (!r->ipi[0])
+		return false; /* none pending (asked after every step) */
 	/* L1's IPI waits while its vCPU runs L2 (the VM exit it causes to L1 is not modelled) */
 	if (vt_x86_level(m, s, v, NULL) == 2)
 		return false;

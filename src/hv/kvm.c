@@ -22,23 +22,10 @@ void vt_kvm_make_request(struct vt_state *s, int v, unsigned req, struct vt_trac
 	vt_trace_add(tr, VT_TR_REQ, v, s->vcpu[v].pcpu, req, (uint32_t)v, 0, 0, NULL);
 }
 
-bool vt_kvm_test_request(const struct vt_state *s, int v, unsigned req)
+void vt_kvm_serve_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr)
 {
-	return (s->vcpu[v].requests >> req) & 1;
-}
-
-void vt_kvm_clear_request(struct vt_state *s, int v, unsigned req)
-{
-	s->vcpu[v].requests &= ~(1u << req);
-}
-
-bool vt_kvm_check_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr)
-{
-	if (!vt_kvm_test_request(s, v, req))
-		return false;
 	vt_kvm_clear_request(s, v, req);
 	vt_trace_add(tr, VT_TR_SERVICE, v, s->vcpu[v].pcpu, req, 0, 0, 0, NULL);
-	return true;
 }
 
 /* kvm_vcpu_exiting_guest_mode: smp_mb__before_atomic(); cmpxchg(&vcpu->mode, IN_GUEST_MODE, EXITING_GUEST_MODE). */

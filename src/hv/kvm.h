@@ -22,11 +22,31 @@
 
 /* kvm_make_request */
 void vt_kvm_make_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr);
-/* kvm_check_request: test and clear; traces the service. */
-bool vt_kvm_check_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr);
 /* kvm_test_request / kvm_clear_request */
-bool vt_kvm_test_request(const struct vt_state *s, int v, unsigned req);
-void vt_kvm_clear_request(struct vt_state *s, int v, unsigned req);
+static inline bool vt_kvm_test_request(const struct vt_state *s, int v, unsigned req)
+{
+	return (s->vcpu[v].requests >> req) & 1;
+}
+
+static inline void vt_kvm_clear_request(struct vt_state *s, int v, unsigned req)
+{
+	s->vcpu[v].requests &= ~(1u << req);
+}
+
+/* The service of a pending request: clear it and trace it (vt_kvm_check_request). */
+void vt_kvm_serve_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr);
+
+/*
+ * kvm_check_request: test and clear; traces the service.  Inline: the entry
+ * path asks for a dozen requests of which usually none is pending.
+ */
+static inline bool vt_kvm_check_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr)
+{
+	if (!vt_kvm_test_request(s, v, req))
+		return false;
+	vt_kvm_serve_request(s, v, req, tr);
+	return true;
+}
 
 /*
  * kvm_make_all_cpus_request (KVM_REQUEST_WAIT), atomically: set req on every

@@ -57,11 +57,6 @@ static bool nested_ept(const struct vt_model *m, const struct vt_state *s, int v
 	return vm >= 0 && m->vm[vm].ept12;
 }
 
-bool vt_nested_guest_mode(const struct vt_model *m, const struct vt_state *s, int v)
-{
-	return m->has_nested && s->vcpu[v].h.x86.guest_mode;
-}
-
 static unsigned vpid01(const struct vt_model *m, int v)
 {
 	return m->opt[VT_OPT_VPID] ? (unsigned)v + 1 : 0;
@@ -134,10 +129,11 @@ void vt_nested_mmu_load(const struct vt_model *m, struct vt_state *s, int v, str
  * an unsync entry stays), or with L1's memory directly (a guest_mode TDP
  * root).  Guest-physical mappings are the L2 VM's entries.
  */
-void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2)
 {
 	struct vt_set none = {{0}};
-	struct vt_set t = vt_live_vcpu(m, s, v);
+	const struct vt_set t = w->live;
 	int vm = vmcs12_vm(s, v);
 	*u = none;
 	*s2 = 0;

@@ -17,8 +17,11 @@
 #define VT_NESTED_ROLE_GUEST_MODE 0x200u     /* shadow roots (0x100 is SMM) */
 #define VT_NESTED_TDP_ROLE_GUEST_MODE 0x2u    /* TDP roots (vt_kvm_tdp_root.role; 1 is SMM) */
 
-/* is_guest_mode(vcpu): KVM runs the vCPU's L2. */
-bool vt_nested_guest_mode(const struct vt_model *m, const struct vt_state *s, int v);
+/* is_guest_mode(vcpu): KVM runs the vCPU's L2.  Inline: asked on every walk and entry. */
+static inline bool vt_nested_guest_mode(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	return m->has_nested && s->vcpu[v].h.x86.guest_mode;
+}
 /* vmx_get_current_vpid */
 unsigned vt_nvmx_current_vpid(const struct vt_model *m, const struct vt_state *s, int v);
 /* The EPTP (code) of the root the vCPU runs on now. */
@@ -30,7 +33,8 @@ bool vt_nested_root_valid(const struct vt_model *m, const struct vt_state *s, in
 /* kvm_mmu_load for guest_mmu. */
 void vt_nested_mmu_load(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
 /* The hardware walk while L2 runs on a TDP or shadow-EPT root. */
-void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+void vt_nested_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		    uint64_t *s2);
 /* Emulation of L1's VMX instructions and of L2's VM exit to L1. */
 void vt_nvmx_handle(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 		    struct vt_trace *tr);

@@ -430,7 +430,7 @@ static void root_sync_va(const struct vt_model *m, struct vt_state *s, int v, st
 /* ---- TDP MMU roots (mmu/tdp_mmu.c) ------------------------------------ */
 
 /* A root's position in the VM's list (newest first), or -1. */
-static int tdp_pos(const struct vt_state *s, int vm, unsigned id)
+static inline int tdp_pos(const struct vt_state *s, int vm, unsigned id)
 {
 	const struct vt_kvm_tdp_root *rs = s->vm[vm].h.x86.roots;
 	for (int i = 0; i < VT_KVM_TDP_ROOTS && rs[i].used; i++)
@@ -440,7 +440,7 @@ static int tdp_pos(const struct vt_state *s, int vm, unsigned id)
 }
 
 /* The TDP root vCPU v holds (mmu->root.hpa), or NULL. */
-static struct vt_kvm_tdp_root *tdp_root_of(const struct vt_model *m, struct vt_state *s, int v)
+static inline struct vt_kvm_tdp_root *tdp_root_of(const struct vt_model *m, struct vt_state *s, int v)
 {
 	const struct vt_kvm_root *r = &X(s, v)->root;
 	if (!V(m)->tdp || r->space != VT_ROOT_TDP)
@@ -1071,6 +1071,12 @@ static void link_table(const struct vt_model *m, struct vt_state *s, int v, cons
  * the fault leaves the sync to the vCPU's next entry (before 65855ed8b034):
  * then that entry is a step of its own, and the other vCPUs may run first.
  */
+/* Only shadow paging takes these faults: with TDP the hardware walks the guest's own tables. */
+bool vt_kvm_x86_fault_acts(const struct vt_model *m)
+{
+	return !V(m)->tdp;
+}
+
 void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr)
 {
 	if (V(m)->tdp)
@@ -1980,15 +1986,16 @@ void vt_kvm_x86_pcpu_refs(const struct vt_model *m, const struct vt_state *s, ui
 }
 
 /* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */
-void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2)
+void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		     uint64_t *s2)
 {
 	struct vt_set none = {{0}};
 	if (V(m)->tdp && vt_nested_guest_mode(m, s, v)) {
-		vt_nested_walk(m, s, v, u, s2);
+		vt_nested_walk(m, s, v, w, u, s2);
 		return;
 	}
 	if (V(m)->tdp) {
-		vt_walk_nested(m, s, v, u, s2);
+		vt_walk_nested(m, s, v, w, u, s2);
 		/* The EPT/NPT walk goes through the vCPU's root: a zapped SPTE is not present (no negative caching). */
 		const struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
 		if (r && r->zapped) {
@@ -2001,8 +2008,7 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct
 	*u = none;
 	*s2 = 0;
 	struct vt_kvm_root *r = &X(s, v)->root;
-	struct vt_gctx g;
-	vt_vcpu_gctx(m, s, v, &g);
+	const struct vt_gctx g = w->g;
 	if (!g.paging || !root_valid(r) || r->space < 0 || r->space != g.space)
 		return;
 	/* Shadow page faults add what the guest maps now; unsync SPTEs stay. */
@@ -2071,7 +2077,9 @@ void vt_kvm_x86_access(const struct vt_model *m, struct vt_state *s, int v, uint
 		/* The access is retried: its walk now finds the SPTE, and the TLB may keep what it returns. */
 		struct vt_set u;
 		uint64_t s2;
-		vt_kvm_x86_walk(m, s, v, &u, &s2);
+		struct vt_view w;
+		vt_view_of(m, s, v, &w);
+		vt_kvm_x86_walk(m, s, v, &w, &u, &s2);
 		(void)m->hw->fill(m, s, p, &u, s2); /* no free tag slot: the settle reports the model limit */
 	}
 }

@@ -61,8 +61,10 @@ bool vt_kvm_x86_pt_trap(const struct vt_model *m, const struct vt_state *s, int 
 void vt_kvm_x86_pt_store(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
 			 struct vt_trace *tr);
 void vt_kvm_x86_fault(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+bool vt_kvm_x86_fault_acts(const struct vt_model *m);
 void vt_kvm_x86_access(const struct vt_model *m, struct vt_state *s, int v, uint64_t va, struct vt_trace *tr);
-void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, struct vt_set *u, uint64_t *s2);
+void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		     uint64_t *s2);
 
 /* For nested VMX (src/hv/kvm_nested_vmx.c). */
 void vt_kvm_x86_new_pgd(const struct vt_model *m, struct vt_state *s, int v, int space, struct vt_trace *tr);

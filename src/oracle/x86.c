@@ -102,14 +102,13 @@ static void x86_oracle_vmm_op(const struct vt_model *m, struct vt_state *s, int 
 }
 
 /* Nested virtualization: the L2 oracle while the vCPU runs its L2 (src/oracle/x86_nested.c). */
-static void x86_oracle_fill(const struct vt_model *m, struct vt_state *s, int v)
+static void x86_oracle_fill(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w)
 {
 	if (m->has_nested) {
-		vt_x86_nested_fill(m, s, v);
+		vt_x86_nested_fill(m, s, v, &w->live);
 		return;
 	}
-	struct vt_set live = vt_live_vcpu(m, s, v);
-	vt_set_or(&s->vcpu[v].permitted, &live);
+	vt_set_or(&s->vcpu[v].permitted, &w->live);
 }
 
 static bool x86_oracle_usable(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
@@ -118,9 +117,16 @@ static bool x86_oracle_usable(const struct vt_model *m, const struct vt_state *s
 	return m->has_nested && vt_x86_nested_usable(m, s, v, t, s_ok, s_mine);
 }
 
+/* Without nested VMs the fill is the engine's and usable always declines. */
+static bool x86_oracle_hooks_act(const struct vt_model *m)
+{
+	return m->has_nested;
+}
+
 const struct vt_oracle_ops vt_x86_oracle_ops = {
 	.guest_op = x86_oracle_op,
 	.vmm_op = x86_oracle_vmm_op,
 	.fill = x86_oracle_fill,
 	.usable = x86_oracle_usable,
+	.hooks_act = x86_oracle_hooks_act,
 };

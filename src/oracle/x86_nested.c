@@ -188,15 +188,14 @@ bool vt_x86_nested_oracle_op(const struct vt_model *m, struct vt_state *s, int v
 	return true;
 }
 
-void vt_x86_nested_fill(const struct vt_model *m, struct vt_state *s, int v)
+void vt_x86_nested_fill(const struct vt_model *m, struct vt_state *s, int v, const struct vt_set *live)
 {
 	int l2vm;
-	struct vt_set live = vt_live_vcpu(m, s, v);
 	if (vt_x86_level(m, s, v, &l2vm) != 2) {
-		vt_set_or(&s->vcpu[v].permitted, &live);
+		vt_set_or(&s->vcpu[v].permitted, live);
 		return;
 	}
-	vt_set_or(l2_set(m, s, v), &live);
+	vt_set_or(l2_set(m, s, v), live);
 	N(s, v)->l2s |= s->vm[l2vm].s2 & ~s_free(m);
 }
 
