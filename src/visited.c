@@ -443,6 +443,16 @@ struct vt_canon {
 	 * while it is not tried.  It only decides what is compared first.
 	 */
 	int8_t run_score[5];
+	/*
+	 * Per leaf, the last two distinct sections keyed there (the
+	 * interned records, which never move): siblings often write the
+	 * same new value to a section, and a comparison is cheaper than a
+	 * hash and a cache lookup.
+	 */
+	struct {
+		const uint8_t *rec;
+		uint32_t id;
+	} recent[VT_SECTIONS_MAX][2];
 };
 
 /* 8 bytes as a big-endian number: compares as memcmp compares them. */
@@ -675,7 +685,31 @@ static inline bool sect_eq(const uint8_t *a, const uint8_t *b, size_t len)
 	return memcmp(a + 8, b + 8, len - 8) == 0;
 }
 
+static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id,
+			     const uint8_t **rec);
+
+/* The id of the section p at leaf i: one of the last two keyed there, or by its hash. */
 static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id)
+{
+	size_t len = vs->leaf[i].len;
+	if (c->recent[i][0].rec && sect_eq(c->recent[i][0].rec, p, len)) {
+		*id = c->recent[i][0].id;
+		return 0;
+	}
+	const uint8_t *rec = c->recent[i][1].rec;
+	if (rec && sect_eq(rec, p, len)) {
+		*id = c->recent[i][1].id;
+	} else if (section_id_hashed(vs, c, i, p, id, &rec) < 0) {
+		return -1;
+	}
+	c->recent[i][1] = c->recent[i][0];
+	c->recent[i][0].rec = rec;
+	c->recent[i][0].id = *id;
+	return 0;
+}
+
+static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id,
+			     const uint8_t **rec)
 {
 	unsigned type = vs->leaf[i].type;
 	size_t len = vs->leaf[i].len;
@@ -683,12 +717,13 @@ static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const ui
 	size_t ci = (size_t)(h ^ (h >> 17)) & (SCACHE - 1);
 	if (c->sc[ci].type == type + 1 && c->sc[ci].h == h && memcmp(c->sc[ci].rec, p, len) == 0) {
 		*id = c->sc[ci].id;
+		*rec = c->sc[ci].rec;
 		return 0;
 	}
 	if (itab_intern(vs, &vs->sect[type], p, h, id) < 0)
 		return -1;
 	c->sc[ci].h = h;
-	c->sc[ci].rec = itab_get(&vs->sect[type], *id);
+	c->sc[ci].rec = *rec = itab_get(&vs->sect[type], *id);
 	c->sc[ci].id = *id;
 	c->sc[ci].type = type + 1;
 	return 0;
