@@ -373,6 +373,9 @@ static uint64_t itab_records(struct itab *t)
  * A root record.  Breadth-first (with a queue) it is the key alone: states
  * arrive in order of depth, and the sleep sets are not used.
  */
+/* A state's sections are bits of one word (the same-as-the-parent masks). */
+_Static_assert(VT_SECTIONS_MAX < 64, "a section mask is a uint64_t");
+
 struct root {
 	uint64_t key;
 	uint16_t depth;      /* smallest depth seen */
@@ -878,9 +881,10 @@ bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_sta
 		return false;
 	c->scratch = NULL;
 	memcpy(dst, src, VT_STATE_CANON_OFF);
-	for (int i = 0; i < vs->nleaf; i++)
-		if (!(c->scratch_same >> i & 1))
-			memcpy((uint8_t *)dst + vs->leaf[i].off, (const uint8_t *)src + vs->leaf[i].off, vs->leaf[i].len);
+	for (uint64_t diff = ~c->scratch_same & (VT_BIT(vs->nleaf) - 1); diff; diff &= diff - 1) {
+		int i = __builtin_ctzll(diff);
+		memcpy((uint8_t *)dst + vs->leaf[i].off, (const uint8_t *)src + vs->leaf[i].off, vs->leaf[i].len);
+	}
 	return true;
 }
 
@@ -1090,10 +1094,11 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 	}
 	if (!inc)
 		memcpy(out, &vs->init, sizeof(*out));
-	for (int i = 0; i < vs->nleaf; i++)
-		if (diff >> i & 1)
-			memcpy((uint8_t *)out + vs->leaf[i].off, itab_get(&vs->sect[vs->leaf[i].type], cur[i]),
-			       vs->leaf[i].len);
+	for (uint64_t d = diff & (VT_BIT(vs->nleaf) - 1); d; d &= d - 1) {
+		int i = __builtin_ctzll(d);
+		memcpy((uint8_t *)out + vs->leaf[i].off, itab_get(&vs->sect[vs->leaf[i].type], cur[i]),
+		       vs->leaf[i].len);
+	}
 	out->meta.step = 0;
 	out->meta.limit = 0;
 	if (c) {
