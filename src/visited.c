@@ -1145,17 +1145,7 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	}
 	SECTIONS(1, vm, m->nvms)
 	SECTIONS(2, vcpu, m->nvcpus)
-	/*
-	 * The pCPU records (16 bytes each) are one section: a step changes
-	 * one or two, and a leaf costs more to compare and to fold into the
-	 * tree than its bytes.  Under symmetry the renaming has moved them
-	 * in the state, so the section is compared where it is.
-	 */
-	vs->leaf[n].type = 3;
-	vs->leaf[n].pcpu = -1;
-	vs->leaf[n].run = 1;
-	vs->leaf[n].off = (uint16_t)offsetof(struct vt_state, pcpu);
-	vs->leaf[n++].len = (uint16_t)((size_t)m->npcpus * vt_state_sect_len(m, 3));
+	SECTIONS(3, pcpu, m->npcpus)
 	SECTIONS(4, dom, m->ndomains)
 #undef SECTIONS
 	vs->nleaf = n;
@@ -1169,7 +1159,7 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	}
 	vs->nlevel = l;
 	for (int ty = 0; ty < 5; ty++) {
-		size_t len = vt_state_sect_len(m, ty) * (ty == 3 ? (size_t)m->npcpus : 1);
+		size_t len = vt_state_sect_len(m, ty);
 		itab_init(&vs->sect[ty], len, len, (uint64_t)ty + 1);
 	}
 	itab_init(&vs->node, 8, 8, 0);
