@@ -52,12 +52,13 @@ struct backend {
 	const struct vt_oracle_ops *oracle;
 	const struct vt_hw_ops *hw;
 	const struct vt_hv_ops *hv;
+	bool tdp;                  /* the host maps guest memory with KVM's TDP MMU (x86 EPT/NPT: tdp_enabled) */
 };
 
 static const struct backend backends[VT_BE_COUNT] = {
-	[VT_BE_VMX_EPT] = {"x86 vmx ept", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_ept},
+	[VT_BE_VMX_EPT] = {"x86 vmx ept", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_ept, true},
 	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow},
-	[VT_BE_SVM_NPT] = {"x86 svm npt", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt},
+	[VT_BE_SVM_NPT] = {"x86 svm npt", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt, true},
 	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow},
 	[VT_BE_ARM64] = {"arm64", VT_ARCH_ARM64, &vt_arm64_arch_ops, &vt_arm64_oracle_ops, &vt_arm64_hw_ops, &vt_kvm_arm64_ops},
 	[VT_BE_PPC_RADIX] = {"ppc radix", VT_ARCH_PPC, &vt_ppc_arch_ops, &vt_ppc_oracle_ops, &vt_ppc_hw_ops, &vt_kvm_ppc_ops},
@@ -78,6 +79,11 @@ void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const stru
 enum vt_arch vt_backend_arch(enum vt_backend be)
 {
 	return backends[be].isa;
+}
+
+bool vt_backend_tdp(enum vt_backend be)
+{
+	return (unsigned)be < VT_BE_COUNT && backends[be].tdp;
 }
 
 const char *vt_backend_name(enum vt_backend be)

@@ -1242,7 +1242,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		/* The TDP MMU's own zaps (src/hv/kvm_x86.c): x86 with EPT or NPT only. */
 		int at = p->cur - 1;
 		bool all = vt_tok_is(p, at, "zap-all"), nx = vt_tok_is(p, at, "nx-recover");
-		if (p->m->backend != VT_BE_VMX_EPT && p->m->backend != VT_BE_SVM_NPT)
+		if (!vt_backend_tdp(p->m->backend))
 			return vt_parse_error_at(p, at, "'%.*s' zaps TDP MMU roots: only x86 with EPT or NPT has them",
 						 (int)p->tok[at].len, p->tok[at].s);
 		if (parse_vm(p, &vm) < 0)
@@ -1271,7 +1271,7 @@ static int parse_host_op(struct pstate *ps, struct vt_event *ev)
 		if (found < 0) {
 			char names[600];
 			insn_list(p->m->hw, names, sizeof(names));
-			bool tdp = p->m->backend == VT_BE_VMX_EPT || p->m->backend == VT_BE_SVM_NPT;
+			bool tdp = vt_backend_tdp(p->m->backend);
 			return vt_parse_error(p, "expected a host operation: 'unmap VM GPA', 'remap VM GPA -> HPA', "
 						 "'remap-noflush VM GPA -> HPA', 'unmap-range VM GPA +PAGES'%s or a %s instruction (%s)",
 					      tdp ? ", 'zap VM GPA [GPA]', 'nx-recover VM GPA [GPA]', 'zap-all VM'" : "",

@@ -309,6 +309,8 @@ void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const stru
 /* A backend's name is the words a scenario writes after 'arch' ("x86 vmx ept"). */
 const char *vt_backend_name(enum vt_backend be);
 enum vt_arch vt_backend_arch(enum vt_backend be);
+/* Does the host map guest memory with KVM's TDP MMU roots (x86 with EPT or NPT)? */
+bool vt_backend_tdp(enum vt_backend be);
 
 /* The registered tables. */
 extern const struct vt_arch_ops vt_x86_arch_ops;

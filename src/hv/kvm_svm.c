@@ -11,6 +11,7 @@
  * ASIDs 1..opt[VT_OPT_ASIDS] are usable on every pCPU (min_asid = 1: no SEV).
  */
 #include "hv/kvm.h"
+#include "hv/kvm_nested_vmx.h"
 #include "hv/kvm_x86.h"
 #include "internal.h"
 #include "vtlb/fixes.h"
@@ -166,6 +167,7 @@ static bool svm_intercepts(const struct vt_model *m, const struct vt_state *s, i
 		.run = svm_run,                         \
 		.exit = svm_exit,                       \
 		.intercepts = svm_intercepts,           \
+		.nested_vmexit = vt_nsvm_handle,        \
 	}
 
 const struct vt_kvm_x86_vendor vt_kvm_svm_npt = SVM_VENDOR("svm-npt", true);

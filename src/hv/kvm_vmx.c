@@ -203,6 +203,7 @@ static bool vmx_intercepts(const struct vt_model *m, const struct vt_state *s, i
 		.run = vmx_run,                         \
 		.exit = vmx_exit,                       \
 		.intercepts = vmx_intercepts,           \
+		.nested_vmexit = vt_nvmx_handle,        \
 	}
 
 const struct vt_kvm_x86_vendor vt_kvm_vmx_ept = VMX_VENDOR("vmx-ept", true);

@@ -1625,10 +1625,7 @@ void vt_kvm_x86_handle(const struct vt_model *m, struct vt_state *s, int v, cons
 		vt_nvmx_handle(m, s, v, op, tr);
 		break;
 	case VT_X86_VMEXIT:
-		if (m->backend == VT_BE_SVM_NPT || m->backend == VT_BE_SVM_SHADOW)
-			vt_nsvm_handle(m, s, v, op, tr);
-		else
-			vt_nvmx_handle(m, s, v, op, tr);
+		V(m)->nested_vmexit(m, s, v, op, tr);
 		break;
 	case VT_X86_VMRUN:
 	case VT_X86_INVLPGA:

@@ -36,6 +36,9 @@ struct vt_kvm_x86_vendor {
 	/* Does this op exit under the vendor's intercept configuration? */
 	bool (*intercepts)(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_op *op,
 			   const union vt_gregs *old);
+	/* L2's VM exit to L1: nested_vmx_vmexit (VMX) or nested_svm_vmexit (SVM). */
+	void (*nested_vmexit)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_op *op,
+			      struct vt_trace *tr);
 };
 
 extern const struct vt_kvm_x86_vendor vt_kvm_vmx_ept, vt_kvm_vmx_shadow, vt_kvm_svm_npt, vt_kvm_svm_shadow;
