@@ -55,9 +55,10 @@ static inline struct vt_set vt_usable_umask(const struct vt_model *m, const stru
 }
 
 /*
- * Inline forms of vt_tlb_index and vt_tlb_fill (state.c) for the lookups
- * and fills of every step, same results: a domain's used slots come first,
- * sorted by key (vtlb/state.h).  A fill that needs a new slot is state.c's.
+ * The slot lookup (vt_tlb_index is this, out of line) and an inline form
+ * of vt_tlb_fill (state.c) for the lookups and fills of every step, same
+ * results: a domain's used slots come first, sorted by key (vtlb/state.h).
+ * A fill that needs a new slot is state.c's.
  */
 static inline int vt_tlb_slot_index(const struct vt_state *s, int d, uint32_t key)
 {

@@ -17,14 +17,7 @@
 
 int vt_tlb_index(const struct vt_state *s, int d, uint32_t key)
 {
-	for (int i = 0; i < VT_MAX_SLOTS; i++) {
-		uint32_t k = s->dom[d].slot[i].key;
-		if (k == key)
-			return i;
-		if (k == VT_KEY_NONE || k > key)
-			return -1;
-	}
-	return -1;
+	return vt_tlb_slot_index(s, d, key); /* the inline form the step uses (internal.h) */
 }
 
 struct vt_tlb_slot *vt_tlb_find(struct vt_state *s, int d, uint32_t key)
