@@ -57,11 +57,11 @@ struct backend {
 
 static const struct backend backends[VT_BE_COUNT] = {
 	[VT_BE_VMX_EPT] = {"x86 vmx ept", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_ept, true},
-	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow},
+	[VT_BE_VMX_SHADOW] = {"x86 vmx shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_vmx_hw_ops, &kvm_vmx_shadow, false},
 	[VT_BE_SVM_NPT] = {"x86 svm npt", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_npt, true},
-	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow},
-	[VT_BE_ARM64] = {"arm64", VT_ARCH_ARM64, &vt_arm64_arch_ops, &vt_arm64_oracle_ops, &vt_arm64_hw_ops, &vt_kvm_arm64_ops},
-	[VT_BE_PPC_RADIX] = {"ppc radix", VT_ARCH_PPC, &vt_ppc_arch_ops, &vt_ppc_oracle_ops, &vt_ppc_hw_ops, &vt_kvm_ppc_ops},
+	[VT_BE_SVM_SHADOW] = {"x86 svm shadow", VT_ARCH_X86, &vt_x86_arch_ops, &vt_x86_oracle_ops, &vt_svm_hw_ops, &kvm_svm_shadow, false},
+	[VT_BE_ARM64] = {"arm64", VT_ARCH_ARM64, &vt_arm64_arch_ops, &vt_arm64_oracle_ops, &vt_arm64_hw_ops, &vt_kvm_arm64_ops, false},
+	[VT_BE_PPC_RADIX] = {"ppc radix", VT_ARCH_PPC, &vt_ppc_arch_ops, &vt_ppc_oracle_ops, &vt_ppc_hw_ops, &vt_kvm_ppc_ops, false},
 };
 
 /* A backend whose tables are placeholders (no name) is not built: all four come back NULL. */
