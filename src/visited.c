@@ -127,11 +127,9 @@ struct vt_visited {
 	atomic_uint_fast64_t memory;
 	atomic_uint_fast64_t states;
 	int nleaf;
-	bool runs;                   /* some type has RUN_MIN sections or more */
 	struct {
 		uint8_t type;
 		int8_t pcpu;         /* under symmetry, the pCPU of a pCPU or TLB-domain section; else -1 */
-		uint8_t run;         /* the first of its type's sections: how many (adjacent in the state); else 0 */
 		uint16_t off;        /* in struct vt_state */
 		uint16_t len;
 	} leaf[VT_SECTIONS_MAX];
@@ -441,12 +439,6 @@ struct vt_canon {
 	const struct vt_state *scratch;
 	uint64_t scratch_same;
 	/*
-	 * Per section type: is comparing all its sections with the base's at
-	 * once worth trying (>= 0)?  Up on a hit, down on a miss, and back up
-	 * while it is not tried.  It only decides what is compared first.
-	 */
-	int8_t run_score[5];
-	/*
 	 * Per leaf, the last two distinct sections keyed there (the
 	 * interned records, which never move): siblings often write the
 	 * same new value to a section, and a comparison is cheaper than a
@@ -665,12 +657,6 @@ uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
 	return mix64(h ^ tail);
 }
 
-/*
- * The fewest sections of one type compared with the base's all at once
- * (measured: with 2 or 3, one comparison of the lot saves less than the
- * misses cost).
- */
-#define RUN_MIN 4
 
 /* ---- keys -------------------------------------------------------------------- */
 
@@ -748,27 +734,58 @@ static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32
 	return 0;
 }
 
-/* The id of leaf i of s (the key's section at that place); bit i of *same when it is the base's there. */
-static inline __attribute__((always_inline)) int leaf_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, int i, bool moved,
+/*
+ * The leaf ids of s (a renaming of the child of c->base by map, or any
+ * state when there is no base) into cur, and *same: bit i when leaf i has
+ * the base's id at that place.  Two passes: the leaves are compared with
+ * the base's first (a pCPU's section that the renaming moved with the
+ * base's at the place it came from, then at the same place: equal bytes,
+ * equal id), then only those that differ are looked up.
+ */
+static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, bool moved,
 			   const int8_t *inv, uint32_t *cur, uint64_t *same)
 {
-	const uint8_t *p = (const uint8_t *)s + vs->leaf[i].off;
-	size_t len = vs->leaf[i].len;
-	/*
-	 * A pCPU's section that the renaming moved is first compared with
-	 * the parent's at the place it came from (equal bytes, equal id);
-	 * then with the parent's at the same place.
-	 */
-	int q = vs->leaf[i].pcpu, j = moved && q >= 0 ? i - q + inv[q] : i;
-	if (c->base && j != i && sect_eq(p, (const uint8_t *)c->base + vs->leaf[j].off, len))
-		cur[i] = c->lv[0][j];
-	else if (c->base && sect_eq(p, (const uint8_t *)c->base + vs->leaf[i].off, len))
-		cur[i] = c->lv[0][i];
-	else if (section_id(vs, c, i, p, &cur[i]) < 0)
-		return -1;
-	/* the parent's id at this place: the parent's tree nodes above it can be reused */
-	if (c->base && cur[i] == c->lv[0][i])
-		*same |= VT_BIT(i);
+	const int n = vs->nleaf;
+	const uint8_t *a = (const uint8_t *)s, *b = (const uint8_t *)c->base;
+	const uint32_t *lv0 = c->lv[0];
+	uint64_t chg = 0, eq = 0;
+	if (!b) {
+		chg = VT_BIT(n) - 1;
+	} else if (!moved) {
+		for (int i = 0; i < n; i++) {
+			size_t off = vs->leaf[i].off;
+			if (sect_eq(a + off, b + off, vs->leaf[i].len))
+				eq |= VT_BIT(i);
+			else
+				chg |= VT_BIT(i);
+		}
+		for (uint64_t d = eq; d; d &= d - 1)
+			cur[__builtin_ctzll(d)] = lv0[__builtin_ctzll(d)];
+	} else {
+		for (int i = 0; i < n; i++) {
+			size_t off = vs->leaf[i].off, len = vs->leaf[i].len;
+			int q = vs->leaf[i].pcpu;
+			int j = q >= 0 ? i - q + inv[q] : i;
+			if (j != i && sect_eq(a + off, b + vs->leaf[j].off, len)) {
+				cur[i] = lv0[j];
+				eq |= (uint64_t)(cur[i] == lv0[i]) << i;
+			} else if (sect_eq(a + off, b + off, len)) {
+				cur[i] = lv0[i];
+				eq |= VT_BIT(i);
+			} else {
+				chg |= VT_BIT(i);
+			}
+		}
+	}
+	for (uint64_t d = chg; d; d &= d - 1) {
+		int i = __builtin_ctzll(d);
+		if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0)
+			return -1;
+		/* the base's id at this place: the base's tree nodes above it can be reused */
+		if (b && cur[i] == lv0[i])
+			eq |= VT_BIT(i);
+	}
+	*same = eq;
 	return 0;
 }
 
@@ -787,46 +804,9 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 			moved |= map[p] != p;
 		}
 	uint32_t cur[VT_SECTIONS_MAX];
-	uint64_t same = 0; /* bit i: cur[i] is the base's at this level */
-	if (vs->runs) {
-		for (int i0 = 0; i0 < vs->nleaf;) {
-			int end = i0 + vs->leaf[i0].run;
-			/*
-			 * The sections of one type are adjacent: when all of
-			 * them equal the parent's (and the renaming did not
-			 * move them), one comparison says so.  Tried while it
-			 * pays (run_score).
-			 */
-			int8_t *score = &c->run_score[vs->leaf[i0].type];
-			if (c->base && end - i0 >= RUN_MIN && !(moved && vs->leaf[i0].pcpu >= 0)) {
-				if (*score < 0) {
-					++*score;
-				} else if (memcmp((const uint8_t *)s + vs->leaf[i0].off,
-						  (const uint8_t *)c->base + vs->leaf[i0].off,
-						  (size_t)(vs->leaf[end - 1].off + vs->leaf[end - 1].len -
-							   vs->leaf[i0].off)) == 0) {
-					if (*score < 16)
-						++*score;
-					for (int i = i0; i < end; i++) {
-						cur[i] = c->lv[0][i];
-						same |= VT_BIT(i);
-					}
-					i0 = end;
-					continue;
-				} else {
-					*score = (int8_t)(*score - 2);
-				}
-			}
-			for (int i = i0; i < end; i++)
-				if (leaf_key(vs, c, s, i, moved, inv, cur, &same) < 0)
-					return -1;
-			i0 = end;
-		}
-	} else {
-		for (int i = 0; i < vs->nleaf; i++)
-			if (leaf_key(vs, c, s, i, moved, inv, cur, &same) < 0)
-				return -1;
-	}
+	uint64_t same; /* bit i: cur[i] is the base's at this level */
+	if (leaf_ids(vs, c, s, moved, inv, cur, &same) < 0)
+		return -1;
 	if (own && c->base && s == own) {
 		c->scratch = own;
 		c->scratch_same = same;
@@ -1132,14 +1112,12 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	int n = 0;
 	vs->leaf[n].type = 0;
 	vs->leaf[n].pcpu = -1;
-	vs->leaf[n].run = 1;
 	vs->leaf[n].off = (uint16_t)VT_STATE_CANON_OFF;
 	vs->leaf[n++].len = (uint16_t)vt_state_sect_len(m, 0);
 #define SECTIONS(ty, arr, cnt)                                                          \
 	for (int i = 0; i < (cnt); i++, n++) {                                          \
 		vs->leaf[n].type = (ty);                                                \
 		vs->leaf[n].pcpu = (int8_t)((ty) >= 3 && symmetric && i < m->npcpus ? i : -1); \
-		vs->leaf[n].run = (uint8_t)(i == 0 ? (cnt) : 0);                        \
 		vs->leaf[n].off = (uint16_t)(offsetof(struct vt_state, arr) + (size_t)i * sizeof(vs->init.arr[0])); \
 		vs->leaf[n].len = (uint16_t)vt_state_sect_len(m, (ty));                 \
 	}
@@ -1149,8 +1127,6 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	SECTIONS(4, dom, m->ndomains)
 #undef SECTIONS
 	vs->nleaf = n;
-	for (int i = 0; i < n; i++)
-		vs->runs |= vs->leaf[i].run >= RUN_MIN;
 	vs->level_size[0] = n;
 	int l = 0;
 	while (vs->level_size[l] > 2) {
