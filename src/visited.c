@@ -130,6 +130,7 @@ struct vt_visited {
 	struct {
 		uint8_t type;
 		int8_t pcpu;         /* under symmetry, the pCPU of a pCPU or TLB-domain section; else -1 */
+		uint8_t pad[2];      /* 8 bytes a leaf: indexed by a shift */
 		uint16_t off;        /* in struct vt_state */
 		uint16_t len;
 	} leaf[VT_SECTIONS_MAX];
