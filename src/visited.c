@@ -136,8 +136,10 @@ struct vt_visited {
 	} leaf[VT_SECTIONS_MAX];
 	int nlevel;                  /* tree levels below the root pair */
 	int level_size[VT_SECTIONS_MAX];
+	uint8_t level_ar[VT_SECTIONS_MAX]; /* level l's ids grouped by 2 or 4 into level l + 1's */
 	struct itab sect[5];
-	struct itab node;
+	struct itab node;            /* pairs of ids */
+	struct itab node4;           /* groups of up to four ids (NODE_NONE after the last) */
 	struct itab root;
 	/*
 	 * The ids of new states in the order they were added (exact store,
@@ -418,11 +420,16 @@ struct vt_canon {
 		uint32_t type;   /* section type + 1; 0: empty */
 	} sc[SCACHE];
 #define NCACHE_BITS 14
+#define NODE_NONE UINT32_MAX     /* no id: never a record's (ids stay below 2^32 - 2^SB) */
 #define NCACHE (1u << NCACHE_BITS)
 	struct {
 		uint64_t key;
 		uint32_t id1;    /* node id + 1; 0: empty */
 	} nc[NCACHE];
+	struct {
+		uint64_t lo, hi;
+		uint32_t id1;    /* node id + 1; 0: empty */
+	} nc4[NCACHE];
 	/*
 	 * The last state decoded (the parent of the states keyed next) and
 	 * the ids of its tree, level by level (0: the leaves): a section equal
@@ -735,6 +742,25 @@ static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32
 	return 0;
 }
 
+/* The id of a group of 2 to 4 ids (the rest of its record NODE_NONE). */
+static int node4_id(struct vt_visited *vs, struct vt_canon *c, const uint32_t *ids, int cnt, uint32_t *id)
+{
+	uint32_t g[4] = {NODE_NONE, NODE_NONE, NODE_NONE, NODE_NONE};
+	memcpy(g, ids, (size_t)cnt * sizeof(g[0]));
+	uint64_t lo = (uint64_t)g[0] << 32 | g[1], hi = (uint64_t)g[2] << 32 | g[3];
+	size_t ci = (size_t)(((lo ^ rotl64(hi, 29)) * 0x9e3779b97f4a7c15ull) >> (64 - NCACHE_BITS));
+	if (c->nc4[ci].id1 && c->nc4[ci].lo == lo && c->nc4[ci].hi == hi) {
+		*id = c->nc4[ci].id1 - 1;
+		return 0;
+	}
+	if (itab_intern(vs, &vs->node4, g, itab_hash(&vs->node4, g), id) < 0)
+		return -1;
+	c->nc4[ci].lo = lo;
+	c->nc4[ci].hi = hi;
+	c->nc4[ci].id1 = *id + 1;
+	return 0;
+}
+
 /*
  * The leaf ids of s (a renaming of the child of c->base by map, or any
  * state when there is no base) into cur, and *same: bit i when leaf i has
@@ -822,20 +848,21 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 	}
 	int n = vs->nleaf;
 	for (int l = 1; n > 2; l++) {
-		int j = 0;
+		int ar = vs->level_ar[l - 1], j = 0;
 		uint64_t up = 0;
-		for (int i = 0; i + 1 < n; i += 2, j++) {
-			if ((same >> i & 3) == 3) {
+		for (int i = 0; i < n; i += ar, j++) {
+			int cnt = n - i < ar ? n - i : ar;
+			uint64_t g = (VT_BIT(cnt) - 1) << i;
+			if ((same & g) == g) {
+				/* the parent's node (or, alone in its group, the parent's id passed up) */
 				cur[j] = c->lv[l][j];
 				up |= VT_BIT(j);
-			} else if (node_id(vs, c, cur[i], cur[i + 1], &cur[j]) < 0) {
+			} else if (cnt == 1) {
+				cur[j] = cur[i];
+			} else if (ar == 2 ? node_id(vs, c, cur[i], cur[i + 1], &cur[j]) < 0
+					   : node4_id(vs, c, &cur[i], cnt, &cur[j]) < 0) {
 				return -1;
 			}
-		}
-		if (n & 1) {
-			cur[j] = cur[n - 1];
-			up |= (same >> (n - 1) & 1) << j;
-			j++;
 		}
 		n = j;
 		same = up;
@@ -1050,22 +1077,26 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 		memcpy(c->lv[vs->nlevel], cur, 2 * sizeof(cur[0]));
 	/* unfold the levels, the last one first */
 	for (int l = vs->nlevel - 1; l >= 0; l--) {
-		int below = vs->level_size[l], above = vs->level_size[l + 1];
+		int below = vs->level_size[l], above = vs->level_size[l + 1], ar = vs->level_ar[l];
 		uint64_t nd = 0;
 		for (int i = 0; i < above; i++) {
-			if (2 * i + 1 >= below) {
-				nxt[2 * i] = cur[i];
-				nd |= (diff >> i & 1) << (2 * i);
+			int b = ar * i, cnt = below - b < ar ? below - b : ar;
+			if (cnt == 1) {
+				nxt[b] = cur[i];
+				nd |= (diff >> i & 1) << b;
 			} else if (diff >> i & 1) {
-				uint64_t pair;
-				memcpy(&pair, itab_get(&vs->node, cur[i]), 8);
-				nxt[2 * i] = (uint32_t)(pair >> 32);
-				nxt[2 * i + 1] = (uint32_t)pair;
-				nd |= (uint64_t)(!inc || nxt[2 * i] != c->lv[l][2 * i]) << (2 * i);
-				nd |= (uint64_t)(!inc || nxt[2 * i + 1] != c->lv[l][2 * i + 1]) << (2 * i + 1);
+				if (ar == 2) {
+					uint64_t pair;
+					memcpy(&pair, itab_get(&vs->node, cur[i]), 8);
+					nxt[b] = (uint32_t)(pair >> 32);
+					nxt[b + 1] = (uint32_t)pair;
+				} else {
+					memcpy(&nxt[b], itab_get(&vs->node4, cur[i]), (size_t)cnt * sizeof(nxt[0]));
+				}
+				for (int k = b; k < b + cnt; k++)
+					nd |= (uint64_t)(!inc || nxt[k] != c->lv[l][k]) << k;
 			} else {
-				nxt[2 * i] = c->lv[l][2 * i];
-				nxt[2 * i + 1] = c->lv[l][2 * i + 1];
+				memcpy(&nxt[b], &c->lv[l][b], (size_t)cnt * sizeof(nxt[0]));
 			}
 		}
 		memcpy(cur, nxt, (size_t)below * sizeof(cur[0]));
@@ -1131,7 +1162,10 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	vs->level_size[0] = n;
 	int l = 0;
 	while (vs->level_size[l] > 2) {
-		vs->level_size[l + 1] = (vs->level_size[l] + 1) / 2;
+		/* groups of four while more than four ids remain, then pairs down to the root pair */
+		int ar = vs->level_size[l] > 4 ? 4 : 2;
+		vs->level_ar[l] = (uint8_t)ar;
+		vs->level_size[l + 1] = (vs->level_size[l] + ar - 1) / ar;
 		l++;
 	}
 	vs->nlevel = l;
@@ -1140,6 +1174,7 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 		itab_init(&vs->sect[ty], len, len, (uint64_t)ty + 1);
 	}
 	itab_init(&vs->node, 8, 8, 0);
+	itab_init(&vs->node4, 16, 16, 5);
 	itab_init(&vs->root, sizeof(struct root), 8, 0);
 	pthread_mutex_init(&vs->qlock, NULL);
 	/* the fixed overhead counts, but a cap smaller than it still runs (and stops at once) */
@@ -1169,6 +1204,7 @@ void vt_visited_free(struct vt_visited *vs)
 	for (int i = 0; i < 5; i++)
 		itab_fini(&vs->sect[i]);
 	itab_fini(&vs->node);
+	itab_fini(&vs->node4);
 	itab_fini(&vs->root);
 	if (vs->qdir) {
 		for (unsigned i = 0; i < QCHUNKS; i++)
@@ -1213,7 +1249,7 @@ uint64_t vt_visited_memory(struct vt_visited *vs)
 
 uint64_t vt_visited_nodes(struct vt_visited *vs)
 {
-	return vs->kind == VT_STORE_EXACT ? itab_records(&vs->node) : 0;
+	return vs->kind == VT_STORE_EXACT ? itab_records(&vs->node) + itab_records(&vs->node4) : 0;
 }
 
 uint64_t vt_visited_stored(struct vt_visited *vs)
@@ -1221,7 +1257,7 @@ uint64_t vt_visited_stored(struct vt_visited *vs)
 	uint64_t b = 0;
 	for (int i = 0; i < 5; i++)
 		b += itab_records(&vs->sect[i]) * (vs->sect[i].rec + 4);
-	b += itab_records(&vs->node) * (8 + 4);
+	b += itab_records(&vs->node) * (8 + 4) + itab_records(&vs->node4) * (16 + 4);
 	if (vs->kind == VT_STORE_BITSTATE)
 		b += ((uint64_t)1 << vs->bits_log2) / 8;
 	else

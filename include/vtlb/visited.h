@@ -16,8 +16,9 @@
  *
  *   state ──► sections ──► leaf ids (one table of distinct values per
  *                          section type: header, VM, vCPU, pCPU, domain)
- *   leaf ids folded pairwise, level by level:  (l0 l1) (l2 l3) ... (ln-1)
- *   each pair an id in one node table, up to a last pair: the root key
+ *   leaf ids folded by fours while more than four remain, then pairwise:
+ *   (l0 l1 l2 l3) (l4 l5 l6 l7) ... then (n0 n1) (n2 n3) ...
+ *   each group an id in a node table, up to a last pair: the root key
  *   root key ──► the root table: one record per state (8 bytes; 16
  *                depth-first, with the smallest depth and the sleep set)
  *
