@@ -14,12 +14,15 @@
  * changed) when it grows, so a reader without the lock sees a directory
  * that holds every record it can know of.
  */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS and MAP_NORESERVE, madvise */
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "vtlb/visited.h"
@@ -125,6 +128,15 @@ struct vt_visited {
 	bool symmetric;
 	uint64_t max_memory;
 	atomic_uint_fast64_t memory;
+	/*
+	 * The records, index slots and queue live in one reserved range
+	 * (huge pages where the kernel gives them: the store's accesses are
+	 * random, and with 4 KiB pages most of them also miss the TLB).
+	 * NULL when the range could not be reserved: malloc then.
+	 */
+	uint8_t *arena;
+	size_t arena_size;
+	atomic_size_t arena_used;
 	atomic_uint_fast64_t states;
 	int nleaf;
 	struct {
@@ -167,6 +179,70 @@ static bool take(struct vt_visited *vs, uint64_t more)
 	return true;
 }
 
+#define ARENA_ALIGN 64
+#define HUGE_PAGE ((size_t)2 << 20)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+/* Reserve the store's range: the cap and a little more (alignment), never made resident until used. */
+static void arena_reserve(struct vt_visited *vs)
+{
+	/* sanitizer builds keep malloc, whose blocks they check */
+#if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE) && !defined(SANITIZED)
+	if (vs->max_memory > SIZE_MAX / 4)
+		return;
+	size_t size = (size_t)vs->max_memory + vs->max_memory / 8 + 4 * HUGE_PAGE;
+	size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	void *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	/* start on a huge-page boundary: unmap the head and tail around it */
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	if ((uintptr_t)p + size + HUGE_PAGE > a + size)
+		munmap((void *)(a + size), (uintptr_t)p + size + HUGE_PAGE - (a + size));
+#ifdef MADV_HUGEPAGE
+	(void)madvise((void *)a, size, MADV_HUGEPAGE);
+#endif
+	vs->arena = (uint8_t *)a;
+	vs->arena_size = size;
+#else
+	(void)vs;
+#endif
+}
+
+/* Bytes for the store (zero when fresh from the range; zeroed when 'zero' on the malloc path).  NULL: none. */
+static void *store_alloc(struct vt_visited *vs, size_t bytes, bool zero)
+{
+	if (!vs->arena)
+		return zero ? calloc(1, bytes) : malloc(bytes);
+	size_t len = (bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	size_t off = atomic_fetch_add(&vs->arena_used, len);
+	if (off + len > vs->arena_size)
+		return NULL;
+	return vs->arena + off;
+}
+
+/* Give back bytes from store_alloc: in the range, the whole pages they cover go back to the kernel. */
+static void store_free(struct vt_visited *vs, void *p, size_t bytes)
+{
+	if (!vs->arena) {
+		free(p);
+		return;
+	}
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + bytes) & ~(pg - 1);
+	if (p && b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static void itab_init(struct itab *t, size_t rec, size_t keylen, uint64_t seed)
 {
 	memset(t, 0, sizeof(*t));
@@ -180,12 +256,12 @@ static void itab_init(struct itab *t, size_t rec, size_t keylen, uint64_t seed)
 		pthread_mutex_init(&t->st[i].lock, NULL);
 }
 
-static void itab_fini(struct itab *t)
+static void itab_fini(struct vt_visited *vs, struct itab *t)
 {
 	for (unsigned i = 0; i < NST; i++) {
 		struct stripe *s = &t->st[i];
 		struct chunkdir *d = atomic_load(&s->dir);
-		if (d)
+		if (d && !vs->arena)
 			for (uint32_t c = 0; c < d->n; c++)
 				free(d->chunk[c]);
 		while (d) {
@@ -193,7 +269,8 @@ static void itab_fini(struct itab *t)
 			free(d);
 			d = p;
 		}
-		free(s->slot);
+		if (!vs->arena)
+			free(s->slot);
 		pthread_mutex_destroy(&s->lock);
 	}
 }
@@ -240,7 +317,7 @@ static int stripe_reserve(struct vt_visited *vs, struct itab *t, struct stripe *
 		uint32_t cap = s->cap ? s->cap * 2 : 16;
 		if (!take(vs, (uint64_t)cap * 4))
 			return -1;
-		uint32_t *n = calloc(cap, 4);
+		uint32_t *n = store_alloc(vs, (size_t)cap * 4, true);
 		if (!n)
 			return -1;
 		for (uint32_t i = 0; i < s->cap; i++) {
@@ -253,7 +330,7 @@ static int stripe_reserve(struct vt_visited *vs, struct itab *t, struct stripe *
 				j = (j + 1) & (cap - 1);
 			n[j] = v;
 		}
-		free(s->slot);
+		store_free(vs, s->slot, (size_t)s->cap * 4);
 		s->slot = n;
 		s->cap = cap;
 	}
@@ -267,14 +344,14 @@ static int stripe_reserve(struct vt_visited *vs, struct itab *t, struct stripe *
 		dircap = dircap ? dircap * 2 : 8;
 	if (!take(vs, bytes + (dircap != s->dircap ? sizeof(struct chunkdir) + dircap * sizeof(uint8_t *) : 0)))
 		return -1;
-	uint8_t *chunk = malloc(bytes);
+	uint8_t *chunk = store_alloc(vs, bytes, false);
 	if (!chunk)
 		return -1;
 	struct chunkdir *d = old;
 	if (dircap != s->dircap || !old) {
 		d = malloc(sizeof(*d) + dircap * sizeof(uint8_t *));
 		if (!d) {
-			free(chunk);
+			store_free(vs, chunk, 0);
 			return -1;
 		}
 		d->prev = old;
@@ -936,7 +1013,7 @@ static int queue_add(struct vt_visited *vs, uint32_t id)
 		pthread_mutex_lock(&vs->qlock);
 		chunk = atomic_load_explicit(slot, memory_order_relaxed);
 		if (!chunk && take(vs, (uint64_t)4 * len)) {
-			chunk = malloc(4 * len);
+			chunk = store_alloc(vs, 4 * len, false);
 			atomic_store_explicit(slot, chunk, memory_order_release);
 		}
 		pthread_mutex_unlock(&vs->qlock);
@@ -1140,6 +1217,8 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	vs->kind = kind;
 	vs->symmetric = symmetric;
 	vs->max_memory = max_memory;
+	if (kind == VT_STORE_EXACT || kind == VT_STORE_HC)
+		arena_reserve(vs);
 	vt_state_init(m, &vs->init);
 	int n = 0;
 	vs->leaf[n].type = 0;
@@ -1202,15 +1281,18 @@ void vt_visited_free(struct vt_visited *vs)
 	if (!vs)
 		return;
 	for (int i = 0; i < 5; i++)
-		itab_fini(&vs->sect[i]);
-	itab_fini(&vs->node);
-	itab_fini(&vs->node4);
-	itab_fini(&vs->root);
+		itab_fini(vs, &vs->sect[i]);
+	itab_fini(vs, &vs->node);
+	itab_fini(vs, &vs->node4);
+	itab_fini(vs, &vs->root);
 	if (vs->qdir) {
-		for (unsigned i = 0; i < QCHUNKS; i++)
-			free(atomic_load(&vs->qdir[i]));
+		if (!vs->arena)
+			for (unsigned i = 0; i < QCHUNKS; i++)
+				free(atomic_load(&vs->qdir[i]));
 		free((void *)vs->qdir);
 	}
+	if (vs->arena)
+		munmap(vs->arena, vs->arena_size);
 	pthread_mutex_destroy(&vs->qlock);
 	free((void *)vs->bits);
 	free(vs);
