@@ -45,6 +45,7 @@
  *     tables say; reach() reports such a line as the translation it caches.
  *     Only IC IALLU / IC IALLUIS remove lines (they take effect at once).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +191,11 @@ static void a64_reach(const struct vt_model *m, const struct vt_state *s, int p,
  * Fill what the walk of the vCPU running on p returns, plus its stage-1
  * translations completed by stage-2 entries still cached (refill).  Returns
  * the new combined entries, or -1 when a domain has no free slot.
+ *
+ * u already holds the vCPU's live translations composed with s2 (the walk,
+ * vt_walk_nested: the VM's current stage 2; a refill passes neither), so
+ * only the cached stage-2 entries outside s2 can add to it: when there are
+ * none, the live set is not computed.
  */
 static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2,
 		    struct vt_set *added)
@@ -198,9 +204,17 @@ static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const s
 	int v = s->pcpu[p].vcpu;
 	struct vt_set all = *u;
 	if (v >= 0) {
-		struct vt_set live = vt_live_vcpu(m, s, v);
-		struct vt_set x = compose(m, &live, cached_s2(m, s, p, key) | s2);
-		vt_set_or(&all, &x);
+		uint64_t extra = cached_s2(m, s, p, key) & ~s2;
+#ifndef NDEBUG
+		struct vt_set live = vt_live_vcpu(m, s, v), walked = compose(m, &live, s2);
+		struct vt_set held = vt_set_inter(&walked, u);
+		assert(vt_set_eq(&walked, &held) && "fill_key: u holds compose(live, s2)");
+#endif
+		if (extra) {
+			struct vt_set cur = vt_live_vcpu(m, s, v);
+			struct vt_set x = compose(m, &cur, extra);
+			vt_set_or(&all, &x);
+		}
 	}
 	int d = m->domain_of[p];
 	if (added) {
