@@ -347,18 +347,24 @@ static int dsb_complete(const struct vt_model *m, struct vt_state *s, int issuer
 			struct vt_trace *tr)
 {
 	struct vt_pending *pend = s->hg.arm64.pend;
-	struct vt_pending done[VT_ARM64_HW_PENDING], keep[VT_ARM64_HW_PENDING];
-	int nd = 0, nk = 0;
-	memset(keep, 0, sizeof(keep));
-	for (int i = 0; i < VT_ARM64_HW_PENDING && pend[i].used; i++) {
-		if (pend[i].issuer == issuer && (all || !vt_a64_insn_is_broadcast(pend[i].insn)))
-			done[nd++] = pend[i];
-		else
-			keep[nk++] = pend[i];
+	struct vt_pending done[VT_ARM64_HW_PENDING];
+	int nd = 0, nk = 0, n = 0;
+	/* The used entries come first, the others are zero (tlbi_issue); those kept move up in place. */
+	for (; n < VT_ARM64_HW_PENDING && pend[n].used; n++) {
+		if (pend[n].issuer == issuer && (all || !vt_a64_insn_is_broadcast(pend[n].insn)))
+			done[nd++] = pend[n];
+		else if (apply)
+			pend[nk++] = pend[n];
 	}
-	if (!apply)
+#ifndef NDEBUG
+	for (int i = n; i < VT_ARM64_HW_PENDING; i++) {
+		static const struct vt_pending zero;
+		assert(memcmp(&pend[i], &zero, sizeof(zero)) == 0 && "dsb_complete: the unused pending TLBIs are zero");
+	}
+#endif
+	if (!apply || nd == 0)
 		return nd;
-	memcpy(pend, keep, sizeof(keep));
+	memset(&pend[nk], 0, (size_t)(n - nk) * sizeof(*pend));
 	/* Worst order: stage-1 scopes, then refills from cached stage 2, then stage-2 scopes. */
 	bool s1 = false, s2 = false;
 	for (int i = 0; i < nd; i++) {
@@ -413,7 +419,8 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 	case VT_A64_I_DSB_NSH:
 	case VT_A64_I_DSB_ISH: {
 		bool all = insn == VT_A64_I_DSB_ISH;
-		vt_trace_insn(tr, p_trace, insn, (uint32_t)dsb_complete(m, s, issuer, all, false, tr), 0);
+		if (tr) /* the count of TLBIs it completes is only for the trace */
+			vt_trace_insn(tr, p_trace, insn, (uint32_t)dsb_complete(m, s, issuer, all, false, tr), 0);
 		dsb_complete(m, s, issuer, all, true, tr);
 		return;
 	}
