@@ -242,15 +242,6 @@ static int a64_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 
 /* ---- invalidation -------------------------------------------------------- */
 
-static void tidy_all(const struct vt_model *m, struct vt_state *s)
-{
-	for (int d = 0; d < m->ndomains; d++)
-		vt_tlb_tidy(s, d);
-	int sd = shared_dom(m);
-	if (sd >= 0)
-		vt_tlb_tidy(s, sd);
-}
-
 /*
  * The level a TTL field names for this model's 4 KiB-granule entries: 0 for
  * no information, -1 when the field describes entries of another granule
@@ -299,11 +290,13 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 	struct vt_set umask = vt_arm64_tlbi_umask(m, kind, vt_a64_key_asid(pd->key), va);
 	uint64_t smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
 	int sd = shared_dom(m);
-	for (int d = 0; d < VT_MAX_DOMAINS; d++) {
+	int nd = sd >= m->ndomains ? sd + 1 : m->ndomains; /* no TLB beyond these is reached */
+	for (int d = 0; d < nd; d++) {
 		bool reached = is ? (d < m->ndomains || d == sd)
 				  : (d == sd || (pd->issuer < m->npcpus && d == m->domain_of[pd->issuer]));
 		if (!reached)
 			continue;
+		bool emptied = false;
 		for (int i = 0; i < VT_MAX_SLOTS; i++) {
 			struct vt_tlb_slot *sl = &s->dom[d].slot[i];
 			if (sl->key == VT_KEY_NONE)
@@ -312,9 +305,17 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 				continue;
 			vt_set_clear(&sl->u, &umask);
 			sl->s &= ~smask;
+			emptied |= !sl->s && vt_set_empty(&sl->u);
 		}
+		/* Every TLB is tidy between two changes (vt_tlb_tidy): only one with a slot emptied here needs it. */
+		if (emptied)
+			vt_tlb_tidy(s, d);
 	}
-	tidy_all(m, s);
+#ifndef NDEBUG
+	for (int d = 0; d < nd; d++)
+		for (int i = 0; i < VT_MAX_SLOTS && s->dom[d].slot[i].key != VT_KEY_NONE; i++)
+			assert((s->dom[d].slot[i].s || !vt_set_empty(&s->dom[d].slot[i].u)) && "tlbi_apply: TLBs stay tidy");
+#endif
 }
 
 static bool stage1_only(unsigned insn)
