@@ -167,13 +167,15 @@ static void a64_reach(const struct vt_model *m, const struct vt_state *s, int p,
 	uint32_t key = s->pcpu[p].key;
 	if (!g->paging || g->ctx < 0 || key == VT_KEY_NONE)
 		return;
-	struct vt_set use = vt_usable_umask(m, g); /* its ASID's and global ones (any VM: the slot decides) */
-	int doms[2] = {m->domain_of[p], shared_dom(m)};
-	for (int i = 0; i < 2; i++) {
-		const struct vt_tlb_slot *sl = doms[i] >= 0 ? slot_of(s, doms[i], key) : NULL;
-		if (!sl)
-			continue;
-		struct vt_set x = vt_set_inter(&sl->u, &use);
+	const struct vt_set *use = &m->u_usable[g->ctx]; /* vt_usable_umask: its ASID's and global ones (any VM: the slot decides) */
+	const struct vt_tlb_slot *sl = slot_of(s, m->domain_of[p], key);
+	if (sl) {
+		*u = vt_set_inter(&sl->u, use);
+		*s2 = sl->s;
+	}
+	int sd = shared_dom(m);
+	if (sd >= 0 && (sl = slot_of(s, sd, key))) {
+		struct vt_set x = vt_set_inter(&sl->u, use);
 		vt_set_or(u, &x);
 		*s2 |= sl->s;
 	}
@@ -412,7 +414,8 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 		      uint32_t key, uint64_t arg, struct vt_trace *tr)
 {
 	if (vt_a64_insn_is_tlbi(insn)) {
-		vt_trace_insn(tr, p_trace, insn, key, arg);
+		if (tr) /* an exploration runs without a trace: not even the calls */
+			vt_trace_insn(tr, p_trace, insn, key, arg);
 		tlbi_issue(m, s, p_trace, issuer, insn, key, arg, tr);
 		return;
 	}
@@ -426,18 +429,21 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 		return;
 	}
 	case VT_A64_I_IC_IALLU:
-		vt_trace_insn(tr, p_trace, insn, key, 0);
+		if (tr)
+			vt_trace_insn(tr, p_trace, insn, key, 0);
 		if (issuer < m->npcpus)
 			s->dom[m->domain_of[issuer]].icache = 0;
 		return;
 	case VT_A64_I_IC_IALLUIS:
-		vt_trace_insn(tr, p_trace, insn, key, 0);
+		if (tr)
+			vt_trace_insn(tr, p_trace, insn, key, 0);
 		for (int d = 0; d < VT_MAX_DOMAINS; d++)
 			s->dom[d].icache = 0;
 		return;
 	default:
 		/* DSB ISHST orders stores and completes no TLBI; ISB has no TLB effect. */
-		vt_trace_insn(tr, p_trace, insn, key, 0);
+		if (tr)
+			vt_trace_insn(tr, p_trace, insn, key, 0);
 		return;
 	}
 }
