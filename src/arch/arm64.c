@@ -288,9 +288,9 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 	unsigned kind = vt_a64_insn_kind(pd->insn);
 	bool is = vt_a64_insn_is_broadcast(pd->insn);
 	unsigned vmid = vt_a64_key_vmid(pd->key);
-	int va = vt_arm64_tlbi_by_va(kind) ? vt_model_va_index(m, pd->arg) : -1;
-	struct vt_set umask = vt_arm64_tlbi_umask(m, kind, vt_a64_key_asid(pd->key), va);
-	uint64_t smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
+	struct vt_set umask = {{0}};
+	uint64_t smask = 0;
+	bool scoped = false; /* the scope is computed at the first slot it applies to */
 	int sd = shared_dom(m);
 	int nd = sd >= m->ndomains ? sd + 1 : m->ndomains; /* no TLB beyond these is reached */
 	for (int d = 0; d < nd; d++) {
@@ -305,6 +305,12 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 				break;
 			if (kind != VT_TLBI_ALLE1 && sl->key != vmid)
 				continue;
+			if (!scoped) {
+				int va = vt_arm64_tlbi_by_va(kind) ? vt_model_va_index(m, pd->arg) : -1;
+				umask = vt_arm64_tlbi_umask(m, kind, vt_a64_key_asid(pd->key), va);
+				smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
+				scoped = true;
+			}
 			vt_set_clear(&sl->u, &umask);
 			sl->s &= ~smask;
 			emptied |= !sl->s && vt_set_empty(&sl->u);
