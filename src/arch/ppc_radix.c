@@ -98,18 +98,19 @@ static const char *ppc_lookup_dom(const struct vt_model *m, int p, int d)
 	return d == erat_of(m, p) ? "ERAT" : NULL;
 }
 
-static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d, uint32_t key, const struct vt_gctx *g,
-		      struct vt_set *u, uint64_t *s2)
+/* ctxu: the lookup's u_ctx_value, or NULL in real mode; u and s2 accumulate (the caller's locals). */
+static inline void reach_dom(const struct vt_state *s, int d, uint32_t key, const struct vt_set *ctxu,
+			     struct vt_set *u, uint64_t *s2)
 {
 	int i = vt_tlb_slot_index(s, d, key);
 	if (i < 0)
 		return;
 	const struct vt_tlb_slot *sl = &s->dom[d].slot[i];
 	*s2 |= sl->s;
-	if (!g->paging || g->ctx < 0)
+	if (!ctxu)
 		return; /* real mode: partition scope only */
 	/* the entries of its PID, in any LPID's context: the slot's LPID decides */
-	struct vt_set hit = vt_set_inter(&sl->u, &m->u_ctx_value[g->ctx]);
+	struct vt_set hit = vt_set_inter(&sl->u, ctxu);
 	vt_set_or(u, &hit);
 }
 
@@ -117,14 +118,16 @@ static void reach_dom(const struct vt_model *m, const struct vt_state *s, int d,
 static void ppc_reach(const struct vt_model *m, const struct vt_state *s, int p, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
 {
-	struct vt_set none = {{0}};
-	*u = none;
-	*s2 = 0;
+	struct vt_set r = {{0}};
+	uint64_t rs = 0;
 	uint32_t key = s->pcpu[p].key;
-	if (key == VT_KEY_NONE)
-		return;
-	reach_dom(m, s, m->domain_of[p], key, g, u, s2);
-	reach_dom(m, s, erat_of(m, p), key, g, u, s2);
+	if (key != VT_KEY_NONE) {
+		const struct vt_set *ctxu = g->paging && g->ctx >= 0 ? &m->u_ctx_value[g->ctx] : NULL;
+		reach_dom(s, m->domain_of[p], key, ctxu, &r, &rs);
+		reach_dom(s, erat_of(m, p), key, ctxu, &r, &rs);
+	}
+	*u = r;
+	*s2 = rs;
 }
 
 static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2)
