@@ -125,11 +125,12 @@ static struct vt_set compose(const struct vt_model *m, const struct vt_set *t, u
 	return r;
 }
 
-/* Stage-2 entries cached for VMID key in pCPU p's own TLB and in the shared one. */
-static uint64_t cached_s2(const struct vt_model *m, const struct vt_state *s, int p, uint32_t key)
+/* Stage-2 entries cached for VMID key in a pCPU's own TLB (its slot 'own', or NULL) and in the shared one. */
+static uint64_t cached_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_tlb_slot *own,
+			  uint32_t key)
 {
 	uint64_t r = 0;
-	const struct vt_tlb_slot *sl = slot_of(s, m->domain_of[p], key);
+	const struct vt_tlb_slot *sl = own;
 	if (sl)
 		r |= sl->s;
 	int sd = shared_dom(m);
@@ -204,9 +205,12 @@ static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const s
 {
 	uint32_t key = s->pcpu[p].key;
 	int v = s->pcpu[p].vcpu;
+	int d = m->domain_of[p];
+	int i = vt_tlb_slot_index(s, d, key); /* looked up once: nothing below changes d before the fill */
+	struct vt_tlb_slot *own = i < 0 ? NULL : &s->dom[d].slot[i];
 	struct vt_set all = *u;
 	if (v >= 0) {
-		uint64_t extra = cached_s2(m, s, p, key) & ~s2;
+		uint64_t extra = cached_s2(m, s, own, key) & ~s2;
 #ifndef NDEBUG
 		struct vt_set live = vt_live_vcpu(m, s, v), walked = compose(m, &live, s2);
 		struct vt_set held = vt_set_inter(&walked, u);
@@ -218,13 +222,14 @@ static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const s
 			vt_set_or(&all, &x);
 		}
 	}
-	int d = m->domain_of[p];
-	if (added) {
-		const struct vt_tlb_slot *sl = slot_of(s, d, key);
-		*added = sl ? vt_set_minus(&all, &sl->u) : all;
-	}
-	if (vt_tlb_fill_fast(s, d, key, &all, s2) < 0)
+	if (added)
+		*added = own ? vt_set_minus(&all, &own->u) : all;
+	if (own) { /* vt_tlb_fill_fast, with the slot found above */
+		vt_set_or(&own->u, &all);
+		own->s |= s2;
+	} else if ((!vt_set_empty(&all) || s2) && vt_tlb_fill(s, d, key, &all, s2) < 0) {
 		return -1;
+	}
 	int sd = shared_dom(m);
 	if (sd >= 0) {
 		struct vt_set none = {{0}};
