@@ -97,47 +97,69 @@ struct view_memo {
 };
 static _Thread_local struct view_memo memo;
 
-/*
- * Every vCPU's view of s, once per step, after the step's own changes and
- * the hypervisor's page faults: from there to the end of the check nothing
- * changes a guest register or a guest page table (the oracle fills change
- * permitted sets, the walks KVM's own tables, the TLB fills the TLBs).  Two
- * vCPUs in the same context (space, tag, global bit) map the same
- * translations: the second copies the first's.  Returns the thread's memo,
- * valid until the next call.
- */
-static const struct vt_view *views(const struct vt_model *m, const struct vt_state *s)
+/* Start using the thread's memo for m (a new model invalidates it). */
+static inline void memo_for(const struct vt_model *m)
 {
-	struct vt_view *w = memo.w;
-	const int nv = m->nvcpus;
 	if (memo.m != m || memo.serial != m->serial) {
 		memo.m = m;
 		memo.serial = m->serial;
 		for (int v = 0; v < VT_MAX_VCPUS; v++)
 			memo.in[v].valid = 0;
 	}
-	for (int v = 0; v < nv; v++) {
-		const union vt_gregs *r = &s->vcpu[v].g;
-		int sp = memo.in[v].space;
-		if (memo.in[v].valid && memcmp(&memo.in[v].regs, r, sizeof(*r)) == 0 &&
-		    (sp < 0 || memo.in[v].pt == vt_space_pt(m, s, sp)))
-			continue;
-		vt_vcpu_gctx(m, s, v, &w[v].g);
-		int k = 0;
-		while (k < v && !gctx_eq(&w[k].g, &w[v].g))
-			k++;
-		if (k < v) {
-			w[v].live = w[k].live;
-		} else {
-			struct vt_set none = {{0}};
-			w[v].live = w[v].g.paging ? vt_live_t(m, s, w[v].g.space, w[v].g.ctx, w[v].g.global_ok) : none;
-		}
-		memo.in[v].regs = *r;
-		memo.in[v].space = reads_pt(&w[v].g) ? w[v].g.space : -1;
-		memo.in[v].pt = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
-		memo.in[v].valid = 1;
+}
+
+/* view_at's miss: compute v's view and remember what it came from. */
+static const struct vt_view *view_compute(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	struct vt_view *w = memo.w;
+	const union vt_gregs *r = &s->vcpu[v].g;
+	vt_vcpu_gctx(m, s, v, &w[v].g);
+	int k = 0;
+	while (k < v && !gctx_eq(&w[k].g, &w[v].g))
+		k++;
+	if (k < v) {
+		w[v].live = w[k].live;
+	} else {
+		struct vt_set none = {{0}};
+		w[v].live = w[v].g.paging ? vt_live_t(m, s, w[v].g.space, w[v].g.ctx, w[v].g.global_ok) : none;
 	}
-	return w;
+	memo.in[v].regs = *r;
+	memo.in[v].space = reads_pt(&w[v].g) ? w[v].g.space : -1;
+	memo.in[v].pt = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
+	memo.in[v].valid = 1;
+	return &w[v];
+}
+
+/*
+ * v's view of s (memo_for(m) first): the memo's when its registers and
+ * tables are as they were then, else computed now.  Views of vCPUs before
+ * v must already be current: two vCPUs in the same context (space, tag,
+ * global bit) map the same translations, and the second copies the
+ * first's.
+ */
+static inline const struct vt_view *view_at(const struct vt_model *m, const struct vt_state *s, int v)
+{
+	int sp = memo.in[v].space;
+	if (memo.in[v].valid && memcmp(&memo.in[v].regs, &s->vcpu[v].g, sizeof(union vt_gregs)) == 0 &&
+	    (sp < 0 || memo.in[v].pt == vt_space_pt(m, s, sp)))
+		return &memo.w[v];
+	return view_compute(m, s, v);
+}
+
+/*
+ * Every vCPU's view of s, once per step, after the step's own changes and
+ * the hypervisor's page faults: from there to the end of the check nothing
+ * changes a guest register or a guest page table (the oracle fills change
+ * permitted sets, the walks KVM's own tables, the TLB fills the TLBs).
+ * Returns the thread's memo, valid until the next call.  (settle computes
+ * them in its oracle-fill pass, the same way.)
+ */
+static const struct vt_view *views(const struct vt_model *m, const struct vt_state *s)
+{
+	memo_for(m);
+	for (int v = 0; v < m->nvcpus; v++)
+		(void)view_at(m, s, v);
+	return memo.w;
 }
 
 static inline void compose_into(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t,
@@ -379,6 +401,15 @@ static inline bool dom_tidy(const struct vt_state *s, int d)
 	return true;
 }
 
+/* The hardware fill for v in guest mode: what its walk returns, on its pCPU; < 0: no free tag slot. */
+static inline int walk_fill(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w)
+{
+	struct vt_set u;
+	uint64_t s2;
+	m->hv->walk(m, s, v, w, &u, &s2);
+	return m->hw->fill(m, s, s->vcpu[v].pcpu, &u, s2);
+}
+
 /*
  * Let every TLB fill what it may.  The oracle fills for every vCPU whose
  * translation is on, running or not: from the guest's point of view a
@@ -393,22 +424,30 @@ static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_
 		for (int v = 0; v < nv; v++)
 			if (s->vcpu[v].run == VT_RUN_GUEST)
 				m->step_hooks.hv_fault(m, s, v, tr);
-	const struct vt_view *w = views(m, s);
+	/* each view just before its vCPU's oracle fill: a fill changes no register or page table (views) */
+	memo_for(m);
+	const struct vt_view *w = memo.w;
 	*views_out = w;
 	if (m->step_hooks.oracle_fill) {
 		for (int v = 0; v < nv; v++)
-			m->step_hooks.oracle_fill(m, s, v, &w[v]);
-	} else {
+			m->step_hooks.oracle_fill(m, s, v, view_at(m, s, v));
 		for (int v = 0; v < nv; v++)
-			vt_set_or(&s->vcpu[v].permitted, &w[v].live);
-	}
-	for (int v = 0; v < nv; v++) {
-		if (s->vcpu[v].run != VT_RUN_GUEST)
-			continue;
-		struct vt_set u;
-		uint64_t s2;
-		m->hv->walk(m, s, v, &w[v], &u, &s2);
-		if (m->hw->fill(m, s, s->vcpu[v].pcpu, &u, s2) < 0)
+			if (s->vcpu[v].run == VT_RUN_GUEST && walk_fill(m, s, v, &w[v]) < 0)
+				return -1;
+	} else {
+		/*
+		 * The engine's oracle fill, in the same pass as the walks: it
+		 * writes only permitted sets, which no walk reads (the
+		 * hypervisor does not see the oracle), and a walk writes none.
+		 * After a fill that fails, the oracle fills still run, as above.
+		 */
+		int full = 0;
+		for (int v = 0; v < nv; v++) {
+			vt_set_or(&s->vcpu[v].permitted, &view_at(m, s, v)->live);
+			if (s->vcpu[v].run == VT_RUN_GUEST && !full)
+				full = walk_fill(m, s, v, &w[v]) < 0;
+		}
+		if (full)
 			return -1;
 	}
 	for (int d = 0; d < nd; d++)
