@@ -28,6 +28,19 @@ struct vt_set vt_live_vcpu(const struct vt_model *m, const struct vt_state *s, i
 /* Pair each translation in t with the VM's current stage-2 entry for its page (over U). */
 struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t);
 
+/* The same into *r, inline for the walks of every step. */
+static inline void vt_compose_into(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t,
+				   struct vt_set *r)
+{
+	*r = (struct vt_set){{0}};
+	VT_SET_FOREACH(x, t) {
+		/* only the VM's current entries for x's page pair with it (s_of_t: uix[x][j] >= 0) */
+		uint64_t cur = s->vm[m->t[x].vm].s2 & m->s_of_t[x];
+		VT_U64_FOREACH(j, cur)
+			vt_set_add(r, (unsigned)m->uix[x][j]);
+	}
+}
+
 /*
  * A two-dimensional hardware walk (EPT, NPT, stage 2, partition scope) for
  * vCPU v: the guest's current tables composed with the current stage 2.

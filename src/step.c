@@ -162,29 +162,17 @@ static const struct vt_view *views(const struct vt_model *m, const struct vt_sta
 	return memo.w;
 }
 
-static inline void compose_into(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t,
-				struct vt_set *r)
-{
-	*r = (struct vt_set){{0}};
-	VT_SET_FOREACH(x, t) {
-		/* only the VM's current entries for x's page pair with it (s_of_t: uix[x][j] >= 0) */
-		uint64_t cur = s->vm[m->t[x].vm].s2 & m->s_of_t[x];
-		VT_U64_FOREACH(j, cur)
-			vt_set_add(r, (unsigned)m->uix[x][j]);
-	}
-}
-
 struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, const struct vt_set *t)
 {
 	struct vt_set r;
-	compose_into(m, s, t, &r);
+	vt_compose_into(m, s, t, &r);
 	return r;
 }
 
 void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
 		    uint64_t *s2)
 {
-	compose_into(m, s, &w->live, u);
+	vt_compose_into(m, s, &w->live, u);
 	*s2 = s->vm[m->vcpu_vm[v]].s2;
 }
 

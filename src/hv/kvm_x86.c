@@ -1982,26 +1982,11 @@ void vt_kvm_x86_pcpu_refs(const struct vt_model *m, const struct vt_state *s, ui
 	}
 }
 
-/* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */
-void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
-		     uint64_t *s2)
+/* The walk through KVM's shadow tables (vt_kvm_x86_walk without TDP). */
+static void shadow_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+			uint64_t *s2)
 {
 	struct vt_set none = {{0}};
-	if (V(m)->tdp && vt_nested_guest_mode(m, s, v)) {
-		vt_nested_walk(m, s, v, w, u, s2);
-		return;
-	}
-	if (V(m)->tdp) {
-		vt_walk_nested(m, s, v, w, u, s2);
-		/* The EPT/NPT walk goes through the vCPU's root: a zapped SPTE is not present (no negative caching). */
-		const struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
-		if (r && r->zapped) {
-			VT_U64_FOREACH(j, r->zapped)
-				vt_set_clear(u, &m->u_s[j]);
-			*s2 &= ~r->zapped;
-		}
-		return;
-	}
 	*u = none;
 	*s2 = 0;
 	struct vt_kvm_root *r = &X(s, v)->root;
@@ -2035,6 +2020,29 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, const 
 			vt_set_add(&t, (unsigned)x);
 	}
 	*u = vt_compose_s2(m, s, &t);
+}
+
+/* What a hardware walk returns: guest tables + EPT/NPT, or KVM's shadow tables. */
+void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
+		     uint64_t *s2)
+{
+	if (!V(m)->tdp) {
+		shadow_walk(m, s, v, w, u, s2);
+		return;
+	}
+	if (vt_nested_guest_mode(m, s, v)) {
+		vt_nested_walk(m, s, v, w, u, s2);
+		return;
+	}
+	vt_compose_into(m, s, &w->live, u);
+	*s2 = s->vm[m->vcpu_vm[v]].s2;
+	/* The EPT/NPT walk goes through the vCPU's root: a zapped SPTE is not present (no negative caching). */
+	const struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
+	if (r && r->zapped) {
+		VT_U64_FOREACH(j, r->zapped)
+			vt_set_clear(u, &m->u_s[j]);
+		*s2 &= ~r->zapped;
+	}
 }
 
 /*
