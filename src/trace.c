@@ -59,11 +59,9 @@ static struct vt_trace_rec *trace_push(struct vt_trace *tr)
 	return r;
 }
 
-void vt_trace_add(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key, uint64_t a,
-		  uint64_t b, const char *text)
+void vt_trace_record(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key, uint64_t a,
+		     uint64_t b, const char *text)
 {
-	if (!tr)
-		return;
 	if (kind == VT_TR_INSN && code < VT_TRACE_MAX_INSNS)
 		tr->insn_count[code]++;
 	if (kind == VT_TR_EXIT)
@@ -153,16 +151,6 @@ void vt_trace_check(struct vt_trace *tr, const struct vt_event *ev, bool held, c
 	r->code = held;
 	r->text = text;
 	r->ev = *ev;
-}
-
-void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text)
-{
-	vt_trace_add(tr, VT_TR_NOTE, vcpu, pcpu, 0, 0, 0, 0, text);
-}
-
-void vt_trace_insn(struct vt_trace *tr, int pcpu, unsigned insn, uint32_t key, uint64_t arg)
-{
-	vt_trace_add(tr, VT_TR_INSN, -1, pcpu, insn, key, arg, 0, NULL);
 }
 
 /* ---- formatting -------------------------------------------------------- */

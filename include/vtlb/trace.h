@@ -84,9 +84,21 @@ void vt_trace_init(struct vt_trace *tr);
 void vt_trace_fini(struct vt_trace *tr);
 void vt_trace_reset(struct vt_trace *tr);
 
-/* Append a record (no-op on a NULL trace).  Records are stamped with tr->step. */
-void vt_trace_add(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key,
-		  uint64_t a, uint64_t b, const char *text);
+/* vt_trace_add's record, out of line: tr must not be NULL. */
+void vt_trace_record(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key,
+		     uint64_t a, uint64_t b, const char *text);
+
+/*
+ * Append a record (no-op on a NULL trace).  Records are stamped with
+ * tr->step.  Inline, as are the wrappers below: an exploration runs
+ * without a trace, and the layers' calls then cost one test.
+ */
+static inline void vt_trace_add(struct vt_trace *tr, uint8_t kind, int vcpu, int pcpu, uint32_t code, uint32_t key,
+				uint64_t a, uint64_t b, const char *text)
+{
+	if (tr)
+		vt_trace_record(tr, kind, vcpu, pcpu, code, key, a, b, text);
+}
 void vt_trace_event(struct vt_trace *tr, const struct vt_event *ev);
 /* Record a check event and its result; 'seen' is copied. */
 void vt_trace_check(struct vt_trace *tr, const struct vt_event *ev, bool held, const char *seen);
@@ -100,8 +112,15 @@ const char *vt_trace_strdup(struct vt_trace *tr, const char *text);
 void vt_trace_settle(struct vt_trace *tr);
 
 /* Convenience wrappers used by the layers. */
-void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text);
-void vt_trace_insn(struct vt_trace *tr, int pcpu, unsigned insn, uint32_t key, uint64_t arg);
+static inline void vt_trace_note(struct vt_trace *tr, int vcpu, int pcpu, const char *text)
+{
+	vt_trace_add(tr, VT_TR_NOTE, vcpu, pcpu, 0, 0, 0, 0, text);
+}
+
+static inline void vt_trace_insn(struct vt_trace *tr, int pcpu, unsigned insn, uint32_t key, uint64_t arg)
+{
+	vt_trace_add(tr, VT_TR_INSN, -1, pcpu, insn, key, arg, 0, NULL);
+}
 
 /* Print records [from, to) as text, one or more lines each, indented. */
 void vt_trace_print(FILE *f, const struct vt_model *m, const struct vt_trace *tr, size_t from, size_t to);
