@@ -16,12 +16,6 @@
 #include "vtlb/fixes.h"
 #include "vtlb/ops.h"
 
-void vt_kvm_make_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr)
-{
-	s->vcpu[v].requests |= 1u << req;
-	vt_trace_add(tr, VT_TR_REQ, v, s->vcpu[v].pcpu, req, (uint32_t)v, 0, 0, NULL);
-}
-
 void vt_kvm_serve_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr)
 {
 	vt_kvm_clear_request(s, v, req);

@@ -20,8 +20,12 @@
 #include "vtlb/state.h"
 #include "vtlb/trace.h"
 
-/* kvm_make_request */
-void vt_kvm_make_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr);
+/* kvm_make_request.  Inline: vcpu_load makes one on most loads. */
+static inline void vt_kvm_make_request(struct vt_state *s, int v, unsigned req, struct vt_trace *tr)
+{
+	s->vcpu[v].requests |= 1u << req;
+	vt_trace_add(tr, VT_TR_REQ, v, s->vcpu[v].pcpu, req, (uint32_t)v, 0, 0, NULL);
+}
 /* kvm_test_request / kvm_clear_request */
 static inline bool vt_kvm_test_request(const struct vt_state *s, int v, unsigned req)
 {
