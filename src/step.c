@@ -13,6 +13,7 @@
  * vCPU's walk returns, under the tag loaded there.  Then the invariant is
  * checked for every vCPU in guest mode.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,21 +92,31 @@ struct view_memo {
 		union vt_gregs regs;          /* the registers the view came from */
 		uint64_t pt;                  /* vt_space_pt of 'space' then */
 		int8_t space;                 /* the space whose tables it read (reads_pt); -1: none */
-		uint8_t valid;                /* the entry holds a view */
 	} in[VT_MAX_VCPUS];
 	struct vt_view w[VT_MAX_VCPUS];
 };
 static _Thread_local struct view_memo memo;
 
-/* Start using the thread's memo for m (a new model invalidates it). */
-static inline void memo_for(const struct vt_model *m)
+static const struct vt_view *view_compute(const struct vt_model *m, const struct vt_state *s, int v);
+
+/* memo_for's miss: every vCPU's entry computed from s, in vCPU order (view_at). */
+static void __attribute__((noinline)) memo_fill(const struct vt_model *m, const struct vt_state *s)
 {
-	if (memo.m != m || memo.serial != m->serial) {
-		memo.m = m;
-		memo.serial = m->serial;
-		for (int v = 0; v < VT_MAX_VCPUS; v++)
-			memo.in[v].valid = 0;
-	}
+	memo.m = m;
+	memo.serial = m->serial;
+	for (int v = 0; v < m->nvcpus; v++)
+		(void)view_compute(m, s, v);
+}
+
+/*
+ * Start using the thread's memo for m and s: another model replaces every
+ * entry, computed from s, so that each of m's vCPUs has one (view_at tests
+ * no validity flag).
+ */
+static inline void memo_for(const struct vt_model *m, const struct vt_state *s)
+{
+	if (memo.m != m || memo.serial != m->serial)
+		memo_fill(m, s);
 }
 
 /* view_at's miss: compute v's view and remember what it came from. */
@@ -126,12 +137,11 @@ static const struct vt_view *view_compute(const struct vt_model *m, const struct
 	memo.in[v].regs = *r;
 	memo.in[v].space = reads_pt(&w[v].g) ? w[v].g.space : -1;
 	memo.in[v].pt = reads_pt(&w[v].g) ? vt_space_pt(m, s, w[v].g.space) : 0;
-	memo.in[v].valid = 1;
 	return &w[v];
 }
 
 /*
- * v's view of s (memo_for(m) first): the memo's when its registers and
+ * v's view of s (memo_for(m, s) first): the memo's when its registers and
  * tables are as they were then, else computed now.  Views of vCPUs before
  * v must already be current: two vCPUs in the same context (space, tag,
  * global bit) map the same translations, and the second copies the
@@ -140,9 +150,16 @@ static const struct vt_view *view_compute(const struct vt_model *m, const struct
 static inline const struct vt_view *view_at(const struct vt_model *m, const struct vt_state *s, int v)
 {
 	int sp = memo.in[v].space;
-	if (memo.in[v].valid && memcmp(&memo.in[v].regs, &s->vcpu[v].g, sizeof(union vt_gregs)) == 0 &&
-	    (sp < 0 || memo.in[v].pt == vt_space_pt(m, s, sp)))
+	if (memcmp(&memo.in[v].regs, &s->vcpu[v].g, sizeof(union vt_gregs)) == 0 &&
+	    (sp < 0 || memo.in[v].pt == vt_space_pt(m, s, sp))) {
+#ifndef NDEBUG
+		struct vt_view now;
+		vt_view_of(m, s, v, &now);
+		assert(gctx_eq(&now.g, &memo.w[v].g) && vt_set_eq(&now.live, &memo.w[v].live) &&
+		       "view_at: a memo hit is the view computed now");
+#endif
 		return &memo.w[v];
+	}
 	return view_compute(m, s, v);
 }
 
@@ -156,7 +173,7 @@ static inline const struct vt_view *view_at(const struct vt_model *m, const stru
  */
 static const struct vt_view *views(const struct vt_model *m, const struct vt_state *s)
 {
-	memo_for(m);
+	memo_for(m, s);
 	for (int v = 0; v < m->nvcpus; v++)
 		(void)view_at(m, s, v);
 	return memo.w;
@@ -413,7 +430,7 @@ static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_
 			if (s->vcpu[v].run == VT_RUN_GUEST)
 				m->step_hooks.hv_fault(m, s, v, tr);
 	/* each view just before its vCPU's oracle fill: a fill changes no register or page table (views) */
-	memo_for(m);
+	memo_for(m, s);
 	const struct vt_view *w = memo.w;
 	*views_out = w;
 	if (m->step_hooks.oracle_fill) {
