@@ -831,6 +831,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		if (!vt_visited_restore(S->vs, W->canon, child, cur))
 			vt_state_copy(m, child, cur);
 		struct vt_verdict v;
+		child->meta.dom_w = 0; /* the TLB domains the step writes (vt_visited_key_scratch) */
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));
 		if (e == VT_STEP_ERR_LIMIT) {

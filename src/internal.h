@@ -92,8 +92,15 @@ static inline int vt_tlb_fill_fast(struct vt_state *s, int d, uint32_t key, cons
 	int i = vt_tlb_slot_index(s, d, key);
 	if (i < 0)
 		return vt_tlb_fill(s, d, key, u, s2);
-	vt_set_or(&s->dom[d].slot[i].u, u);
-	s->dom[d].slot[i].s |= s2;
+	struct vt_tlb_slot *sl = &s->dom[d].slot[i];
+	struct vt_set o = sl->u;
+	vt_set_or(&o, u);
+	/* a fill that adds nothing writes nothing (and marks nothing) */
+	if (vt_set_eq(&o, &sl->u) && !(s2 & ~sl->s))
+		return 0;
+	vt_dom_mark(s, d);
+	sl->u = o;
+	sl->s |= s2;
 	return 0;
 }
 

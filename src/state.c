@@ -23,6 +23,7 @@ int vt_tlb_index(const struct vt_state *s, int d, uint32_t key)
 struct vt_tlb_slot *vt_tlb_find(struct vt_state *s, int d, uint32_t key)
 {
 	int i = vt_tlb_index(s, d, key);
+	vt_dom_mark(s, d); /* the slot returned may be written */
 	return i < 0 ? NULL : &s->dom[d].slot[i];
 }
 
@@ -50,6 +51,7 @@ int vt_tlb_fill(struct vt_state *s, int d, uint32_t key, const struct vt_set *u,
 
 void vt_tlb_tidy(struct vt_state *s, int d)
 {
+	vt_dom_mark(s, d);
 	struct vt_tlb_slot *slots = s->dom[d].slot;
 	int w = 0, r = 0;
 	for (; r < VT_MAX_SLOTS; r++) {

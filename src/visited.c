@@ -146,6 +146,8 @@ struct vt_visited {
 		uint16_t off;        /* in struct vt_state */
 		uint16_t len;
 	} leaf[VT_SECTIONS_MAX];
+	int dom_leaf;                /* the leaf of TLB domain 0 */
+	uint64_t dom_leaves;         /* the TLB domains' leaves */
 	int nlevel;                  /* tree levels below the root pair */
 	int level_size[VT_SECTIONS_MAX];
 	uint8_t level_ar[VT_SECTIONS_MAX]; /* level l's ids grouped by 2 or 4 into level l + 1's */
@@ -844,7 +846,7 @@ static int node4_id(struct vt_visited *vs, struct vt_canon *c, const uint32_t *i
  * equal id), then only those that differ are looked up.
  */
 static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, bool moved,
-			   const int8_t *inv, uint32_t *cur, uint64_t *same)
+			   const int8_t *inv, uint64_t kept, uint32_t *cur, uint64_t *same)
 {
 	const int n = vs->nleaf;
 	const uint8_t *a = (const uint8_t *)s, *b = (const uint8_t *)c->base;
@@ -855,10 +857,15 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 	} else if (!moved) {
 		for (int i = 0; i < n; i++) {
 			size_t off = vs->leaf[i].off;
-			if (sect_eq(a + off, b + off, vs->leaf[i].len))
+			if (kept >> i & 1) {
+				/* a TLB domain the step did not write: the parent's */
+				assert(sect_eq(a + off, b + off, vs->leaf[i].len));
 				eq |= VT_BIT(i);
-			else
+			} else if (sect_eq(a + off, b + off, vs->leaf[i].len)) {
+				eq |= VT_BIT(i);
+			} else {
 				chg |= VT_BIT(i);
+			}
 		}
 		for (uint64_t d = eq; d; d &= d - 1)
 			cur[__builtin_ctzll(d)] = lv0[__builtin_ctzll(d)];
@@ -867,7 +874,12 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 			size_t off = vs->leaf[i].off, len = vs->leaf[i].len;
 			int q = vs->leaf[i].pcpu;
 			int j = q >= 0 ? i - q + inv[q] : i;
-			if (j != i && sect_eq(a + off, b + vs->leaf[j].off, len)) {
+			if (kept >> j & 1) {
+				/* a TLB domain the step did not write, moved from j: the parent's there */
+				assert(sect_eq(a + off, b + vs->leaf[j].off, len));
+				cur[i] = lv0[j];
+				eq |= (uint64_t)(cur[i] == lv0[i]) << i;
+			} else if (j != i && sect_eq(a + off, b + vs->leaf[j].off, len)) {
 				cur[i] = lv0[j];
 				eq |= (uint64_t)(cur[i] == lv0[i]) << i;
 			} else if (sect_eq(a + off, b + off, len)) {
@@ -906,7 +918,9 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 		}
 	uint32_t cur[VT_SECTIONS_MAX];
 	uint64_t same; /* bit i: cur[i] is the base's at this level */
-	if (leaf_ids(vs, c, s, moved, inv, cur, &same) < 0)
+	/* the leaves of the TLB domains a scratch child's step did not write (vt_visited_key_scratch) */
+	uint64_t kept = own && c->base ? (uint64_t)(uint16_t)~s->meta.dom_w << vs->dom_leaf & vs->dom_leaves : 0;
+	if (leaf_ids(vs, c, s, moved, inv, kept, cur, &same) < 0)
 		return -1;
 	if (own && c->base && s == own) {
 		c->scratch = own;
@@ -1232,6 +1246,8 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	SECTIONS(1, vm, m->nvms)
 	SECTIONS(2, vcpu, m->nvcpus)
 	SECTIONS(3, pcpu, m->npcpus)
+	vs->dom_leaf = n;
+	vs->dom_leaves = (VT_BIT(m->ndomains) - 1) << n;
 	SECTIONS(4, dom, m->ndomains)
 #undef SECTIONS
 	vs->nleaf = n;

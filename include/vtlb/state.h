@@ -170,7 +170,13 @@ enum vt_limit {
 struct vt_state_meta {
 	uint32_t step;       /* events applied so far */
 	uint16_t limit;      /* enum vt_limit: the first model limit hit, if any */
-	uint16_t pad;
+	/*
+	 * TLB domains written since the explorer cleared it (bit d): every
+	 * write to s->dom[d] marks it (vt_dom_mark), a write that changes
+	 * nothing may.  The explorer clears it before a step and then
+	 * compares only the marked domains with the parent's.
+	 */
+	uint16_t dom_w;
 };
 
 /* Record that a model limit was hit (the first one wins). */
@@ -179,6 +185,9 @@ static inline void vt_state_limit(struct vt_state_meta *meta, enum vt_limit l)
 	if (!meta->limit)
 		meta->limit = (uint16_t)l;
 }
+
+struct vt_state;
+static inline void vt_dom_mark(struct vt_state *s, int d);
 
 struct vt_state {
 	struct vt_state_meta meta;
@@ -201,6 +210,12 @@ struct vt_state {
 	struct vt_pcpu_state pcpu[VT_MAX_PCPUS];
 	struct vt_tlb_dom dom[VT_MAX_DOMAINS];
 };
+
+/* Every write to TLB domain d of s calls this first (vt_state_meta.dom_w). */
+static inline void vt_dom_mark(struct vt_state *s, int d)
+{
+	s->meta.dom_w |= (uint16_t)(1u << d);
+}
 
 #define VT_STATE_CANON_OFF offsetof(struct vt_state, pt)
 #define VT_STATE_CANON_LEN (sizeof(struct vt_state) - VT_STATE_CANON_OFF)

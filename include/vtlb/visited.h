@@ -130,6 +130,9 @@ int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_st
 /*
  * The same for a state the caller no longer needs: s may be left renamed
  * to its representative (no copy of the state is made for the renaming).
+ * s must be one step from the state last decoded with c, taken with
+ * s->meta.dom_w cleared before it: the TLB domains it does not mark are
+ * taken as the parent's without being compared (debug builds compare).
  */
 int vt_visited_key_scratch(struct vt_visited *vs, struct vt_canon *c, struct vt_state *s, struct vt_key *k);
 

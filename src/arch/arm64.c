@@ -225,8 +225,13 @@ static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const s
 	if (added)
 		*added = own ? vt_set_minus(&all, &own->u) : all;
 	if (own) { /* vt_tlb_fill_fast, with the slot found above */
-		vt_set_or(&own->u, &all);
-		own->s |= s2;
+		struct vt_set o = own->u;
+		vt_set_or(&o, &all);
+		if (!vt_set_eq(&o, &own->u) || (s2 & ~own->s)) {
+			vt_dom_mark(s, d);
+			own->u = o;
+			own->s |= s2;
+		}
 	} else if ((!vt_set_empty(&all) || s2) && vt_tlb_fill(s, d, key, &all, s2) < 0) {
 		return -1;
 	}
@@ -316,6 +321,7 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 				smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
 				scoped = true;
 			}
+			vt_dom_mark(s, d); /* a slot it applies to: written */
 			vt_set_clear(&sl->u, &umask);
 			sl->s &= ~smask;
 			emptied |= !sl->s && vt_set_empty(&sl->u);
@@ -442,14 +448,18 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 	case VT_A64_I_IC_IALLU:
 		if (tr)
 			vt_trace_insn(tr, p_trace, insn, key, 0);
-		if (issuer < m->npcpus)
+		if (issuer < m->npcpus) {
+			vt_dom_mark(s, m->domain_of[issuer]);
 			s->dom[m->domain_of[issuer]].icache = 0;
+		}
 		return;
 	case VT_A64_I_IC_IALLUIS:
 		if (tr)
 			vt_trace_insn(tr, p_trace, insn, key, 0);
-		for (int d = 0; d < VT_MAX_DOMAINS; d++)
+		for (int d = 0; d < VT_MAX_DOMAINS; d++) {
+			vt_dom_mark(s, d);
 			s->dom[d].icache = 0;
+		}
 		return;
 	default:
 		/* DSB ISHST orders stores and completes no TLBI; ISB has no TLB effect. */
@@ -525,7 +535,11 @@ static void a64_native(const struct vt_model *m, struct vt_state *s, int p, cons
 		vt_vcpu_gctx(m, s, v, &g);
 		int va = vt_model_va_index(m, op->a);
 		if (g.paging && va >= 0 && vt_pt_va(m, s, g.space, va)) {
-			s->dom[m->domain_of[p]].icache |= vt_pt_va(m, s, g.space, va);
+			uint64_t lines = vt_pt_va(m, s, g.space, va);
+			if (lines & ~s->dom[m->domain_of[p]].icache) {
+				vt_dom_mark(s, m->domain_of[p]);
+				s->dom[m->domain_of[p]].icache |= lines;
+			}
 			vt_trace_note(tr, v, p, "the PE's I-cache allocates the lines fetched through this VA's entry");
 		}
 		return;

@@ -257,6 +257,7 @@ static void erat_invalidate(const struct vt_model *m, struct vt_state *s, int p)
 	for (int q = 0; q < m->npcpus; q++) {
 		if (m->domain_of[q] != m->domain_of[p])
 			continue;
+		vt_dom_mark(s, erat_of(m, q));
 		struct vt_tlb_dom *d = &s->dom[erat_of(m, q)];
 		for (int i = 0; i < VT_MAX_SLOTS; i++)
 			if (d->slot[i].key != VT_KEY_NONE) {

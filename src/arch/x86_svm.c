@@ -61,6 +61,7 @@ static void svm_insn(const struct vt_model *m, struct vt_state *s, int p, unsign
 	struct vt_set none = {{0}};
 	vt_trace_insn(tr, p, insn, key, arg);
 	if (insn == VT_SVM_VMRUN_FLUSH_ALL) {
+		vt_dom_mark(s, d);
 		for (int i = 0; i < VT_MAX_SLOTS; i++) {
 			s->dom[d].slot[i].u = none;
 			s->dom[d].slot[i].s = 0;

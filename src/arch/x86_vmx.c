@@ -71,7 +71,7 @@ static int vmx_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 
 /* Apply f to every slot of domain d; the slot's key decides. */
 #define VMX_SLOTS(s, d, sl) \
-	for (struct vt_tlb_slot *sl = (s)->dom[d].slot; sl < (s)->dom[d].slot + VT_MAX_SLOTS && sl->key != VT_KEY_NONE; sl++)
+	for (struct vt_tlb_slot *sl = (vt_dom_mark(s, d), (s)->dom[d].slot); sl < (s)->dom[d].slot + VT_MAX_SLOTS && sl->key != VT_KEY_NONE; sl++)
 
 static void vmx_native(const struct vt_model *m, struct vt_state *s, int p, const struct vt_op *op,
 		       const union vt_gregs *old, struct vt_trace *tr)
