@@ -455,9 +455,20 @@ static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_
 		if (full)
 			return -1;
 	}
-	for (int d = 0; d < nd; d++)
+	/*
+	 * Only a domain written since meta.dom_w was last cleared can be
+	 * untidy: it is cleared only in a state whose domains are all tidy
+	 * (a stored state's child), and vt_state_init marks every domain.
+	 */
+	for (uint32_t dw = s->meta.dom_w & (uint32_t)(VT_BIT(nd) - 1); dw; dw &= dw - 1) {
+		int d = __builtin_ctz(dw);
 		if (!dom_tidy(s, d))
 			vt_tlb_tidy(s, d);
+	}
+#ifndef NDEBUG
+	for (int d = 0; d < nd; d++)
+		assert(dom_tidy(s, d) && "settle: a TLB domain no step marked is tidy");
+#endif
 	return 0;
 }
 
