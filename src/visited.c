@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -195,6 +196,13 @@ static void arena_reserve(struct vt_visited *vs)
 #if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE)
 	if (vs->max_memory > SIZE_MAX / 4)
 		return;
+	/*
+	 * Under an address-space limit (ulimit -v) the reservation would take
+	 * room that thread stacks and the rest of the program need: malloc.
+	 */
+	struct rlimit as;
+	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+		return;
 	size_t size = (size_t)vs->max_memory + vs->max_memory / 8 + 4 * HUGE_PAGE;
 	size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	void *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -236,10 +244,14 @@ static void store_free(struct vt_visited *vs, void *p, size_t bytes)
 		free(p);
 		return;
 	}
+#ifdef MADV_DONTNEED
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + bytes) & ~(pg - 1);
 	if (p && b > a)
 		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+#else
+	(void)p, (void)bytes;
+#endif
 }
 
 static void itab_init(struct itab *t, size_t rec, size_t keylen, uint64_t seed)
