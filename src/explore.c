@@ -220,6 +220,8 @@ struct search {
 	struct work **q;
 	int nq, qcap;
 	int idle, nworkers, q_done;
+	/* held while the workers are started: they wait here until all that could be are (start_workers) */
+	pthread_mutex_t start_gate;
 	atomic_int hungry;
 	atomic_uint_fast64_t next_walk;
 	struct vt_explore_coverage cov; /* the workers' coverage, summed as each one ends (under found_lock) */
@@ -742,9 +744,32 @@ static bool donate(struct worker *W, int k, const struct vt_state *child, const 
 	return true;
 }
 
+/*
+ * Start up to 'jobs' workers (S->start_gate held: they wait for it); how many
+ * started.  A search runs with the workers it has, which changes no
+ * result; with none it stops with an error.
+ */
+static int start_workers(struct search *S, pthread_t *th, int jobs, void *(*fn)(void *))
+{
+	int n = 0;
+	while (n < jobs && pthread_create(&th[n], NULL, fn, S) == 0)
+		n++;
+	if (!n)
+		stop_error(S, "no worker thread could be started");
+	return n;
+}
+
+/* A worker's first step: wait until every worker that could be started is. */
+static void wait_start(struct search *S)
+{
+	pthread_mutex_lock(&S->start_gate);
+	pthread_mutex_unlock(&S->start_gate);
+}
+
 static void *dfs_thread(void *arg)
 {
 	struct search *S = arg;
+	wait_start(S);
 	struct worker W;
 	if (worker_init(&W, S) < 0) {
 		stop_error(S, "out of memory");
@@ -898,6 +923,7 @@ static void bfs_next_level(struct search *S, bool first)
 static void *bfs_thread(void *arg)
 {
 	struct search *S = arg;
+	wait_start(S);
 	struct worker W;
 	struct vt_event ch[MAX_CHOICES];
 	int ok = worker_init(&W, S) == 0;
@@ -1022,6 +1048,7 @@ static uint64_t splitmix(uint64_t *x)
 static void *random_thread(void *arg)
 {
 	struct search *S = arg;
+	wait_start(S);
 	const struct vt_model *m = S->m;
 	struct vt_state *s = malloc(sizeof(*s));
 	struct vt_state *init = malloc(sizeof(*init));
@@ -1267,6 +1294,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	r->dfs = o->dfs || o->store != VT_STORE_EXACT;
 	S->bfs = !r->dfs && !o->random_walks;
 	pthread_mutex_init(&S->found_lock, NULL);
+	pthread_mutex_init(&S->start_gate, NULL);
 	pthread_mutex_init(&S->q_lock, NULL);
 	pthread_cond_init(&S->q_cond, NULL);
 	/* without a cap: 2 GiB, of which a bit array takes a quarter (2^31 bits) */
@@ -1307,10 +1335,12 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	}
 
 	pthread_t th[64];
+	int n;
 	if (o->random_walks) {
-		for (int i = 0; i < jobs; i++)
-			pthread_create(&th[i], NULL, random_thread, S);
-		for (int i = 0; i < jobs; i++)
+		pthread_mutex_lock(&S->start_gate);
+		n = start_workers(S, th, jobs, random_thread);
+		pthread_mutex_unlock(&S->start_gate);
+		for (int i = 0; i < n; i++)
 			pthread_join(th[i], NULL);
 	} else if (!r->dfs) {
 		struct vt_canon *c = vt_canon_new(S->vs);
@@ -1320,13 +1350,17 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		    vt_visited_insert(S->vs, &k, 0, 0, &extra, NULL) != VT_VISIT_NEW) {
 			S->why = "memory cap reached";
 		} else {
-			pthread_barrier_init(&S->barrier, NULL, (unsigned)jobs);
+			pthread_mutex_lock(&S->start_gate);
+			n = start_workers(S, th, jobs, bfs_thread);
+			/* the barrier counts the workers there are */
+			if (n)
+				pthread_barrier_init(&S->barrier, NULL, (unsigned)n);
 			bfs_next_level(S, true);
-			for (int i = 0; i < jobs; i++)
-				pthread_create(&th[i], NULL, bfs_thread, S);
-			for (int i = 0; i < jobs; i++)
+			pthread_mutex_unlock(&S->start_gate);
+			for (int i = 0; i < n; i++)
 				pthread_join(th[i], NULL);
-			pthread_barrier_destroy(&S->barrier);
+			if (n)
+				pthread_barrier_destroy(&S->barrier);
 			if (S->found && !S->error && bfs_path(S) < 0)
 				stop_error(S, "the counterexample could not be rebuilt (out of memory?)");
 		}
@@ -1343,11 +1377,12 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		w0->depth = 0;
 		w0->sleep = 0;
 		w0->nprefix = 0;
-		S->nworkers = jobs;
+		pthread_mutex_lock(&S->start_gate);
+		n = start_workers(S, th, jobs, dfs_thread);
+		S->nworkers = n;
 		queue_push(S, w0);
-		for (int i = 0; i < jobs; i++)
-			pthread_create(&th[i], NULL, dfs_thread, S);
-		for (int i = 0; i < jobs; i++)
+		pthread_mutex_unlock(&S->start_gate);
+		for (int i = 0; i < n; i++)
 			pthread_join(th[i], NULL);
 	}
 	free(init);
@@ -1408,6 +1443,7 @@ done:
 	free(S->path);
 	vt_explore_dot_free(S->dot);
 	pthread_mutex_destroy(&S->found_lock);
+	pthread_mutex_destroy(&S->start_gate);
 	pthread_mutex_destroy(&S->q_lock);
 	pthread_cond_destroy(&S->q_cond);
 	enum vt_explore_status st = r->status;
