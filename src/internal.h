@@ -44,7 +44,16 @@ static inline void vt_compose_into(const struct vt_model *m, const struct vt_sta
 /*
  * A two-dimensional hardware walk (EPT, NPT, stage 2, partition scope) for
  * vCPU v: the guest's current tables composed with the current stage 2.
+ * vt_walk_nested is the ops-table form; the inline one is for a backend's
+ * walk that adds to it.
  */
+static inline void vt_walk_2d(const struct vt_model *m, const struct vt_state *s, int v, const struct vt_view *w,
+			      struct vt_set *u, uint64_t *s2)
+{
+	vt_compose_into(m, s, &w->live, u);
+	*s2 = s->vm[m->vcpu_vm[v]].s2;
+}
+
 void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
 		    uint64_t *s2);
 

@@ -189,8 +189,7 @@ struct vt_set vt_compose_s2(const struct vt_model *m, const struct vt_state *s, 
 void vt_walk_nested(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
 		    uint64_t *s2)
 {
-	vt_compose_into(m, s, &w->live, u);
-	*s2 = s->vm[m->vcpu_vm[v]].s2;
+	vt_walk_2d(m, s, v, w, u, s2);
 }
 
 struct vt_set vt_ctx_value_umask(const struct vt_model *m, uint32_t value)

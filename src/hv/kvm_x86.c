@@ -2034,8 +2034,7 @@ void vt_kvm_x86_walk(const struct vt_model *m, struct vt_state *s, int v, const 
 		vt_nested_walk(m, s, v, w, u, s2);
 		return;
 	}
-	vt_compose_into(m, s, &w->live, u);
-	*s2 = s->vm[m->vcpu_vm[v]].s2;
+	vt_walk_2d(m, s, v, w, u, s2);
 	/* The EPT/NPT walk goes through the vCPU's root: a zapped SPTE is not present (no negative caching). */
 	const struct vt_kvm_tdp_root *r = tdp_root_of(m, s, v);
 	if (r && r->zapped) {
