@@ -186,9 +186,6 @@ static inline void vt_state_limit(struct vt_state_meta *meta, enum vt_limit l)
 		meta->limit = (uint16_t)l;
 }
 
-struct vt_state;
-static inline void vt_dom_mark(struct vt_state *s, int d);
-
 struct vt_state {
 	struct vt_state_meta meta;
 	/* canonical part: everything from here on is the state's identity */
