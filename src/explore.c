@@ -973,7 +973,6 @@ static int bfs_path(struct search *S)
 	ids[L] = S->bad_parent;
 	choices[L] = (uint8_t)S->bad_choice;
 	for (unsigned l = L; l-- > 0;) {
-		uint64_t want = vt_visited_root_key(S->vs, ids[l + 1]);
 		bool found = false;
 		for (uint64_t q = S->qstart[l]; q < S->qstart[l + 1] && !found; q++) {
 			uint32_t id = vt_visited_queue_at(S->vs, q);
@@ -987,7 +986,7 @@ static int bfs_path(struct search *S)
 					continue;
 				if (vt_visited_key(S->vs, c, child, &k, NULL) < 0)
 					goto out;
-				if (k.k == want) {
+				if (vt_visited_key_is(S->vs, ids[l + 1], &k)) {
 					ids[l] = id;
 					choices[l] = (uint8_t)i;
 					found = true;
@@ -1005,7 +1004,7 @@ static int bfs_path(struct search *S)
 		int nc = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
 		if (choices[j] >= nc || vt_visited_key(S->vs, c, real, &kr, map) < 0)
 			goto out;
-		assert(kr.k == vt_visited_root_key(S->vs, ids[j]));
+		assert(vt_visited_key_is(S->vs, ids[j], &kr));
 		for (int p = 0; p < m->npcpus; p++)
 			inv[map[p]] = (int8_t)p;
 		struct vt_event e = ch[choices[j]];

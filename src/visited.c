@@ -149,11 +149,9 @@ struct vt_visited {
 	} leaf[VT_SECTIONS_MAX];
 	int dom_leaf;                /* the leaf of TLB domain 0 */
 	uint64_t dom_leaves;         /* the TLB domains' leaves */
-	int nlevel;                  /* tree levels below the root pair */
-	int level_size[VT_SECTIONS_MAX];
-	uint8_t level_ar[VT_SECTIONS_MAX]; /* level l's ids grouped by 2 or 4 into level l + 1's */
+	int nlevel;                  /* tree levels below the root */
+	int level_size[VT_SECTIONS_MAX]; /* level l's ids grouped by four into level l + 1's */
 	struct itab sect[5];
-	struct itab node;            /* pairs of ids */
 	struct itab node4;           /* groups of up to four ids (NODE_NONE after the last) */
 	struct itab root;
 	/*
@@ -286,14 +284,17 @@ static void itab_fini(struct vt_visited *vs, struct itab *t)
 	}
 }
 
-/* The hash a key is placed by: 8-byte keys (node pairs, root keys) are mixed, longer ones hashed. */
+/*
+ * The hash a key is placed by: 8-byte keys (lossy root keys) are mixed,
+ * 16-byte ones (groups of four ids, exact root keys) folded into one word
+ * and mixed, longer ones (sections) hashed.
+ */
 static inline uint64_t itab_hash(const struct itab *t, const void *key)
 {
-	if (t->keylen == 8) {
-		uint64_t k;
-		memcpy(&k, key, 8);
-		return mix64(k);
-	}
+	if (t->keylen == 8)
+		return mix64(load64(key));
+	if (t->keylen == 16)
+		return mix64(load64(key) ^ t->seed ^ rotl64(load64((const uint8_t *)key + 8) * 0x9e3779b97f4a7c15ull, 32));
 	return hash_words(key, t->keylen, t->seed);
 }
 
@@ -401,7 +402,10 @@ static uint8_t *stripe_find(struct itab *t, struct stripe *s, const void *key, u
 		if ((v & TAG_MASK) != tag)
 			continue;
 		uint8_t *r = rec_in(t, d, (v & ~TAG_MASK) - 1);
-		if (t->keylen == 8 ? load64(r) == load64(key) : memcmp(r, key, t->keylen) == 0) {
+		if (t->keylen == 8    ? load64(r) == load64(key)
+		    : t->keylen == 16 ? (load64(r) ^ load64(key)) == 0 &&
+					(load64(r + 8) ^ load64((const uint8_t *)key + 8)) == 0
+				      : memcmp(r, key, t->keylen) == 0) {
 			*pos = j;
 			*local = (v & ~TAG_MASK) - 1;
 			return r;
@@ -459,14 +463,15 @@ static uint64_t itab_records(struct itab *t)
 /* ---- root records ------------------------------------------------------------ */
 
 /*
- * A root record.  Breadth-first (with a queue) it is the key alone: states
- * arrive in order of depth, and the sleep sets are not used.
+ * A root record: the key (the exact store's up to four root ids, 16 bytes;
+ * a lossy store's fingerprint, 8), then, depth-first, a root_meta.
+ * Breadth-first (with a queue) it is the key alone: states arrive in order
+ * of depth, and the sleep sets are not used.
  */
 /* A state's sections are bits of one word (the same-as-the-parent masks). */
 _Static_assert(VT_SECTIONS_MAX < 64, "a section mask is a uint64_t");
 
-struct root {
-	uint64_t key;
+struct root_meta {
 	uint16_t depth;      /* smallest depth seen */
 	uint8_t sleep;       /* guest transitions never explored from here */
 	uint8_t pad[5];
@@ -511,10 +516,6 @@ struct vt_canon {
 #define NODE_NONE UINT32_MAX     /* no id: never a record's (ids stay below 2^32 - 2^SB) */
 #define NCACHE (1u << NCACHE_BITS)
 	struct {
-		uint64_t key;
-		uint32_t id1;    /* node id + 1; 0: empty */
-	} nc[NCACHE];
-	struct {
 		uint64_t lo, hi;
 		uint32_t id1;    /* node id + 1; 0: empty */
 	} nc4[NCACHE];
@@ -522,7 +523,7 @@ struct vt_canon {
 	 * The last state decoded (the parent of the states keyed next) and
 	 * the ids of its tree, level by level (0: the leaves): a section equal
 	 * to the parent's at the same place has the parent's id, and a node
-	 * whose two children are unchanged is the parent's node, so a step
+	 * whose children are all unchanged is the parent's node, so a step
 	 * costs lookups only along the paths of the sections it changed.
 	 */
 	const struct vt_state *base;
@@ -814,22 +815,6 @@ static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, c
 	return 0;
 }
 
-static int node_id(struct vt_visited *vs, struct vt_canon *c, uint32_t a, uint32_t b, uint32_t *id)
-{
-	uint64_t key = (uint64_t)a << 32 | b;
-	/* the cache slot from one multiply (the top bits); the store's own hash only on a miss */
-	size_t ci = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - NCACHE_BITS));
-	if (c->nc[ci].id1 && c->nc[ci].key == key) {
-		*id = c->nc[ci].id1 - 1;
-		return 0;
-	}
-	if (itab_intern(vs, &vs->node, &key, mix64(key), id) < 0)
-		return -1;
-	c->nc[ci].key = key;
-	c->nc[ci].id1 = *id + 1;
-	return 0;
-}
-
 /* The id of a group of 2 to 4 ids (the rest of its record NODE_NONE). */
 static int node4_id(struct vt_visited *vs, struct vt_canon *c, const uint32_t *ids, int cnt, uint32_t *id)
 {
@@ -940,18 +925,19 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 	}
 	if (vs->kind != VT_STORE_EXACT) {
 		/* a fingerprint of the leaf ids; a second, independent hash picks the slot or bits */
-		k->k = hash_words((const uint8_t *)cur, (size_t)vs->nleaf * 4 & ~(size_t)7, 0x5bd1e995u);
+		k->k[0] = hash_words((const uint8_t *)cur, (size_t)vs->nleaf * 4 & ~(size_t)7, 0x5bd1e995u);
 		if (vs->nleaf & 1)
-			k->k = mix64(k->k ^ cur[vs->nleaf - 1]);
-		k->h = mix64(k->k);
+			k->k[0] = mix64(k->k[0] ^ cur[vs->nleaf - 1]);
+		k->k[1] = 0;
+		k->h = mix64(k->k[0]);
 		return 0;
 	}
 	int n = vs->nleaf;
-	for (int l = 1; n > 2; l++) {
-		int ar = vs->level_ar[l - 1], j = 0;
+	for (int l = 1; n > 4; l++) {
+		int j = 0;
 		uint64_t up = 0;
-		for (int i = 0; i < n; i += ar, j++) {
-			int cnt = n - i < ar ? n - i : ar;
+		for (int i = 0; i < n; i += 4, j++) {
+			int cnt = n - i < 4 ? n - i : 4;
 			uint64_t g = (VT_BIT(cnt) - 1) << i;
 			if ((same & g) == g) {
 				/* the parent's node (or, alone in its group, the parent's id passed up) */
@@ -959,16 +945,19 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 				up |= VT_BIT(j);
 			} else if (cnt == 1) {
 				cur[j] = cur[i];
-			} else if (ar == 2 ? node_id(vs, c, cur[i], cur[i + 1], &cur[j]) < 0
-					   : node4_id(vs, c, &cur[i], cnt, &cur[j]) < 0) {
+			} else if (node4_id(vs, c, &cur[i], cnt, &cur[j]) < 0) {
 				return -1;
 			}
 		}
 		n = j;
 		same = up;
 	}
-	k->k = (uint64_t)cur[0] << 32 | cur[1];
-	k->h = mix64(k->k);
+	/* the root: up to four ids, the rest NODE_NONE */
+	for (int i = n; i < 4; i++)
+		cur[i] = NODE_NONE;
+	k->k[0] = (uint64_t)cur[0] << 32 | cur[1];
+	k->k[1] = (uint64_t)cur[2] << 32 | cur[3];
+	k->h = itab_hash(&vs->root, k->k);
 	return 0;
 }
 
@@ -1065,7 +1054,7 @@ int vt_visited_keep_queue(struct vt_visited *vs)
 {
 	if (vs->kind != VT_STORE_EXACT || vt_visited_states(vs) || !take(vs, QCHUNKS * sizeof(*vs->qdir)))
 		return -1;
-	vs->root.rec = 8;
+	vs->root.rec = vs->root.keylen;
 	vs->qdir = calloc(QCHUNKS, sizeof(*vs->qdir));
 	if (!vs->qdir)
 		return -1;
@@ -1076,7 +1065,7 @@ int vt_visited_keep_queue(struct vt_visited *vs)
 static enum vt_visit bitstate_insert(struct vt_visited *vs, const struct vt_key *k)
 {
 	uint64_t mask = ((uint64_t)1 << vs->bits_log2) - 1;
-	uint64_t h1 = k->h, h2 = mix64(k->k ^ 0x2545f4914f6cdd1dull) | 1;
+	uint64_t h1 = k->h, h2 = mix64(k->k[0] ^ 0x2545f4914f6cdd1dull) | 1;
 	bool fresh = false;
 	/* one lock per key's stripe: two workers inserting the same state cannot both find it new */
 	pthread_mutex_t *lock = &vs->root.st[k->h >> (64 - SB)].lock;
@@ -1105,10 +1094,12 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 	enum vt_visit r;
 	if (!vs->single)
 		pthread_mutex_lock(&s->lock);
-	struct root *e = (struct root *)stripe_find(&vs->root, s, &k->k, k->h, &pos, &local);
-	if (e && vs->queue) {
+	uint8_t *rec = stripe_find(&vs->root, s, k->k, k->h, &pos, &local);
+	/* depth-first, the record's depth and sleep set after its key */
+	struct root_meta *e = rec ? (struct root_meta *)(rec + vs->root.keylen) : NULL;
+	if (rec && vs->queue) {
 		r = VT_VISIT_SKIP;
-	} else if (e) {
+	} else if (rec) {
 		if (depth < e->depth) {
 			e->depth = (uint16_t)depth;
 			e->sleep = sleep;
@@ -1119,12 +1110,13 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 			r = *extra ? VT_VISIT_EXTRA : VT_VISIT_SKIP;
 		}
 	} else {
-		e = (struct root *)stripe_add(vs, &vs->root, s, &k->k, k->h, &local);
-		if (e && !vs->queue) {
+		rec = stripe_add(vs, &vs->root, s, k->k, k->h, &local);
+		if (rec && !vs->queue) {
+			e = (struct root_meta *)(rec + vs->root.keylen);
 			e->depth = (uint16_t)depth;
 			e->sleep = sleep;
 		}
-		if (e) {
+		if (rec) {
 			r = VT_VISIT_NEW;
 		} else {
 			r = VT_VISIT_FULL;
@@ -1154,30 +1146,30 @@ void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k)
 
 /* ---- decoding ------------------------------------------------------------------ */
 
-uint64_t vt_visited_root_key(struct vt_visited *vs, uint32_t id)
+bool vt_visited_key_is(struct vt_visited *vs, uint32_t id, const struct vt_key *k)
 {
-	uint64_t k;
-	memcpy(&k, itab_get(&vs->root, id), 8);
-	return k;
+	return memcmp(itab_get(&vs->root, id), k->k, vs->root.keylen) == 0;
 }
 
 void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out)
 {
 	assert(vs->kind == VT_STORE_EXACT);
-	uint64_t key = vt_visited_root_key(vs, id);
+	const uint8_t *root = itab_get(&vs->root, id);
 	/* decoding into the last state decoded: only the subtrees whose ids changed */
 	bool inc = c && c->base == out;
 	uint32_t cur[VT_SECTIONS_MAX], nxt[VT_SECTIONS_MAX];
-	cur[0] = (uint32_t)(key >> 32);
-	cur[1] = (uint32_t)key;
-	uint64_t diff = 3;
-	if (inc)
-		diff = (uint64_t)(cur[0] != c->lv[vs->nlevel][0]) | (uint64_t)(cur[1] != c->lv[vs->nlevel][1]) << 1;
+	int top = vs->level_size[vs->nlevel];
+	uint64_t k0 = load64(root), k1 = load64(root + 8), diff = 0;
+	uint32_t ids[4] = {(uint32_t)(k0 >> 32), (uint32_t)k0, (uint32_t)(k1 >> 32), (uint32_t)k1};
+	for (int i = 0; i < top; i++) {
+		cur[i] = ids[i];
+		diff |= (uint64_t)(!inc || cur[i] != c->lv[vs->nlevel][i]) << i;
+	}
 	if (c)
-		memcpy(c->lv[vs->nlevel], cur, 2 * sizeof(cur[0]));
+		memcpy(c->lv[vs->nlevel], cur, (size_t)top * sizeof(cur[0]));
 	/* unfold the levels, the last one first */
 	for (int l = vs->nlevel - 1; l >= 0; l--) {
-		int below = vs->level_size[l], above = vs->level_size[l + 1], ar = vs->level_ar[l];
+		int below = vs->level_size[l], above = vs->level_size[l + 1], ar = 4;
 		uint64_t nd = 0;
 		for (int i = 0; i < above; i++) {
 			int b = ar * i, cnt = below - b < ar ? below - b : ar;
@@ -1185,14 +1177,7 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 				nxt[b] = cur[i];
 				nd |= (diff >> i & 1) << b;
 			} else if (diff >> i & 1) {
-				if (ar == 2) {
-					uint64_t pair;
-					memcpy(&pair, itab_get(&vs->node, cur[i]), 8);
-					nxt[b] = (uint32_t)(pair >> 32);
-					nxt[b + 1] = (uint32_t)pair;
-				} else {
-					memcpy(&nxt[b], itab_get(&vs->node4, cur[i]), (size_t)cnt * sizeof(nxt[0]));
-				}
+				memcpy(&nxt[b], itab_get(&vs->node4, cur[i]), (size_t)cnt * sizeof(nxt[0]));
 				for (int k = b; k < b + cnt; k++)
 					nd |= (uint64_t)(!inc || nxt[k] != c->lv[l][k]) << k;
 			} else {
@@ -1265,11 +1250,9 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	vs->nleaf = n;
 	vs->level_size[0] = n;
 	int l = 0;
-	while (vs->level_size[l] > 2) {
-		/* groups of four while more than four ids remain, then pairs down to the root pair */
-		int ar = vs->level_size[l] > 4 ? 4 : 2;
-		vs->level_ar[l] = (uint8_t)ar;
-		vs->level_size[l + 1] = (vs->level_size[l] + ar - 1) / ar;
+	while (vs->level_size[l] > 4) {
+		/* groups of four while more than four ids remain; the root holds the last four or fewer */
+		vs->level_size[l + 1] = (vs->level_size[l] + 3) / 4;
 		l++;
 	}
 	vs->nlevel = l;
@@ -1277,9 +1260,9 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 		size_t len = vt_state_sect_len(m, ty);
 		itab_init(&vs->sect[ty], len, len, (uint64_t)ty + 1);
 	}
-	itab_init(&vs->node, 8, 8, 0);
 	itab_init(&vs->node4, 16, 16, 5);
-	itab_init(&vs->root, sizeof(struct root), 8, 0);
+	size_t keylen = kind == VT_STORE_EXACT ? 16 : 8;
+	itab_init(&vs->root, keylen + sizeof(struct root_meta), keylen, 6);
 	pthread_mutex_init(&vs->qlock, NULL);
 	/* the fixed overhead counts, but a cap smaller than it still runs (and stops at once) */
 	atomic_fetch_add(&vs->memory, sizeof(*vs));
@@ -1307,7 +1290,6 @@ void vt_visited_free(struct vt_visited *vs)
 		return;
 	for (int i = 0; i < 5; i++)
 		itab_fini(vs, &vs->sect[i]);
-	itab_fini(vs, &vs->node);
 	itab_fini(vs, &vs->node4);
 	itab_fini(vs, &vs->root);
 	if (vs->qdir) {
@@ -1356,7 +1338,7 @@ uint64_t vt_visited_memory(struct vt_visited *vs)
 
 uint64_t vt_visited_nodes(struct vt_visited *vs)
 {
-	return vs->kind == VT_STORE_EXACT ? itab_records(&vs->node) + itab_records(&vs->node4) : 0;
+	return vs->kind == VT_STORE_EXACT ? itab_records(&vs->node4) : 0;
 }
 
 uint64_t vt_visited_stored(struct vt_visited *vs)
@@ -1364,7 +1346,7 @@ uint64_t vt_visited_stored(struct vt_visited *vs)
 	uint64_t b = 0;
 	for (int i = 0; i < 5; i++)
 		b += itab_records(&vs->sect[i]) * (vs->sect[i].rec + 4);
-	b += itab_records(&vs->node) * (8 + 4) + itab_records(&vs->node4) * (16 + 4);
+	b += itab_records(&vs->node4) * (16 + 4);
 	if (vs->kind == VT_STORE_BITSTATE)
 		b += ((uint64_t)1 << vs->bits_log2) / 8;
 	else

@@ -16,10 +16,11 @@
  *
  *   state ──► sections ──► leaf ids (one table of distinct values per
  *                          section type: header, VM, vCPU, pCPU, domain)
- *   leaf ids folded by fours while more than four remain, then pairwise:
- *   (l0 l1 l2 l3) (l4 l5 l6 l7) ... then (n0 n1) (n2 n3) ...
- *   each group an id in a node table, up to a last pair: the root key
- *   root key ──► the root table: one record per state (8 bytes; 16
+ *   leaf ids folded by fours while more than four remain:
+ *   (l0 l1 l2 l3) (l4 l5 l6 l7) ... then (n0 n1 n2 n3) ...
+ *   each group an id in a node table, up to the last four ids or fewer:
+ *   the root key
+ *   root key ──► the root table: one record per state (16 bytes; 24
  *                depth-first, with the smallest depth and the sleep set)
  *
  * Every table compares whole values, so equal keys mean equal states and no
@@ -65,9 +66,12 @@ enum vt_visit {
 
 #define VT_SECTIONS_MAX (1 + VT_MAX_VMS + VT_MAX_VCPUS + VT_MAX_PCPUS + VT_MAX_DOMAINS)
 
-/* A state's key: the root pair of its tree (exact) or a fingerprint (lossy). */
+/*
+ * A state's key: the ids at the root of its tree, up to four (exact), or a
+ * fingerprint in k[0] (lossy; k[1] is 0).
+ */
 struct vt_key {
-	uint64_t k;
+	uint64_t k[2];
 	uint64_t h;          /* a hash of k: picks the stripe and slot (bitstate: the first bit) */
 };
 
@@ -175,8 +179,8 @@ void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k);
 void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, struct vt_state *out);
 void vt_canon_forget(struct vt_canon *c);
 
-/* Exact store: the key of the state with this id. */
-uint64_t vt_visited_root_key(struct vt_visited *vs, uint32_t id);
+/* Exact store: is k the key of the state with this id? */
+bool vt_visited_key_is(struct vt_visited *vs, uint32_t id, const struct vt_key *k);
 
 /*
  * Exact store: keep the ids of new states in the order they were added (4
