@@ -292,7 +292,11 @@ static uint64_t tlbi_s2_scope(const struct vt_model *m, unsigned kind, uint32_t 
 	return vt_arm64_tlbi_smask(m, kind, 0);
 }
 
-/* Apply a completed TLBI's scope to every TLB it reaches. */
+/*
+ * Apply a completed TLBI's scope to every TLB it reaches.  Only a slot its
+ * scope meets is written (and its domain marked, vt_dom_mark): one it
+ * leaves as it was is not, so the explorer need not compare that TLB again.
+ */
 static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struct vt_pending *pd)
 {
 	unsigned kind = vt_a64_insn_kind(pd->insn);
@@ -302,12 +306,14 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 	uint64_t smask = 0;
 	bool scoped = false; /* the scope is computed at the first slot it applies to */
 	int sd = shared_dom(m);
-	int nd = sd >= m->ndomains ? sd + 1 : m->ndomains; /* no TLB beyond these is reached */
-	for (int d = 0; d < nd; d++) {
-		bool reached = is ? (d < m->ndomains || d == sd)
-				  : (d == sd || (pd->issuer < m->npcpus && d == m->domain_of[pd->issuer]));
-		if (!reached)
-			continue;
+	/* The TLBs it reaches: every PE's (broadcast) or the issuer's, and the shared one. */
+	uint32_t reach = sd >= 0 ? (uint32_t)VT_BIT(sd) : 0;
+	if (is)
+		reach |= (uint32_t)VT_BIT(m->ndomains) - 1;
+	else if (pd->issuer < m->npcpus)
+		reach |= (uint32_t)VT_BIT(m->domain_of[pd->issuer]);
+	for (; reach; reach &= reach - 1) {
+		int d = __builtin_ctz(reach);
 		bool emptied = false;
 		for (int i = 0; i < VT_MAX_SLOTS; i++) {
 			struct vt_tlb_slot *sl = &s->dom[d].slot[i];
@@ -321,17 +327,21 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 				smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
 				scoped = true;
 			}
-			vt_dom_mark(s, d); /* a slot it applies to: written */
-			vt_set_clear(&sl->u, &umask);
-			sl->s &= ~smask;
-			emptied |= !sl->s && vt_set_empty(&sl->u);
+			struct vt_set u = vt_set_minus(&sl->u, &umask);
+			uint64_t s2 = sl->s & ~smask;
+			if (s2 == sl->s && vt_set_eq(&u, &sl->u))
+				continue; /* nothing of this slot in its scope: not written */
+			vt_dom_mark(s, d);
+			sl->u = u;
+			sl->s = s2;
+			emptied |= !s2 && vt_set_empty(&u);
 		}
 		/* Every TLB is tidy between two changes (vt_tlb_tidy): only one with a slot emptied here needs it. */
 		if (emptied)
 			vt_tlb_tidy(s, d);
 	}
 #ifndef NDEBUG
-	for (int d = 0; d < nd; d++)
+	for (int d = 0; d < (sd >= m->ndomains ? sd + 1 : m->ndomains); d++)
 		for (int i = 0; i < VT_MAX_SLOTS && s->dom[d].slot[i].key != VT_KEY_NONE; i++)
 			assert((s->dom[d].slot[i].s || !vt_set_empty(&s->dom[d].slot[i].u)) && "tlbi_apply: TLBs stay tidy");
 #endif
@@ -367,39 +377,39 @@ static int dsb_complete(const struct vt_model *m, struct vt_state *s, int issuer
 			struct vt_trace *tr)
 {
 	struct vt_pending *pend = s->hg.arm64.pend;
-	struct vt_pending done[VT_ARM64_HW_PENDING];
-	int nd = 0, nk = 0, n = 0;
-	/* The used entries come first, the others are zero (tlbi_issue); those kept move up in place. */
-	for (; n < VT_ARM64_HW_PENDING && pend[n].used; n++) {
-		if (pend[n].issuer == issuer && (all || !vt_a64_insn_is_broadcast(pend[n].insn)))
-			done[nd++] = pend[n];
-		else if (apply)
-			pend[nk++] = pend[n];
-	}
+	uint32_t done = 0, s1 = 0; /* bit i: pend[i] completes; and it is stage-1 only */
+	int n = 0, nd = 0;
+	/* The used entries come first, the others are zero (tlbi_issue). */
+	for (; n < VT_ARM64_HW_PENDING && pend[n].used; n++)
+		if (pend[n].issuer == issuer && (all || !vt_a64_insn_is_broadcast(pend[n].insn))) {
+			done |= 1u << n;
+			s1 |= (uint32_t)stage1_only(pend[n].insn) << n;
+			nd++;
+		}
 #ifndef NDEBUG
 	for (int i = n; i < VT_ARM64_HW_PENDING; i++) {
 		static const struct vt_pending zero;
 		assert(memcmp(&pend[i], &zero, sizeof(zero)) == 0 && "dsb_complete: the unused pending TLBIs are zero");
 	}
 #endif
-	if (!apply || nd == 0)
+	if (!apply || !nd)
 		return nd;
-	memset(&pend[nk], 0, (size_t)(n - nk) * sizeof(*pend));
-	/* Worst order: stage-1 scopes, then refills from cached stage 2, then stage-2 scopes. */
-	bool s1 = false, s2 = false;
-	for (int i = 0; i < nd; i++) {
-		if (stage1_only(done[i].insn)) {
-			tlbi_apply(m, s, &done[i]);
-			s1 = true;
-		} else {
-			s2 = true;
-		}
-	}
-	if (s1 && s2)
+	/* Worst order: stage-1 scopes, then refills from cached stage 2, then stage-2 scopes (in issue order). */
+	for (uint32_t i = s1; i; i &= i - 1)
+		tlbi_apply(m, s, &pend[__builtin_ctz(i)]);
+	if (s1 && (done & ~s1))
 		refill(m, s, tr);
-	for (int i = 0; i < nd; i++)
-		if (!stage1_only(done[i].insn))
-			tlbi_apply(m, s, &done[i]);
+	for (uint32_t i = done & ~s1; i; i &= i - 1)
+		tlbi_apply(m, s, &pend[__builtin_ctz(i)]);
+	/* Those kept move up in place, in order; the freed entries are zeroed. */
+	int nk = 0;
+	for (int i = 0; i < n; i++)
+		if (!(done >> i & 1)) {
+			if (nk != i)
+				pend[nk] = pend[i];
+			nk++;
+		}
+	memset(&pend[nk], 0, (size_t)(n - nk) * sizeof(*pend));
 	return nd;
 }
 
@@ -448,7 +458,8 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 	case VT_A64_I_IC_IALLU:
 		if (tr)
 			vt_trace_insn(tr, p_trace, insn, key, 0);
-		if (issuer < m->npcpus) {
+		/* an I-cache with no line is not written (vt_dom_mark) */
+		if (issuer < m->npcpus && s->dom[m->domain_of[issuer]].icache) {
 			vt_dom_mark(s, m->domain_of[issuer]);
 			s->dom[m->domain_of[issuer]].icache = 0;
 		}
@@ -456,10 +467,11 @@ void vt_arm64_insn_as(const struct vt_model *m, struct vt_state *s, int p_trace,
 	case VT_A64_I_IC_IALLUIS:
 		if (tr)
 			vt_trace_insn(tr, p_trace, insn, key, 0);
-		for (int d = 0; d < VT_MAX_DOMAINS; d++) {
-			vt_dom_mark(s, d);
-			s->dom[d].icache = 0;
-		}
+		for (int d = 0; d < VT_MAX_DOMAINS; d++)
+			if (s->dom[d].icache) {
+				vt_dom_mark(s, d);
+				s->dom[d].icache = 0;
+			}
 		return;
 	default:
 		/* DSB ISHST orders stores and completes no TLBI; ISB has no TLB effect. */

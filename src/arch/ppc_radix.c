@@ -140,48 +140,70 @@ static int ppc_fill(const struct vt_model *m, struct vt_state *s, int p, const s
 	return vt_tlb_fill_fast(s, erat_of(m, p), key, u, s2);
 }
 
-/* Remove the scope of one instruction from the slot of its LPID in domain d. */
-static void apply(const struct vt_model *m, struct vt_state *s, int d, unsigned insn, uint32_t key, uint64_t arg)
+/* What one instruction removes: process-scoped entries (mask, over U) and partition-scoped ones of one LPID. */
+struct scope {
+	uint32_t lpid;
+	struct vt_set mask;
+	uint64_t smask;
+};
+
+/* The scope of an instruction (computed once for every TLB it reaches); false: it removes nothing. */
+static bool scope_of(const struct vt_model *m, unsigned insn, uint32_t key, uint64_t arg, struct scope *sc)
 {
-	uint32_t lpid = key;
-	struct vt_set mask = {{0}};
-	uint64_t smask = 0;
+	sc->lpid = key;
+	sc->mask = (struct vt_set){{0}};
+	sc->smask = 0;
 	switch (insn) {
 	case VT_PPC_TLBIEL_VA:
 	case VT_PPC_TLBIE_VA: {
 		int va = vt_model_va_index(m, arg);
 		if (va < 0)
-			return;
-		lpid = vt_ppc_rs_lpid(key);
-		mask = vt_ctx_value_umask(m, vt_ppc_rs_pid(key));
-		vt_set_and(&mask, &m->u_va[va]);
-		break;
+			return false;
+		sc->lpid = vt_ppc_rs_lpid(key);
+		sc->mask = vt_ctx_value_umask(m, vt_ppc_rs_pid(key));
+		vt_set_and(&sc->mask, &m->u_va[va]);
+		return true;
 	}
 	case VT_PPC_TLBIEL_PID:
 	case VT_PPC_TLBIE_PID:
-		lpid = vt_ppc_rs_lpid(key);
-		mask = vt_ctx_value_umask(m, vt_ppc_rs_pid(key));
-		break;
+		sc->lpid = vt_ppc_rs_lpid(key);
+		sc->mask = vt_ctx_value_umask(m, vt_ppc_rs_pid(key));
+		return true;
 	case VT_PPC_TLBIEL_LPID:
 	case VT_PPC_TLBIE_LPID:
 		for (int i = 0; i < VT_SET_WORDS; i++)
-			mask.w[i] = ~(uint64_t)0;
-		break;
+			sc->mask.w[i] = ~(uint64_t)0;
+		return true;
 	case VT_PPC_TLBIE_GPA:
 		for (int j = 0; j < m->ns; j++)
 			if (m->s2[j].gpa == arg) {
-				smask |= VT_BIT(j);
-				vt_set_or(&mask, &m->u_s[j]);
+				sc->smask |= VT_BIT(j);
+				vt_set_or(&sc->mask, &m->u_s[j]);
 			}
-		break;
+		return true;
 	default:
-		return;
+		return false;
 	}
-	struct vt_tlb_slot *sl = vt_tlb_find(s, d, lpid);
-	if (!sl)
+}
+
+/*
+ * Remove a scope from the slot of its LPID in domain d.  A slot it leaves
+ * as it was is not written (vt_dom_mark): the explorer need not compare
+ * that TLB again.
+ */
+static void apply_scope(struct vt_state *s, int d, const struct scope *sc)
+{
+	int i = vt_tlb_slot_index(s, d, sc->lpid);
+	if (i < 0)
 		return;
-	vt_set_clear(&sl->u, &mask);
-	sl->s &= ~smask;
+	struct vt_tlb_slot *sl = &s->dom[d].slot[i];
+	struct vt_set u = vt_set_minus(&sl->u, &sc->mask);
+	uint64_t s2 = sl->s & ~sc->smask;
+	if (s2 == sl->s && vt_set_eq(&u, &sl->u))
+		return;
+	vt_dom_mark(s, d);
+	sl->u = u;
+	sl->s = s2;
 }
 
 /* ---- pending tlbies ------------------------------------------------------ */
@@ -196,8 +218,11 @@ static void pend_remove(struct vt_state *s, int i)
 
 static void perform_everywhere(const struct vt_model *m, struct vt_state *s, const struct vt_pending *pd)
 {
+	struct scope sc;
+	if (!scope_of(m, pd->insn, pd->key, pd->arg, &sc))
+		return;
 	for (int d = 0; d < m->ndomains; d++)
-		apply(m, s, d, pd->insn, pd->key, pd->arg);
+		apply_scope(s, d, &sc);
 }
 
 static void pend_add(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key,
@@ -243,12 +268,11 @@ static void pend_complete(const struct vt_model *m, struct vt_state *s, int p)
 }
 
 /* The ERATs of the threads in p's TLB group. */
-static void apply_group_erats(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key,
-			      uint64_t arg)
+static void apply_group_erats(const struct vt_model *m, struct vt_state *s, int p, const struct scope *sc)
 {
 	for (int q = 0; q < m->npcpus; q++)
 		if (m->domain_of[q] == m->domain_of[p])
-			apply(m, s, erat_of(m, q), insn, key, arg);
+			apply_scope(s, erat_of(m, q), sc);
 }
 
 /* SLBIA IH=7/6: every guest entry of the group's ERATs (the host's LPID 0 is not modelled). */
@@ -257,10 +281,10 @@ static void erat_invalidate(const struct vt_model *m, struct vt_state *s, int p)
 	for (int q = 0; q < m->npcpus; q++) {
 		if (m->domain_of[q] != m->domain_of[p])
 			continue;
-		vt_dom_mark(s, erat_of(m, q));
 		struct vt_tlb_dom *d = &s->dom[erat_of(m, q)];
 		for (int i = 0; i < VT_MAX_SLOTS; i++)
-			if (d->slot[i].key != VT_KEY_NONE) {
+			if (d->slot[i].key != VT_KEY_NONE && (d->slot[i].s || !vt_set_empty(&d->slot[i].u))) {
+				vt_dom_mark(s, erat_of(m, q)); /* only an ERAT with an entry is written */
 				memset(&d->slot[i].u, 0, sizeof(d->slot[i].u));
 				d->slot[i].s = 0;
 			}
@@ -270,16 +294,20 @@ static void erat_invalidate(const struct vt_model *m, struct vt_state *s, int p)
 static void ppc_insn(const struct vt_model *m, struct vt_state *s, int p, unsigned insn, uint32_t key, uint64_t arg,
 		     struct vt_trace *tr)
 {
+	struct scope sc;
 	vt_trace_insn(tr, p, insn, key, arg);
 	switch (insn) {
 	case VT_PPC_TLBIEL_VA:
 	case VT_PPC_TLBIEL_PID:
-		apply(m, s, m->domain_of[p], insn, key, arg);
-		apply_group_erats(m, s, p, insn, key, arg);
+		if (scope_of(m, insn, key, arg, &sc)) {
+			apply_scope(s, m->domain_of[p], &sc);
+			apply_group_erats(m, s, p, &sc);
+		}
 		break;
 	case VT_PPC_TLBIEL_LPID:
 		/* congruence class, every set: the TLB only; the ERATs keep their entries */
-		apply(m, s, m->domain_of[p], insn, key, arg);
+		if (scope_of(m, insn, key, arg, &sc))
+			apply_scope(s, m->domain_of[p], &sc);
 		break;
 	case VT_PPC_SLBIA_ERAT:
 		erat_invalidate(m, s, p);

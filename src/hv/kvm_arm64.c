@@ -1020,7 +1020,7 @@ static bool a64_host_op(const struct vt_model *m, struct vt_state *s, const stru
 static void a64_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
 		     uint64_t *s2)
 {
-	vt_walk_nested(m, s, v, w, u, s2);
+	vt_walk_2d(m, s, v, w, u, s2);
 }
 
 static void a64_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map)
