@@ -159,35 +159,38 @@ static struct vt_set icache_t(const struct vt_model *m, int vm, const struct vt_
 	return t;
 }
 
+/* u and s2 are built in locals and stored once: a store through them could alias s for the compiler. */
 static void a64_reach(const struct vt_model *m, const struct vt_state *s, int p, const struct vt_gctx *g,
 		      struct vt_set *u, uint64_t *s2)
 {
-	struct vt_set none = {{0}};
-	*u = none;
-	*s2 = 0;
+	struct vt_set r = {{0}};
+	uint64_t rs = 0;
 	uint32_t key = s->pcpu[p].key;
-	if (!g->paging || g->ctx < 0 || key == VT_KEY_NONE)
-		return;
-	const struct vt_set *use = &m->u_usable[g->ctx]; /* vt_usable_umask: its ASID's and global ones (any VM: the slot decides) */
-	const struct vt_tlb_slot *sl = slot_of(s, m->domain_of[p], key);
-	if (sl) {
-		*u = vt_set_inter(&sl->u, use);
-		*s2 = sl->s;
+	if (g->paging && g->ctx >= 0 && key != VT_KEY_NONE) {
+		const struct vt_set *use = &m->u_usable[g->ctx]; /* vt_usable_umask: its ASID's and global ones (any VM: the slot decides) */
+		int d = m->domain_of[p];
+		const struct vt_tlb_slot *sl = slot_of(s, d, key);
+		if (sl) {
+			r = vt_set_inter(&sl->u, use);
+			rs = sl->s;
+		}
+		int sd = shared_dom(m);
+		if (sd >= 0 && (sl = slot_of(s, sd, key))) {
+			struct vt_set x = vt_set_inter(&sl->u, use);
+			vt_set_or(&r, &x);
+			rs |= sl->s;
+		}
+		int v = s->pcpu[p].vcpu;
+		uint64_t lines = s->dom[d].icache;
+		if (v >= 0 && lines) {
+			int vm = m->vcpu_vm[v];
+			struct vt_set t = icache_t(m, vm, g, lines);
+			struct vt_set x = compose(m, &t, s->vm[vm].s2);
+			vt_set_or(&r, &x);
+		}
 	}
-	int sd = shared_dom(m);
-	if (sd >= 0 && (sl = slot_of(s, sd, key))) {
-		struct vt_set x = vt_set_inter(&sl->u, use);
-		vt_set_or(u, &x);
-		*s2 |= sl->s;
-	}
-	int v = s->pcpu[p].vcpu;
-	uint64_t lines = s->dom[m->domain_of[p]].icache;
-	if (v >= 0 && lines) {
-		int vm = m->vcpu_vm[v];
-		struct vt_set t = icache_t(m, vm, g, lines);
-		struct vt_set x = compose(m, &t, s->vm[vm].s2);
-		vt_set_or(u, &x);
-	}
+	*u = r;
+	*s2 = rs;
 }
 
 /*
@@ -200,8 +203,8 @@ static void a64_reach(const struct vt_model *m, const struct vt_state *s, int p,
  * only the cached stage-2 entries outside s2 can add to it: when there are
  * none, the live set is not computed.
  */
-static int fill_key(const struct vt_model *m, struct vt_state *s, int p, const struct vt_set *u, uint64_t s2,
-		    struct vt_set *added)
+static inline __attribute__((always_inline)) int fill_key(const struct vt_model *m, struct vt_state *s, int p,
+							  const struct vt_set *u, uint64_t s2, struct vt_set *added)
 {
 	uint32_t key = s->pcpu[p].key;
 	int v = s->pcpu[p].vcpu;

@@ -1025,11 +1025,12 @@ static void a64_walk(const struct vt_model *m, struct vt_state *s, int v, const 
 
 static void a64_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map)
 {
-	for (int vm = 0; vm < m->nvms; vm++) {
-		int8_t old[VT_MAX_PCPUS];
-		memcpy(old, MMU(s, vm)->last_vcpu_ran, sizeof(old));
-		for (int p = 0; p < m->npcpus; p++)
-			MMU(s, vm)->last_vcpu_ran[map[p]] = old[p];
+	const int nvms = m->nvms, np = m->npcpus; /* read once: the stores to s could alias them */
+	for (int vm = 0; vm < nvms; vm++) {
+		int8_t *last = MMU(s, vm)->last_vcpu_ran, old[VT_MAX_PCPUS];
+		memcpy(old, last, sizeof(old));
+		for (int p = 0; p < np; p++)
+			last[map[p]] = old[p];
 	}
 	vt_arm64_hw_permute_pcpus(m, s, map);
 }
