@@ -142,32 +142,56 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	return n;
 }
 
-enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev,
-				  struct vt_trace *tr, struct vt_verdict *v)
+/*
+ * vt_explore_apply, inline for take (every transition of a search): the
+ * step, then the exploration's own counters.
+ */
+static inline __attribute__((always_inline)) enum vt_step_err
+explore_apply(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev, struct vt_trace *tr,
+	      struct vt_verdict *v)
 {
 	int w = ev->vcpu;
-	bool migrating = ev->kind == VT_EV_LOAD && s->vcpu[w].last_pcpu >= 0 && s->vcpu[w].last_pcpu != ev->pcpu;
-	bool preempting = ev->kind == VT_EV_PUT;
-	bool nested = ev->kind == VT_EV_HOST && vt_host_concurrent(s, &ev->op) &&
-		      memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0;
+	bool migrating = false, nested = false;
+	if (ev->kind == VT_EV_LOAD)
+		migrating = s->vcpu[w].last_pcpu >= 0 && s->vcpu[w].last_pcpu != ev->pcpu;
+	else if (ev->kind == VT_EV_HOST)
+		nested = vt_host_concurrent(s, &ev->op) && memcmp(&ev->op, &s->host_cur, sizeof(ev->op)) != 0;
 	enum vt_step_err e = vt_step(m, s, ev, tr, v);
 	if (e != VT_STEP_OK)
 		return e;
-	if (ev->kind == VT_EV_GUEST && (ev->flags & VT_EVF_VMM)) {
-		s->host_pc++;
-	} else if (ev->kind == VT_EV_GUEST) {
-		s->vcpu[w].pc++;
-	} else if (nested) {
-		s->host_nested = 1;
-	} else if (ev->kind == VT_EV_HOST && s->host_phase == 0) {
-		s->host_pc = (uint8_t)(s->host_pc + 1 + s->host_nested);
-		s->host_nested = 0;
+	switch (ev->kind) {
+	case VT_EV_GUEST:
+		if (ev->flags & VT_EVF_VMM)
+			s->host_pc++;
+		else
+			s->vcpu[w].pc++;
+		break;
+	case VT_EV_HOST:
+		if (nested) {
+			s->host_nested = 1;
+		} else if (s->host_phase == 0) {
+			s->host_pc = (uint8_t)(s->host_pc + 1 + s->host_nested);
+			s->host_nested = 0;
+		}
+		break;
+	case VT_EV_LOAD:
+		if (migrating && s->migrations < UINT8_MAX)
+			s->migrations++;
+		break;
+	case VT_EV_PUT:
+		if (s->preemptions < UINT8_MAX)
+			s->preemptions++;
+		break;
+	default:
+		break;
 	}
-	if (migrating && s->migrations < UINT8_MAX)
-		s->migrations++;
-	if (preempting && s->preemptions < UINT8_MAX)
-		s->preemptions++;
 	return VT_STEP_OK;
+}
+
+enum vt_step_err vt_explore_apply(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev,
+				  struct vt_trace *tr, struct vt_verdict *v)
+{
+	return explore_apply(m, s, ev, tr, v);
 }
 
 /* ---- the search ---------------------------------------------------------- */
@@ -468,12 +492,13 @@ static bool independent(struct search *S, const struct vt_state *s, const struct
 static enum vt_step_err take(struct search *S, struct vt_explore_coverage *cov, struct vt_state *s,
 			     const struct vt_event *c, struct vt_verdict *v)
 {
+	const struct vt_model *m = S->m;
 	struct vt_explore_cov_pre pre;
-	vt_explore_cov_pre(S->m, s, c, &pre);
-	enum vt_step_err e = vt_explore_apply(S->m, s, c, NULL, v);
+	explore_cov_pre(m, s, c, &pre);
+	enum vt_step_err e = explore_apply(m, s, c, NULL, v);
 	atomic_fetch_add_explicit(&S->transitions, 1, memory_order_relaxed);
 	if (e == VT_STEP_OK)
-		vt_explore_cov_note(cov, S->m, &pre, c, s);
+		explore_cov_note(cov, m, &pre, c, s);
 	return e;
 }
 

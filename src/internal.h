@@ -5,6 +5,8 @@
 #ifndef VTLB_INTERNAL_H
 #define VTLB_INTERNAL_H
 
+#include <assert.h>
+
 #include "vtlb/bits.h"
 #include "vtlb/model.h"
 #include "vtlb/ops.h"
@@ -119,8 +121,15 @@ uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space,
 /* Let every TLB fill what it may now (the oracle and the hardware); see step.c. */
 void vt_state_settle(const struct vt_model *m, struct vt_state *s);
 
-/* Does m tell a preempted vCPU thread from one that returned to userspace (vt_hv_ops.tracks_thread)? */
-bool vt_tracks_thread(const struct vt_model *m);
+/*
+ * Does m tell a preempted vCPU thread from one that returned to userspace
+ * (vt_hv_ops.tracks_thread, resolved once by vt_model_finish)?
+ */
+static inline bool vt_tracks_thread(const struct vt_model *m)
+{
+	assert(m->step_hooks.tracks_thread == (m->hv->tracks_thread && m->hv->tracks_thread(m)));
+	return m->step_hooks.tracks_thread;
+}
 
 /* Is the named fix in place (not reverted) in this model?  Inline: the hypervisors ask it on every entry. */
 static inline bool vt_fixed(const struct vt_model *m, unsigned fix)

@@ -151,6 +151,7 @@ int vt_model_finish(struct vt_model *m, char *err, size_t errlen)
 	m->step_hooks.oracle_fill = oracle_acts ? m->oracle->fill : NULL;
 	m->step_hooks.oracle_usable = oracle_acts ? m->oracle->usable : NULL;
 	m->step_hooks.hv_fault = !m->hv->fault_acts || m->hv->fault_acts(m) ? m->hv->fault : NULL;
+	m->step_hooks.tracks_thread = m->hv->tracks_thread && m->hv->tracks_thread(m);
 	memset(m->tix, 0xff, sizeof(m->tix));
 	memset(m->uix, 0xff, sizeof(m->uix));
 	memset(m->space_ctx, 0xff, sizeof(m->space_ctx));

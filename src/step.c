@@ -210,10 +210,6 @@ uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space,
 	return r;
 }
 
-bool vt_tracks_thread(const struct vt_model *m)
-{
-	return m->hv->tracks_thread && m->hv->tracks_thread(m);
-}
 
 void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what)
 {
@@ -522,7 +518,9 @@ const char *vt_step_strerror(enum vt_step_err e)
 	return (unsigned)e < VT_STEP_ERR_COUNT ? step_errors[e] : "unknown error";
 }
 
-enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state *s, const struct vt_event *ev)
+/* vt_step_enabled, inline for vt_step. */
+static inline enum vt_step_err step_enabled(const struct vt_model *m, const struct vt_state *s,
+					   const struct vt_event *ev)
 {
 	int v = ev->vcpu;
 	if (ev->kind != VT_EV_HOST && (v < 0 || v >= m->nvcpus))
@@ -581,6 +579,11 @@ enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state
 	default:
 		return VT_STEP_ERR_BAD_EVENT;
 	}
+}
+
+enum vt_step_err vt_step_enabled(const struct vt_model *m, const struct vt_state *s, const struct vt_event *ev)
+{
+	return step_enabled(m, s, ev);
 }
 
 /*
@@ -728,11 +731,13 @@ static void vmm_op(const struct vt_model *m, struct vt_state *s, int v, const st
 /* Every vCPU in the guest takes its pending IPIs (vt_arch_ops.take_ipi), in vCPU order. */
 static void deliver_ipis(const struct vt_model *m, struct vt_state *s, struct vt_trace *tr)
 {
-	if (!m->aops->take_ipi)
+	bool (*take_ipi)(const struct vt_model *, struct vt_state *, int, struct vt_op *) = m->aops->take_ipi;
+	if (!take_ipi)
 		return;
-	for (int t = 0; t < m->nvcpus; t++) {
+	const int nv = m->nvcpus; /* read once: the stores to s could alias it */
+	for (int t = 0; t < nv; t++) {
 		struct vt_op h;
-		while (s->vcpu[t].run == VT_RUN_GUEST && m->aops->take_ipi(m, s, t, &h)) {
+		while (s->vcpu[t].run == VT_RUN_GUEST && take_ipi(m, s, t, &h)) {
 			vt_trace_note(tr, t, s->vcpu[t].pcpu, "takes the IPI: its handler runs");
 			guest_op(m, s, t, &h, tr);
 		}
@@ -788,7 +793,7 @@ static void enter(const struct vt_model *m, struct vt_state *s, int v, bool one_
 enum vt_step_err vt_step(const struct vt_model *m, struct vt_state *s, const struct vt_event *ev,
 			 struct vt_trace *tr, struct vt_verdict *verdict)
 {
-	enum vt_step_err e = vt_step_enabled(m, s, ev);
+	enum vt_step_err e = step_enabled(m, s, ev);
 	if (e != VT_STEP_OK)
 		return e;
 	int v = ev->vcpu;

@@ -293,6 +293,7 @@ struct vt_step_hooks {
 	bool (*oracle_usable)(const struct vt_model *m, const struct vt_state *s, int v, struct vt_set *t,
 			      uint64_t *s_ok, uint64_t *s_mine);
 	void (*hv_fault)(const struct vt_model *m, struct vt_state *s, int v, struct vt_trace *tr);
+	bool tracks_thread; /* vt_hv_ops.tracks_thread(m) (vt_tracks_thread) */
 };
 
 /* Exploration bounds; VT_BOUND_UNSET where the scenario says nothing. */
