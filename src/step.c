@@ -519,8 +519,8 @@ const char *vt_step_strerror(enum vt_step_err e)
 }
 
 /* vt_step_enabled, inline for vt_step. */
-static inline enum vt_step_err step_enabled(const struct vt_model *m, const struct vt_state *s,
-					   const struct vt_event *ev)
+static inline __attribute__((always_inline)) enum vt_step_err
+step_enabled(const struct vt_model *m, const struct vt_state *s, const struct vt_event *ev)
 {
 	int v = ev->vcpu;
 	if (ev->kind != VT_EV_HOST && (v < 0 || v >= m->nvcpus))

@@ -115,8 +115,43 @@ static inline int vt_set_next(const struct vt_set *s, int from)
 	return -1;
 }
 
+/*
+ * VT_SET_FOREACH's cursor: the members not visited yet (a copy of the set
+ * taken when the loop starts), the current one, and whether the body ran
+ * to its end (a break in the body ends the whole loop).
+ */
+struct vt_set_it {
+	struct vt_set left;
+	int at;
+	int done;
+};
+
+static inline int vt_set_it_pick(const struct vt_set_it *it)
+{
+	for (int k = 0; k < VT_SET_WORDS; k++)
+		if (it->left.w[k])
+			return k * 64 + __builtin_ctzll(it->left.w[k]);
+	return -1;
+}
+
+static inline struct vt_set_it vt_set_it_first(const struct vt_set *s)
+{
+	struct vt_set_it it = {*s, -1, 1};
+	it.at = vt_set_it_pick(&it);
+	return it;
+}
+
+static inline void vt_set_it_next(struct vt_set_it *it)
+{
+	uint64_t *w = &it->left.w[it->at / 64];
+	*w &= *w - 1;
+	it->at = vt_set_it_pick(it);
+}
+
+/* Each member i of s, in increasing order; s is read once, when the loop starts. */
 #define VT_SET_FOREACH(i, s) \
-	for (int i = vt_set_next((s), 0); i >= 0; i = vt_set_next((s), i + 1))
+	for (struct vt_set_it _it_##i = vt_set_it_first(s); _it_##i.at >= 0 && _it_##i.done; vt_set_it_next(&_it_##i)) \
+		for (int i = (_it_##i.done = 0, _it_##i.at); !_it_##i.done; _it_##i.done = 1)
 
 #define VT_U64_FOREACH(i, x) \
 	for (uint64_t _m_##i = (x); _m_##i; _m_##i &= _m_##i - 1) \
