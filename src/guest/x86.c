@@ -731,12 +731,15 @@ static bool x86_vmm_only(const struct vt_op_decl *d)
 	return d->code == VT_X86_SMM;
 }
 
-/* flush_tlb_func in the target's IPI handler: the oldest pending shootdown. */
-static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler)
+/*
+ * flush_tlb_func in the target's IPI handler: the oldest pending shootdown.
+ * x86_take_ipi's work with an IPI pending, out of line, so that its test
+ * after every step saves no registers.
+ */
+static bool __attribute__((noinline)) take_ipi_pending(const struct vt_model *m, struct vt_state *s, int v,
+						      struct vt_op *handler)
 {
 	struct vt_x86_regs *r = &s->vcpu[v].g.x86;
-	if (!r->ipi[0])
-		return false; /* none pending (asked after every step) */
 	/* L1's IPI waits while its vCPU runs L2 (the VM exit it causes to L1 is not modelled) */
 	if (vt_x86_level(m, s, v, NULL) == 2)
 		return false;
@@ -754,6 +757,13 @@ static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, st
 			return true;
 	}
 	return false;
+}
+
+static bool x86_take_ipi(const struct vt_model *m, struct vt_state *s, int v, struct vt_op *handler)
+{
+	if (!s->vcpu[v].g.x86.ipi[0])
+		return false; /* none pending (asked after every step) */
+	return take_ipi_pending(m, s, v, handler);
 }
 
 static void x86_fmt_regs(const struct vt_model *m, const union vt_gregs *gr, char *buf, size_t len)
