@@ -314,8 +314,8 @@ bool vt_hw_reaches_gpa(const struct vt_model *m, const struct vt_state *s, int v
 }
 
 /* The invariant, for every vCPU in guest mode; w: every vCPU's view of s (views). */
-static void check(const struct vt_model *m, const struct vt_state *s, const struct vt_view *w,
-		  struct vt_verdict *out)
+static inline __attribute__((always_inline)) void check(const struct vt_model *m, const struct vt_state *s,
+							const struct vt_view *w, struct vt_verdict *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = VT_V_OK;
@@ -416,8 +416,8 @@ static inline int walk_fill(const struct vt_model *m, struct vt_state *s, int v,
  * descheduled vCPU is still executing and may cache its context.  The
  * hardware fills only where a vCPU is in guest mode.
  */
-static int settle(const struct vt_model *m, struct vt_state *s, const struct vt_view **views_out,
-		  struct vt_trace *tr)
+static inline __attribute__((always_inline)) int settle(const struct vt_model *m, struct vt_state *s,
+						       const struct vt_view **views_out, struct vt_trace *tr)
 {
 	const int nv = m->nvcpus, nd = m->ndomains; /* read once: the stores to s could alias them */
 	if (m->step_hooks.hv_fault)
