@@ -70,11 +70,11 @@ static void choice(struct vt_event *e, uint8_t kind, int v, int p, uint8_t flags
  * The ways a vCPU thread leaves its pCPU: preempted inside KVM_RUN, and,
  * where the backend's decisions tell them apart, returning to userspace.
  */
-static int put_choices(const struct vt_model *m, int v, struct vt_event *out, int n, int max)
+static inline int put_choices(bool tracks_thread, int v, struct vt_event *out, int n, int max)
 {
 	if (n < max)
 		choice(&out[n++], VT_EV_PUT, v, -1, 0);
-	if (vt_tracks_thread(m) && n < max)
+	if (tracks_thread && n < max)
 		choice(&out[n++], VT_EV_PUT, v, -1, VT_EVF_USER);
 	return n;
 }
@@ -85,31 +85,39 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	int n = 0;
 	/* never silently fewer choices than the state has */
 	assert(max >= MAX_CHOICES);
-	for (int v = 0; v < m->nvcpus; v++) {
+	const int nv = m->nvcpus, np = m->npcpus;
+	const bool tracks_thread = vt_tracks_thread(m);
+	const bool may_put = s->preemptions < b->preemptions;
+	const bool may_migrate = s->migrations < b->migrations;
+	uint64_t free_pcpus = 0; /* the pCPUs no vCPU is loaded on */
+	for (int p = 0; p < np; p++)
+		if (s->pcpu[p].vcpu < 0)
+			free_pcpus |= VT_BIT(p);
+	for (int v = 0; v < nv; v++) {
 		if (!m->nprog[v])
 			continue;
 		const struct vt_vcpu_state *vs = &s->vcpu[v];
 		bool done = prog_done(m, s, v);
-		bool may_put = s->preemptions < b->preemptions;
 		/*
 		 * A vCPU keeps running after its program ends (its guest idles), so
 		 * scheduling never depends on how far the program got.
 		 */
 		switch (vs->run) {
-		case VT_RUN_IDLE:
-			for (int p = 0; p < m->npcpus && n < max; p++) {
-				if (s->pcpu[p].vcpu >= 0 || !(m->vm[m->vcpu_vm[v]].pcpus & VT_BIT(p)))
-					continue;
-				if (vs->last_pcpu >= 0 && vs->last_pcpu != p && s->migrations >= b->migrations)
-					continue;
-				choice(&out[n++], VT_EV_LOAD, v, p, 0);
-			}
+		case VT_RUN_IDLE: {
+			/* a free pCPU of its VM; another than the last one only while migrations remain */
+			uint64_t to = free_pcpus & m->vm[m->vcpu_vm[v]].pcpus;
+			if (vs->last_pcpu >= 0 && !may_migrate)
+				to &= VT_BIT(vs->last_pcpu);
+			VT_U64_FOREACH(p, to)
+				if (n < max)
+					choice(&out[n++], VT_EV_LOAD, v, p, 0);
 			break;
+		}
 		case VT_RUN_LOADED:
 			if (n < max)
 				choice(&out[n++], VT_EV_ENTER, v, -1, m->fine ? VT_EVF_STEP : 0);
 			if (may_put)
-				n = put_choices(m, v, out, n, max);
+				n = put_choices(tracks_thread, v, out, n, max);
 			break;
 		case VT_RUN_GUEST:
 			if (!done && n < max) {
@@ -118,7 +126,7 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 				n++;
 			}
 			if (may_put)
-				n = put_choices(m, v, out, n, max);
+				n = put_choices(tracks_thread, v, out, n, max);
 			break;
 		default:
 			break;
