@@ -153,8 +153,9 @@ static inline void vt_set_it_next(struct vt_set_it *it)
 	for (struct vt_set_it _it_##i = vt_set_it_first(s); _it_##i.at >= 0 && _it_##i.done; vt_set_it_next(&_it_##i)) \
 		for (int i = (_it_##i.done = 0, _it_##i.at); !_it_##i.done; _it_##i.done = 1)
 
+/* Each set bit i of x, lowest first; x is read once.  A break ends the whole loop. */
 #define VT_U64_FOREACH(i, x) \
-	for (uint64_t _m_##i = (x); _m_##i; _m_##i &= _m_##i - 1) \
-		for (int i = __builtin_ctzll(_m_##i), _o_##i = 1; _o_##i; _o_##i = 0)
+	for (uint64_t _m_##i = (x), _d_##i = 1; _m_##i && _d_##i; _m_##i &= _m_##i - 1) \
+		for (int i = (_d_##i = 0, __builtin_ctzll(_m_##i)); !_d_##i; _d_##i = 1)
 
 #endif

@@ -39,6 +39,23 @@ static void test_bits(void)
 		sum += i;
 	}
 	tap_ok(n == 3 && sum == 0 + 2 + 63, "bits.u64-foreach");
+	/* a break ends the whole loop, as in a plain for */
+	int first = -1, visits = 0;
+	VT_U64_FOREACH(i, x) {
+		visits++;
+		if (i == 2) {
+			first = i;
+			break;
+		}
+	}
+	tap_ok(first == 2 && visits == 2, "bits.u64-foreach-break");
+	visits = 0;
+	VT_SET_FOREACH(i, &a) {
+		visits++;
+		first = i;
+		break;
+	}
+	tap_ok(visits == 1 && first == 3, "bits.set-foreach-break");
 }
 
 static void test_slots(void)
