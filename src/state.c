@@ -162,7 +162,7 @@ bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s,
 }
 
 /* The references to pCPUs in s (the engine's and the backend's) renamed by map. */
-static void rename_pcpu_refs(const struct vt_model *m, struct vt_state *s, const int8_t *map)
+void vt_state_rename_pcpu_refs(const struct vt_model *m, struct vt_state *s, const int8_t *map)
 {
 	for (int v = 0; v < m->nvcpus; v++) {
 		if (s->vcpu[v].pcpu >= 0)
@@ -182,37 +182,7 @@ void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in,
 		out->pcpu[map[p]] = in->pcpu[p];
 		out->dom[m->domain_of[map[p]]] = in->dom[m->domain_of[p]];
 	}
-	rename_pcpu_refs(m, out, map);
-}
-
-/*
- * Each cycle of the permutation is moved once through one spare pCPU
- * (pCPUs that stay are not copied at all).  Domain p is pCPU p's own, as
- * for every state this is used on (vt_symmetry_applies).
- */
-void vt_state_permute_pcpus_inplace(const struct vt_model *m, struct vt_state *s, const int8_t *map)
-{
-	int8_t inv[VT_MAX_PCPUS];
-	for (int p = 0; p < m->npcpus; p++)
-		inv[map[p]] = (int8_t)p;
-	uint32_t done = 0;
-	for (int i = 0; i < m->npcpus; i++) {
-		if (inv[i] == i || (done >> i & 1))
-			continue;
-		assert(m->domain_of[i] == i);
-		struct vt_pcpu_state pcpu = s->pcpu[i];
-		struct vt_tlb_dom dom = s->dom[i];
-		int j = i;
-		for (; inv[j] != i; j = inv[j]) {
-			s->pcpu[j] = s->pcpu[inv[j]];
-			s->dom[j] = s->dom[inv[j]];
-			done |= 1u << j;
-		}
-		s->pcpu[j] = pcpu;
-		s->dom[j] = dom;
-		done |= 1u << j;
-	}
-	rename_pcpu_refs(m, s, map);
+	vt_state_rename_pcpu_refs(m, out, map);
 }
 
 void vt_state_init(const struct vt_model *m, struct vt_state *s)

@@ -545,6 +545,17 @@ struct vt_canon {
 		const uint8_t *rec;
 		uint32_t id;
 	} recent[VT_SECTIONS_MAX][2];
+	/*
+	 * Renamed sections: the id of the section with id 'from' (of a type)
+	 * after a renaming of the pCPUs (renamed_id).  A section's renaming
+	 * depends on its own bytes alone (vt_hv_ops.permute_pcpus renames the
+	 * indices a value holds); debug builds check every hit.
+	 */
+#define RCACHE_BITS 12
+	struct {
+		uint64_t key;    /* from << 32 | renaming << 3 | type */
+		uint32_t id1;    /* the renamed section's id + 1; 0: empty */
+	} rc[1u << RCACHE_BITS];
 };
 
 /* 8 bytes as a big-endian number: compares as memcmp compares them. */
@@ -670,8 +681,9 @@ static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, st
 }
 
 /*
- * The representative of s's orbit under pCPU renaming, and the renaming
- * that reaches it (map[p]: the new index of pCPU p): the pCPUs sorted by
+ * The renaming that reaches the representative of s's orbit under pCPU
+ * renaming (map[p]: the new index of pCPU p; false when it is the
+ * identity and s is the representative): the pCPUs sorted by
  * what they hold (record: loaded vCPU, tag, backend data; TLB domain) and
  * by what names them (refs: the vCPUs that last ran there, the vCPUs
  * loaded there, the backend's references and per-pCPU entries).
@@ -687,8 +699,7 @@ static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, st
  * search reached it in.  And whatever the key, the result is a renaming
  * of s: two states of different orbits are never merged.
  */
-static const struct vt_state *representative(const struct vt_model *m, struct vt_canon *c,
-					     const struct vt_state *s, int8_t *map, struct vt_state *own)
+static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *map)
 {
 	int n = m->npcpus;
 	struct pkeys k = {.m = m, .s = s, .have_refs = false};
@@ -701,7 +712,7 @@ static const struct vt_state *representative(const struct vt_model *m, struct vt
 		ord[p] = (int8_t)p;
 	if (i == n) {
 		ties_are_automorphisms(&k, ord, c);
-		return s;
+		return false;
 	}
 	/* insertion sort of the rest (stable: tied pCPUs keep their order): at most 8 pCPUs */
 	for (; i < n; i++) {
@@ -711,39 +722,45 @@ static const struct vt_state *representative(const struct vt_model *m, struct vt
 		ord[j] = (int8_t)i;
 	}
 	ties_are_automorphisms(&k, ord, c);
-	for (int t = 0; t < n; t++)
+	bool moved = false;
+	for (int t = 0; t < n; t++) {
 		map[ord[t]] = (int8_t)t;
-	if (own) {
-		/* the caller's scratch state: renamed where it is, no copy of the rest */
-		vt_state_permute_pcpus_inplace(m, own, map);
-		return own;
+		moved |= ord[t] != t;
 	}
+	return moved;
+}
+
+/* The representative itself: s, or its renaming in c->tmp. */
+static const struct vt_state *representative(const struct vt_model *m, struct vt_canon *c,
+					     const struct vt_state *s, int8_t *map)
+{
+	if (!pcpu_order(m, c, s, map))
+		return s;
 	vt_state_permute_pcpus(m, s, &c->tmp, map);
 	return &c->tmp;
 }
 
-/* own: s itself, when the caller lets it be renamed in place (or NULL). */
 static const struct vt_state *canon_state(const struct vt_model *m, bool symmetric, struct vt_canon *c,
-					  const struct vt_state *s, int8_t *map, struct vt_state *own)
+					  const struct vt_state *s, int8_t *map)
 {
 	int8_t local[VT_MAX_PCPUS];
 	if (!map)
 		map = local;
 	for (int p = 0; p < VT_MAX_PCPUS; p++)
 		map[p] = (int8_t)p;
-	return symmetric ? representative(m, c, s, map, own) : s;
+	return symmetric ? representative(m, c, s, map) : s;
 }
 
 size_t vt_canon_bytes(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, uint8_t *out,
 		      int8_t *map)
 {
-	return gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map, NULL), out);
+	return gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map), out);
 }
 
 size_t vt_canon_model_bytes(const struct vt_model *m, bool symmetric, struct vt_canon *c, const struct vt_state *s,
 			    uint8_t *out, int8_t *map)
 {
-	return gather(m, canon_state(m, symmetric, c, s, map, NULL), out);
+	return gather(m, canon_state(m, symmetric, c, s, map), out);
 }
 
 uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
@@ -818,8 +835,8 @@ static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, c
 /* The id of a group of 2 to 4 ids (the rest of its record NODE_NONE). */
 static int node4_id(struct vt_visited *vs, struct vt_canon *c, const uint32_t *ids, int cnt, uint32_t *id)
 {
-	uint32_t g[4] = {NODE_NONE, NODE_NONE, NODE_NONE, NODE_NONE};
-	memcpy(g, ids, (size_t)cnt * sizeof(g[0]));
+	/* element by element: a copy of a variable length is a rep movs */
+	uint32_t g[4] = {ids[0], ids[1], cnt > 2 ? ids[2] : NODE_NONE, cnt > 3 ? ids[3] : NODE_NONE};
 	uint64_t lo = (uint64_t)g[0] << 32 | g[1], hi = (uint64_t)g[2] << 32 | g[3];
 	size_t ci = (size_t)(((lo ^ rotl64(hi, 29)) * 0x9e3779b97f4a7c15ull) >> (64 - NCACHE_BITS));
 	if (c->nc4[ci].id1 && c->nc4[ci].lo == lo && c->nc4[ci].hi == hi) {
@@ -835,23 +852,61 @@ static int node4_id(struct vt_visited *vs, struct vt_canon *c, const uint32_t *i
 }
 
 /*
- * The leaf ids of s (a renaming of the child of c->base by map, or any
- * state when there is no base) into cur, and *same: bit i when leaf i has
- * the base's id at that place.  Two passes: the leaves are compared with
- * the base's first (a pCPU's section that the renaming moved with the
- * base's at the place it came from, then at the same place: equal bytes,
- * equal id), then only those that differ are looked up.
+ * The id of the section at leaf i (not a pCPU's or a TLB domain's) of a
+ * state renamed by the renaming 'ren' (map packed by renaming_code), whose
+ * bytes p held the section with id 'from' before: cached, so a section the
+ * renaming alone changed costs no hash.
  */
-static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, bool moved,
-			   const int8_t *inv, uint64_t kept, uint32_t *cur, uint64_t *same)
+static int renamed_id(struct vt_visited *vs, struct vt_canon *c, int i, uint32_t from, uint32_t ren,
+		      const uint8_t *p, uint32_t *id)
+{
+	uint64_t key = (uint64_t)from << 32 | (uint64_t)ren << 3 | vs->leaf[i].type;
+	size_t ci = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - RCACHE_BITS));
+	if (c->rc[ci].id1 && c->rc[ci].key == key) {
+		*id = c->rc[ci].id1 - 1;
+		assert(sect_eq(itab_get(&vs->sect[vs->leaf[i].type], *id), p, vs->leaf[i].len));
+		return 0;
+	}
+	if (section_id(vs, c, i, p, id) < 0)
+		return -1;
+	c->rc[ci].key = key;
+	c->rc[ci].id1 = *id + 1;
+	return 0;
+}
+
+/* A renaming of the pCPUs in one word: 3 bits a pCPU. */
+_Static_assert(VT_MAX_PCPUS <= 8 && 3 * VT_MAX_PCPUS + 3 <= 32, "a renaming and a section type in 32 bits");
+static inline uint32_t renaming_code(const int8_t *map, int n)
+{
+	uint32_t r = 0;
+	for (int p = 0; p < n; p++)
+		r |= (uint32_t)map[p] << (3 * p);
+	return r;
+}
+
+/*
+ * The leaf ids of the representative of s into cur: s itself, or when
+ * 'moved' (s itself, writable) s renamed by map.  s is the child of c->base,
+ * or any state when there is no base.  *same: bit i when leaf i has the
+ * base's id at that place; *phys: bit i when s's own section at leaf i
+ * still equals the base's (what vt_visited_restore need not copy).
+ *
+ * The leaves are compared with the base's first, at the same place (equal
+ * bytes, equal id), then only those that differ are looked up.  When
+ * moved, s is renamed in place (vt_state_rename_pcpu_refs) but its pCPU
+ * and TLB-domain sections stay where they are: leaf i of pCPU q is read
+ * from pCPU inv[q]'s place, and a section equal to the base's before the
+ * renaming has the renamed id of the base's (renamed_id).
+ */
+static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s,
+			   struct vt_state *moved, const int8_t *map, const int8_t *inv, uint64_t kept, uint32_t *cur, uint64_t *same,
+			   uint64_t *phys)
 {
 	const int n = vs->nleaf;
 	const uint8_t *a = (const uint8_t *)s, *b = (const uint8_t *)c->base;
 	const uint32_t *lv0 = c->lv[0];
-	uint64_t chg = 0, eq = 0;
-	if (!b) {
-		chg = VT_BIT(n) - 1;
-	} else if (!moved) {
+	uint64_t eq = 0;
+	if (b) {
 		for (int i = 0; i < n; i++) {
 			size_t off = vs->leaf[i].off;
 			if (kept >> i & 1) {
@@ -860,42 +915,55 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 				eq |= VT_BIT(i);
 			} else if (sect_eq(a + off, b + off, vs->leaf[i].len)) {
 				eq |= VT_BIT(i);
-			} else {
-				chg |= VT_BIT(i);
 			}
 		}
+	}
+	if (!moved) {
 		for (uint64_t d = eq; d; d &= d - 1)
 			cur[__builtin_ctzll(d)] = lv0[__builtin_ctzll(d)];
-	} else {
-		for (int i = 0; i < n; i++) {
-			size_t off = vs->leaf[i].off, len = vs->leaf[i].len;
-			int q = vs->leaf[i].pcpu;
-			int j = q >= 0 ? i - q + inv[q] : i;
-			if (kept >> j & 1) {
-				/* a TLB domain the step did not write, moved from j: the parent's there */
-				assert(sect_eq(a + off, b + vs->leaf[j].off, len));
-				cur[i] = lv0[j];
-				eq |= (uint64_t)(cur[i] == lv0[i]) << i;
-			} else if (j != i && sect_eq(a + off, b + vs->leaf[j].off, len)) {
-				cur[i] = lv0[j];
-				eq |= (uint64_t)(cur[i] == lv0[i]) << i;
-			} else if (sect_eq(a + off, b + off, len)) {
-				cur[i] = lv0[i];
+		for (uint64_t d = ~eq & (VT_BIT(n) - 1); d; d &= d - 1) {
+			int i = __builtin_ctzll(d);
+			if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0)
+				return -1;
+			/* the base's id at this place: the base's tree nodes above it can be reused */
+			if (b && cur[i] == lv0[i])
 				eq |= VT_BIT(i);
-			} else {
-				chg |= VT_BIT(i);
-			}
 		}
+		*same = *phys = eq;
+		return 0;
 	}
-	for (uint64_t d = chg; d; d &= d - 1) {
-		int i = __builtin_ctzll(d);
-		if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0)
+#ifndef NDEBUG
+	struct vt_state *rep = &c->tmp2;
+	vt_state_permute_pcpus(vs->m, s, rep, map);
+#endif
+	vt_state_rename_pcpu_refs(vs->m, moved, map);
+	uint32_t ren = renaming_code(map, vs->m->npcpus);
+	uint64_t sm = 0, pl = 0;
+	for (int i = 0; i < n; i++) {
+		int q = vs->leaf[i].pcpu;
+		if (q >= 0) {
+			/* pCPU inv[q]'s section, which the renaming does not change */
+			int j = i - q + inv[q];
+			pl |= VT_BIT(i);
+			if (eq >> j & 1)
+				cur[i] = lv0[j];
+			else if (section_id(vs, c, i, a + vs->leaf[j].off, &cur[i]) < 0)
+				return -1;
+		} else if (eq >> i & 1) {
+			if (renamed_id(vs, c, i, lv0[i], ren, a + vs->leaf[i].off, &cur[i]) < 0)
+				return -1;
+		} else if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0) {
 			return -1;
-		/* the base's id at this place: the base's tree nodes above it can be reused */
+		}
 		if (b && cur[i] == lv0[i])
-			eq |= VT_BIT(i);
+			sm |= VT_BIT(i);
+		/* the id is the representative's section's */
+		assert(sect_eq(itab_get(&vs->sect[vs->leaf[i].type], cur[i]), (const uint8_t *)rep + vs->leaf[i].off,
+			       vs->leaf[i].len));
 	}
-	*same = eq;
+	*same = sm;
+	/* the other leaves hold the renamed sections in place: equal to the base's where their ids are */
+	*phys = (eq & pl) | (sm & ~pl);
 	return 0;
 }
 
@@ -906,22 +974,26 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 	if (!map)
 		map = local;
 	c->scratch = NULL;
-	s = canon_state(vs->m, vs->symmetric, c, s, map, own);
 	bool moved = false;
-	if (vs->symmetric)
-		for (int p = 0; p < vs->m->npcpus; p++) {
-			inv[map[p]] = (int8_t)p;
-			moved |= map[p] != p;
-		}
+	if (own) {
+		/* the caller's scratch state: renamed where it is (leaf_ids) */
+		for (int p = 0; p < VT_MAX_PCPUS; p++)
+			map[p] = (int8_t)p;
+		if (vs->symmetric && (moved = pcpu_order(vs->m, c, own, map)))
+			for (int p = 0; p < vs->m->npcpus; p++)
+				inv[map[p]] = (int8_t)p;
+	} else {
+		s = canon_state(vs->m, vs->symmetric, c, s, map);
+	}
 	uint32_t cur[VT_SECTIONS_MAX];
-	uint64_t same; /* bit i: cur[i] is the base's at this level */
+	uint64_t same, phys; /* same, bit i: cur[i] is the base's at this level */
 	/* the leaves of the TLB domains a scratch child's step did not write (vt_visited_key_scratch) */
-	uint64_t kept = own && c->base ? (uint64_t)(uint16_t)~s->meta.dom_w << vs->dom_leaf & vs->dom_leaves : 0;
-	if (leaf_ids(vs, c, s, moved, inv, kept, cur, &same) < 0)
+	uint64_t kept = own && c->base ? (uint64_t)(uint16_t)~own->meta.dom_w << vs->dom_leaf & vs->dom_leaves : 0;
+	if (leaf_ids(vs, c, s, moved ? own : NULL, map, inv, kept, cur, &same, &phys) < 0)
 		return -1;
-	if (own && c->base && s == own) {
+	if (own && c->base) {
 		c->scratch = own;
-		c->scratch_same = same;
+		c->scratch_same = phys;
 	}
 	if (vs->kind != VT_STORE_EXACT) {
 		/* a fingerprint of the leaf ids; a second, independent hash picks the slot or bits */
@@ -982,6 +1054,7 @@ bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_sta
 		int i = __builtin_ctzll(diff);
 		memcpy((uint8_t *)dst + vs->leaf[i].off, (const uint8_t *)src + vs->leaf[i].off, vs->leaf[i].len);
 	}
+	assert(vt_state_same(vs->m, dst, src));
 	return true;
 }
 

@@ -269,8 +269,12 @@ size_t vt_state_sect_len(const struct vt_model *m, int type);
  */
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map);
-/* The same renaming applied to s itself (no copy of the rest of the state); each pCPU p must be domain p. */
-void vt_state_permute_pcpus_inplace(const struct vt_model *m, struct vt_state *s, const int8_t *map);
+/*
+ * The references to pCPUs in s renamed by map, in place: the engine's
+ * fields and the backend's (permute_pcpus).  The pCPU and TLB-domain
+ * sections are not moved (no reference to a pCPU is stored in them).
+ */
+void vt_state_rename_pcpu_refs(const struct vt_model *m, struct vt_state *s, const int8_t *map);
 
 /* ---- TLB slot helpers (hardware side) ---------------------------------- */
 
