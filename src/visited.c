@@ -149,8 +149,11 @@ struct vt_visited {
 	} leaf[VT_SECTIONS_MAX];
 	int dom_leaf;                /* the leaf of TLB domain 0 */
 	uint64_t dom_leaves;         /* the TLB domains' leaves */
+	uint64_t pcpu_leaves;        /* the leaves with a pCPU (leaf[i].pcpu >= 0) */
 	int nlevel;                  /* tree levels below the root */
 	int level_size[VT_SECTIONS_MAX]; /* level l's ids grouped by four into level l + 1's */
+	uint64_t group_mask[VT_SECTIONS_MAX][VT_SECTIONS_MAX]; /* [l][j]: level l's ids in level l + 1's id j */
+	uint8_t group_cnt[VT_SECTIONS_MAX][VT_SECTIONS_MAX];   /* [l][j]: how many */
 	struct itab sect[5];
 	struct itab node4;           /* groups of up to four ids (NODE_NONE after the last) */
 	struct itab root;
@@ -702,7 +705,10 @@ static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, st
 static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *map)
 {
 	int n = m->npcpus;
-	struct pkeys k = {.m = m, .s = s, .have_refs = false};
+	struct pkeys k;                 /* the refs words are set on first use */
+	k.m = m;
+	k.s = s;
+	k.have_refs = false;
 	int8_t ord[VT_MAX_PCPUS];       /* the pCPU placed at each sorted position */
 	/* the sorted prefix: most states are already sorted (map stays the identity) */
 	int i = 1;
@@ -899,29 +905,30 @@ static inline uint32_t renaming_code(const int8_t *map, int n)
  * renaming has the renamed id of the base's (renamed_id).
  */
 static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s,
-			   struct vt_state *moved, const int8_t *map, const int8_t *inv, uint64_t kept, uint32_t *cur, uint64_t *same,
-			   uint64_t *phys)
+			   struct vt_state *moved, const int8_t *map, const int8_t *inv, uint64_t kept, uint32_t *cur,
+			   uint64_t *same, uint64_t *phys)
 {
 	const int n = vs->nleaf;
 	const uint8_t *a = (const uint8_t *)s, *b = (const uint8_t *)c->base;
 	const uint32_t *lv0 = c->lv[0];
+	const uint64_t all = VT_BIT(n) - 1;
 	uint64_t eq = 0;
 	if (b) {
-		for (int i = 0; i < n; i++) {
+		/* the TLB domains the step did not write are the parent's */
+		for (uint64_t d = kept; d; d &= d - 1)
+			assert(sect_eq(a + vs->leaf[__builtin_ctzll(d)].off, b + vs->leaf[__builtin_ctzll(d)].off,
+				       vs->leaf[__builtin_ctzll(d)].len));
+		eq = kept;
+		for (uint64_t d = all & ~kept; d; d &= d - 1) {
+			int i = __builtin_ctzll(d);
 			size_t off = vs->leaf[i].off;
-			if (kept >> i & 1) {
-				/* a TLB domain the step did not write: the parent's */
-				assert(sect_eq(a + off, b + off, vs->leaf[i].len));
+			if (sect_eq(a + off, b + off, vs->leaf[i].len))
 				eq |= VT_BIT(i);
-			} else if (sect_eq(a + off, b + off, vs->leaf[i].len)) {
-				eq |= VT_BIT(i);
-			}
 		}
 	}
 	if (!moved) {
-		for (uint64_t d = eq; d; d &= d - 1)
-			cur[__builtin_ctzll(d)] = lv0[__builtin_ctzll(d)];
-		for (uint64_t d = ~eq & (VT_BIT(n) - 1); d; d &= d - 1) {
+		memcpy(cur, lv0, sizeof(c->lv[0]));
+		for (uint64_t d = all & ~eq; d; d &= d - 1) {
 			int i = __builtin_ctzll(d);
 			if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0)
 				return -1;
@@ -938,13 +945,12 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 #endif
 	vt_state_rename_pcpu_refs(vs->m, moved, map);
 	uint32_t ren = renaming_code(map, vs->m->npcpus);
-	uint64_t sm = 0, pl = 0;
+	uint64_t sm = 0;
 	for (int i = 0; i < n; i++) {
 		int q = vs->leaf[i].pcpu;
 		if (q >= 0) {
 			/* pCPU inv[q]'s section, which the renaming does not change */
 			int j = i - q + inv[q];
-			pl |= VT_BIT(i);
 			if (eq >> j & 1)
 				cur[i] = lv0[j];
 			else if (section_id(vs, c, i, a + vs->leaf[j].off, &cur[i]) < 0)
@@ -955,15 +961,16 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 		} else if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0) {
 			return -1;
 		}
-		if (b && cur[i] == lv0[i])
-			sm |= VT_BIT(i);
 		/* the id is the representative's section's */
 		assert(sect_eq(itab_get(&vs->sect[vs->leaf[i].type], cur[i]), (const uint8_t *)rep + vs->leaf[i].off,
 			       vs->leaf[i].len));
 	}
+	if (b)
+		for (int i = 0; i < n; i++)
+			sm |= (uint64_t)(cur[i] == lv0[i]) << i;
 	*same = sm;
 	/* the other leaves hold the renamed sections in place: equal to the base's where their ids are */
-	*phys = (eq & pl) | (sm & ~pl);
+	*phys = (eq & vs->pcpu_leaves) | (sm & ~vs->pcpu_leaves);
 	return 0;
 }
 
@@ -1004,26 +1011,27 @@ static int key_of(struct vt_visited *vs, struct vt_canon *c, const struct vt_sta
 		k->h = mix64(k->k[0]);
 		return 0;
 	}
-	int n = vs->nleaf;
-	for (int l = 1; n > 4; l++) {
-		int j = 0;
+	for (int l = 1; l <= vs->nlevel; l++) {
+		const int ng = vs->level_size[l];
+		const uint32_t *lvl = c->lv[l];
+		const uint64_t *gm = vs->group_mask[l - 1];
+		const uint8_t *gc = vs->group_cnt[l - 1];
 		uint64_t up = 0;
-		for (int i = 0; i < n; i += 4, j++) {
-			int cnt = n - i < 4 ? n - i : 4;
-			uint64_t g = (VT_BIT(cnt) - 1) << i;
-			if ((same & g) == g) {
+		for (int j = 0; j < ng; j++) {
+			const int i = 4 * j;
+			if ((same & gm[j]) == gm[j]) {
 				/* the parent's node (or, alone in its group, the parent's id passed up) */
-				cur[j] = c->lv[l][j];
+				cur[j] = lvl[j];
 				up |= VT_BIT(j);
-			} else if (cnt == 1) {
+			} else if (gc[j] == 1) {
 				cur[j] = cur[i];
-			} else if (node4_id(vs, c, &cur[i], cnt, &cur[j]) < 0) {
+			} else if (node4_id(vs, c, &cur[i], gc[j], &cur[j]) < 0) {
 				return -1;
 			}
 		}
-		n = j;
 		same = up;
 	}
+	int n = vs->level_size[vs->nlevel];
 	/* the root: up to four ids, the rest NODE_NONE */
 	for (int i = n; i < 4; i++)
 		cur[i] = NODE_NONE;
@@ -1321,11 +1329,19 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	SECTIONS(4, dom, m->ndomains)
 #undef SECTIONS
 	vs->nleaf = n;
+	for (int i = 0; i < n; i++)
+		if (vs->leaf[i].pcpu >= 0)
+			vs->pcpu_leaves |= VT_BIT(i);
 	vs->level_size[0] = n;
 	int l = 0;
 	while (vs->level_size[l] > 4) {
 		/* groups of four while more than four ids remain; the root holds the last four or fewer */
 		vs->level_size[l + 1] = (vs->level_size[l] + 3) / 4;
+		for (int j = 0; j < vs->level_size[l + 1]; j++) {
+			int cnt = vs->level_size[l] - 4 * j < 4 ? vs->level_size[l] - 4 * j : 4;
+			vs->group_mask[l][j] = (VT_BIT(cnt) - 1) << (4 * j);
+			vs->group_cnt[l][j] = (uint8_t)cnt;
+		}
 		l++;
 	}
 	vs->nlevel = l;
