@@ -720,7 +720,11 @@ static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struc
 		ties_are_automorphisms(&k, ord, c);
 		return false;
 	}
-	/* insertion sort of the rest (stable: tied pCPUs keep their order): at most 8 pCPUs */
+	/*
+	 * Insertion sort of the rest (stable: tied pCPUs keep their order):
+	 * at most 8 pCPUs.  pCPU i goes before i - 1, so the order is not
+	 * the identity.
+	 */
 	for (; i < n; i++) {
 		int j = i;
 		for (; j > 0 && pkey_cmp(&k, ord[j - 1], i) > 0; j--)
@@ -728,12 +732,9 @@ static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struc
 		ord[j] = (int8_t)i;
 	}
 	ties_are_automorphisms(&k, ord, c);
-	bool moved = false;
-	for (int t = 0; t < n; t++) {
+	for (int t = 0; t < n; t++)
 		map[ord[t]] = (int8_t)t;
-		moved |= ord[t] != t;
-	}
-	return moved;
+	return true;
 }
 
 /* The representative itself: s, or its renaming in c->tmp. */
@@ -945,8 +946,8 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 #endif
 	vt_state_rename_pcpu_refs(vs->m, moved, map);
 	uint32_t ren = renaming_code(map, vs->m->npcpus);
-	uint64_t sm = 0;
-	for (int i = 0; i < n; i++) {
+	uint64_t sm = 0, bit = 1;
+	for (int i = 0; i < n; i++, bit <<= 1) {
 		int q = vs->leaf[i].pcpu;
 		if (q >= 0) {
 			/* pCPU inv[q]'s section, which the renaming does not change */
@@ -964,10 +965,11 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 		/* the id is the representative's section's */
 		assert(sect_eq(itab_get(&vs->sect[vs->leaf[i].type], cur[i]), (const uint8_t *)rep + vs->leaf[i].off,
 			       vs->leaf[i].len));
+		if (cur[i] == lv0[i])
+			sm |= bit;
 	}
-	if (b)
-		for (int i = 0; i < n; i++)
-			sm |= (uint64_t)(cur[i] == lv0[i]) << i;
+	if (!b)
+		sm = 0; /* no base: no parent's ids to reuse */
 	*same = sm;
 	/* the other leaves hold the renamed sections in place: equal to the base's where their ids are */
 	*phys = (eq & vs->pcpu_leaves) | (sm & ~vs->pcpu_leaves);
