@@ -555,6 +555,16 @@ struct vt_canon {
 	 * indices a value holds); debug builds check every hit.
 	 */
 #define RCACHE_BITS 12
+	/*
+	 * Per section type, the section that last replaced the one with id
+	 * 'from' (section_id): a step often changes a section the same way.
+	 */
+#define TCACHE_BITS 12
+	struct {
+		uint64_t key;    /* from << 3 | type */
+		const uint8_t *rec;
+		uint32_t id;
+	} tc[1u << TCACHE_BITS];
 	struct {
 		uint64_t key;    /* from << 32 | renaming << 3 | type */
 		uint32_t id1;    /* the renamed section's id + 1; 0: empty */
@@ -798,8 +808,13 @@ static inline bool sect_eq(const uint8_t *a, const uint8_t *b, size_t len)
 static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id,
 			     const uint8_t **rec);
 
-/* The id of the section p at leaf i: one of the last two keyed there, or by its hash. */
-static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id)
+/*
+ * The id of the section p at leaf i, where the base held the section with
+ * id 'from' (NODE_NONE: none): one of the last two keyed there, the one
+ * that replaced 'from' last time, or by its hash.
+ */
+static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t from,
+		      uint32_t *id)
 {
 	size_t len = vs->leaf[i].len;
 	if (c->recent[i][0].rec && sect_eq(c->recent[i][0].rec, p, len)) {
@@ -807,10 +822,19 @@ static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const ui
 		return 0;
 	}
 	const uint8_t *rec = c->recent[i][1].rec;
+	uint64_t key = (uint64_t)from << 3 | vs->leaf[i].type;
+	size_t ti = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - TCACHE_BITS));
 	if (rec && sect_eq(rec, p, len)) {
 		*id = c->recent[i][1].id;
+	} else if (c->tc[ti].rec && c->tc[ti].key == key && sect_eq(c->tc[ti].rec, p, len)) {
+		*id = c->tc[ti].id;
+		rec = c->tc[ti].rec;
 	} else if (section_id_hashed(vs, c, i, p, id, &rec) < 0) {
 		return -1;
+	} else {
+		c->tc[ti].key = key;
+		c->tc[ti].rec = rec;
+		c->tc[ti].id = *id;
 	}
 	c->recent[i][1] = c->recent[i][0];
 	c->recent[i][0].rec = rec;
@@ -874,7 +898,7 @@ static int renamed_id(struct vt_visited *vs, struct vt_canon *c, int i, uint32_t
 		assert(sect_eq(itab_get(&vs->sect[vs->leaf[i].type], *id), p, vs->leaf[i].len));
 		return 0;
 	}
-	if (section_id(vs, c, i, p, id) < 0)
+	if (section_id(vs, c, i, p, from, id) < 0)
 		return -1;
 	c->rc[ci].key = key;
 	c->rc[ci].id1 = *id + 1;
@@ -931,7 +955,7 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 		memcpy(cur, lv0, sizeof(c->lv[0]));
 		for (uint64_t d = all & ~eq; d; d &= d - 1) {
 			int i = __builtin_ctzll(d);
-			if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0)
+			if (section_id(vs, c, i, a + vs->leaf[i].off, lv0[i], &cur[i]) < 0)
 				return -1;
 			/* the base's id at this place: the base's tree nodes above it can be reused */
 			if (b && cur[i] == lv0[i])
@@ -954,12 +978,12 @@ static inline int leaf_ids(struct vt_visited *vs, struct vt_canon *c, const stru
 			int j = i - q + inv[q];
 			if (eq >> j & 1)
 				cur[i] = lv0[j];
-			else if (section_id(vs, c, i, a + vs->leaf[j].off, &cur[i]) < 0)
+			else if (section_id(vs, c, i, a + vs->leaf[j].off, lv0[j], &cur[i]) < 0)
 				return -1;
 		} else if (eq >> i & 1) {
 			if (renamed_id(vs, c, i, lv0[i], ren, a + vs->leaf[i].off, &cur[i]) < 0)
 				return -1;
-		} else if (section_id(vs, c, i, a + vs->leaf[i].off, &cur[i]) < 0) {
+		} else if (section_id(vs, c, i, a + vs->leaf[i].off, lv0[i], &cur[i]) < 0) {
 			return -1;
 		}
 		/* the id is the representative's section's */
