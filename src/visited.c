@@ -152,8 +152,10 @@ struct vt_visited {
 	uint64_t pcpu_leaves;        /* the leaves with a pCPU (leaf[i].pcpu >= 0) */
 	int nlevel;                  /* tree levels below the root */
 	int level_size[VT_SECTIONS_MAX]; /* level l's ids grouped by four into level l + 1's */
-	uint64_t group_mask[VT_SECTIONS_MAX][VT_SECTIONS_MAX]; /* [l][j]: level l's ids in level l + 1's id j */
-	uint8_t group_cnt[VT_SECTIONS_MAX][VT_SECTIONS_MAX];   /* [l][j]: how many */
+#define GROUPS_MAX ((VT_SECTIONS_MAX + 3) / 4)
+#define LEVELS_MAX 3 /* fewer than 64 leaves (a uint64_t mask): two levels of groups below the root */
+	uint64_t group_mask[LEVELS_MAX][GROUPS_MAX]; /* [l][j]: level l's ids in level l + 1's id j */
+	uint8_t group_cnt[LEVELS_MAX][GROUPS_MAX];   /* [l][j]: how many */
 	struct itab sect[5];
 	struct itab node4;           /* groups of up to four ids (NODE_NONE after the last) */
 	struct itab root;
@@ -1363,6 +1365,7 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 	while (vs->level_size[l] > 4) {
 		/* groups of four while more than four ids remain; the root holds the last four or fewer */
 		vs->level_size[l + 1] = (vs->level_size[l] + 3) / 4;
+		assert(l < LEVELS_MAX && vs->level_size[l + 1] <= GROUPS_MAX);
 		for (int j = 0; j < vs->level_size[l + 1]; j++) {
 			int cnt = vs->level_size[l] - 4 * j < 4 ? vs->level_size[l] - 4 * j : 4;
 			vs->group_mask[l][j] = (VT_BIT(cnt) - 1) << (4 * j);
