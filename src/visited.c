@@ -551,13 +551,6 @@ struct vt_canon {
 		uint32_t id;
 	} recent[VT_SECTIONS_MAX][2];
 	/*
-	 * Renamed sections: the id of the section with id 'from' (of a type)
-	 * after a renaming of the pCPUs (renamed_id).  A section's renaming
-	 * depends on its own bytes alone (vt_hv_ops.permute_pcpus renames the
-	 * indices a value holds); debug builds check every hit.
-	 */
-#define RCACHE_BITS 12
-	/*
 	 * Per section type, the section that last replaced the one with id
 	 * 'from' (section_id): a step often changes a section the same way.
 	 */
@@ -567,6 +560,13 @@ struct vt_canon {
 		const uint8_t *rec;
 		uint32_t id;
 	} tc[1u << TCACHE_BITS];
+	/*
+	 * Renamed sections: the id of the section with id 'from' (of a type)
+	 * after a renaming of the pCPUs (renamed_id).  A section's renaming
+	 * depends on its own bytes alone (vt_hv_ops.permute_pcpus renames the
+	 * indices a value holds); debug builds check every hit.
+	 */
+#define RCACHE_BITS 12
 	struct {
 		uint64_t key;    /* from << 32 | renaming << 3 | type */
 		uint32_t id1;    /* the renamed section's id + 1; 0: empty */
@@ -812,8 +812,9 @@ static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, c
 
 /*
  * The id of the section p at leaf i, where the base held the section with
- * id 'from' (NODE_NONE: none): one of the last two keyed there, the one
- * that replaced 'from' last time, or by its hash.
+ * id 'from' (without a base, any id: it only picks a cache entry, and a
+ * hit is compared whole): one of the last two keyed there, the one that
+ * replaced 'from' last time, or by its hash.
  */
 static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t from,
 		      uint32_t *id)
