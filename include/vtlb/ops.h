@@ -276,7 +276,11 @@ struct vt_hv_ops {
 	 * Optional: rename pCPUs in the backend's own state (pCPU p becomes
 	 * map[p]); the engine renames its fields.  A backend that provides it
 	 * declares its logic symmetric under pCPU renaming, which lets the
-	 * explorer treat interchangeable pCPUs as one.
+	 * explorer treat interchangeable pCPUs as one.  The explorer's keying
+	 * relies on two rules, checked by debug builds only (src/visited.c,
+	 * leaf_ids): it renames only the header, VM and vCPU sections (a pCPU
+	 * or TLB-domain section holds no pCPU index), and each section's new
+	 * bytes depend only on its old bytes and map.
 	 */
 	void (*permute_pcpus)(const struct vt_model *m, struct vt_state *s, const int8_t *map);
 	/*
