@@ -1279,10 +1279,10 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 		memcpy(c->lv[vs->nlevel], cur, (size_t)top * sizeof(cur[0]));
 	/* unfold the levels, the last one first */
 	for (int l = vs->nlevel - 1; l >= 0; l--) {
-		int below = vs->level_size[l], above = vs->level_size[l + 1], ar = 4;
+		int below = vs->level_size[l], above = vs->level_size[l + 1];
 		uint64_t nd = 0;
 		for (int i = 0; i < above; i++) {
-			int b = ar * i, cnt = below - b < ar ? below - b : ar;
+			int b = 4 * i, cnt = vs->group_cnt[l][i];
 			if (cnt == 1) {
 				nxt[b] = cur[i];
 				nd |= (diff >> i & 1) << b;
