@@ -595,49 +595,57 @@ static inline int cmp16(const void *a, const void *b)
 }
 
 /*
- * pCPU p's sort key after its record and its TLB domain: one word, refs[p],
- * that holds every reference to p the renaming changes.  The vCPUs that last
- * ran on p (first, as the key compared them before the word existed), the
- * vCPUs loaded on p, and the backend's part (vt_hv_ops.pcpu_refs).
+ * pCPU p's sort key, in the order compared: the vCPUs that last ran on p and
+ * those loaded on p (vref[p], from the vCPU sections: cheap, and steadier
+ * than what p holds, so that a child is more often in its parent's order
+ * and needs no renaming), p's record, its TLB domain, and the backend's
+ * references (refs[p], vt_hv_ops.pcpu_refs).  Together they hold every
+ * entry of p and every reference to p that the renaming changes.
  */
-#define REFS_LAST 56
-#define REFS_ON 48
-_Static_assert(REFS_ON >= VT_PCPU_REFS_HV_BITS && REFS_LAST >= REFS_ON + VT_MAX_VCPUS &&
-		       REFS_LAST + VT_MAX_VCPUS <= 64,
-	       "the engine's vCPU sets above the backend's bits");
+#define VREF_LAST 8
+_Static_assert(VT_MAX_VCPUS <= VREF_LAST && VREF_LAST + VT_MAX_VCPUS <= 16, "two vCPU sets in 16 bits");
 
-/* The sort keys of one state's pCPUs; the refs words are made on first use. */
+/* The sort keys of one state's pCPUs; the backend's refs words are made on first use. */
 struct pkeys {
 	const struct vt_model *m;
 	const struct vt_state *s;
 	bool have_refs;
+	uint16_t vref[VT_MAX_PCPUS];
 	uint64_t refs[VT_MAX_PCPUS];
 };
 
-static void pkeys_refs(struct pkeys *k)
+static inline void pkeys_init(struct pkeys *k, const struct vt_model *m, const struct vt_state *s)
 {
-	const struct vt_model *m = k->m;
-	const struct vt_state *s = k->s;
-	memset(k->refs, 0, sizeof(k->refs));
-	m->hv->pcpu_refs(m, s, k->refs);
+	k->m = m;
+	k->s = s;
+	k->have_refs = false;
+	memset(k->vref, 0, sizeof(k->vref));
 	for (int v = 0; v < m->nvcpus; v++) {
 		int lp = s->vcpu[v].last_pcpu, p = s->vcpu[v].pcpu;
 		if (lp >= 0 && lp < m->npcpus)
-			k->refs[lp] |= VT_BIT(REFS_LAST + v);
+			k->vref[lp] |= (uint16_t)VT_BIT(VREF_LAST + v);
 		if (p >= 0 && p < m->npcpus)
-			k->refs[p] |= VT_BIT(REFS_ON + v);
+			k->vref[p] |= (uint16_t)VT_BIT(v);
 	}
+}
+
+static void pkeys_refs(struct pkeys *k)
+{
+	memset(k->refs, 0, sizeof(k->refs));
+	k->m->hv->pcpu_refs(k->m, k->s, k->refs);
 	k->have_refs = true;
 }
 
 /*
- * Order pCPUs a and b by what they hold and what names them; 0 when they
- * tie.  The refs words are only needed between pCPUs whose records and
- * TLB domains are equal (a few percent of the comparisons).
+ * Order pCPUs a and b by what names them and what they hold; 0 when they
+ * tie.  The backend's refs words are only needed between pCPUs whose
+ * other parts are equal.
  */
 static inline int pkey_cmp(struct pkeys *k, int a, int b)
 {
 	const struct vt_state *s = k->s;
+	if (k->vref[a] != k->vref[b])
+		return k->vref[a] < k->vref[b] ? -1 : 1;
 	int c = sizeof(s->pcpu[0]) == 16 ? cmp16(&s->pcpu[a], &s->pcpu[b])
 					 : memcmp(&s->pcpu[a], &s->pcpu[b], sizeof(s->pcpu[0]));
 	if (!c)
@@ -699,9 +707,9 @@ static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, st
  * The renaming that reaches the representative of s's orbit under pCPU
  * renaming (map[p]: the new index of pCPU p; false when it is the
  * identity and s is the representative): the pCPUs sorted by
- * what they hold (record: loaded vCPU, tag, backend data; TLB domain) and
- * by what names them (refs: the vCPUs that last ran there, the vCPUs
- * loaded there, the backend's references and per-pCPU entries).
+ * what names them and what they hold (struct pkeys: the vCPUs that last
+ * ran there and those loaded there, the record, the TLB domain, the
+ * backend's references and per-pCPU entries).
  *
  * Why the sort alone is canonical.  The key is complete: it holds every
  * per-pCPU entry and, as a set, every reference to the pCPU that
@@ -717,10 +725,8 @@ static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, st
 static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *map)
 {
 	int n = m->npcpus;
-	struct pkeys k;                 /* the refs words are set on first use */
-	k.m = m;
-	k.s = s;
-	k.have_refs = false;
+	struct pkeys k;                 /* the backend's refs words are set on first use */
+	pkeys_init(&k, m, s);
 	int8_t ord[VT_MAX_PCPUS];       /* the pCPU placed at each sorted position */
 	/* the sorted prefix: most states are already sorted (map stays the identity) */
 	int i = 1;
