@@ -1166,6 +1166,30 @@ uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos)
 	return atomic_load_explicit(&vs->qdir[c], memory_order_acquire)[off];
 }
 
+void vt_visited_prefetch_parents(struct vt_visited *vs, uint64_t pos, uint64_t end)
+{
+	/*
+	 * Two stages: the root record four places on, and the top nodes of the
+	 * state two places on, whose root record the first stage fetched two
+	 * expansions ago.  Only the nodes that differ from the state before
+	 * it: decoding is incremental (vt_visited_decode).
+	 */
+	if (pos + 4 < end)
+		__builtin_prefetch(itab_get(&vs->root, vt_visited_queue_at(vs, pos + 4)));
+	if (pos + 2 >= end || vs->nlevel == 0)
+		return;
+	const uint8_t *a = itab_get(&vs->root, vt_visited_queue_at(vs, pos + 1));
+	const uint8_t *b = itab_get(&vs->root, vt_visited_queue_at(vs, pos + 2));
+	const int top = vs->level_size[vs->nlevel];
+	const uint8_t *gc = vs->group_cnt[vs->nlevel - 1];
+	uint64_t a0 = load64(a), a1 = load64(a + 8), b0 = load64(b), b1 = load64(b + 8);
+	const uint32_t x[4] = {(uint32_t)(a0 >> 32), (uint32_t)a0, (uint32_t)(a1 >> 32), (uint32_t)a1};
+	const uint32_t y[4] = {(uint32_t)(b0 >> 32), (uint32_t)b0, (uint32_t)(b1 >> 32), (uint32_t)b1};
+	for (int i = 0; i < top; i++)
+		if (x[i] != y[i] && gc[i] > 1)
+			__builtin_prefetch(itab_get(&vs->node4, y[i]));
+}
+
 int vt_visited_keep_queue(struct vt_visited *vs)
 {
 	if (vs->kind != VT_STORE_EXACT || vt_visited_states(vs) || !take(vs, QCHUNKS * sizeof(*vs->qdir)))
