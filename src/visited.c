@@ -555,8 +555,9 @@ struct vt_canon {
 	 * 'from' (section_id): a step often changes a section the same way.
 	 */
 #define TCACHE_BITS 12
+	uint64_t step;       /* vt_canon_hint's, spread over the key's top bits */
 	struct {
-		uint64_t key;    /* from << 3 | type */
+		uint64_t key;    /* (from << 3 | type) ^ step */
 		const uint8_t *rec;
 		uint32_t id;
 	} tc[1u << TCACHE_BITS];
@@ -820,7 +821,8 @@ static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, c
  * The id of the section p at leaf i, where the base held the section with
  * id 'from' (without a base, any id: it only picks a cache entry, and a
  * hit is compared whole): one of the last two keyed there, the one that
- * replaced 'from' last time, or by its hash.
+ * replaced 'from' last time in a step with the same hint (vt_canon_hint),
+ * or by its hash.
  */
 static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t from,
 		      uint32_t *id)
@@ -831,7 +833,7 @@ static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const ui
 		return 0;
 	}
 	const uint8_t *rec = c->recent[i][1].rec;
-	uint64_t key = (uint64_t)from << 3 | vs->leaf[i].type;
+	uint64_t key = ((uint64_t)from << 3 | vs->leaf[i].type) ^ c->step;
 	size_t ti = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - TCACHE_BITS));
 	if (rec && sect_eq(rec, p, len)) {
 		*id = c->recent[i][1].id;
@@ -1458,6 +1460,12 @@ struct vt_canon *vt_canon_new(struct vt_visited *vs)
 {
 	(void)vs;
 	return calloc(1, sizeof(struct vt_canon));
+}
+
+void vt_canon_hint(struct vt_canon *c, uint64_t step)
+{
+	/* above the 35 bits of from << 3 | type: a hint never makes two of those keys equal */
+	c->step = step * 0x9e3779b97f4a7c15ull << 35;
 }
 
 void vt_canon_forget(struct vt_canon *c)

@@ -93,6 +93,14 @@ void vt_visited_free(struct vt_visited *vs);
 /* A thread's scratch space for canonical forms; one per thread. */
 struct vt_canon *vt_canon_new(struct vt_visited *vs);
 void vt_canon_free(struct vt_canon *c);
+/*
+ * A hint for the keys c computes next: a number naming the step that made
+ * the states (equal for steps that tend to change a section the same way,
+ * 0 for none).  Only c's cache of section replacements uses it: a section
+ * that a step with the same hint made from the same section before is
+ * found without hashing it.  Keys never depend on it.
+ */
+void vt_canon_hint(struct vt_canon *c, uint64_t step);
 
 /*
  * The canonical bytes of s (sections of its representative, concatenated)
