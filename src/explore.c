@@ -971,7 +971,7 @@ static void *bfs_thread(void *arg)
 		for (uint64_t i; ok && (i = atomic_fetch_add(&S->next, BATCH)) < S->qhi;) {
 			uint64_t end = i + BATCH < S->qhi ? i + BATCH : S->qhi;
 			for (; i < end && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
-				vt_visited_prefetch_parents(S->vs, i, S->qhi);
+				vt_visited_prefetch_parents(S->vs, W.canon, i, S->qhi);
 				bfs_expand(&W, vt_visited_queue_at(S->vs, i), W.tmp1, W.tmp2, ch);
 			}
 			if (check_now(S, NULL))

@@ -556,6 +556,15 @@ struct vt_canon {
 	 */
 #define TCACHE_BITS 12
 	uint64_t step;       /* vt_canon_hint's, spread over the key's top bits */
+	/*
+	 * vt_visited_prefetch_parents: the root records of the queue
+	 * positions after the last one it was called for, at position %
+	 * PF_RING, up to pf_next (excluded).
+	 */
+#define PF_AHEAD 4
+#define PF_RING 8
+	const uint8_t *pf[PF_RING];
+	uint64_t pf_next;
 	struct {
 		uint64_t key;    /* (from << 3 | type) ^ step */
 		const uint8_t *rec;
@@ -1168,23 +1177,36 @@ uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos)
 	return atomic_load_explicit(&vs->qdir[c], memory_order_acquire)[off];
 }
 
-void vt_visited_prefetch_parents(struct vt_visited *vs, uint64_t pos, uint64_t end)
+void vt_visited_prefetch_parents(struct vt_visited *vs, struct vt_canon *c, uint64_t pos, uint64_t end)
 {
 	/*
-	 * Two stages: the root record four places on, and the top nodes of the
-	 * state two places on, whose root record the first stage fetched two
-	 * expansions ago.  Only the nodes that differ from the state before
-	 * it: decoding is incremental (vt_visited_decode).
+	 * Two stages: the root record PF_AHEAD places on, and the top nodes
+	 * of the state two places on, whose root record the first stage
+	 * fetched two expansions ago.  Only the nodes that differ from the
+	 * state before it: decoding is incremental (vt_visited_decode).  The
+	 * root records' addresses wait in c's ring, each found once.
 	 */
-	if (pos + 4 < end)
-		__builtin_prefetch(itab_get(&vs->root, vt_visited_queue_at(vs, pos + 4)));
+	const uint64_t far = pos + PF_AHEAD;
+	if (c->pf_next != far) {
+		/* not the position after the last call's: fill the ring */
+		for (uint64_t q = pos + 1; q < far && q < end; q++)
+			c->pf[q % PF_RING] = itab_get(&vs->root, vt_visited_queue_at(vs, q));
+	}
+	if (far < end) {
+		const uint8_t *r = itab_get(&vs->root, vt_visited_queue_at(vs, far));
+		__builtin_prefetch(r);
+		c->pf[far % PF_RING] = r;
+		c->pf_next = far + 1;
+	} else {
+		c->pf_next = end;
+	}
 	if (pos + 2 >= end || vs->nlevel == 0)
 		return;
-	const uint8_t *a = itab_get(&vs->root, vt_visited_queue_at(vs, pos + 1));
-	const uint8_t *b = itab_get(&vs->root, vt_visited_queue_at(vs, pos + 2));
+	const uint8_t *a = c->pf[(pos + 1) % PF_RING], *b = c->pf[(pos + 2) % PF_RING];
 	const int top = vs->level_size[vs->nlevel];
 	const uint8_t *gc = vs->group_cnt[vs->nlevel - 1];
 	uint64_t a0 = load64(a), a1 = load64(a + 8), b0 = load64(b), b1 = load64(b + 8);
+	/* the record's ids in order (vt_visited_decode) */
 	const uint32_t x[4] = {(uint32_t)(a0 >> 32), (uint32_t)a0, (uint32_t)(a1 >> 32), (uint32_t)a1};
 	const uint32_t y[4] = {(uint32_t)(b0 >> 32), (uint32_t)b0, (uint32_t)(b1 >> 32), (uint32_t)b1};
 	for (int i = 0; i < top; i++)

@@ -201,12 +201,13 @@ int vt_visited_keep_queue(struct vt_visited *vs);
 uint64_t vt_visited_queued(struct vt_visited *vs);
 uint32_t vt_visited_queue_at(struct vt_visited *vs, uint64_t pos);
 /*
- * A hint before the state at queue position pos is decoded, end being
- * the end of its level: prefetch what decoding the states a few places
- * on will read (their root records and top tree nodes), which a large
- * store rarely has in the cache.  Changes nothing.
+ * A hint before the state at queue position pos is decoded with c, end
+ * being the end of its level: prefetch what decoding the states a few
+ * places on will read (their root records and top tree nodes), which a
+ * large store rarely has in the cache.  Changes nothing but c's record of
+ * the positions it has seen.
  */
-void vt_visited_prefetch_parents(struct vt_visited *vs, uint64_t pos, uint64_t end);
+void vt_visited_prefetch_parents(struct vt_visited *vs, struct vt_canon *c, uint64_t pos, uint64_t end);
 
 /* Statistics. */
 uint64_t vt_visited_states(struct vt_visited *vs);
