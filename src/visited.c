@@ -555,7 +555,7 @@ struct vt_canon {
 	 * 'from' (section_id): a step often changes a section the same way.
 	 */
 #define TCACHE_BITS 12
-	uint64_t step;       /* vt_canon_hint's, spread over the key's top bits */
+	uint64_t step;       /* vt_canon_hint's (its low 29 bits count), mixed into the key's top 29 bits */
 	/*
 	 * vt_visited_prefetch_parents: the root records of the queue
 	 * positions after the last one it was called for, at position %
@@ -563,6 +563,7 @@ struct vt_canon {
 	 */
 #define PF_AHEAD 4
 #define PF_RING 8
+	_Static_assert(PF_RING > PF_AHEAD, "the ring holds the positions up to PF_AHEAD on");
 	const uint8_t *pf[PF_RING];
 	uint64_t pf_next;
 	struct {
@@ -1486,7 +1487,10 @@ struct vt_canon *vt_canon_new(struct vt_visited *vs)
 
 void vt_canon_hint(struct vt_canon *c, uint64_t step)
 {
-	/* above the 35 bits of from << 3 | type: a hint never makes two of those keys equal */
+	/*
+	 * Above the 35 bits of from << 3 | type, so a hint never makes two of
+	 * those keys equal; the product's low 29 bits depend only on step's.
+	 */
 	c->step = step * 0x9e3779b97f4a7c15ull << 35;
 }
 

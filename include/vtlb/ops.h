@@ -304,7 +304,7 @@ struct vt_hv_ops {
 	uint16_t global_bytes, vm_bytes, vcpu_bytes;
 };
 
-/* The bits of vt_hv_ops.pcpu_refs's word that are the backend's; the engine's are above. */
+/* The bits of vt_hv_ops.pcpu_refs's word the backend may use (the engine keeps its own references apart). */
 #define VT_PCPU_REFS_HV_BITS 48
 
 /* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */
