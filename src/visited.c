@@ -552,10 +552,16 @@ struct vt_canon {
 	} recent[VT_SECTIONS_MAX][2];
 	/*
 	 * Per section type, the section that last replaced the one with id
-	 * 'from' (section_id): a step often changes a section the same way.
+	 * 'from' in a step with the same hint (section_id, vt_canon_hint): a
+	 * step often changes a section the same way.
 	 */
 #define TCACHE_BITS 12
 	uint64_t step;       /* vt_canon_hint's (its low 29 bits count), mixed into the key's top 29 bits */
+	struct {
+		uint64_t key;    /* (from << 3 | type) ^ step */
+		const uint8_t *rec;
+		uint32_t id;
+	} tc[1u << TCACHE_BITS];
 	/*
 	 * vt_visited_prefetch_parents: the root records of the queue
 	 * positions after the last one it was called for, at position %
@@ -566,11 +572,6 @@ struct vt_canon {
 	_Static_assert(PF_RING > PF_AHEAD, "the ring holds the positions up to PF_AHEAD on");
 	const uint8_t *pf[PF_RING];
 	uint64_t pf_next;
-	struct {
-		uint64_t key;    /* (from << 3 | type) ^ step */
-		const uint8_t *rec;
-		uint32_t id;
-	} tc[1u << TCACHE_BITS];
 	/*
 	 * Renamed sections: the id of the section with id 'from' (of a type)
 	 * after a renaming of the pCPUs (renamed_id).  A section's renaming

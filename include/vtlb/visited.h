@@ -96,9 +96,10 @@ void vt_canon_free(struct vt_canon *c);
 /*
  * A hint for the keys c computes next: a number below 2^29 naming the step
  * that made the states (equal for steps that tend to change a section the
- * same way, 0 for none; the bits above are ignored).  Only c's cache of section replacements uses it: a section
- * that a step with the same hint made from the same section before is
- * found without hashing it.  Keys never depend on it.
+ * same way, 0 for none; the bits above are ignored).  Only c's cache of
+ * section replacements uses it: a section that a step with the same hint
+ * made from the same section before is found without hashing it.  Keys
+ * never depend on it.
  */
 void vt_canon_hint(struct vt_canon *c, uint64_t step);
 
