@@ -210,7 +210,6 @@ uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space,
 	return r;
 }
 
-
 void vt_trace_reverted(struct vt_trace *tr, int vcpu, unsigned fix, const char *what)
 {
 	vt_trace_add(tr, VT_TR_FIX, vcpu, -1, fix, 0, 0, 0, what);

@@ -126,18 +126,10 @@ struct vt_set_it {
 	int done;
 };
 
-static inline int vt_set_it_pick(const struct vt_set_it *it)
-{
-	for (int k = 0; k < VT_SET_WORDS; k++)
-		if (it->left.w[k])
-			return k * 64 + __builtin_ctzll(it->left.w[k]);
-	return -1;
-}
-
 static inline struct vt_set_it vt_set_it_first(const struct vt_set *s)
 {
 	struct vt_set_it it = {*s, -1, 1};
-	it.at = vt_set_it_pick(&it);
+	it.at = vt_set_next(&it.left, 0);
 	return it;
 }
 
@@ -145,7 +137,7 @@ static inline void vt_set_it_next(struct vt_set_it *it)
 {
 	uint64_t *w = &it->left.w[it->at / 64];
 	*w &= *w - 1;
-	it->at = vt_set_it_pick(it);
+	it->at = vt_set_next(&it->left, it->at);
 }
 
 /* Each member i of s, in increasing order; s is read once, when the loop starts. */

@@ -286,7 +286,8 @@ struct vt_trace;
  * The optional hooks every step calls (vt_oracle_ops.fill and .usable,
  * vt_hv_ops.fault), or NULL where the ops say they cannot act in this model
  * (vt_oracle_ops.hooks_act, vt_hv_ops.fault_acts): resolved once by
- * vt_model_finish, so that a step does not call a hook only to return.
+ * vt_model_finish, so that a step does not call a hook only to return;
+ * and, resolved the same way, whether the backend tracks vCPU threads.
  */
 struct vt_step_hooks {
 	void (*oracle_fill)(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w);

@@ -1017,12 +1017,6 @@ static bool a64_host_op(const struct vt_model *m, struct vt_state *s, const stru
 	return false;
 }
 
-static void a64_walk(const struct vt_model *m, struct vt_state *s, int v, const struct vt_view *w, struct vt_set *u,
-		     uint64_t *s2)
-{
-	vt_walk_2d(m, s, v, w, u, s2);
-}
-
 static void a64_permute_pcpus(const struct vt_model *m, struct vt_state *s, const int8_t *map)
 {
 	const int nvms = m->nvms, np = m->npcpus; /* read once: the stores to s could alias them */
@@ -1062,7 +1056,7 @@ const struct vt_hv_ops vt_kvm_arm64_ops = {
 	.intercepts = a64_intercepts,
 	.handle = a64_handle,
 	.host_op = a64_host_op,
-	.walk = a64_walk,
+	.walk = vt_walk_nested,
 	.permute_pcpus = a64_permute_pcpus,
 	.pcpu_refs = a64_pcpu_refs,
 	.global_bytes = sizeof(struct vt_kvm_arm64_global),
