@@ -923,7 +923,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		_Static_assert(VT_EV_COUNT <= 16 && VT_MAX_VCPUS < 16 && VT_MAX_PCPUS < 16, "4 bits each");
 		vt_canon_hint(W->canon, (uint64_t)ch[i].kind | (uint64_t)(ch[i].vcpu + 1) << 4 |
 						(uint64_t)(ch[i].pcpu + 1) << 8 | (uint64_t)ch[i].flags << 12);
-		/* the child is scratch: it may be renamed to its representative in place */
+		/* the child is scratch: keying may rename its pCPU references in place */
 		if (vt_visited_key_scratch(S->vs, W->canon, child, &key) < 0) {
 			(void)FLUSH();
 			bfs_full(S);

@@ -4,8 +4,6 @@
  * its own record and the records are summed once the workers are done, so
  * the counters need no locks and no atomics.
  */
-#include <string.h>
-
 #include "explore_int.h"
 #include "vtlb/explore.h"
 

@@ -95,6 +95,30 @@ static inline uint64_t load64(const void *p)
 	return v;
 }
 
+/*
+ * Are two sections (len a multiple of 8) equal?  The first word first: a
+ * changed vCPU section usually differs there (its run state and program
+ * counter), and a pCPU section is two words; only the rest goes to memcmp.
+ */
+static inline bool sect_eq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (load64(a) != load64(b))
+		return false;
+	if (len == 16)
+		return load64(a + 8) == load64(b + 8);
+	return memcmp(a + 8, b + 8, len - 8) == 0;
+}
+
+/* A root record's ids, in the order key_of packs them (k[0] = ids 0 and 1, k[1] = ids 2 and 3). */
+static inline void root_ids(const uint8_t *rec, uint32_t ids[4])
+{
+	uint64_t k0 = load64(rec), k1 = load64(rec + 8);
+	ids[0] = (uint32_t)(k0 >> 32);
+	ids[1] = (uint32_t)k0;
+	ids[2] = (uint32_t)(k1 >> 32);
+	ids[3] = (uint32_t)k1;
+}
+
 /* ---- interning tables --------------------------------------------------------- */
 
 struct chunkdir {
@@ -153,7 +177,7 @@ struct vt_visited {
 	int nlevel;                  /* tree levels below the root */
 	int level_size[VT_SECTIONS_MAX]; /* level l's ids grouped by four into level l + 1's */
 #define GROUPS_MAX ((VT_SECTIONS_MAX + 3) / 4)
-#define LEVELS_MAX 3 /* fewer than 64 leaves (a uint64_t mask): two levels of groups below the root */
+#define LEVELS_MAX 2 /* fewer than 64 leaves (a uint64_t mask): at most two levels of groups below the root */
 	uint64_t group_mask[LEVELS_MAX][GROUPS_MAX]; /* [l][j]: level l's ids in level l + 1's id j */
 	uint8_t group_cnt[LEVELS_MAX][GROUPS_MAX];   /* [l][j]: how many */
 	struct itab sect[5];
@@ -407,10 +431,7 @@ static uint8_t *stripe_find(struct itab *t, struct stripe *s, const void *key, u
 		if ((v & TAG_MASK) != tag)
 			continue;
 		uint8_t *r = rec_in(t, d, (v & ~TAG_MASK) - 1);
-		if (t->keylen == 8    ? load64(r) == load64(key)
-		    : t->keylen == 16 ? (load64(r) ^ load64(key)) == 0 &&
-					(load64(r + 8) ^ load64((const uint8_t *)key + 8)) == 0
-				      : memcmp(r, key, t->keylen) == 0) {
+		if (t->keylen == 8 ? load64(r) == load64(key) : sect_eq(r, key, t->keylen)) {
 			*pos = j;
 			*local = (v & ~TAG_MASK) - 1;
 			return r;
@@ -508,7 +529,7 @@ bool vt_symmetry_applies(const struct vt_model *m)
 }
 
 struct vt_canon {
-	struct vt_state tmp, tmp2; /* tmp2: debug builds' automorphism check */
+	struct vt_state tmp, tmp2; /* tmp2: debug builds' checks (automorphisms, a renamed child's ids) */
 	/* recently interned sections and nodes: no lock for values seen before */
 #define SCACHE 4096
 	struct {
@@ -532,7 +553,7 @@ struct vt_canon {
 	 * costs lookups only along the paths of the sections it changed.
 	 */
 	const struct vt_state *base;
-	uint32_t lv[VT_SECTIONS_MAX][VT_SECTIONS_MAX];
+	uint32_t lv[LEVELS_MAX + 1][VT_SECTIONS_MAX];
 	/*
 	 * The scratch state keyed last (vt_visited_key_scratch) against the
 	 * base, and its sections equal to the base's (bit i: leaf i): what
@@ -811,19 +832,6 @@ uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
 
 /* ---- keys -------------------------------------------------------------------- */
 
-/*
- * Are two sections (len a multiple of 8) equal?  The first word first: a
- * changed vCPU section usually differs there (its run state and program
- * counter), and a pCPU section is two words; only the rest goes to memcmp.
- */
-static inline bool sect_eq(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	if (load64(a) != load64(b))
-		return false;
-	if (len == 16)
-		return load64(a + 8) == load64(b + 8);
-	return memcmp(a + 8, b + 8, len - 8) == 0;
-}
 
 static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id,
 			     const uint8_t **rec);
@@ -1204,13 +1212,11 @@ void vt_visited_prefetch_parents(struct vt_visited *vs, struct vt_canon *c, uint
 	}
 	if (pos + 2 >= end || vs->nlevel == 0)
 		return;
-	const uint8_t *a = c->pf[(pos + 1) % PF_RING], *b = c->pf[(pos + 2) % PF_RING];
 	const int top = vs->level_size[vs->nlevel];
 	const uint8_t *gc = vs->group_cnt[vs->nlevel - 1];
-	uint64_t a0 = load64(a), a1 = load64(a + 8), b0 = load64(b), b1 = load64(b + 8);
-	/* the record's ids in order (vt_visited_decode) */
-	const uint32_t x[4] = {(uint32_t)(a0 >> 32), (uint32_t)a0, (uint32_t)(a1 >> 32), (uint32_t)a1};
-	const uint32_t y[4] = {(uint32_t)(b0 >> 32), (uint32_t)b0, (uint32_t)(b1 >> 32), (uint32_t)b1};
+	uint32_t x[4], y[4];
+	root_ids(c->pf[(pos + 1) % PF_RING], x);
+	root_ids(c->pf[(pos + 2) % PF_RING], y);
 	for (int i = 0; i < top; i++)
 		if (x[i] != y[i] && gc[i] > 1)
 			__builtin_prefetch(itab_get(&vs->node4, y[i]));
@@ -1325,8 +1331,9 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 	bool inc = c && c->base == out;
 	uint32_t cur[VT_SECTIONS_MAX], nxt[VT_SECTIONS_MAX];
 	int top = vs->level_size[vs->nlevel];
-	uint64_t k0 = load64(root), k1 = load64(root + 8), diff = 0;
-	uint32_t ids[4] = {(uint32_t)(k0 >> 32), (uint32_t)k0, (uint32_t)(k1 >> 32), (uint32_t)k1};
+	uint64_t diff = 0;
+	uint32_t ids[4];
+	root_ids(root, ids);
 	for (int i = 0; i < top; i++) {
 		cur[i] = ids[i];
 		diff |= (uint64_t)(!inc || cur[i] != c->lv[vs->nlevel][i]) << i;

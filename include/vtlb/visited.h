@@ -141,8 +141,10 @@ void vt_visited_single(struct vt_visited *vs, bool single);
 int vt_visited_key(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, struct vt_key *k,
 		   int8_t *map);
 /*
- * The same for a state the caller no longer needs: s may be left renamed
- * to its representative (no copy of the state is made for the renaming).
+ * The same for a state the caller no longer needs: s may be left changed
+ * (its references to pCPUs renamed in place, its pCPU and TLB-domain
+ * sections not moved: neither s nor its representative), fit only for
+ * vt_visited_restore or a whole copy.
  * s must be one step from the state last decoded with c, taken with
  * s->meta.dom_w cleared before it: the TLB domains it does not mark are
  * taken as the parent's without being compared (debug builds compare).
