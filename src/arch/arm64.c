@@ -309,7 +309,10 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 	uint64_t smask = 0;
 	bool scoped = false; /* the scope is computed at the first slot it applies to */
 	int sd = shared_dom(m);
-	/* The TLBs it reaches: every PE's (broadcast) or the issuer's, and the shared one. */
+	/*
+	 * The TLBs it reaches (D8.17: an Inner Shareable TLBI every PE's, a
+	 * local one the issuer's), and the shared one under CnP (D8.16).
+	 */
 	uint32_t reach = sd >= 0 ? (uint32_t)VT_BIT(sd) : 0;
 	if (is)
 		reach |= (uint32_t)VT_BIT(m->ndomains) - 1;

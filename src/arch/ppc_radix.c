@@ -147,7 +147,11 @@ struct scope {
 	uint64_t smask;
 };
 
-/* The scope of an instruction (computed once for every TLB it reaches); false: it removes nothing. */
+/*
+ * The scope of an instruction (Book III §6.10.2, tlbie/tlbiel: one address
+ * of a PID, a PID, an LPID, or partition-scoped entries of a GPA; computed
+ * once for every TLB it reaches); false: it removes nothing.
+ */
 static bool scope_of(const struct vt_model *m, unsigned insn, uint32_t key, uint64_t arg, struct scope *sc)
 {
 	sc->lpid = key;
