@@ -161,6 +161,45 @@ static void test_symmetry(void)
 		struct vt_key kd;
 		vt_visited_key(vs, c, d, &kd, NULL);
 		tap_ok(memcmp(kd.k, ka.k, sizeof(kd.k)) == 0 && vt_visited_key_is(vs, id, &kd), "explore.store.sym%d.decode-keeps-the-key", sym);
+		/*
+		 * A child keyed as scratch against its decoded parent, the initial
+		 * state (the load on pCPU 0 is renamed in place with symmetry: its
+		 * pCPUs are out of order), under any hint, has the key a fresh
+		 * canon gives it.
+		 */
+		struct vt_canon *c2 = vt_canon_new(vs), *c3 = vt_canon_new(vs);
+		struct vt_state *par = malloc(sizeof(*par)), *ch = malloc(sizeof(*ch));
+		if (tap_ok(c2 && c3 && par && ch, "explore.store.sym%d.scratch-alloc", sym)) {
+			struct vt_key k0;
+			uint32_t id0 = 0;
+			vt_state_init(m, par);
+			vt_state_init(m, ch);
+			vt_visited_key(vs, c3, par, &k0, NULL);
+			vt_visited_insert(vs, &k0, 0, 0, &extra, &id0);
+			vt_visited_decode(vs, c2, id0, par);
+			int np = vt_explore_choices(m, par, &bd, ev, VT_EXPLORE_MAX_CHOICES);
+			bool all = np > 0;
+			for (int i = 0; i < np; i++) {
+				for (uint64_t hint = 0; hint < 3; hint++) {
+					struct vt_key ks, kf;
+					vt_state_copy(m, ch, par);
+					ch->meta.dom_w = 0;
+					if (vt_explore_apply(m, ch, &ev[i], NULL, &v) != VT_STEP_OK) {
+						all = false;
+						continue;
+					}
+					vt_visited_key(vs, c3, ch, &kf, NULL);
+					vt_canon_hint(c2, hint * 12345);
+					vt_visited_key_scratch(vs, c2, ch, &ks);
+					all &= memcmp(ks.k, kf.k, sizeof(ks.k)) == 0;
+				}
+			}
+			tap_ok(all && np == 2, "explore.store.sym%d.scratch-key-equals-fresh-key (%d choices)", sym, np);
+		}
+		free(par);
+		free(ch);
+		vt_canon_free(c2);
+		vt_canon_free(c3);
 		free(a);
 		free(b);
 		free(d);
