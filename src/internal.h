@@ -115,6 +115,24 @@ static inline int vt_tlb_fill_fast(struct vt_state *s, int d, uint32_t key, cons
 	return 0;
 }
 
+/*
+ * Remove the combined entries in umask and the stage-2 ones in smask from
+ * slot sl of domain d.  A removal that finds nothing writes nothing (and
+ * marks nothing); true when it changed the slot.
+ */
+static inline bool vt_tlb_slot_remove(struct vt_state *s, int d, struct vt_tlb_slot *sl, const struct vt_set *umask,
+				      uint64_t smask)
+{
+	struct vt_set u = vt_set_minus(&sl->u, umask);
+	uint64_t s2 = sl->s & ~smask;
+	if (s2 == sl->s && vt_set_eq(&u, &sl->u))
+		return false;
+	vt_dom_mark(s, d);
+	sl->u = u;
+	sl->s = s2;
+	return true;
+}
+
 /* PTE entries (over P) of space mapping the VA with index va. */
 uint64_t vt_pt_va(const struct vt_model *m, const struct vt_state *s, int space, int va);
 

@@ -333,14 +333,9 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 				smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
 				scoped = true;
 			}
-			struct vt_set u = vt_set_minus(&sl->u, &umask);
-			uint64_t s2 = sl->s & ~smask;
-			if (s2 == sl->s && vt_set_eq(&u, &sl->u))
-				continue; /* nothing of this slot in its scope: not written */
-			vt_dom_mark(s, d);
-			sl->u = u;
-			sl->s = s2;
-			emptied |= !s2 && vt_set_empty(&u);
+			/* nothing of this slot in its scope: not written */
+			if (vt_tlb_slot_remove(s, d, sl, &umask, smask))
+				emptied |= !sl->s && vt_set_empty(&sl->u);
 		}
 		/* Every TLB is tidy between two changes (vt_tlb_tidy): only one with a slot emptied here needs it. */
 		if (emptied)

@@ -200,14 +200,7 @@ static void apply_scope(struct vt_state *s, int d, const struct scope *sc)
 	int i = vt_tlb_slot_index(s, d, sc->lpid);
 	if (i < 0)
 		return;
-	struct vt_tlb_slot *sl = &s->dom[d].slot[i];
-	struct vt_set u = vt_set_minus(&sl->u, &sc->mask);
-	uint64_t s2 = sl->s & ~sc->smask;
-	if (s2 == sl->s && vt_set_eq(&u, &sl->u))
-		return;
-	vt_dom_mark(s, d);
-	sl->u = u;
-	sl->s = s2;
+	(void)vt_tlb_slot_remove(s, d, &s->dom[d].slot[i], &sc->mask, sc->smask);
 }
 
 /* ---- pending tlbies ------------------------------------------------------ */
