@@ -842,6 +842,12 @@ uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)
 static int section_id_hashed(struct vt_visited *vs, struct vt_canon *c, int i, const uint8_t *p, uint32_t *id,
 			     const uint8_t **rec);
 
+/* The entry of a direct-mapped cache of 2^bits entries for a key (Fibonacci hashing: the product's top bits). */
+static inline size_t cache_slot(uint64_t key, unsigned bits)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
+
 /*
  * The id of the section p at leaf i, where the base held the section with
  * id 'from' (without a base, any id: it only picks a cache entry, and a
@@ -859,7 +865,7 @@ static int section_id(struct vt_visited *vs, struct vt_canon *c, int i, const ui
 	}
 	const uint8_t *rec = c->recent[i][1].rec;
 	uint64_t key = ((uint64_t)from << 3 | vs->leaf[i].type) ^ c->step;
-	size_t ti = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - TCACHE_BITS));
+	size_t ti = cache_slot(key, TCACHE_BITS);
 	if (rec && sect_eq(rec, p, len)) {
 		*id = c->recent[i][1].id;
 	} else if (c->tc[ti].rec && c->tc[ti].key == key && sect_eq(c->tc[ti].rec, p, len)) {
@@ -905,7 +911,7 @@ static int node4_id(struct vt_visited *vs, struct vt_canon *c, const uint32_t *i
 	/* element by element: a copy of a variable length is a rep movs */
 	uint32_t g[4] = {ids[0], ids[1], cnt > 2 ? ids[2] : NODE_NONE, cnt > 3 ? ids[3] : NODE_NONE};
 	uint64_t lo = (uint64_t)g[0] << 32 | g[1], hi = (uint64_t)g[2] << 32 | g[3];
-	size_t ci = (size_t)(((lo ^ rotl64(hi, 29)) * 0x9e3779b97f4a7c15ull) >> (64 - NCACHE_BITS));
+	size_t ci = cache_slot(lo ^ rotl64(hi, 29), NCACHE_BITS);
 	if (c->nc4[ci].id1 && c->nc4[ci].lo == lo && c->nc4[ci].hi == hi) {
 		*id = c->nc4[ci].id1 - 1;
 		return 0;
@@ -928,7 +934,7 @@ static int renamed_id(struct vt_visited *vs, struct vt_canon *c, int i, uint32_t
 		      const uint8_t *p, uint32_t *id)
 {
 	uint64_t key = (uint64_t)from << 32 | (uint64_t)ren << 3 | vs->leaf[i].type;
-	size_t ci = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - RCACHE_BITS));
+	size_t ci = cache_slot(key, RCACHE_BITS);
 	if (c->rc[ci].id1 && c->rc[ci].key == key) {
 		*id = c->rc[ci].id1 - 1;
 		assert(sect_eq(itab_get(&vs->sect[vs->leaf[i].type], *id), p, vs->leaf[i].len));
