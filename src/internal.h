@@ -116,7 +116,7 @@ static inline int vt_tlb_fill_fast(struct vt_state *s, int d, uint32_t key, cons
 }
 
 /*
- * Remove the combined entries in umask and the stage-2 ones in smask from
+ * Remove the entries in umask (over U) and the stage-2 ones in smask from
  * slot sl of domain d.  A removal that finds nothing writes nothing (and
  * marks nothing); true when it changed the slot.
  */

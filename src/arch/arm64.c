@@ -333,7 +333,7 @@ static void tlbi_apply(const struct vt_model *m, struct vt_state *s, const struc
 				smask = tlbi_s2_scope(m, kind, pd->key, pd->arg);
 				scoped = true;
 			}
-			/* nothing of this slot in its scope: not written */
+			/* a slot the scope leaves as it was is neither written nor marked */
 			if (vt_tlb_slot_remove(s, d, sl, &umask, smask))
 				emptied |= !sl->s && vt_set_empty(&sl->u);
 		}
