@@ -285,7 +285,7 @@ struct vt_hv_ops {
 	void (*permute_pcpus)(const struct vt_model *m, struct vt_state *s, const int8_t *map);
 	/*
 	 * With permute_pcpus (symmetry needs both): for each pCPU p, add to
-	 * refs[p] (bits below VT_PCPU_REFS_HV_BITS, zero on entry) an exact
+	 * refs[p] (the whole word is the backend's, zero on entry) an exact
 	 * encoding, not a hash, of everything permute_pcpus moves or renames
 	 * for p: the backend's per-pCPU entries at p and the set of its
 	 * entries that name p.  So two pCPUs with equal refs (and equal engine
@@ -303,9 +303,6 @@ struct vt_hv_ops {
 	 */
 	uint16_t global_bytes, vm_bytes, vcpu_bytes;
 };
-
-/* The bits of vt_hv_ops.pcpu_refs's word the backend may use (the engine keeps its own references apart). */
-#define VT_PCPU_REFS_HV_BITS 48
 
 /* Backend lookup: the four tables for a backend, or NULL entries if it is not built. */
 void vt_backend_ops(enum vt_backend be, const struct vt_arch_ops **a, const struct vt_oracle_ops **o,

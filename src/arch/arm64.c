@@ -500,7 +500,7 @@ void vt_arm64_hw_permute_pcpus(const struct vt_model *m, struct vt_state *s, con
 /* The symmetry key's part of the renaming above: which pending TLBIs p issued. */
 void vt_arm64_hw_pcpu_refs(const struct vt_model *m, const struct vt_state *s, uint64_t *refs)
 {
-	_Static_assert(VT_ARM64_HW_REFS_SHIFT + VT_ARM64_HW_PENDING <= VT_PCPU_REFS_HV_BITS, "issuer bits fit");
+	_Static_assert(VT_ARM64_HW_REFS_SHIFT + VT_ARM64_HW_PENDING <= 64, "issuer bits fit in a refs word");
 	const struct vt_pending *pend = s->hg.arm64.pend;
 	for (int i = 0; i < VT_ARM64_HW_PENDING && pend[i].used; i++)
 		if (pend[i].issuer < m->npcpus)
