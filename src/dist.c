@@ -293,6 +293,7 @@ struct dist {
 	int me, n;
 	struct vt_bounds b;
 	bool symmetric;
+	bool twins;          /* skip loads onto interchangeable pCPUs (vt_explore_twins) */
 	size_t batch;
 	struct budget bu;
 	struct dset vs;          /* states this rank owns (layers), or the swarm's union */
@@ -302,6 +303,7 @@ struct dist {
 	struct vt_canon *canon;          /* scratch for canonical bytes */
 	struct vt_state *child;
 	uint64_t transitions;
+	uint64_t pruned;     /* loads skipped onto interchangeable pCPUs */
 	double start;
 	int ends;                /* end markers received in this layer */
 	int stop;                /* stop expanding (found, limit, memory, time, or told to) */
@@ -558,7 +560,14 @@ static void expand_layer(struct dist *D, const struct buf *cur, unsigned depth, 
 		}
 		i += 10 + (size_t)vl;
 		int n = vt_explore_choices(D->m, s, &D->b, ch, MAX_CHOICES);
+		int8_t twin[VT_MAX_PCPUS];
+		bool twins = D->twins && vt_explore_twins(D->m, s, twin);
 		for (int c = 0; c < n && !D->stop; c++) {
+			if (twins && vt_explore_twin_load(twin, &ch[c])) {
+				vt_explore_twin_check(D->m, s, &ch[c], twin);
+				D->pruned++;
+				continue;
+			}
 			memcpy(D->child, s, sizeof(*s));
 			struct vt_verdict v;
 			struct vt_explore_cov_pre pre;
@@ -950,6 +959,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	D->start = now();
 	vt_explore_bounds(m, o, &D->b);
 	D->symmetric = vt_explore_symmetric(m, o);
+	D->twins = D->symmetric && o->por;
 	r->bounds = D->b;
 	r->symmetric = D->symmetric;
 	r->ranks = D->n;
@@ -981,12 +991,13 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	else
 		winner = layers(D, r, init);
 
-	uint64_t sum[3] = {D->vs.n, D->transitions, D->bu.peak}, mx[1] = {D->bu.peak};
-	D->net->allreduce(D->net->ctx, sum, 3, VT_NET_SUM);
+	uint64_t sum[4] = {D->vs.n, D->transitions, D->bu.peak, D->pruned}, mx[1] = {D->bu.peak};
+	D->net->allreduce(D->net->ctx, sum, 4, VT_NET_SUM);
 	D->net->allreduce(D->net->ctx, mx, 1, VT_NET_MAX);
 	r->states = sum[0];
 	r->transitions = sum[1];
 	r->memory = sum[2];
+	r->pruned = sum[3];
 	r->rank_memory = mx[0];
 	/* coverage: every counter is a u64, summed over the ranks */
 	D->net->allreduce(D->net->ctx, (uint64_t *)&D->cov, (int)(sizeof(D->cov) / sizeof(uint64_t)), VT_NET_SUM);

@@ -150,6 +150,63 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	return n;
 }
 
+bool vt_explore_twins(const struct vt_model *m, const struct vt_state *s, int8_t *twin)
+{
+	/*
+	 * Each vCPU last ran on one pCPU, so two pCPUs tie only when neither
+	 * is any vCPU's last (their sort keys start with those vCPUs): the
+	 * pCPUs compared are the free ones no vCPU last ran on.
+	 */
+	uint64_t cand = 0;
+	for (int p = 0; p < m->npcpus; p++)
+		if (s->pcpu[p].vcpu < 0)
+			cand |= VT_BIT(p);
+	for (int v = 0; v < m->nvcpus; v++)
+		if (s->vcpu[v].last_pcpu >= 0)
+			cand &= ~VT_BIT(s->vcpu[v].last_pcpu);
+	if (!(cand & (cand - 1)))
+		return false; /* fewer than two */
+	for (int p = 0; p < m->npcpus; p++)
+		twin[p] = (int8_t)p;
+	vt_pcpu_twins(m, s, cand, twin);
+	VT_U64_FOREACH(p, cand)
+		if (twin[p] != p)
+			return true;
+	return false;
+}
+
+void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, const struct vt_event *c,
+			   const int8_t *twin)
+{
+#ifndef NDEBUG
+	struct vt_state *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *r = malloc(sizeof(*r));
+	if (a && b && r) {
+		struct vt_event cq = *c;
+		cq.pcpu = twin[c->pcpu];
+		struct vt_verdict va, vb;
+		vt_state_copy(m, a, s);
+		vt_state_copy(m, b, s);
+		enum vt_step_err ea = vt_explore_apply(m, a, c, NULL, &va);
+		enum vt_step_err eb = vt_explore_apply(m, b, &cq, NULL, &vb);
+		assert(ea == eb);
+		if (ea == VT_STEP_OK) {
+			int8_t map[VT_MAX_PCPUS];
+			for (int p = 0; p < VT_MAX_PCPUS; p++)
+				map[p] = (int8_t)p;
+			map[c->pcpu] = (int8_t)cq.pcpu;
+			map[cq.pcpu] = (int8_t)c->pcpu;
+			vt_state_permute_pcpus(m, a, r, map);
+			assert(va.kind == vb.kind && vt_state_same(m, r, b));
+		}
+	}
+	free(a);
+	free(b);
+	free(r);
+#else
+	(void)m, (void)s, (void)c, (void)twin;
+#endif
+}
+
 /*
  * vt_explore_apply, inline for take (every transition of a search): the
  * step, then the exploration's own counters.
@@ -225,6 +282,7 @@ struct search {
 	const struct vt_explore_opts *o;
 	struct vt_bounds b;
 	int symmetric;
+	bool twins;                      /* skip loads onto interchangeable pCPUs (vt_explore_twins) */
 	atomic_uint_fast64_t checks;
 	struct vt_visited *vs;
 	atomic_int stop;
@@ -884,7 +942,18 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		}
 	}
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
+	int8_t twin[VT_MAX_PCPUS];
+	int twins = S->twins ? -1 : 0; /* -1: not computed yet (at the first load) */
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
+		if (twins && ch[i].kind == VT_EV_LOAD) {
+			if (twins < 0)
+				twins = vt_explore_twins(m, cur, twin);
+			if (twins && vt_explore_twin_load(twin, &ch[i])) {
+				vt_explore_twin_check(m, cur, &ch[i], twin);
+				atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
+				continue;
+			}
+		}
 		/* the last child was keyed against cur: copy back only the sections it changed */
 		if (!vt_visited_restore(S->vs, W->canon, child, cur))
 			vt_state_copy(m, child, cur);
@@ -1326,6 +1395,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	vt_explore_bounds(m, o, &S->b);
 	r->bounds = S->b;
 	S->symmetric = vt_explore_symmetric(m, o);
+	S->twins = S->symmetric && o->por;
 	r->symmetric = S->symmetric;
 	r->store = o->store;
 	/* a lossy store cannot give back states: it runs depth-first */

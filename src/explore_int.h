@@ -23,6 +23,32 @@ void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o
 bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts *o);
 
 /*
+ * Loads onto interchangeable pCPUs.  Where pCPU symmetry applies, two free
+ * pCPUs whose sort keys tie (vt_pcpu_twins) can be swapped without changing
+ * s, so loading a vCPU on either reaches one representative: an exhaustive
+ * search that stores representatives takes only the load onto the lowest
+ * of them.  twin[p]: that lowest pCPU, for each pCPU p (p itself when no
+ * lower free pCPU ties with it).  False when no load is skipped (twin is
+ * then not set).
+ * The step counts of such a search fall; its states are the same.
+ */
+bool vt_explore_twins(const struct vt_model *m, const struct vt_state *s, int8_t *twin);
+
+/* Is c a load that an exhaustive search skips (twin from vt_explore_twins)? */
+static inline bool vt_explore_twin_load(const int8_t *twin, const struct vt_event *c)
+{
+	return c->kind == VT_EV_LOAD && twin[c->pcpu] != c->pcpu;
+}
+
+/*
+ * Debug builds: the skipped load c reaches, after swapping its pCPU and
+ * its twin, the state the load onto the twin reaches, with a verdict of
+ * the same kind (asserted); nothing otherwise.
+ */
+void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, const struct vt_event *c,
+			   const int8_t *twin);
+
+/*
  * The zero-run encoding of n bytes (n a multiple of 8) into out, which
  * holds at least n + n / 8 + 1 bytes; injective for a fixed n.  Returns the
  * length.

@@ -794,6 +794,28 @@ static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struc
 	return true;
 }
 
+/*
+ * rep[p], for each pCPU p of 'among': the lowest pCPU of 'among' that ties
+ * with p (equal sort keys, struct pkeys; p itself when none does).  Where
+ * pCPU symmetry applies, swapping two pCPUs that tie leaves s as it is
+ * (pcpu_order), so an event naming p reaches the renaming of the state the
+ * same event naming rep[p] reaches: both children have one representative.
+ */
+void vt_pcpu_twins(const struct vt_model *m, const struct vt_state *s, uint64_t among, int8_t *rep)
+{
+	struct pkeys k;
+	pkeys_init(&k, m, s);
+	VT_U64_FOREACH(p, among) {
+		rep[p] = (int8_t)p;
+		VT_U64_FOREACH(q, among & (VT_BIT(p) - 1)) {
+			if (rep[q] == q && pkey_cmp(&k, q, p) == 0) {
+				rep[p] = (int8_t)q;
+				break;
+			}
+		}
+	}
+}
+
 /* The representative itself: s, or its renaming in c->tmp. */
 static const struct vt_state *representative(const struct vt_model *m, struct vt_canon *c,
 					     const struct vt_state *s, int8_t *map)

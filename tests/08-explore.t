@@ -180,8 +180,21 @@ for my $l ('hc', 'bitstate') {
 is($st, 2, 'explore.lossy with --bfs is a usage error');
 ($st) = run_vtlb('explore', '--lossy', 'zip', $one);
 is($st, 2, 'explore.lossy needs hc or bitstate');
-($st) = run_vtlb('explore', '--no-por', $one);
-is($st, 2, 'explore.no-por does nothing breadth-first: a usage error');
+# breadth-first with pCPU symmetry: a load onto a pCPU interchangeable with
+# a lower free one is skipped (its state has the lower load's representative);
+# --no-por takes it.  The states stay; the steps skipped are the difference.
+for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm64-s2-table-ttl.vtlb') {
+    my @r;
+    for my $a ([], ['--no-por'], ['--jobs', '2']) {
+        my ($s, $o) = run_vtlb('explore', '--json', @$a, $f);
+        push @r, decode_json($o)->{results}[0];
+    }
+    is($r[1]{states}, $r[0]{states}, "explore.no-por bfs $f: the same states");
+    ok($r[0]{pruned} > 0 && $r[1]{pruned} == 0, "explore.no-por bfs $f: loads skipped only without it");
+    is($r[0]{transitions} + $r[0]{pruned}, $r[1]{transitions}, "explore.no-por bfs $f: the skipped loads are the difference");
+    is_deeply([@{$r[2]}{qw(states transitions pruned)}], [@{$r[0]}{qw(states transitions pruned)}],
+              "explore.no-por bfs $f: --jobs 2 skips the same loads");
+}
 ($st) = run_vtlb('explore', '--no-por', '--dfs', $one);
 is($st, 0, 'explore.no-por with --dfs');
 

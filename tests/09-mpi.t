@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
+use JSON::PP qw(decode_json);
 require './tests/lib.pl';
 
 my $bin = $ENV{VTLB_MPI} // 'build/vtlb-mpi';
@@ -47,6 +48,18 @@ for my $f ($one, 'scenarios/explore/svm-cpu-new-asid.vtlb', $ppc) {
     my ($s4, $o4, $e4) = mpi(4, 'explore', '--no-symmetry', $ppc);
     is($s4, 0, 'mpi.r4 exits 0') or diag($o4, $e4);
     is(states($o4), states($o1), 'mpi.r4 stores the states one process stores');
+}
+
+# with pCPU symmetry: the same states, steps and skipped loads as one process
+{
+    my $f = 'bench/scenarios/scale-svm-2vcpu.vtlb';
+    my ($s1, $o1) = run_vtlb('explore', '--json', $f);
+    my ($s2, $o2, $e2) = mpi(2, 'explore', '--json', $f);
+    is($s2, 0, 'mpi.symmetry exits 0') or diag($o2, $e2);
+    my ($r1, $r2) = map { decode_json($_)->{results}[0] } $o1, $o2;
+    ok($r1->{symmetry} && $r1->{pruned} > 0, 'mpi.symmetry one process skips loads onto interchangeable pCPUs');
+    is_deeply([@{$r2}{qw(states transitions pruned)}], [@{$r1}{qw(states transitions pruned)}],
+              'mpi.symmetry 2 ranks: the same states, steps and skipped loads');
 }
 
 # a violation found on some rank: traced back, shrunk, emitted, replayed

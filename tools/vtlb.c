@@ -79,7 +79,9 @@ static const char usage_explore[] =
 	"  --max-memory SIZE    cap the visited set, suffix K, M or G (default 2G, per file);\n"
 	"                       reaching it ends that search incomplete\n"
 	"  --time-limit SEC     stop each file's search after SEC seconds (incomplete)\n"
-	"  --no-por             no partial-order reduction (--dfs or --lossy; for measurement)\n"
+	"  --no-por             take every step: no sleep sets (--dfs, --lossy) and, with pCPU\n"
+	"                       symmetry, every load onto interchangeable pCPUs, not one; the\n"
+	"                       states are the same, the steps more (for measurement)\n"
 	"  --no-symmetry        no pCPU symmetry reduction (for measurement)\n"
 	"  --no-shrink          report the counterexample as found\n"
 	"  --emit FILE          write the counterexample as a scenario that 'vtlb run' replays;\n"
@@ -578,6 +580,9 @@ static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 	if (r->dfs)
 		snprintf(por, sizeof(por), ", %llu pruned by POR, %llu commutation check%s", (unsigned long long)r->pruned,
 			 (unsigned long long)r->checks, plural(r->checks));
+	else if (r->pruned)
+		snprintf(por, sizeof(por), ", %llu load%s onto interchangeable pCPUs skipped",
+			 (unsigned long long)r->pruned, plural(r->pruned));
 	snprintf(buf, len, "%llu state%s, %llu transition%s (%s%s%s), max depth %u, %.1f MiB (%.0f B/state), %.2f s",
 		 (unsigned long long)r->states, plural(r->states), (unsigned long long)r->transitions,
 		 plural(r->transitions), r->dfs ? "depth-first" : "breadth-first", por, r->symmetric ? ", pCPU symmetry" : "",
@@ -1757,10 +1762,6 @@ int main(int argc, char **argv)
 #endif
 	if (o.x.store != VT_STORE_EXACT && has_order && !o.x.dfs) {
 		usage_error("%s", "--lossy searches depth-first: it cannot be combined with --bfs");
-		goto out;
-	}
-	if (!o.x.por && !o.x.dfs && o.x.store == VT_STORE_EXACT && !o.x.random_walks) {
-		usage_error("%s", "--no-por does nothing breadth-first (it uses no sleep sets): add --dfs");
 		goto out;
 	}
 	if ((o.mpi || o.d.swarm) && (o.x.dfs || o.x.store != VT_STORE_EXACT)) {

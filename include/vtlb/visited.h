@@ -82,6 +82,14 @@ struct vt_canon;             /* one thread's scratch space and caches */
 bool vt_symmetry_applies(const struct vt_model *m);
 
 /*
+ * Where pCPU symmetry applies: rep[p], for each pCPU p of 'among', the
+ * lowest pCPU of 'among' interchangeable with p in s (p itself when none
+ * is).  An event naming p leads to a renaming of the state the same event
+ * naming rep[p] leads to.
+ */
+void vt_pcpu_twins(const struct vt_model *m, const struct vt_state *s, uint64_t among, int8_t *rep);
+
+/*
  * A new store for m's states, allocating at most max_memory bytes in all
  * (a bitstate array takes a quarter of it, rounded down to a power of two).
  * bitstate_k: bits per state (bitstate only).  NULL when out of memory.
