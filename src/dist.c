@@ -560,11 +560,9 @@ static void expand_layer(struct dist *D, const struct buf *cur, unsigned depth, 
 		}
 		i += 10 + (size_t)vl;
 		int n = vt_explore_choices(D->m, s, &D->b, ch, MAX_CHOICES);
-		int8_t twin[VT_MAX_PCPUS];
-		bool twins = D->twins && vt_explore_twins(D->m, s, twin);
+		struct vt_twins tw = {.any = D->twins ? -1 : 0};
 		for (int c = 0; c < n && !D->stop; c++) {
-			if (twins && vt_explore_twin_load(twin, &ch[c])) {
-				vt_explore_twin_check(D->m, s, &ch[c], twin);
+			if (vt_explore_skip_load(D->m, D->canon, s, &ch[c], &tw)) {
 				D->pruned++;
 				continue;
 			}

@@ -18,7 +18,9 @@
  * always treated as dependent.  With a state cache, sleep sets save steps
  * into states already seen, not states: commuted orders have the same
  * length, so they stay sound under a depth bound (an ample set that takes a
- * stuttering step early would not).  Shrinking keeps host operations: each
+ * stuttering step early would not).  Breadth-first searches use no sleep
+ * sets but skip loads onto pCPUs interchangeable with a lower free one
+ * (pCPU symmetry: vt_explore_skip_load), which also saves only steps.  Shrinking keeps host operations: each
  * vCPU's and the host's operations must stay a prefix of their program.
  *
  * Bounds: depth (steps), preemptions (a vCPU taken off its pCPU) and
@@ -150,7 +152,7 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	return n;
 }
 
-bool vt_explore_twins(const struct vt_model *m, const struct vt_state *s, int8_t *twin)
+bool vt_explore_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *twin)
 {
 	/*
 	 * Each vCPU last ran on one pCPU, so two pCPUs tie only when neither
@@ -168,17 +170,18 @@ bool vt_explore_twins(const struct vt_model *m, const struct vt_state *s, int8_t
 		return false; /* fewer than two */
 	for (int p = 0; p < m->npcpus; p++)
 		twin[p] = (int8_t)p;
-	vt_pcpu_twins(m, s, cand, twin);
+	vt_canon_twins(m, c, s, cand, twin);
 	VT_U64_FOREACH(p, cand)
 		if (twin[p] != p)
 			return true;
 	return false;
 }
 
+#ifndef NDEBUG
 void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, const struct vt_event *c,
 			   const int8_t *twin)
 {
-#ifndef NDEBUG
+	/* debug builds only: three states allocated for each skipped load */
 	struct vt_state *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *r = malloc(sizeof(*r));
 	if (a && b && r) {
 		struct vt_event cq = *c;
@@ -202,10 +205,8 @@ void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, c
 	free(a);
 	free(b);
 	free(r);
-#else
-	(void)m, (void)s, (void)c, (void)twin;
-#endif
 }
+#endif
 
 /*
  * vt_explore_apply, inline for take (every transition of a search): the
@@ -893,7 +894,9 @@ static void *dfs_thread(void *arg)
  * representative (pCPU symmetry); a counterexample is mapped back to the
  * real pCPUs when it is rebuilt (bfs_path).  Sleep sets are not used here:
  * with a state cache they only save steps into states already seen, and
- * their bookkeeping across levels would cost the exact depth.
+ * their bookkeeping across levels would cost the exact depth.  Loads onto
+ * interchangeable pCPUs are skipped (vt_explore_skip_load), except for
+ * --dot, whose graph shows every edge.
  */
 /* The memory cap was reached: the search stops. */
 static void bfs_full(struct search *S)
@@ -942,17 +945,11 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		}
 	}
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
-	int8_t twin[VT_MAX_PCPUS];
-	int twins = S->twins ? -1 : 0; /* -1: not computed yet (at the first load) */
+	struct vt_twins tw = {.any = S->twins ? -1 : 0};
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
-		if (twins && ch[i].kind == VT_EV_LOAD) {
-			if (twins < 0)
-				twins = vt_explore_twins(m, cur, twin);
-			if (twins && vt_explore_twin_load(twin, &ch[i])) {
-				vt_explore_twin_check(m, cur, &ch[i], twin);
-				atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
-				continue;
-			}
+		if (vt_explore_skip_load(m, W->canon, cur, &ch[i], &tw)) {
+			atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
+			continue;
 		}
 		/* the last child was keyed against cur: copy back only the sections it changed */
 		if (!vt_visited_restore(S->vs, W->canon, child, cur))
@@ -1395,7 +1392,8 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	vt_explore_bounds(m, o, &S->b);
 	r->bounds = S->b;
 	S->symmetric = vt_explore_symmetric(m, o);
-	S->twins = S->symmetric && o->por;
+	/* a --dot graph keeps every edge */
+	S->twins = S->symmetric && o->por && !o->dot_max;
 	r->symmetric = S->symmetric;
 	r->store = o->store;
 	/* a lossy store cannot give back states: it runs depth-first */

@@ -24,29 +24,56 @@ bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts
 
 /*
  * Loads onto interchangeable pCPUs.  Where pCPU symmetry applies, two free
- * pCPUs whose sort keys tie (vt_pcpu_twins) can be swapped without changing
- * s, so loading a vCPU on either reaches one representative: an exhaustive
- * search that stores representatives takes only the load onto the lowest
- * of them.  twin[p]: that lowest pCPU, for each pCPU p (p itself when no
- * lower free pCPU ties with it).  False when no load is skipped (twin is
- * then not set).
- * The step counts of such a search fall; its states are the same.
+ * pCPUs whose swap leaves s as it is (vt_canon_twins) are interchangeable:
+ * loading a vCPU on either reaches one representative, with a verdict of
+ * the same kind.  twin[p]: the lowest free pCPU interchangeable with p (p
+ * itself when none is).  False when there is none to skip (twin then holds
+ * nothing to read).  c is scratch.
  */
-bool vt_explore_twins(const struct vt_model *m, const struct vt_state *s, int8_t *twin);
-
-/* Is c a load that an exhaustive search skips (twin from vt_explore_twins)? */
-static inline bool vt_explore_twin_load(const int8_t *twin, const struct vt_event *c)
-{
-	return c->kind == VT_EV_LOAD && twin[c->pcpu] != c->pcpu;
-}
+bool vt_explore_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *twin);
 
 /*
  * Debug builds: the skipped load c reaches, after swapping its pCPU and
  * its twin, the state the load onto the twin reaches, with a verdict of
- * the same kind (asserted); nothing otherwise.
+ * the same kind (asserted).
  */
+#ifndef NDEBUG
 void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, const struct vt_event *c,
 			   const int8_t *twin);
+#else
+static inline void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s,
+					 const struct vt_event *c, const int8_t *twin)
+{
+	(void)m, (void)s, (void)c, (void)twin;
+}
+#endif
+
+/* One parent's skipped loads, worked out at its first load (vt_explore_skip_load). */
+struct vt_twins {
+	int8_t twin[VT_MAX_PCPUS];
+	int any;                     /* -1: not worked out yet; 0: no load skipped; 1: some */
+};
+
+/*
+ * Does a breadth-first search skip choice c of s, a load onto a pCPU
+ * interchangeable with a lower free one?  The search takes the load onto
+ * the lowest, which comes earlier in the choices (vt_explore_choices lists
+ * a vCPU's loads by pCPU), so the states are the same and so is the least
+ * violating choice.  t starts with any = -1 where the search skips loads
+ * (pCPU symmetry, vt_explore_opts.por), 0 elsewhere.
+ */
+static inline bool vt_explore_skip_load(const struct vt_model *m, struct vt_canon *cn, const struct vt_state *s,
+					const struct vt_event *c, struct vt_twins *t)
+{
+	if (!t->any || c->kind != VT_EV_LOAD)
+		return false;
+	if (t->any < 0)
+		t->any = vt_explore_twins(m, cn, s, t->twin);
+	if (!t->any || t->twin[c->pcpu] == c->pcpu)
+		return false;
+	vt_explore_twin_check(m, s, c, t->twin);
+	return true;
+}
 
 /*
  * The zero-run encoding of n bytes (n a multiple of 8) into out, which

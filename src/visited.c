@@ -715,7 +715,6 @@ static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t
 	return g;
 }
 
-#ifndef NDEBUG
 /* Does renaming pCPUs a and b into each other leave s as it is? */
 static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
 				 struct vt_state *tmp)
@@ -728,7 +727,6 @@ static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state
 	vt_state_permute_pcpus(m, s, tmp, map);
 	return vt_state_same(m, tmp, s);
 }
-#endif
 
 /* Debug builds: swapping two pCPUs that tie leaves the state as it is (ord: the sorted pCPUs). */
 static inline void ties_are_automorphisms(struct pkeys *k, const int8_t *ord, struct vt_canon *c)
@@ -792,28 +790,6 @@ static bool pcpu_order(const struct vt_model *m, struct vt_canon *c, const struc
 	for (int t = 0; t < n; t++)
 		map[ord[t]] = (int8_t)t;
 	return true;
-}
-
-/*
- * rep[p], for each pCPU p of 'among': the lowest pCPU of 'among' that ties
- * with p (equal sort keys, struct pkeys; p itself when none does).  Where
- * pCPU symmetry applies, swapping two pCPUs that tie leaves s as it is
- * (pcpu_order), so an event naming p reaches the renaming of the state the
- * same event naming rep[p] reaches: both children have one representative.
- */
-void vt_pcpu_twins(const struct vt_model *m, const struct vt_state *s, uint64_t among, int8_t *rep)
-{
-	struct pkeys k;
-	pkeys_init(&k, m, s);
-	VT_U64_FOREACH(p, among) {
-		rep[p] = (int8_t)p;
-		VT_U64_FOREACH(q, among & (VT_BIT(p) - 1)) {
-			if (rep[q] == q && pkey_cmp(&k, q, p) == 0) {
-				rep[p] = (int8_t)q;
-				break;
-			}
-		}
-	}
 }
 
 /* The representative itself: s, or its renaming in c->tmp. */
@@ -977,6 +953,29 @@ static inline uint32_t renaming_code(const int8_t *map, int n)
 	for (int p = 0; p < n; p++)
 		r |= (uint32_t)map[p] << (3 * p);
 	return r;
+}
+
+void vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
+		    int8_t *twin)
+{
+	assert(vt_symmetry_applies(m));
+	struct pkeys k;
+	pkeys_init(&k, m, s);
+	VT_U64_FOREACH(p, among) {
+		twin[p] = (int8_t)p;
+		/*
+		 * Equal keys should make the swap an automorphism (pcpu_order);
+		 * the swap is checked, so that a key missing a part can cost
+		 * steps, never states.
+		 */
+		VT_U64_FOREACH(q, among & (VT_BIT(p) - 1)) {
+			if (twin[q] == q && pkey_cmp(&k, q, p) == 0) {
+				if (swap_is_automorphism(m, s, q, p, &c->tmp2))
+					twin[p] = (int8_t)q;
+				break;
+			}
+		}
+	}
 }
 
 /*

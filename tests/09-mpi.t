@@ -54,6 +54,7 @@ for my $f ($one, 'scenarios/explore/svm-cpu-new-asid.vtlb', $ppc) {
 {
     my $f = 'bench/scenarios/scale-svm-2vcpu.vtlb';
     my ($s1, $o1) = run_vtlb('explore', '--json', $f);
+    is($s1, 0, 'mpi.symmetry one process exits 0');
     my ($s2, $o2, $e2) = mpi(2, 'explore', '--json', $f);
     is($s2, 0, 'mpi.symmetry exits 0') or diag($o2, $e2);
     my ($r1, $r2) = map { decode_json($_)->{results}[0] } $o1, $o2;

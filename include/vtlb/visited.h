@@ -82,14 +82,6 @@ struct vt_canon;             /* one thread's scratch space and caches */
 bool vt_symmetry_applies(const struct vt_model *m);
 
 /*
- * Where pCPU symmetry applies: rep[p], for each pCPU p of 'among', the
- * lowest pCPU of 'among' interchangeable with p in s (p itself when none
- * is).  An event naming p leads to a renaming of the state the same event
- * naming rep[p] leads to.
- */
-void vt_pcpu_twins(const struct vt_model *m, const struct vt_state *s, uint64_t among, int8_t *rep);
-
-/*
  * A new store for m's states, allocating at most max_memory bytes in all
  * (a bitstate array takes a quarter of it, rounded down to a power of two).
  * bitstate_k: bits per state (bitstate only).  NULL when out of memory.
@@ -110,6 +102,16 @@ void vt_canon_free(struct vt_canon *c);
  * never depend on it.
  */
 void vt_canon_hint(struct vt_canon *c, uint64_t step);
+
+/*
+ * Where pCPU symmetry applies (vt_symmetry_applies): twin[p], for each
+ * pCPU p of 'among', the lowest pCPU of 'among' whose swap with p leaves s
+ * as it is, found among the pCPUs with p's sort key (p itself when none
+ * is).  Then an event naming p leads to a renaming of the state the same
+ * event naming twin[p] leads to.  c is scratch.
+ */
+void vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
+		    int8_t *twin);
 
 /*
  * The canonical bytes of s (sections of its representative, concatenated)
