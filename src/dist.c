@@ -562,7 +562,7 @@ static void expand_layer(struct dist *D, const struct buf *cur, unsigned depth, 
 		int n = vt_explore_choices(D->m, s, &D->b, ch, MAX_CHOICES);
 		struct vt_twins tw = {.any = D->twins ? -1 : 0};
 		for (int c = 0; c < n && !D->stop; c++) {
-			if (vt_explore_skip_load(D->m, D->canon, s, &ch[c], &tw)) {
+			if (vt_explore_skip_load(D->m, D->canon, s, ch, c, &tw)) {
 				D->pruned++;
 				continue;
 			}

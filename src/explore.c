@@ -947,7 +947,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
 	struct vt_twins tw = {.any = S->twins ? -1 : 0};
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
-		if (vt_explore_skip_load(m, W->canon, cur, &ch[i], &tw)) {
+		if (vt_explore_skip_load(m, W->canon, cur, ch, i, &tw)) {
 			atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
 			continue;
 		}

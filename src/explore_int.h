@@ -55,17 +55,19 @@ struct vt_twins {
 };
 
 /*
- * Does a breadth-first search skip choice c of s, a load onto a pCPU
+ * Does a breadth-first search skip choice ch[i] of s, a load onto a pCPU
  * interchangeable with a lower free one?  The search takes the load onto
  * the lowest, which comes earlier in the choices (vt_explore_choices lists
- * a vCPU's loads by pCPU), so the states are the same and so is the least
- * violating choice.  t starts with any = -1 where the search skips loads
- * (pCPU symmetry, vt_explore_opts.por), 0 elsewhere.
+ * a vCPU's loads together, by pCPU), so the states are the same and so is
+ * the least violating choice.  t starts with any = -1 where the search
+ * skips loads (pCPU symmetry, vt_explore_opts.por), 0 elsewhere.
  */
 static inline bool vt_explore_skip_load(const struct vt_model *m, struct vt_canon *cn, const struct vt_state *s,
-					const struct vt_event *c, struct vt_twins *t)
+					const struct vt_event *ch, int i, struct vt_twins *t)
 {
-	if (!t->any || c->kind != VT_EV_LOAD)
+	const struct vt_event *c = &ch[i];
+	/* a vCPU's first load has no lower twin */
+	if (!t->any || c->kind != VT_EV_LOAD || !i || ch[i - 1].kind != VT_EV_LOAD || ch[i - 1].vcpu != c->vcpu)
 		return false;
 	if (t->any < 0)
 		t->any = vt_explore_twins(m, cn, s, t->twin);
