@@ -20,8 +20,9 @@
  * length, so they stay sound under a depth bound (an ample set that takes a
  * stuttering step early would not).  Breadth-first searches use no sleep
  * sets but skip loads onto pCPUs interchangeable with a lower free one
- * (pCPU symmetry: vt_explore_skip_load), which also saves only steps.  Shrinking keeps host operations: each
- * vCPU's and the host's operations must stay a prefix of their program.
+ * (pCPU symmetry: vt_explore_skip_load), which also saves only steps.
+ * Shrinking keeps host operations: each vCPU's and the host's operations
+ * must stay a prefix of their program.
  *
  * Bounds: depth (steps), preemptions (a vCPU taken off its pCPU) and
  * migrations (a vCPU loaded on a pCPU other than its last).  Both
@@ -193,12 +194,7 @@ void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, c
 		enum vt_step_err eb = vt_explore_apply(m, b, &cq, NULL, &vb);
 		assert(ea == eb);
 		if (ea == VT_STEP_OK) {
-			int8_t map[VT_MAX_PCPUS];
-			for (int p = 0; p < VT_MAX_PCPUS; p++)
-				map[p] = (int8_t)p;
-			map[c->pcpu] = (int8_t)cq.pcpu;
-			map[cq.pcpu] = (int8_t)c->pcpu;
-			vt_state_permute_pcpus(m, a, r, map);
+			vt_state_swap_pcpus(m, a, r, c->pcpu, cq.pcpu);
 			assert(va.kind == vb.kind && vt_state_same(m, r, b));
 		}
 	}
@@ -896,7 +892,7 @@ static void *dfs_thread(void *arg)
  * with a state cache they only save steps into states already seen, and
  * their bookkeeping across levels would cost the exact depth.  Loads onto
  * interchangeable pCPUs are skipped (vt_explore_skip_load), except for
- * --dot, whose graph shows every edge.
+ * --dot, whose breadth-first graph keeps every load's edge.
  */
 /* The memory cap was reached: the search stops. */
 static void bfs_full(struct search *S)
@@ -973,7 +969,11 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 			if (!FLUSH())
 				return;
 			pthread_mutex_lock(&S->found_lock);
-			/* the least (parent, choice) of the level, so that one job and several agree */
+			/*
+			 * the least (parent, choice) found in the level: one job finds the
+			 * least of all; with several, the others stop where they are, so
+			 * which violation is reported depends on timing
+			 */
 			if (!S->found || id < S->bad_parent || (id == S->bad_parent && i < S->bad_choice)) {
 				S->found = 1;
 				S->bad_parent = id;

@@ -26,9 +26,9 @@ bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts
  * Loads onto interchangeable pCPUs.  Where pCPU symmetry applies, two free
  * pCPUs whose swap leaves s as it is (vt_canon_twins) are interchangeable:
  * loading a vCPU on either reaches one representative, with a verdict of
- * the same kind.  twin[p]: the lowest free pCPU interchangeable with p (p
- * itself when none is).  False when there is none to skip (twin then holds
- * nothing to read).  c is scratch.
+ * the same kind.  twin[p]: a lower free pCPU interchangeable with p, the
+ * lowest with its sort key (vt_canon_twins), or p.  False when there is
+ * none to skip (twin then holds nothing to read).  c is scratch.
  */
 bool vt_explore_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *twin);
 
@@ -48,7 +48,7 @@ static inline void vt_explore_twin_check(const struct vt_model *m, const struct 
 }
 #endif
 
-/* One parent's skipped loads, worked out at its first load (vt_explore_skip_load). */
+/* One parent's skipped loads, worked out at its first load that follows another of the same vCPU. */
 struct vt_twins {
 	int8_t twin[VT_MAX_PCPUS];
 	int any;                     /* -1: not worked out yet; 0: no load skipped; 1: some */
@@ -57,9 +57,11 @@ struct vt_twins {
 /*
  * Does a breadth-first search skip choice ch[i] of s, a load onto a pCPU
  * interchangeable with a lower free one?  The search takes the load onto
- * the lowest, which comes earlier in the choices (vt_explore_choices lists
- * a vCPU's loads together, by pCPU), so the states are the same and so is
- * the least violating choice.  t starts with any = -1 where the search
+ * the lower one: symmetry needs every VM to span every pCPU, and the twin
+ * is no vCPU's last pCPU, so where the vCPU may load on ch[i]'s pCPU it
+ * may load on the twin, and vt_explore_choices lists a vCPU's loads
+ * together, by pCPU.  So the states are the same, and so is the least
+ * violating choice.  t starts with any = -1 where the search
  * skips loads (pCPU symmetry, vt_explore_opts.por), 0 elsewhere.
  */
 static inline bool vt_explore_skip_load(const struct vt_model *m, struct vt_canon *cn, const struct vt_state *s,

@@ -185,6 +185,16 @@ void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in,
 	vt_state_rename_pcpu_refs(m, out, map);
 }
 
+void vt_state_swap_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out, int a, int b)
+{
+	int8_t map[VT_MAX_PCPUS];
+	for (int p = 0; p < VT_MAX_PCPUS; p++)
+		map[p] = (int8_t)p;
+	map[a] = (int8_t)b;
+	map[b] = (int8_t)a;
+	vt_state_permute_pcpus(m, in, out, map);
+}
+
 void vt_state_init(const struct vt_model *m, struct vt_state *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -529,7 +529,7 @@ bool vt_symmetry_applies(const struct vt_model *m)
 }
 
 struct vt_canon {
-	struct vt_state tmp, tmp2; /* tmp2: debug builds' checks (automorphisms, a renamed child's ids) */
+	struct vt_state tmp, tmp2; /* tmp2: vt_canon_twins's swaps, debug builds' checks (a renamed child's ids) */
 	/* recently interned sections and nodes: no lock for values seen before */
 #define SCACHE 4096
 	struct {
@@ -719,12 +719,7 @@ static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t
 static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
 				 struct vt_state *tmp)
 {
-	int8_t map[VT_MAX_PCPUS];
-	for (int p = 0; p < m->npcpus; p++)
-		map[p] = (int8_t)p;
-	map[a] = (int8_t)b;
-	map[b] = (int8_t)a;
-	vt_state_permute_pcpus(m, s, tmp, map);
+	vt_state_swap_pcpus(m, s, tmp, a, b);
 	return vt_state_same(m, tmp, s);
 }
 

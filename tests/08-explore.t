@@ -189,7 +189,8 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
     my $bad = $f =~ m{/found/};
     my @r;
     for my $opt ([], ['--no-por'], ['--jobs', '2']) {
-        my ($s, $o) = run_vtlb('explore', '--json', @$opt, $f);
+        # --no-shrink: the counterexample as the search found it
+        my ($s, $o) = run_vtlb('explore', '--json', '--no-shrink', @$opt, $f);
         is($s, 0, "explore.no-por bfs $f @$opt exits 0");
         push @r, decode_json($o)->{results}[0];
     }
@@ -204,6 +205,10 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
     is_deeply([@{$r[0]}{qw(steps_found counterexample verdict)}], [@{$r[1]}{qw(steps_found counterexample verdict)}],
               "explore.no-por bfs $f: the same counterexample");
 }
+($st) = run_vtlb('explore', '--no-por', '--no-symmetry', $one);
+is($st, 2, 'explore.no-por does nothing breadth-first without symmetry: a usage error');
+($st) = run_vtlb('explore', '--no-por', '--swarm', '3', $one);
+is($st, 2, 'explore.no-por does nothing with --swarm: a usage error');
 ($st) = run_vtlb('explore', '--no-por', '--dfs', $one);
 is($st, 0, 'explore.no-por with --dfs');
 
@@ -384,6 +389,8 @@ for my $jobs (1, 2, '1 --dfs') {
     is(scalar keys %{ $g->{node} }, $res->{states}, "explore.dot jobs$jobs: one node per state reported");
     ok(@{ $g->{edges} } >= $res->{states} - 1 && @{ $g->{edges} } <= $res->{transitions},
        "explore.dot jobs$jobs: edges between states-1 and the transitions taken");
+    # $one has a load onto an interchangeable pCPU, which a graph keeps
+    is($res->{pruned}, 0, "explore.dot jobs$jobs: takes every load") unless @order;
     ok(!grep({ !$g->{node}{ $_->[0] } || !$g->{node}{ $_->[1] } } @{ $g->{edges} }), "explore.dot jobs$jobs: every edge joins declared nodes");
     is(dot_reachable($g), $res->{states}, "explore.dot jobs$jobs: every state is reached from the initial one");
     my %labels = map { ($_->[2] =~ /^(\w+)/)[0] => 1 } @{ $g->{edges} };

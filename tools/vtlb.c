@@ -81,7 +81,8 @@ static const char usage_explore[] =
 	"  --time-limit SEC     stop each file's search after SEC seconds (incomplete)\n"
 	"  --no-por             take every step: no sleep sets (--dfs, --lossy) and, with pCPU\n"
 	"                       symmetry, every load onto interchangeable pCPUs, not one (as\n"
-	"                       --dot does); the same states, more steps (for measurement)\n"
+	"                       breadth-first --dot does); the same states, more steps (for\n"
+	"                       measurement)\n"
 	"  --no-symmetry        no pCPU symmetry reduction (for measurement)\n"
 	"  --no-shrink          report the counterexample as found\n"
 	"  --emit FILE          write the counterexample as a scenario that 'vtlb run' replays;\n"
@@ -1762,6 +1763,12 @@ int main(int argc, char **argv)
 #endif
 	if (o.x.store != VT_STORE_EXACT && has_order && !o.x.dfs) {
 		usage_error("%s", "--lossy searches depth-first: it cannot be combined with --bfs");
+		goto out;
+	}
+	if (!o.x.por && (o.d.swarm || (!o.x.symmetry && !o.x.dfs && o.x.store == VT_STORE_EXACT && !o.x.random_walks))) {
+		usage_error("%s", o.d.swarm ? "--no-por does nothing with --swarm (its searches skip no step)"
+					    : "--no-por does nothing breadth-first with --no-symmetry (it skips only loads onto "
+					      "interchangeable pCPUs): add --dfs");
 		goto out;
 	}
 	if ((o.mpi || o.d.swarm) && (o.x.dfs || o.x.store != VT_STORE_EXACT)) {

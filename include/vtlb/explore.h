@@ -40,7 +40,8 @@ struct vt_explore_opts {
 	int jobs;                    /* worker threads (0 or 1: one) */
 	int por;                     /* reduce the steps taken, not the states: sleep sets for commuting
 	                                guest operations (depth-first), one load per class of
-	                                interchangeable pCPUs (breadth-first, pCPU symmetry) */
+	                                interchangeable pCPUs (breadth-first, pCPU symmetry, not
+	                                with --dot) */
 	int symmetry;                /* treat interchangeable pCPUs as one (when the backend allows) */
 	uint64_t random_walks;       /* > 0: random mode, this many walks */
 	uint64_t seed;               /* random mode seed */

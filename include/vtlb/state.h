@@ -269,6 +269,8 @@ size_t vt_state_sect_len(const struct vt_model *m, int type);
  */
 void vt_state_permute_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out,
 			    const int8_t *map);
+/* vt_state_permute_pcpus with the renaming that swaps pCPUs a and b. */
+void vt_state_swap_pcpus(const struct vt_model *m, const struct vt_state *in, struct vt_state *out, int a, int b);
 /*
  * The references to pCPUs in s renamed by map, in place: the engine's
  * fields and the backend's (permute_pcpus).  The pCPU and TLB-domain

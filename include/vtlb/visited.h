@@ -105,10 +105,10 @@ void vt_canon_hint(struct vt_canon *c, uint64_t step);
 
 /*
  * Where pCPU symmetry applies (vt_symmetry_applies): twin[p], for each
- * pCPU p of 'among', the lowest pCPU of 'among' whose swap with p leaves s
- * as it is, found among the pCPUs with p's sort key (p itself when none
- * is).  Then an event naming p leads to a renaming of the state the same
- * event naming twin[p] leads to.  c is scratch.
+ * pCPU p of 'among', the first lower pCPU of 'among' with p's sort key
+ * when swapping the two leaves s as it is (checked), else p.  Then an
+ * event naming p leads to a renaming of the state the same event naming
+ * twin[p] leads to.  c is scratch.
  */
 void vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
 		    int8_t *twin);
