@@ -121,7 +121,16 @@ static void test_symmetry(void)
 	o.symmetry = 1;
 	vt_explore(m, &o, &r);
 	tap_ok(r.states == 4 && r.symmetric, "explore.symmetry.on-states (%llu)", (unsigned long long)r.states);
+	/* breadth-first: of the two first loads, the one onto pCPU 1 is skipped */
+	uint64_t taken = r.transitions;
+	tap_ok(r.pruned == 1, "explore.symmetry.on-skips-a-load (%llu)", (unsigned long long)r.pruned);
 	vt_explore_result_fini(&r);
+	o.por = 0;
+	vt_explore(m, &o, &r);
+	tap_ok(r.states == 4 && r.pruned == 0 && r.transitions == taken + 1, "explore.symmetry.no-por-takes-it (%llu)",
+	       (unsigned long long)r.transitions);
+	vt_explore_result_fini(&r);
+	o.por = 1;
 
 	/*
 	 * The store's interface: loading the vCPU on pCPU 0 or on pCPU 1 gives
@@ -551,6 +560,59 @@ static void test_thread_ways(void)
 	}
 }
 
+/*
+ * vt_canon_twins: three fresh pCPUs are one group (twin 0); once vCPU g.0
+ * has run on pCPU 1 and been put, pCPU 1 is its own (g.0 last ran there)
+ * and pCPU 2 still pairs with pCPU 0.
+ */
+static void test_twins(void)
+{
+	static const char text[] = "arch x86 vmx ept\n"
+				   "machine pcpus 3\n"
+				   "vm g vcpus 2\n"
+				   "space A pcid 0\n"
+				   "map A 0x1000 -> 0x5000\n"
+				   "vcpu g.0 long cr3 A\n"
+				   "vcpu g.1 long cr3 A\n"
+				   "program g.0\naccess 0x1000\nend\n"
+				   "program g.1\naccess 0x1000\nend\n";
+	struct vt_model *m = parse(text, VT_FIXSET_NONE);
+	if (!m)
+		return;
+	struct vt_visited *vs = vt_visited_new(m, VT_STORE_EXACT, 1, 64 << 20, 0);
+	struct vt_canon *c = vs ? vt_canon_new(vs) : NULL;
+	struct vt_state *s = malloc(sizeof(*s));
+	if (tap_ok(vs && c && s && vt_symmetry_applies(m), "explore.twins.setup")) {
+		int8_t tw[VT_MAX_PCPUS];
+		vt_state_init(m, s);
+		vt_canon_twins(m, c, s, 7, tw);
+		tap_ok(tw[0] == 0 && tw[1] == 0 && tw[2] == 0, "explore.twins.fresh-pcpus-are-one-group (%d %d %d)", tw[0],
+		       tw[1], tw[2]);
+		struct vt_event ev[VT_EXPLORE_MAX_CHOICES];
+		struct vt_bounds bd = {.depth = 10, .preemptions = 1, .migrations = 0};
+		struct vt_verdict v;
+		bool ok = true;
+		/* g.0: load on pCPU 1, enter, access, put */
+		for (int k = 0; k < 4 && ok; k++) {
+			int n = vt_explore_choices(m, s, &bd, ev, VT_EXPLORE_MAX_CHOICES), pick = -1;
+			for (int i = 0; i < n; i++)
+				if (ev[i].vcpu == 0 && (k || ev[i].pcpu == 1) &&
+				    (k != 3 ? ev[i].kind != VT_EV_PUT : ev[i].kind == VT_EV_PUT) && pick < 0)
+					pick = i;
+			ok = pick >= 0 && vt_explore_apply(m, s, &ev[pick], NULL, &v) == VT_STEP_OK;
+		}
+		if (tap_ok(ok && s->vcpu[0].last_pcpu == 1 && s->vcpu[0].pcpu < 0, "explore.twins.g0-ran-on-pcpu-1")) {
+			vt_canon_twins(m, c, s, 7, tw);
+			tap_ok(tw[0] == 0 && tw[1] == 1 && tw[2] == 0, "explore.twins.last-pcpu-is-its-own (%d %d %d)",
+			       tw[0], tw[1], tw[2]);
+		}
+	}
+	free(s);
+	vt_canon_free(c);
+	vt_visited_free(vs);
+	vt_model_free(m);
+}
+
 int main(void)
 {
 	test_thread_ways();
@@ -558,6 +620,7 @@ int main(void)
 	test_counts(1);
 	test_counts(3);
 	test_symmetry();
+	test_twins();
 	test_symmetry_orbit("vmx", "arch x86 vmx ept\n"
 				   "machine pcpus 3\n"
 				   "vm g vcpus 3\n"
