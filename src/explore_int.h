@@ -61,8 +61,8 @@ struct vt_twins {
  * is no vCPU's last pCPU, so where the vCPU may load on ch[i]'s pCPU it
  * may load on the twin, and vt_explore_choices lists a vCPU's loads
  * together, by pCPU.  So the states are the same, and so is the least
- * violating choice.  t starts with any = -1 where the search
- * skips loads (pCPU symmetry, vt_explore_opts.por), 0 elsewhere.
+ * violating choice.  t starts with any = -1 where the search skips loads
+ * (pCPU symmetry, vt_explore_opts.por), 0 elsewhere.
  */
 static inline bool vt_explore_skip_load(const struct vt_model *m, struct vt_canon *cn, const struct vt_state *s,
 					const struct vt_event *ch, int i, struct vt_twins *t)
