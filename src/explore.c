@@ -18,9 +18,9 @@
  * always treated as dependent.  With a state cache, sleep sets save steps
  * into states already seen, not states: commuted orders have the same
  * length, so they stay sound under a depth bound (an ample set that takes a
- * stuttering step early would not).  Breadth-first searches use no sleep
- * sets but skip loads onto pCPUs interchangeable with a lower free one
- * (pCPU symmetry: vt_explore_skip_load), which also saves only steps.
+ * stuttering step early would not).  Both orders skip loads onto pCPUs
+ * interchangeable with a lower free one (pCPU symmetry:
+ * vt_explore_skip_load), which also saves only steps.
  * Shrinking keeps host operations: each vCPU's and the host's operations
  * must stay a prefix of their program.
  *
@@ -668,10 +668,16 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	}
 	f->n = vt_explore_choices(m, &f->s, &S->b, f->choice, MAX_CHOICES);
 	uint8_t done = 0; /* guest transitions explored so far from here */
+	struct vt_twins tw = {.any = S->twins ? -1 : 0};
 	for (int i = 0; i < f->n && !atomic_load(&S->stop); i++) {
 		const struct vt_event *c = &f->choice[i];
 		bool guest = c->kind == VT_EV_GUEST;
 		f->next = i;
+		/* a load's child starts with no sleep set: its twin's child is the same search */
+		if (vt_explore_skip_load(m, W->canon, &f->s, f->choice, i, &tw)) {
+			atomic_fetch_add(&S->pruned, 1);
+			continue;
+		}
 		uint8_t bit = guest ? (uint8_t)(1u << c->vcpu) : 0;
 		if (guest && (sleep & bit)) {
 			atomic_fetch_add(&S->pruned, 1);
@@ -892,7 +898,7 @@ static void *dfs_thread(void *arg)
  * with a state cache they only save steps into states already seen, and
  * their bookkeeping across levels would cost the exact depth.  Loads onto
  * interchangeable pCPUs are skipped (vt_explore_skip_load), except for
- * --dot, whose breadth-first graph keeps every load's edge.
+ * --dot, whose graph keeps every load's edge.
  */
 /* The memory cap was reached: the search stops. */
 static void bfs_full(struct search *S)

@@ -55,7 +55,7 @@ struct vt_twins {
 };
 
 /*
- * Does a breadth-first search skip choice ch[i] of s, a load onto a pCPU
+ * Does a search skip choice ch[i] of s, a load onto a pCPU
  * interchangeable with a lower free one?  The search takes the load onto
  * the lower one: symmetry needs every VM to span every pCPU, and the twin
  * is no vCPU's last pCPU, so where the vCPU may load on ch[i]'s pCPU it

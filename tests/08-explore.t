@@ -200,6 +200,17 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
     # a search with a violation stops where its threads are: counts differ from run to run
     is_deeply([@{$r[2]}{qw(states transitions pruned)}], [@{$r[0]}{qw(states transitions pruned)}],
               "explore.no-por bfs $f: --jobs 2 skips the same loads") unless $bad;
+    # depth-first: the same states; only sleep sets and skipped loads are counted as pruned
+    unless ($bad) {
+        my @d;
+        for my $opt (['--dfs'], ['--dfs', '--no-por']) {
+            my ($s, $o) = run_vtlb('explore', '--json', @$opt, $f);
+            is($s, 0, "explore.no-por dfs $f @$opt exits 0");
+            push @d, decode_json($o)->{results}[0];
+        }
+        ok($d[0]{states} == $r[0]{states} && $d[1]{states} == $r[0]{states}, "explore.no-por dfs $f: the same states");
+        ok($d[0]{pruned} > 0 && $d[1]{pruned} == 0, "explore.no-por dfs $f: steps skipped only without it");
+    }
     next unless $bad;
     ok($r[0]{status} eq 'violation' && $r[1]{status} eq 'violation', "explore.no-por bfs $f: a violation either way");
     is_deeply([@{$r[0]}{qw(steps_found counterexample verdict)}], [@{$r[1]}{qw(steps_found counterexample verdict)}],

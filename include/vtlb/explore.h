@@ -40,8 +40,7 @@ struct vt_explore_opts {
 	int jobs;                    /* worker threads (0 or 1: one) */
 	int por;                     /* reduce the steps taken, not the states: sleep sets for commuting
 	                                guest operations (depth-first), one load per class of
-	                                interchangeable pCPUs (breadth-first, pCPU symmetry, not
-	                                with --dot) */
+	                                interchangeable pCPUs (pCPU symmetry, not with --dot) */
 	int symmetry;                /* treat interchangeable pCPUs as one (when the backend allows) */
 	uint64_t random_walks;       /* > 0: random mode, this many walks */
 	uint64_t seed;               /* random mode seed */
@@ -105,8 +104,8 @@ struct vt_explore_result {
 	struct vt_bounds bounds;     /* the bounds used */
 	uint64_t states;             /* distinct states stored */
 	uint64_t transitions;        /* steps taken */
-	uint64_t pruned;             /* transitions skipped: by sleep sets (depth-first), or loads onto
-	                                interchangeable pCPUs (breadth-first, vt_explore_opts.por) */
+	uint64_t pruned;             /* transitions skipped: by sleep sets (depth-first) and loads onto
+	                                interchangeable pCPUs (vt_explore_opts.por) */
 	uint64_t checks;             /* commutation checks (each steps both orders) */
 	int symmetric;               /* pCPU symmetry was used */
 	uint32_t max_depth;          /* deepest state reached */
