@@ -293,7 +293,7 @@ struct dist {
 	int me, n;
 	struct vt_bounds b;
 	bool symmetric;
-	bool twins;          /* skip loads onto interchangeable pCPUs (vt_explore_twins) */
+	bool twins;          /* skip loads onto interchangeable pCPUs (vt_explore_skip_load) */
 	size_t batch;
 	struct budget bu;
 	struct dset vs;          /* states this rank owns (layers), or the swarm's union */

@@ -153,31 +153,6 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	return n;
 }
 
-bool vt_explore_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *twin)
-{
-	/*
-	 * Each vCPU last ran on one pCPU, so two pCPUs tie only when neither
-	 * is any vCPU's last (their sort keys start with those vCPUs): the
-	 * pCPUs compared are the free ones no vCPU last ran on.
-	 */
-	uint64_t cand = 0;
-	for (int p = 0; p < m->npcpus; p++)
-		if (s->pcpu[p].vcpu < 0)
-			cand |= VT_BIT(p);
-	for (int v = 0; v < m->nvcpus; v++)
-		if (s->vcpu[v].last_pcpu >= 0)
-			cand &= ~VT_BIT(s->vcpu[v].last_pcpu);
-	if (!(cand & (cand - 1)))
-		return false; /* fewer than two */
-	for (int p = 0; p < m->npcpus; p++)
-		twin[p] = (int8_t)p;
-	vt_canon_twins(m, c, s, cand, twin);
-	VT_U64_FOREACH(p, cand)
-		if (twin[p] != p)
-			return true;
-	return false;
-}
-
 #ifndef NDEBUG
 void vt_explore_twin_check(const struct vt_model *m, const struct vt_state *s, const struct vt_event *c,
 			   const int8_t *twin)
@@ -279,7 +254,7 @@ struct search {
 	const struct vt_explore_opts *o;
 	struct vt_bounds b;
 	int symmetric;
-	bool twins;                      /* skip loads onto interchangeable pCPUs (vt_explore_twins) */
+	bool twins;                      /* skip loads onto interchangeable pCPUs (vt_explore_skip_load) */
 	atomic_uint_fast64_t checks;
 	struct vt_visited *vs;
 	atomic_int stop;

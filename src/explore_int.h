@@ -23,16 +23,6 @@ void vt_explore_bounds(const struct vt_model *m, const struct vt_explore_opts *o
 bool vt_explore_symmetric(const struct vt_model *m, const struct vt_explore_opts *o);
 
 /*
- * Loads onto interchangeable pCPUs.  Where pCPU symmetry applies, two free
- * pCPUs whose swap leaves s as it is (vt_canon_twins) are interchangeable:
- * loading a vCPU on either reaches one representative, with a verdict of
- * the same kind.  twin[p]: a lower free pCPU interchangeable with p, the
- * lowest with its sort key (vt_canon_twins), or p.  False when there is
- * none to skip (twin then holds nothing to read).  c is scratch.
- */
-bool vt_explore_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, int8_t *twin);
-
-/*
  * Debug builds: the skipped load c reaches, after swapping its pCPU and
  * its twin, the state the load onto the twin reaches, with a verdict of
  * the same kind (asserted).
@@ -48,16 +38,22 @@ static inline void vt_explore_twin_check(const struct vt_model *m, const struct 
 }
 #endif
 
-/* One parent's skipped loads, worked out at its first load that follows another of the same vCPU. */
+/*
+ * One parent's skipped loads (vt_explore_skip_load), worked out at its
+ * first load that follows another of the same vCPU.
+ */
 struct vt_twins {
-	int8_t twin[VT_MAX_PCPUS];
+	int8_t twin[VT_MAX_PCPUS];       /* vt_canon_twins's, when any is 1 */
 	int any;                     /* -1: not worked out yet; 0: no load skipped; 1: some */
 };
 
 /*
  * Does a search skip choice ch[i] of s, a load onto a pCPU
- * interchangeable with a lower free one?  The search takes the load onto
- * the lower one: symmetry needs every VM to span every pCPU, and the twin
+ * interchangeable with a lower free one?  Where pCPU symmetry applies, two
+ * free pCPUs whose swap leaves s as it is (vt_canon_twins) are
+ * interchangeable: loading a vCPU on either reaches one representative,
+ * with a verdict of the same kind.  The search takes the load onto the
+ * lower one: symmetry needs every VM to span every pCPU, and the twin
  * is no vCPU's last pCPU, so where the vCPU may load on ch[i]'s pCPU it
  * may load on the twin, and vt_explore_choices lists a vCPU's loads
  * together, by pCPU.  So the states are the same, and so is the least
@@ -71,8 +67,14 @@ static inline bool vt_explore_skip_load(const struct vt_model *m, struct vt_cano
 	/* a vCPU's first load has no lower twin */
 	if (!t->any || c->kind != VT_EV_LOAD || !i || ch[i - 1].kind != VT_EV_LOAD || ch[i - 1].vcpu != c->vcpu)
 		return false;
-	if (t->any < 0)
-		t->any = vt_explore_twins(m, cn, s, t->twin);
+	if (t->any < 0) {
+		/* the twins among the free pCPUs (vt_canon_twins) */
+		uint64_t free_pcpus = 0;
+		for (int p = 0; p < m->npcpus; p++)
+			if (s->pcpu[p].vcpu < 0)
+				free_pcpus |= (uint64_t)1 << p;
+		t->any = vt_canon_twins(m, cn, s, free_pcpus, t->twin);
+	}
 	if (!t->any || t->twin[c->pcpu] == c->pcpu)
 		return false;
 	vt_explore_twin_check(m, s, c, t->twin);

@@ -950,14 +950,25 @@ static inline uint32_t renaming_code(const int8_t *map, int n)
 	return r;
 }
 
-void vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
+bool vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
 		    int8_t *twin)
 {
 	assert(vt_symmetry_applies(m));
+	/*
+	 * A vCPU that last ran on a pCPU leads that pCPU's sort key (pkeys),
+	 * and it last ran on one pCPU only: such a pCPU ties with none.
+	 */
+	for (int v = 0; v < m->nvcpus; v++)
+		if (s->vcpu[v].last_pcpu >= 0)
+			among &= ~VT_BIT(s->vcpu[v].last_pcpu);
+	if (!(among & (among - 1)))
+		return false; /* fewer than two left */
+	for (int p = 0; p < m->npcpus; p++)
+		twin[p] = (int8_t)p;
 	struct pkeys k;
 	pkeys_init(&k, m, s);
+	bool any = false;
 	VT_U64_FOREACH(p, among) {
-		twin[p] = (int8_t)p;
 		/*
 		 * Equal keys should make the swap an automorphism (pcpu_order);
 		 * the swap is checked, so that a key missing a part can cost
@@ -965,12 +976,15 @@ void vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct v
 		 */
 		VT_U64_FOREACH(q, among & (VT_BIT(p) - 1)) {
 			if (twin[q] == q && pkey_cmp(&k, q, p) == 0) {
-				if (swap_is_automorphism(m, s, q, p, &c->tmp2))
+				if (swap_is_automorphism(m, s, q, p, &c->tmp2)) {
 					twin[p] = (int8_t)q;
+					any = true;
+				}
 				break;
 			}
 		}
 	}
+	return any;
 }
 
 /*

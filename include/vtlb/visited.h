@@ -105,12 +105,13 @@ void vt_canon_hint(struct vt_canon *c, uint64_t step);
 
 /*
  * Where pCPU symmetry applies (vt_symmetry_applies): twin[p], for each
- * pCPU p of 'among', the first lower pCPU of 'among' with p's sort key
- * when swapping the two leaves s as it is (checked), else p.  Then an
- * event naming p leads to a renaming of the state the same event naming
- * twin[p] leads to.  c is scratch.
+ * pCPU p, the first lower pCPU of 'among' with p's sort key when p is in
+ * 'among' and swapping the two leaves s as it is (checked), else p.  Then
+ * an event naming p leads to a renaming of the state the same event
+ * naming twin[p] leads to.  False when every twin[p] is p (twin is then
+ * not necessarily set).  c is scratch.
  */
-void vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
+bool vt_canon_twins(const struct vt_model *m, struct vt_canon *c, const struct vt_state *s, uint64_t among,
 		    int8_t *twin);
 
 /*
