@@ -306,6 +306,19 @@ struct search {
 	uint32_t bad_parent;
 	int bad_choice;
 	unsigned bad_level;
+	/*
+	 * Several jobs: after a violation the level is finished stepping only
+	 * ('finishing'), and every violating parent is noted (under found_lock)
+	 * for bfs_least.
+	 */
+	int jobs;
+	atomic_int finishing;
+	uint32_t *bad;
+	size_t nbad, capbad;
+	/* bfs_mark: sorted, the states of level l with a path to a violation (set[bad_level]: bad) */
+	uint32_t *set[VT_EXPLORE_MAX_DEPTH + 1];
+	atomic_size_t nset[VT_EXPLORE_MAX_DEPTH + 1];
+	atomic_int mark_err;
 };
 
 struct work {
@@ -896,6 +909,50 @@ static bool bfs_insert(struct search *S, const struct vt_key *key)
 }
 
 /*
+ * The step from state id by its choice i violates (i is the least such
+ * choice of id).  One job expands the level in queue order, so the first
+ * violation is the least (parent, choice) and the search stops there.
+ * Several jobs fill the next level's queue in an order that depends on
+ * timing, so they finish the level, stepping only, and note every
+ * violating parent; bfs_least then picks the counterexample one job
+ * would have found.
+ */
+static void bfs_violation(struct search *S, uint32_t id, int i)
+{
+	bool oom = false;
+	pthread_mutex_lock(&S->found_lock);
+	if (!S->found) {
+		S->found = 1;
+		S->bad_parent = id;
+		S->bad_choice = i;
+		S->bad_level = S->level;
+	}
+	if (S->jobs > 1) {
+		if (S->nbad == S->capbad) {
+			size_t cap = S->capbad ? 2 * S->capbad : 64;
+			uint32_t *b = realloc(S->bad, cap * sizeof(*b));
+			if (b) {
+				S->bad = b;
+				S->capbad = cap;
+			}
+		}
+		if (S->nbad < S->capbad)
+			S->bad[S->nbad++] = id;
+		else
+			oom = true;
+	}
+	pthread_mutex_unlock(&S->found_lock);
+	if (oom) {
+		atomic_store(&S->mark_err, 1);
+		stop_error(S, "out of memory");
+	}
+	else if (S->jobs > 1)
+		atomic_store(&S->finishing, 1);
+	else
+		atomic_store(&S->stop, 1);
+}
+
+/*
  * Expand one state of the current level.  A child's key is inserted only
  * after the next child is keyed (or when the expansion ends, whatever the
  * way): its index slot is prefetched meanwhile, since a large store's
@@ -935,7 +992,8 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		child->meta.dom_w = 0; /* the TLB domains the step writes (vt_visited_key_scratch) */
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));
-		if (e == VT_STEP_ERR_LIMIT) {
+		/* finishing a level with a violation, a step past a model limit is only not a violation */
+		if (e == VT_STEP_ERR_LIMIT && !atomic_load_explicit(&S->finishing, memory_order_relaxed)) {
 			if (FLUSH())
 				stop_error(S, vt_limit_str(child->meta.limit));
 			return;
@@ -947,24 +1005,14 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 			return;
 		}
 		if (v.kind != VT_V_OK) {
-			if (!FLUSH())
-				return;
-			pthread_mutex_lock(&S->found_lock);
-			/*
-			 * the least (parent, choice) found in the level: one job finds the
-			 * least of all; with several, the others stop where they are, so
-			 * which violation is reported depends on timing
-			 */
-			if (!S->found || id < S->bad_parent || (id == S->bad_parent && i < S->bad_choice)) {
-				S->found = 1;
-				S->bad_parent = id;
-				S->bad_choice = i;
-				S->bad_level = S->level;
-			}
-			pthread_mutex_unlock(&S->found_lock);
-			atomic_store(&S->stop, 1);
+			/* the least violating choice of this parent: the rest are not needed */
+			if (FLUSH())
+				bfs_violation(S, id, i);
 			return;
 		}
+		/* the level is being finished to find every violating parent: nothing more is stored */
+		if (atomic_load_explicit(&S->finishing, memory_order_relaxed))
+			continue;
 		struct vt_key key;
 		/* the same event from the same section often makes the same section again: 20 bits */
 		_Static_assert(VT_EV_COUNT <= 16 && VT_MAX_VCPUS < 16 && VT_MAX_PCPUS < 16, "4 bits each");
@@ -1001,7 +1049,110 @@ static void bfs_next_level(struct search *S, bool first)
 		atomic_store(&S->max_depth, S->level);
 	if (any && S->level >= S->b.depth)
 		atomic_store(&S->cut, 1);
-	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || check_now(S, NULL);
+	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || atomic_load(&S->finishing) ||
+		      check_now(S, NULL);
+}
+
+/*
+ * The step from rep (decoded with c) into child.  As in bfs_expand, the
+ * child last keyed against rep is made rep again by copying back only what
+ * it changed.
+ */
+static enum vt_step_err bfs_step(struct search *S, struct vt_canon *c, const struct vt_state *rep,
+				 struct vt_state *child, const struct vt_event *e, struct vt_verdict *v)
+{
+	if (!vt_visited_restore(S->vs, c, child, rep))
+		vt_state_copy(S->m, child, rep);
+	child->meta.dom_w = 0;
+	return vt_explore_apply(S->m, child, e, NULL, v);
+}
+
+/*
+ * The step from rep (decoded with c) by event e, into child: 1 when it is
+ * a transition of the search (a step without violation) to a stored state,
+ * whose id is then *to; 0 when not; -1 when out of memory.
+ */
+static int bfs_step_to(struct search *S, struct vt_canon *c, const struct vt_state *rep, struct vt_state *child,
+		       const struct vt_event *e, uint32_t *to)
+{
+	struct vt_verdict v;
+	struct vt_key k;
+	if (bfs_step(S, c, rep, child, e, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+		return 0;
+	if (vt_visited_key_scratch(S->vs, c, child, &k) < 0)
+		return -1;
+	return vt_visited_find(S->vs, &k, to) ? 1 : 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool in_set(const uint32_t *set, size_t n, uint32_t id)
+{
+	return bsearch(&id, set, n, sizeof(*set), cmp_id) != NULL;
+}
+
+/*
+ * How many states of a level from queue position lo to hi a worker takes
+ * at a time: 64, fewer where the level is small, so that each worker gets
+ * about eight batches of it.
+ */
+static uint64_t bfs_batch(const struct search *S, uint64_t lo, uint64_t hi)
+{
+	uint64_t b = (hi - lo) / (8 * (uint64_t)S->jobs);
+	return b < 1 ? 1 : b > 64 ? 64 : b;
+}
+
+/* Serial (the barrier's thread): sort the set of level l + 1 and start marking level l. */
+static void bfs_mark_level(struct search *S, unsigned l)
+{
+	unsigned L = S->bad_level;
+	if (l + 1 == L) {
+		S->set[L] = S->bad;
+		atomic_store(&S->nset[L], S->nbad);
+	}
+	qsort(S->set[l + 1], atomic_load(&S->nset[l + 1]), sizeof(uint32_t), cmp_id);
+	if (!(S->set[l] = malloc((size_t)(S->qstart[l + 1] - S->qstart[l]) * sizeof(uint32_t))))
+		atomic_store(&S->mark_err, 1);
+	atomic_store(&S->next, S->qstart[l]);
+}
+
+/*
+ * Several jobs, a violation found at level L (its level finished): mark,
+ * level by level back from L - 1, the states with a successor in the next
+ * level's set (bfs_least).  Every worker takes part, so that all meet at
+ * the barriers; a limit does not stop it, the violation being found.
+ */
+static void bfs_mark(struct worker *W, bool ok, struct vt_event *ch)
+{
+	struct search *S = W->S;
+	for (unsigned l = S->bad_level; l-- > 0;) {
+		if (pthread_barrier_wait(&S->barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
+			bfs_mark_level(S, l);
+		pthread_barrier_wait(&S->barrier);
+		const uint64_t hi = S->qstart[l + 1], batch = bfs_batch(S, S->qstart[l], hi);
+		for (uint64_t i; ok && !atomic_load(&S->mark_err) && (i = atomic_fetch_add(&S->next, batch)) < hi;) {
+			for (uint64_t end = i + batch < hi ? i + batch : hi; i < end; i++) {
+				uint32_t id = vt_visited_queue_at(S->vs, i), to;
+				vt_visited_decode(S->vs, W->canon, id, W->tmp1);
+				int n = vt_explore_choices(S->m, W->tmp1, &S->b, ch, MAX_CHOICES);
+				for (int c = 0; c < n; c++) {
+					int r = bfs_step_to(S, W->canon, W->tmp1, W->tmp2, &ch[c], &to);
+					if (r < 0)
+						atomic_store(&S->mark_err, 1);
+					if (r > 0 && in_set(S->set[l + 1], atomic_load(&S->nset[l + 1]), to)) {
+						S->set[l][atomic_fetch_add(&S->nset[l], 1)] = id;
+						break;
+					}
+				}
+			}
+		}
+	}
+	if (pthread_barrier_wait(&S->barrier) == PTHREAD_BARRIER_SERIAL_THREAD && S->set[0])
+		qsort(S->set[0], atomic_load(&S->nset[0]), sizeof(uint32_t), cmp_id);
 }
 
 static void *bfs_thread(void *arg)
@@ -1014,9 +1165,9 @@ static void *bfs_thread(void *arg)
 	if (!ok)
 		stop_error(S, "out of memory");
 	while (!S->bfs_done) {
-		enum { BATCH = 64 };
-		for (uint64_t i; ok && (i = atomic_fetch_add(&S->next, BATCH)) < S->qhi;) {
-			uint64_t end = i + BATCH < S->qhi ? i + BATCH : S->qhi;
+		const uint64_t batch = bfs_batch(S, S->qlo, S->qhi);
+		for (uint64_t i; ok && (i = atomic_fetch_add(&S->next, batch)) < S->qhi;) {
+			uint64_t end = i + batch < S->qhi ? i + batch : S->qhi;
 			for (; i < end && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
 				vt_visited_prefetch_parents(S->vs, W.canon, i, S->qhi);
 				bfs_expand(&W, vt_visited_queue_at(S->vs, i), W.tmp1, W.tmp2, ch);
@@ -1028,20 +1179,108 @@ static void *bfs_thread(void *arg)
 			bfs_next_level(S, false);
 		pthread_barrier_wait(&S->barrier);
 	}
+	if (atomic_load(&S->finishing) && !atomic_load(&S->mark_err))
+		bfs_mark(&W, ok, ch);
 	worker_fini(&W);
 	return NULL;
 }
 
 /*
- * The counterexample of a breadth-first search.  The store keeps no parent
- * pointers: the violation's parent is at level L, and for each level from
- * L - 1 down to 0 the level is expanded again until a state is found with a
- * successor equal to the one known at the next level (at most one more
- * pass over the levels already searched, paid only when a violation is
- * found).  The choices found are those of representatives; the path is then
- * replayed from the real initial state, each choice's pCPU renamed back
- * (the model does not depend on pCPU numbering where symmetry applies).
- * 0, or -1 when out of memory.
+ * One job: the path to the violation found (S->bad_parent, S->bad_choice).
+ * The store keeps no parent pointers: for each level from L - 1 down to 0
+ * the level is expanded again, in queue order, until a state is found with
+ * a successor equal to the one known at the next level.  In queue order,
+ * that is the path one job first reached the state by.
+ */
+static int bfs_trace(struct search *S, struct vt_canon *c, struct vt_state *rep, struct vt_state *child,
+		     uint32_t *ids, uint8_t *choices)
+{
+	unsigned L = S->bad_level;
+	struct vt_event ch[MAX_CHOICES];
+	ids[L] = S->bad_parent;
+	choices[L] = (uint8_t)S->bad_choice;
+	for (unsigned l = L; l-- > 0;) {
+		bool found = false;
+		for (uint64_t q = S->qstart[l]; q < S->qstart[l + 1] && !found; q++) {
+			uint32_t id = vt_visited_queue_at(S->vs, q), to;
+			vt_visited_decode(S->vs, c, id, rep);
+			int n = vt_explore_choices(S->m, rep, &S->b, ch, MAX_CHOICES);
+			for (int i = 0; i < n && !found; i++) {
+				int r = bfs_step_to(S, c, rep, child, &ch[i], &to);
+				if (r < 0)
+					return -1;
+				if (r && to == ids[l + 1]) {
+					ids[l] = id;
+					choices[l] = (uint8_t)i;
+					found = true;
+				}
+			}
+		}
+		if (!found)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Several jobs: the counterexample one job would report, whichever order
+ * the workers stored the states in.  One job reaches each state first by
+ * the least sequence of choice indices among its shortest paths (parents
+ * in queue order, choices in order, by induction on the level), so it
+ * reports the least such sequence among the shortest paths to a
+ * violation.  With the sets of bfs_mark (set[L]: every violating parent,
+ * the level having been finished): from the initial state, the least
+ * choice into the next level's set, and at level L the least violating one.
+ */
+static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *rep, struct vt_state *child,
+		     uint32_t *ids, uint8_t *choices)
+{
+	unsigned L = S->bad_level;
+	struct vt_event ch[MAX_CHOICES];
+	if (atomic_load(&S->mark_err))
+		return -1;
+	if (L == 0) {
+		S->set[0] = S->bad;
+		atomic_store(&S->nset[0], S->nbad);
+	}
+	uint32_t id = vt_visited_queue_at(S->vs, 0);
+	for (unsigned l = 0; l <= L; l++) {
+		if (!in_set(S->set[l], atomic_load(&S->nset[l]), id))
+			return -1;
+		ids[l] = id;
+		vt_visited_decode(S->vs, c, id, rep);
+		int n = vt_explore_choices(S->m, rep, &S->b, ch, MAX_CHOICES), i = 0;
+		for (; i < n; i++) {
+			if (l == L) {
+				struct vt_verdict v;
+				if (bfs_step(S, c, rep, child, &ch[i], &v) == VT_STEP_OK && v.kind != VT_V_OK)
+					break;
+				continue;
+			}
+			uint32_t to;
+			int r = bfs_step_to(S, c, rep, child, &ch[i], &to);
+			if (r < 0)
+				return -1;
+			if (r && in_set(S->set[l + 1], atomic_load(&S->nset[l + 1]), to)) {
+				id = to;
+				break;
+			}
+		}
+		if (i == n)
+			return -1;
+		choices[l] = (uint8_t)i;
+	}
+	return 0;
+}
+
+/*
+ * The counterexample of a breadth-first search: the states and choices of
+ * its path (bfs_trace, bfs_least; paid only when a violation is found: at
+ * most one more pass over the levels already searched).  The choices found
+ * are those of representatives; the path is then replayed from the real
+ * initial state, each choice's pCPU renamed back (the model does not
+ * depend on pCPU numbering where symmetry applies).  0, or -1 when out of
+ * memory.
  */
 static int bfs_path(struct search *S)
 {
@@ -1056,32 +1295,10 @@ static int bfs_path(struct search *S)
 	int rc = -1;
 	if (!real || !rep || !child || !c || !path)
 		goto out;
-	ids[L] = S->bad_parent;
-	choices[L] = (uint8_t)S->bad_choice;
-	for (unsigned l = L; l-- > 0;) {
-		bool found = false;
-		for (uint64_t q = S->qstart[l]; q < S->qstart[l + 1] && !found; q++) {
-			uint32_t id = vt_visited_queue_at(S->vs, q);
-			vt_visited_decode(S->vs, NULL, id, rep);
-			int n = vt_explore_choices(m, rep, &S->b, ch, MAX_CHOICES);
-			for (int i = 0; i < n && !found; i++) {
-				struct vt_verdict v;
-				struct vt_key k;
-				memcpy(child, rep, sizeof(*child));
-				if (vt_explore_apply(m, child, &ch[i], NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
-					continue;
-				if (vt_visited_key(S->vs, c, child, &k, NULL) < 0)
-					goto out;
-				if (vt_visited_key_is(S->vs, ids[l + 1], &k)) {
-					ids[l] = id;
-					choices[l] = (uint8_t)i;
-					found = true;
-				}
-			}
-		}
-		if (!found)
-			goto out;
-	}
+	if ((S->jobs > 1 ? bfs_least : bfs_trace)(S, c, rep, child, ids, choices) < 0)
+		goto out;
+	/* rep changes below without c: keys no longer reuse what they share with it */
+	vt_canon_forget(c);
 	vt_state_init(m, real);
 	for (unsigned j = 0; j <= L; j++) {
 		int8_t map[VT_MAX_PCPUS], inv[VT_MAX_PCPUS];
@@ -1400,6 +1617,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	int jobs = o->jobs > 1 ? o->jobs : 1;
 	if (jobs > 64)
 		jobs = 64;
+	S->jobs = jobs;
 	/* one worker: the store's locks are never contended (the main thread only waits for it) */
 	vt_visited_single(S->vs, jobs == 1);
 
@@ -1528,6 +1746,9 @@ done:
 		free(S->q[i]);
 	free(S->q);
 	free(S->path);
+	free(S->bad);
+	for (unsigned l = 0; l < S->bad_level; l++)
+		free(S->set[l]);
 	vt_explore_dot_free(S->dot);
 	pthread_mutex_destroy(&S->found_lock);
 	pthread_mutex_destroy(&S->start_gate);

@@ -1348,6 +1348,22 @@ enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, u
 	return r;
 }
 
+bool vt_visited_find(struct vt_visited *vs, const struct vt_key *k, uint32_t *id)
+{
+	assert(vs->kind == VT_STORE_EXACT);
+	unsigned si = (unsigned)(k->h >> (64 - SB));
+	struct stripe *s = &vs->root.st[si];
+	uint32_t pos, local;
+	if (!vs->single)
+		pthread_mutex_lock(&s->lock);
+	bool found = stripe_find(&vs->root, s, k->k, k->h, &pos, &local) != NULL;
+	if (!vs->single)
+		pthread_mutex_unlock(&s->lock);
+	if (found)
+		*id = (local << SB) | si;
+	return found;
+}
+
 void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k)
 {
 	/* only a single-threaded store: another thread may be resizing the slots */

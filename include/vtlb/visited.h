@@ -185,6 +185,9 @@ bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_sta
 enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, unsigned depth, uint8_t sleep,
 				uint8_t *extra, uint32_t *id);
 
+/* Exact store: is k stored?  Its id into *id when it is. */
+bool vt_visited_find(struct vt_visited *vs, const struct vt_key *k, uint32_t *id);
+
 /*
  * A hint: k will be inserted soon; start loading the index slot it probes
  * first (a large store's slots are rarely in the cache).  Only a store
