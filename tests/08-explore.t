@@ -216,6 +216,25 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
     is_deeply([@{$r[0]}{qw(steps_found counterexample verdict)}], [@{$r[1]}{qw(steps_found counterexample verdict)}],
               "explore.no-por bfs $f: the same counterexample");
 }
+# breadth-first with several jobs, a violation is reported as one job reports
+# it (the least choices among the shortest paths), whatever order the
+# workers stored the states in: the must-find files (but the largest),
+# unshrunk, with 2 and 3 jobs (the order differs from run to run, so this
+# is a sample)
+{
+    my %cx;
+    my @files = grep { !m{/ppc-clear-after-flush\.vtlb$} } sort glob('scenarios/explore/found/*.vtlb');
+    for my $opt ([], ['--jobs', '2'], ['--jobs', '3']) {
+        my ($s, $o) = run_vtlb('explore', '--json', '--no-shrink', @$opt, @files);
+        is($s, 0, "explore.jobs-counterexample @$opt: found as expected");
+        for my $r (@{ decode_json($o)->{results} }) {
+            push @{ $cx{$r->{file}} }, JSON::PP->new->canonical->encode([@{$r}{qw(status steps_found counterexample verdict)}]);
+        }
+    }
+    my @differ = grep { my $a = $cx{$_}; grep { $_ ne $a->[0] } @$a } sort keys %cx;
+    ok(keys %cx > 0 && !@differ, 'explore.jobs-counterexample: the same counterexample with 1, 2 and 3 jobs')
+        or diag("differ: @differ");
+}
 ($st) = run_vtlb('explore', '--no-por', '--no-symmetry', $one);
 is($st, 2, 'explore.no-por does nothing breadth-first without symmetry: a usage error');
 ($st) = run_vtlb('explore', '--no-por', '--swarm', '3', $one);
