@@ -980,6 +980,8 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 	}
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
 	struct vt_twins tw = {.any = S->twins ? -1 : 0};
+	/* the level is being finished to find every violating parent: steps only, nothing more stored */
+	const bool finishing = atomic_load_explicit(&S->finishing, memory_order_relaxed);
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
 		if (vt_explore_skip_load(m, W->canon, cur, ch, i, &tw)) {
 			atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
@@ -993,7 +995,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));
 		/* finishing a level with a violation, a step past a model limit is only not a violation */
-		if (e == VT_STEP_ERR_LIMIT && !atomic_load_explicit(&S->finishing, memory_order_relaxed)) {
+		if (e == VT_STEP_ERR_LIMIT && !finishing) {
 			if (FLUSH())
 				stop_error(S, vt_limit_str(child->meta.limit));
 			return;
@@ -1010,8 +1012,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 				bfs_violation(S, id, i);
 			return;
 		}
-		/* the level is being finished to find every violating parent: nothing more is stored */
-		if (atomic_load_explicit(&S->finishing, memory_order_relaxed))
+		if (finishing)
 			continue;
 		struct vt_key key;
 		/* the same event from the same section often makes the same section again: 20 bits */
