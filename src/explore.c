@@ -306,19 +306,8 @@ struct search {
 	uint32_t bad_parent;
 	int bad_choice;
 	unsigned bad_level;
-	/*
-	 * Several jobs: after a violation the level is finished stepping only
-	 * ('finishing'), and every violating parent is noted (under found_lock)
-	 * for bfs_least.
-	 */
 	int jobs;
-	atomic_int finishing;
-	uint32_t *bad;
-	size_t nbad, capbad;
-	/* bfs_mark: sorted, the states of level l with a path to a violation (set[bad_level]: bad) */
-	uint32_t *set[VT_EXPLORE_MAX_DEPTH + 1];
-	atomic_size_t nset[VT_EXPLORE_MAX_DEPTH + 1];
-	atomic_int mark_err;
+	atomic_int tracing;      /* bfs_least is looking for the counterexample (progress) */
 };
 
 struct work {
@@ -454,7 +443,14 @@ static void progress(struct search *S, const struct progress_at *at)
 		/* the frontier: depth-first, this worker's stack; breadth-first, the level being expanded */
 		unsigned stack = S->bfs ? S->level : at ? at->base + (unsigned)at->k : 0u;
 		const char *where = S->bfs ? "level" : "stack";
-		if (o->random_walks && o->progress_tty)
+		if (atomic_load(&S->tracing) && o->progress_tty)
+			snprintf(line, sizeof(line), "%s: violation at depth %u: the counterexample one job reports, %.0f s",
+				 file, S->bad_level + 1, el);
+		else if (atomic_load(&S->tracing))
+			snprintf(line, sizeof(line),
+				 "vtlb explore %s: violation at depth %u; looking for the counterexample one job reports, %.1f s",
+				 file, S->bad_level + 1, el);
+		else if (o->random_walks && o->progress_tty)
 			snprintf(line, sizeof(line), "%s: walk %llu/%llu, %.0f s%s", file, (unsigned long long)w,
 				 (unsigned long long)o->random_walks, el, est);
 		else if (o->random_walks)
@@ -911,15 +907,11 @@ static bool bfs_insert(struct search *S, const struct vt_key *key)
 /*
  * The step from state id by its choice i violates (i is the least such
  * choice of id).  One job expands the level in queue order, so the first
- * violation is the least (parent, choice) and the search stops there.
- * Several jobs fill the next level's queue in an order that depends on
- * timing, so they finish the level, stepping only, and note every
- * violating parent; bfs_least then picks the counterexample one job
- * would have found.
+ * violation is the least (parent, choice); several stop where they are
+ * (bfs_path then looks for the counterexample one job reports).
  */
 static void bfs_violation(struct search *S, uint32_t id, int i)
 {
-	bool oom = false;
 	pthread_mutex_lock(&S->found_lock);
 	if (!S->found) {
 		S->found = 1;
@@ -927,29 +919,8 @@ static void bfs_violation(struct search *S, uint32_t id, int i)
 		S->bad_choice = i;
 		S->bad_level = S->level;
 	}
-	if (S->jobs > 1) {
-		if (S->nbad == S->capbad) {
-			size_t cap = S->capbad ? 2 * S->capbad : 64;
-			uint32_t *b = realloc(S->bad, cap * sizeof(*b));
-			if (b) {
-				S->bad = b;
-				S->capbad = cap;
-			}
-		}
-		if (S->nbad < S->capbad)
-			S->bad[S->nbad++] = id;
-		else
-			oom = true;
-	}
 	pthread_mutex_unlock(&S->found_lock);
-	if (oom) {
-		atomic_store(&S->mark_err, 1);
-		stop_error(S, "out of memory");
-	}
-	else if (S->jobs > 1)
-		atomic_store(&S->finishing, 1);
-	else
-		atomic_store(&S->stop, 1);
+	atomic_store(&S->stop, 1);
 }
 
 /*
@@ -980,8 +951,6 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 	}
 	int n = vt_explore_choices(m, cur, &S->b, ch, MAX_CHOICES);
 	struct vt_twins tw = {.any = S->twins ? -1 : 0};
-	/* the level is being finished to find every violating parent: steps only, nothing more stored */
-	const bool finishing = atomic_load_explicit(&S->finishing, memory_order_relaxed);
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
 		if (vt_explore_skip_load(m, W->canon, cur, ch, i, &tw)) {
 			atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
@@ -994,8 +963,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		child->meta.dom_w = 0; /* the TLB domains the step writes (vt_visited_key_scratch) */
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));
-		/* finishing a level with a violation, a step past a model limit is only not a violation */
-		if (e == VT_STEP_ERR_LIMIT && !finishing) {
+		if (e == VT_STEP_ERR_LIMIT) {
 			if (FLUSH())
 				stop_error(S, vt_limit_str(child->meta.limit));
 			return;
@@ -1012,8 +980,6 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 				bfs_violation(S, id, i);
 			return;
 		}
-		if (finishing)
-			continue;
 		struct vt_key key;
 		/* the same event from the same section often makes the same section again: 20 bits */
 		_Static_assert(VT_EV_COUNT <= 16 && VT_MAX_VCPUS < 16 && VT_MAX_PCPUS < 16, "4 bits each");
@@ -1050,8 +1016,7 @@ static void bfs_next_level(struct search *S, bool first)
 		atomic_store(&S->max_depth, S->level);
 	if (any && S->level >= S->b.depth)
 		atomic_store(&S->cut, 1);
-	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || atomic_load(&S->finishing) ||
-		      check_now(S, NULL);
+	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || check_now(S, NULL);
 }
 
 /*
@@ -1085,17 +1050,6 @@ static int bfs_step_to(struct search *S, struct vt_canon *c, const struct vt_sta
 	return vt_visited_find(S->vs, &k, to) ? 1 : 0;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
-
-static bool in_set(const uint32_t *set, size_t n, uint32_t id)
-{
-	return bsearch(&id, set, n, sizeof(*set), cmp_id) != NULL;
-}
-
 /*
  * How many states of a level from queue position lo to hi a worker takes
  * at a time: 64, fewer where the level is small, so that each worker gets
@@ -1105,55 +1059,6 @@ static uint64_t bfs_batch(const struct search *S, uint64_t lo, uint64_t hi)
 {
 	uint64_t b = (hi - lo) / (8 * (uint64_t)S->jobs);
 	return b < 1 ? 1 : b > 64 ? 64 : b;
-}
-
-/* Serial (the barrier's thread): sort the set of level l + 1 and start marking level l. */
-static void bfs_mark_level(struct search *S, unsigned l)
-{
-	unsigned L = S->bad_level;
-	if (l + 1 == L) {
-		S->set[L] = S->bad;
-		atomic_store(&S->nset[L], S->nbad);
-	}
-	qsort(S->set[l + 1], atomic_load(&S->nset[l + 1]), sizeof(uint32_t), cmp_id);
-	if (!(S->set[l] = malloc((size_t)(S->qstart[l + 1] - S->qstart[l]) * sizeof(uint32_t))))
-		atomic_store(&S->mark_err, 1);
-	atomic_store(&S->next, S->qstart[l]);
-}
-
-/*
- * Several jobs, a violation found at level L (its level finished): mark,
- * level by level back from L - 1, the states with a successor in the next
- * level's set (bfs_least).  Every worker takes part, so that all meet at
- * the barriers; a limit does not stop it, the violation being found.
- */
-static void bfs_mark(struct worker *W, bool ok, struct vt_event *ch)
-{
-	struct search *S = W->S;
-	for (unsigned l = S->bad_level; l-- > 0;) {
-		if (pthread_barrier_wait(&S->barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
-			bfs_mark_level(S, l);
-		pthread_barrier_wait(&S->barrier);
-		const uint64_t hi = S->qstart[l + 1], batch = bfs_batch(S, S->qstart[l], hi);
-		for (uint64_t i; ok && !atomic_load(&S->mark_err) && (i = atomic_fetch_add(&S->next, batch)) < hi;) {
-			for (uint64_t end = i + batch < hi ? i + batch : hi; i < end; i++) {
-				uint32_t id = vt_visited_queue_at(S->vs, i), to;
-				vt_visited_decode(S->vs, W->canon, id, W->tmp1);
-				int n = vt_explore_choices(S->m, W->tmp1, &S->b, ch, MAX_CHOICES);
-				for (int c = 0; c < n; c++) {
-					int r = bfs_step_to(S, W->canon, W->tmp1, W->tmp2, &ch[c], &to);
-					if (r < 0)
-						atomic_store(&S->mark_err, 1);
-					if (r > 0 && in_set(S->set[l + 1], atomic_load(&S->nset[l + 1]), to)) {
-						S->set[l][atomic_fetch_add(&S->nset[l], 1)] = id;
-						break;
-					}
-				}
-			}
-		}
-	}
-	if (pthread_barrier_wait(&S->barrier) == PTHREAD_BARRIER_SERIAL_THREAD && S->set[0])
-		qsort(S->set[0], atomic_load(&S->nset[0]), sizeof(uint32_t), cmp_id);
 }
 
 static void *bfs_thread(void *arg)
@@ -1180,8 +1085,6 @@ static void *bfs_thread(void *arg)
 			bfs_next_level(S, false);
 		pthread_barrier_wait(&S->barrier);
 	}
-	if (atomic_load(&S->finishing) && !atomic_load(&S->mark_err))
-		bfs_mark(&W, ok, ch);
 	worker_fini(&W);
 	return NULL;
 }
@@ -1223,55 +1126,133 @@ static int bfs_trace(struct search *S, struct vt_canon *c, struct vt_state *rep,
 	return 0;
 }
 
+/* bfs_least: the states known to lead to no violation, each with the most steps it was searched for */
+struct dead {
+	uint64_t *slot; /* id + 1 << 32 | steps + 1, or 0 */
+	size_t cap, n;
+};
+
+static size_t dead_slot(const struct dead *d, uint32_t id)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & (d->cap - 1);
+}
+
+static uint32_t dead_get(const struct dead *d, uint32_t id)
+{
+	for (size_t j = dead_slot(d, id);; j = (j + 1) & (d->cap - 1)) {
+		if (!d->slot[j])
+			return 0;
+		if (d->slot[j] >> 32 == (uint64_t)id + 1)
+			return (uint32_t)d->slot[j];
+	}
+}
+
+static int dead_put(struct dead *d, uint32_t id, uint32_t steps)
+{
+	if (2 * (d->n + 1) > d->cap) {
+		struct dead g = {calloc(2 * d->cap, sizeof(uint64_t)), 2 * d->cap, 0};
+		if (!g.slot)
+			return -1;
+		for (size_t j = 0; j < d->cap; j++)
+			if (d->slot[j])
+				(void)dead_put(&g, (uint32_t)((d->slot[j] >> 32) - 1), (uint32_t)d->slot[j] - 1);
+		free(d->slot);
+		*d = g;
+	}
+	size_t j = dead_slot(d, id);
+	while (d->slot[j] && d->slot[j] >> 32 != (uint64_t)id + 1)
+		j = (j + 1) & (d->cap - 1);
+	d->n += !d->slot[j];
+	d->slot[j] = ((uint64_t)id + 1) << 32 | (steps + 1);
+	return 0;
+}
+
+/* A state of bfs_least's path: its representative, choices and the next one to try. */
+struct lexframe {
+	struct vt_state s;
+	struct vt_event ch[MAX_CHOICES];
+	int n, next;
+	uint32_t id;
+};
+
 /*
  * Several jobs: the counterexample one job would report, whichever order
  * the workers stored the states in.  One job reaches each state first by
  * the least sequence of choice indices among its shortest paths (parents
  * in queue order, choices in order, by induction on the level), so it
  * reports the least such sequence among the shortest paths to a
- * violation.  With the sets of bfs_mark (set[L]: every violating parent,
- * the level having been finished): from the initial state, the least
- * choice into the next level's set, and at level L the least violating one.
+ * violation: L + 1 steps, L being the level whose expansion found one.
+ * A depth-first search from the initial state, choices in order, finds
+ * that sequence first.  Every path of L + 1 steps to a violation is a
+ * shortest one, and no violation is nearer, so a state from which no
+ * violation lies k steps on lies none nearer either: such a state is
+ * recorded as dead for k steps and not searched again for as many or fewer.
  */
-static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *rep, struct vt_state *child,
-		     uint32_t *ids, uint8_t *choices)
+static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *child, uint32_t *ids,
+		     uint8_t *choices)
 {
-	unsigned L = S->bad_level;
-	struct vt_event ch[MAX_CHOICES];
-	if (atomic_load(&S->mark_err))
-		return -1;
-	if (L == 0) {
-		S->set[0] = S->bad;
-		atomic_store(&S->nset[0], S->nbad);
-	}
-	uint32_t id = vt_visited_queue_at(S->vs, 0);
-	for (unsigned l = 0; l <= L; l++) {
-		if (!in_set(S->set[l], atomic_load(&S->nset[l]), id))
-			return -1;
-		ids[l] = id;
-		vt_visited_decode(S->vs, c, id, rep);
-		int n = vt_explore_choices(S->m, rep, &S->b, ch, MAX_CHOICES), i = 0;
-		for (; i < n; i++) {
-			if (l == L) {
-				struct vt_verdict v;
-				if (bfs_step(S, c, rep, child, &ch[i], &v) == VT_STEP_OK && v.kind != VT_V_OK)
-					break;
-				continue;
-			}
-			uint32_t to;
-			int r = bfs_step_to(S, c, rep, child, &ch[i], &to);
-			if (r < 0)
-				return -1;
-			if (r && in_set(S->set[l + 1], atomic_load(&S->nset[l + 1]), to)) {
-				id = to;
-				break;
-			}
+	const struct vt_model *m = S->m;
+	const unsigned L = S->bad_level;
+	struct lexframe *fr = malloc((size_t)(L + 1) * sizeof(*fr));
+	struct dead dead = {calloc(1024, sizeof(uint64_t)), 1024, 0};
+	int rc = -1;
+	uint64_t pushed = 0;
+	if (!fr || !dead.slot)
+		goto out;
+	atomic_store(&S->tracing, 1);
+	for (int k = 0, push = 1; k >= 0;) {
+		struct lexframe *f = &fr[k];
+		if (push) {
+			f->id = k ? ids[k] : vt_visited_queue_at(S->vs, 0);
+			vt_visited_decode(S->vs, c, f->id, &f->s);
+			f->n = vt_explore_choices(m, &f->s, &S->b, f->ch, MAX_CHOICES);
+			f->next = 0;
+			push = 0;
 		}
-		if (i == n)
-			return -1;
-		choices[l] = (uint8_t)i;
+		if (f->next == f->n) {
+			/* no violation L + 1 - k steps on from here */
+			if (dead_put(&dead, f->id, L - (unsigned)k) < 0)
+				goto out;
+			k--;
+			continue;
+		}
+		int i = f->next++;
+		struct vt_verdict v;
+		vt_state_copy(m, child, &f->s);
+		if (vt_explore_apply(m, child, &f->ch[i], NULL, &v) != VT_STEP_OK)
+			continue;
+		if ((unsigned)k == L) {
+			if (v.kind == VT_V_OK)
+				continue;
+			for (unsigned j = 0; j <= L; j++) {
+				ids[j] = fr[j].id;
+				choices[j] = (uint8_t)(fr[j].next - 1);
+			}
+			rc = 0;
+			goto out;
+		}
+		struct vt_key key;
+		uint32_t to;
+		if (v.kind != VT_V_OK)
+			continue; /* none is nearer: the levels before L were searched whole */
+		if (vt_visited_key(S->vs, c, child, &key, NULL) < 0)
+			goto out;
+		if (!vt_visited_find(S->vs, &key, &to))
+			continue;
+		uint32_t known = dead_get(&dead, to); /* steps + 1 it is dead for, or 0 */
+		if (known && known - 1 >= L - (unsigned)k - 1)
+			continue;
+		ids[k + 1] = to;
+		k++;
+		push = 1;
+		if ((++pushed & 1023) == 0)
+			progress(S, NULL);
 	}
-	return 0;
+out:
+	atomic_store(&S->tracing, 0);
+	free(fr);
+	free(dead.slot);
+	return rc;
 }
 
 /*
@@ -1296,7 +1277,7 @@ static int bfs_path(struct search *S)
 	int rc = -1;
 	if (!real || !rep || !child || !c || !path)
 		goto out;
-	if ((S->jobs > 1 ? bfs_least : bfs_trace)(S, c, rep, child, ids, choices) < 0)
+	if ((S->jobs > 1 ? bfs_least(S, c, child, ids, choices) : bfs_trace(S, c, rep, child, ids, choices)) < 0)
 		goto out;
 	/* rep changes below without c: keys no longer reuse what they share with it */
 	vt_canon_forget(c);
@@ -1747,9 +1728,6 @@ done:
 		free(S->q[i]);
 	free(S->q);
 	free(S->path);
-	free(S->bad);
-	for (unsigned l = 0; l < S->bad_level; l++)
-		free(S->set[l]);
 	vt_explore_dot_free(S->dot);
 	pthread_mutex_destroy(&S->found_lock);
 	pthread_mutex_destroy(&S->start_gate);
