@@ -1420,7 +1420,12 @@ static void dot_mark_path(struct search *S, struct vt_explore_dot *dot)
 				break;
 			len = vt_canon_bytes(S->vs, c, s, buf, map);
 			h = vt_canon_hash(buf, len);
-			int to = vt_explore_dot_find(dot, buf, len, h);
+			/*
+			 * The edge (and its state) may be new: with --jobs the path is
+			 * the one a single job reports (bfs_least), which the workers
+			 * may have stopped before taking.
+			 */
+			int to = vt_explore_dot_edge(dot, from, buf, len, h, &label, v.kind != VT_V_OK);
 			if (to < 0 || vt_explore_dot_path(dot, from, to, &label) < 0)
 				break;
 			from = to;
