@@ -1029,6 +1029,7 @@ static enum vt_step_err bfs_step(struct search *S, struct vt_canon *c, const str
 {
 	if (!vt_visited_restore(S->vs, c, child, rep))
 		vt_state_copy(S->m, child, rep);
+	assert(vt_state_unused_is_init(S->m, child, S->init));
 	child->meta.dom_w = 0;
 	return vt_explore_apply(S->m, child, e, NULL, v);
 }
@@ -1219,6 +1220,7 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 		int i = f->next++;
 		struct vt_verdict v;
 		vt_state_copy(m, child, &f->s);
+		assert(vt_state_unused_is_init(m, child, S->init));
 		if (vt_explore_apply(m, child, &f->ch[i], NULL, &v) != VT_STEP_OK)
 			continue;
 		if ((unsigned)k == L) {
@@ -1277,6 +1279,8 @@ static int bfs_path(struct search *S)
 	int rc = -1;
 	if (!real || !rep || !child || !c || !path)
 		goto out;
+	/* bfs_step copies only the used part into child (vt_state_copy): the rest must be power-on */
+	vt_state_init(m, child);
 	if ((S->jobs > 1 ? bfs_least(S, c, child, ids, choices) : bfs_trace(S, c, rep, child, ids, choices)) < 0)
 		goto out;
 	/* rep changes below without c: keys no longer reuse what they share with it */
