@@ -875,12 +875,12 @@ static void *dfs_thread(void *arg)
  * before any of level d + 1, so a state is stored at its smallest depth, the
  * depth bound is exact without re-exploring anything, and the first
  * violation is found at the smallest depth.  The queue is the store itself:
- * its root records, in insertion order within each stripe, with the parent
- * and choice that first reached each.  States are expanded from their
- * representative (pCPU symmetry); a counterexample is mapped back to the
- * real pCPUs when it is rebuilt (bfs_path).  Sleep sets are not used here:
- * with a state cache they only save steps into states already seen, and
- * their bookkeeping across levels would cost the exact depth.  Loads onto
+ * the ids of its states in the order they were added (vt_visited_keep_queue),
+ * with no parent pointers (bfs_path finds the path again).  States are
+ * expanded from their representative (pCPU symmetry); a counterexample is
+ * mapped back to the real pCPUs when it is rebuilt.  Sleep sets are not
+ * used here: with the relation checked where it is used they cost more
+ * steps than they save (docs/design.md, "Partial-order reduction").  Loads onto
  * interchangeable pCPUs are skipped (vt_explore_skip_load), except for
  * --dot, whose graph keeps every load's edge.
  */
@@ -1188,6 +1188,7 @@ struct lexframe {
  * shortest one, and no violation is nearer, so a state from which no
  * violation lies k steps on lies none nearer either: such a state is
  * recorded as dead for k steps and not searched again for as many or fewer.
+ * 0; 1 when the time limit passes first; -1 when out of memory.
  */
 static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *child, uint32_t *ids,
 		     uint8_t *choices)
@@ -1247,11 +1248,17 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 		ids[k + 1] = to;
 		k++;
 		push = 1;
-		if ((++pushed & 1023) == 0)
+		if ((++pushed & 1023) == 0) {
 			progress(S, NULL);
+			if (S->o->time_limit > 0 && now() - S->start > S->o->time_limit) {
+				rc = 1;
+				goto out;
+			}
+		}
 	}
 out:
 	atomic_store(&S->tracing, 0);
+	vt_canon_forget(c); /* its base was a frame */
 	free(fr);
 	free(dead.slot);
 	return rc;
@@ -1281,7 +1288,11 @@ static int bfs_path(struct search *S)
 		goto out;
 	/* bfs_step copies only the used part into child (vt_state_copy): the rest must be power-on */
 	vt_state_init(m, child);
-	if ((S->jobs > 1 ? bfs_least(S, c, child, ids, choices) : bfs_trace(S, c, rep, child, ids, choices)) < 0)
+	/* one job, or past the time limit: the path to the violation the search found */
+	int least = 1;
+	if (S->jobs > 1)
+		least = bfs_least(S, c, child, ids, choices);
+	if (least < 0 || (least > 0 && bfs_trace(S, c, rep, child, ids, choices) < 0))
 		goto out;
 	/* rep changes below without c: keys no longer reuse what they share with it */
 	vt_canon_forget(c);

@@ -219,12 +219,13 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
 # breadth-first with several jobs, a violation is reported as one job reports
 # it (the least choices among the shortest paths), whatever order the
 # workers stored the states in: the must-find files (but the largest),
-# unshrunk, with 2 and 3 jobs (the order differs from run to run, so this
-# is a sample)
+# unshrunk, with 2 jobs (the order differs from run to run, so this is a
+# sample: the code before it differed from one job's on about 2 of these
+# 47 files a run)
 {
     my %cx;
     my @files = grep { !m{/ppc-clear-after-flush\.vtlb$} } sort glob('scenarios/explore/found/*.vtlb');
-    for my $opt ([], ['--jobs', '2'], ['--jobs', '3']) {
+    for my $opt ([], ['--jobs', '2']) {
         my ($s, $o) = run_vtlb('explore', '--json', '--no-shrink', @$opt, @files);
         is($s, 0, "explore.jobs-counterexample @$opt: found as expected");
         for my $r (@{ decode_json($o)->{results} }) {
@@ -232,7 +233,7 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
         }
     }
     my @differ = grep { my $a = $cx{$_}; grep { $_ ne $a->[0] } @$a } sort keys %cx;
-    ok(keys %cx > 0 && !@differ, 'explore.jobs-counterexample: the same counterexample with 1, 2 and 3 jobs')
+    ok(keys %cx > 0 && !@differ, 'explore.jobs-counterexample: the same counterexample with 1 and 2 jobs')
         or diag("differ: @differ");
 }
 ($st) = run_vtlb('explore', '--no-por', '--no-symmetry', $one);
