@@ -1265,9 +1265,10 @@ out:
 }
 
 /*
- * The counterexample of a breadth-first search: the states and choices of
- * its path (bfs_trace, bfs_least; paid only when a violation is found: at
- * most one more pass over the levels already searched).  The choices found
+ * The counterexample of a breadth-first search, paid only when a violation
+ * is found: the states and choices of its path (bfs_trace, at most one more
+ * pass over the levels searched; bfs_least, a depth-first search that
+ * leaves most of them alone on the searches measured).  The choices found
  * are those of representatives; the path is then replayed from the real
  * initial state, each choice's pCPU renamed back (the model does not
  * depend on pCPU numbering where symmetry applies).  0, or -1 when out of
