@@ -232,7 +232,7 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
             push @{ $cx{$r->{file}} }, JSON::PP->new->canonical->encode([@{$r}{qw(status steps_found counterexample verdict)}]);
         }
     }
-    my @differ = grep { my $a = $cx{$_}; grep { $_ ne $a->[0] } @$a } sort keys %cx;
+    my @differ = grep { my $runs = $cx{$_}; grep { $_ ne $runs->[0] } @$runs } sort keys %cx;
     ok(keys %cx > 0 && !@differ, 'explore.jobs-counterexample: the same counterexample with 1 and 2 jobs')
         or diag("differ: @differ");
 }
