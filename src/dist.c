@@ -170,12 +170,8 @@ static int dset_grow(struct dset *d)
 	return 0;
 }
 
-/*
- * Find the state with canonical bytes k, or add it with 'parent'.  Returns
- * 1 (added), 0 (already there) or -1 (the memory budget is spent, or more
- * states than one rank can number: not added); *idx is its entry number.
- */
-static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, uint64_t parent, uint64_t *idx)
+/* Is the state with canonical bytes k there?  Its entry number, or the free slot where it would go. */
+static bool dset_find(const struct dset *d, const uint8_t *k, size_t len, uint64_t h, uint64_t *idx, size_t *slot)
 {
 	size_t j = h & (d->cap - 1);
 	for (;; j = (j + 1) & (d->cap - 1)) {
@@ -192,8 +188,22 @@ static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, ui
 		if (memcmp(dset_key(d, i, &l), k, len) != 0)
 			continue;
 		*idx = i;
-		return 0;
+		return true;
 	}
+	*slot = j;
+	return false;
+}
+
+/*
+ * Find the state with canonical bytes k, or add it with 'parent'.  Returns
+ * 1 (added), 0 (already there) or -1 (the memory budget is spent, or more
+ * states than one rank can number: not added); *idx is its entry number.
+ */
+static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, uint64_t parent, uint64_t *idx)
+{
+	size_t j;
+	if (dset_find(d, k, len, h, idx, &j))
+		return 0;
 	if (d->n >= UINT32_MAX - 1)
 		return -1;
 	if ((d->n + 1) * 4 > d->cap * 3) {
@@ -655,6 +665,86 @@ static int trace_back(struct dist *D, int winner, struct vt_event *path)
 	return bad ? -1 : n;
 }
 
+/* least_path: a state of the path, its choices and the next one to try */
+struct lframe {
+	struct vt_state s;
+	struct vt_event ch[MAX_CHOICES];
+	int n, next;
+};
+
+/*
+ * The counterexample, the same on every rank and from run to run: the
+ * least sequence of choice indices among the paths of L + 1 steps whose
+ * last step violates (layer L's expansion found one, every shallower layer
+ * having come out clean, so none is shorter), whichever rank found one
+ * first and whatever order the states arrived in.  Each rank computes it
+ * alone, by a depth-first search from the initial state, choices in
+ * order.  A state with no violation k steps on has none nearer either, so
+ * it is recorded dead for k steps (its canonical bytes in a set of the
+ * search's own, within the memory budget; the entry's parent field holds
+ * k) and not searched again for as many or fewer.  Returns the length, or
+ * 0 when the time limit passes first or memory runs out.
+ */
+static int least_path(struct dist *D, unsigned L, struct vt_event *path)
+{
+	const struct vt_model *m = D->m;
+	struct lframe *fr = malloc((size_t)(L + 1) * sizeof(*fr));
+	struct dset dead;
+	if (!fr || dset_init(&dead, &D->bu) < 0) {
+		free(fr);
+		return 0;
+	}
+	int rc = 0;
+	uint64_t tick = 0, h, idx;
+	size_t slot;
+	vt_state_init(m, &fr[0].s);
+	for (int k = 0, push = 1; k >= 0;) {
+		struct lframe *f = &fr[k];
+		const unsigned left = L - (unsigned)k; /* steps to a violating parent */
+		if (push) {
+			f->n = vt_explore_choices(m, &f->s, &D->b, f->ch, MAX_CHOICES);
+			f->next = 0;
+			push = 0;
+		}
+		if (f->next == f->n) {
+			size_t klen = vt_explore_canon(m, D->symmetric, &f->s, D->canon, D->key, &h);
+			int a = dset_add(&dead, D->key, klen, h, left, &idx);
+			if (a < 0)
+				break;
+			if (!a && dead.ent[idx].parent < left)
+				dead.ent[idx].parent = left;
+			k--;
+			continue;
+		}
+		int i = f->next++;
+		struct vt_verdict v;
+		memcpy(D->child, &f->s, sizeof(*D->child));
+		if (vt_explore_apply(m, D->child, &f->ch[i], NULL, &v) != VT_STEP_OK)
+			continue;
+		if (!left) {
+			if (v.kind == VT_V_OK)
+				continue;
+			for (unsigned j = 0; j <= L; j++)
+				path[j] = fr[j].ch[fr[j].next - 1];
+			rc = (int)L + 1;
+			break;
+		}
+		if (v.kind != VT_V_OK)
+			continue; /* none is nearer */
+		size_t klen = vt_explore_canon(m, D->symmetric, D->child, D->canon, D->key, &h);
+		if (dset_find(&dead, D->key, klen, h, &idx, &slot) && dead.ent[idx].parent >= left - 1)
+			continue;
+		memcpy(&fr[k + 1].s, D->child, sizeof(fr[k + 1].s));
+		k++;
+		push = 1;
+		if ((++tick & 1023) == 0 && D->o->time_limit > 0 && now() - D->start > D->o->time_limit)
+			break;
+	}
+	dset_fini(&dead);
+	free(fr);
+	return rc;
+}
+
 static void progress(struct dist *D, unsigned depth, uint64_t states, uint64_t layer)
 {
 	if (!D->o->progress || D->me != 0 || !D->o->progress_out)
@@ -1005,7 +1095,13 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	int npath = 0;
 	if (winner >= 0) {
 		path = malloc(((size_t)D->b.depth + 1) * sizeof(*path));
-		npath = path ? trace_back(D, winner, path) : -1;
+		npath = path ? least_path(D, r->max_depth - 1, path) : 0;
+		/* a rank past the time limit or out of memory: every rank traces the violation found back */
+		uint64_t gave_up[1] = {npath <= 0};
+		if (D->net->allreduce(D->net->ctx, gave_up, 1, VT_NET_MAX) < 0)
+			npath = -1;
+		else if (gave_up[0])
+			npath = path ? trace_back(D, winner, path) : -1;
 		if (npath < 0) {
 			free(path);
 			path = NULL;

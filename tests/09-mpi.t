@@ -83,6 +83,22 @@ my ($n1) = $o =~ /counterexample in (\d+) steps/;
 my ($n2) = $o =~ /counterexample in (\d+) steps/;
 is($n2, $n1, 'mpi.violation shrinks to the length one process reports');
 
+# the counterexample as found: the least choices among the shortest paths,
+# the same on 1, 2 and 3 ranks whichever rank found a violation first, and
+# (without pCPU symmetry, where both expand the same states) the one
+# process's
+for my $f ($one, 'scenarios/explore/found/x86-entry-mode-mb.vtlb') {
+    my @args = ('explore', '--json', '--no-shrink', '--no-symmetry', $f =~ m{/found/} ? () : ('--revert', 'x86-vmx-migrate-flush'), $f);
+    my $cx = sub { JSON::PP->new->canonical->encode(decode_json($_[0])->{results}[0]{counterexample} // []) };
+    my ($s1, $o1) = run_vtlb(@args);
+    for my $np (1, 2, 3) {
+        my ($sn, $on, $en) = mpi($np, @args);
+        # a must-find file meets its expectation: exit 0
+        is($sn, $f =~ m{/found/} ? 0 : 1, "mpi.counterexample $f r$np: a violation") or diag($en);
+        is($cx->($on), $cx->($o1), "mpi.counterexample $f r$np: the one the one-process search reports");
+    }
+}
+
 # swarm: the same searches whatever the number of ranks, never exhaustive
 my @sw = ('explore', '--swarm', '6', '--swarm-states', '60', '--seed', '4', $ppc);
 my ($t1, $w1) = run_vtlb(@sw);

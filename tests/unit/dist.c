@@ -11,7 +11,8 @@
  * scenario named below stores exactly the states the depth-first search
  * stores (pCPU symmetry off: its representatives may depend on arrival
  * order).  dist.violation: with the fix reverted every rank count finds the
- * violation at the shortest depth, and the counterexample replays.
+ * violation at the shortest depth, the same counterexample (unshrunk), and
+ * it replays.
  * dist.swarm: a swarm's results do not depend on the number of ranks.
  * dist.cap: a memory cap ends every rank INCOMPLETE, never clean, never hung.
  */
@@ -372,6 +373,15 @@ static void test_same(const char *file)
 		struct vt_run_result *run = malloc(sizeof(*run));
 		int replays = run && vt_run_events(m, rv.path, rv.npath, run, &d) == VT_FAIL && run->verdict.kind != VT_V_OK;
 		tap_ok(replays, "dist.violation.%s.r%d.replays", name, ranks);
+		/* the least choices among the shortest paths, whichever rank found a violation first */
+		int same_path = rv.npath == base.npath;
+		for (int j = 0; same_path && j < rv.npath; j++) {
+			char x[256], y[256];
+			vt_event_format(m, &rv.path[j], x, sizeof(x));
+			vt_event_format(m, &base.path[j], y, sizeof(y));
+			same_path = strcmp(x, y) == 0;
+		}
+		tap_ok(same_path, "dist.violation.%s.r%d.same-counterexample", name, ranks);
 		if (run)
 			vt_run_result_fini(run);
 		free(run);
