@@ -1096,12 +1096,16 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	if (winner >= 0) {
 		path = malloc(((size_t)D->b.depth + 1) * sizeof(*path));
 		npath = path ? least_path(D, r->max_depth - 1, path) : 0;
-		/* a rank past the time limit or out of memory: every rank traces the violation found back */
-		uint64_t gave_up[1] = {npath <= 0};
-		if (D->net->allreduce(D->net->ctx, gave_up, 1, VT_NET_MAX) < 0)
+		/*
+		 * A rank past the time limit or out of memory (1): every rank
+		 * traces the violation found back.  A rank with no room for the
+		 * path (2): every rank fails alike, since trace_back is collective.
+		 */
+		uint64_t gave_up[1] = {!path ? 2 : npath <= 0};
+		if (D->net->allreduce(D->net->ctx, gave_up, 1, VT_NET_MAX) < 0 || gave_up[0] == 2)
 			npath = -1;
 		else if (gave_up[0])
-			npath = path ? trace_back(D, winner, path) : -1;
+			npath = trace_back(D, winner, path);
 		if (npath < 0) {
 			free(path);
 			path = NULL;
