@@ -1188,7 +1188,8 @@ struct lexframe {
  * shortest one, and no violation is nearer, so a state from which no
  * violation lies k steps on lies none nearer either: such a state is
  * recorded as dead for k steps and not searched again for as many or fewer.
- * 0; 1 when the time limit passes first; -1 when out of memory.
+ * 0; 1 when the time limit passes first or its own tables find no room;
+ * -1 when the store's does.
  */
 static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *child, uint32_t *ids,
 		     uint8_t *choices)
@@ -1197,7 +1198,7 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 	const unsigned L = S->bad_level;
 	struct lexframe *fr = malloc((size_t)(L + 1) * sizeof(*fr));
 	struct dead dead = {calloc(1024, sizeof(uint64_t)), 1024, 0};
-	int rc = -1;
+	int rc = 1; /* out of room for its own tables: bfs_path traces the found violation back instead */
 	uint64_t pushed = 0;
 	if (!fr || !dead.slot)
 		goto out;
@@ -1214,7 +1215,7 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 		if (f->next == f->n) {
 			/* no violation L + 1 - k steps on from here */
 			if (dead_put(&dead, f->id, L - (unsigned)k) < 0)
-				goto out;
+				goto out; /* rc 1 */
 			k--;
 			continue;
 		}
@@ -1238,8 +1239,10 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 		uint32_t to;
 		if (v.kind != VT_V_OK)
 			continue; /* none is nearer: the levels before L were searched whole */
-		if (vt_visited_key(S->vs, c, child, &key, NULL) < 0)
+		if (vt_visited_key(S->vs, c, child, &key, NULL) < 0) {
+			rc = -1;
 			goto out;
+		}
 		if (!vt_visited_find(S->vs, &key, &to))
 			continue;
 		uint32_t known = dead_get(&dead, to); /* steps + 1 it is dead for, or 0 */
@@ -1289,7 +1292,7 @@ static int bfs_path(struct search *S)
 		goto out;
 	/* bfs_step copies only the used part into child (vt_state_copy): the rest must be power-on */
 	vt_state_init(m, child);
-	/* one job, or past the time limit: the path to the violation the search found */
+	/* one job, or bfs_least gave up: the path to the violation the search found */
 	int least = 1;
 	if (S->jobs > 1)
 		least = bfs_least(S, c, child, ids, choices);
