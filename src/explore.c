@@ -88,14 +88,11 @@ int vt_explore_choices(const struct vt_model *m, const struct vt_state *s, const
 	int n = 0;
 	/* never silently fewer choices than the state has */
 	assert(max >= MAX_CHOICES);
-	const int nv = m->nvcpus, np = m->npcpus;
+	const int nv = m->nvcpus;
 	const bool tracks_thread = vt_tracks_thread(m);
 	const bool may_put = s->preemptions < b->preemptions;
 	const bool may_migrate = s->migrations < b->migrations;
-	uint64_t free_pcpus = 0; /* the pCPUs no vCPU is loaded on */
-	for (int p = 0; p < np; p++)
-		if (s->pcpu[p].vcpu < 0)
-			free_pcpus |= VT_BIT(p);
+	const uint64_t free_pcpus = vt_explore_free_pcpus(m, s);
 	for (int v = 0; v < nv; v++) {
 		if (!m->nprog[v])
 			continue;
@@ -924,6 +921,20 @@ static void bfs_violation(struct search *S, uint32_t id, int i)
 }
 
 /*
+ * Make child the parent rep (decoded with c) again, ready for a step: the
+ * child last keyed against rep gets back only the sections it changed
+ * (vt_visited_restore), any other is copied whole; no TLB domain written
+ * yet (meta.dom_w, for vt_visited_key_scratch).
+ */
+static inline void bfs_child(struct search *S, struct vt_canon *c, const struct vt_state *rep,
+			     struct vt_state *child)
+{
+	if (!vt_visited_restore(S->vs, c, child, rep))
+		vt_state_copy(S->m, child, rep);
+	child->meta.dom_w = 0;
+}
+
+/*
  * Expand one state of the current level.  A child's key is inserted only
  * after the next child is keyed (or when the expansion ends, whatever the
  * way): its index slot is prefetched meanwhile, since a large store's
@@ -956,11 +967,8 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 			atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
 			continue;
 		}
-		/* the last child was keyed against cur: copy back only the sections it changed */
-		if (!vt_visited_restore(S->vs, W->canon, child, cur))
-			vt_state_copy(m, child, cur);
+		bfs_child(S, W->canon, cur, child);
 		struct vt_verdict v;
-		child->meta.dom_w = 0; /* the TLB domains the step writes (vt_visited_key_scratch) */
 		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));
 		if (e == VT_STEP_ERR_LIMIT) {
@@ -1019,18 +1027,12 @@ static void bfs_next_level(struct search *S, bool first)
 	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || check_now(S, NULL);
 }
 
-/*
- * The step from rep (decoded with c) into child.  As in bfs_expand, the
- * child last keyed against rep is made rep again by copying back only what
- * it changed.
- */
+/* The step from rep (decoded with c) into child (bfs_child). */
 static enum vt_step_err bfs_step(struct search *S, struct vt_canon *c, const struct vt_state *rep,
 				 struct vt_state *child, const struct vt_event *e, struct vt_verdict *v)
 {
-	if (!vt_visited_restore(S->vs, c, child, rep))
-		vt_state_copy(S->m, child, rep);
+	bfs_child(S, c, rep, child);
 	assert(vt_state_unused_is_init(S->m, child, S->init));
-	child->meta.dom_w = 0;
 	return vt_explore_apply(S->m, child, e, NULL, v);
 }
 

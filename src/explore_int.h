@@ -38,6 +38,16 @@ static inline void vt_explore_twin_check(const struct vt_model *m, const struct 
 }
 #endif
 
+/* The pCPUs no vCPU is loaded on, a bit each. */
+static inline uint64_t vt_explore_free_pcpus(const struct vt_model *m, const struct vt_state *s)
+{
+	uint64_t free_pcpus = 0;
+	for (int p = 0; p < m->npcpus; p++)
+		if (s->pcpu[p].vcpu < 0)
+			free_pcpus |= (uint64_t)1 << p;
+	return free_pcpus;
+}
+
 /*
  * One parent's skipped loads (vt_explore_skip_load), worked out at its
  * first load that follows another of the same vCPU.
@@ -67,14 +77,9 @@ static inline bool vt_explore_skip_load(const struct vt_model *m, struct vt_cano
 	/* a vCPU's first load has no lower twin */
 	if (!t->any || c->kind != VT_EV_LOAD || !i || ch[i - 1].kind != VT_EV_LOAD || ch[i - 1].vcpu != c->vcpu)
 		return false;
-	if (t->any < 0) {
-		/* the twins among the free pCPUs (vt_canon_twins) */
-		uint64_t free_pcpus = 0;
-		for (int p = 0; p < m->npcpus; p++)
-			if (s->pcpu[p].vcpu < 0)
-				free_pcpus |= (uint64_t)1 << p;
-		t->any = vt_canon_twins(m, cn, s, free_pcpus, t->twin);
-	}
+	/* the twins among the free pCPUs (vt_canon_twins) */
+	if (t->any < 0)
+		t->any = vt_canon_twins(m, cn, s, vt_explore_free_pcpus(m, s), t->twin);
 	if (!t->any || t->twin[c->pcpu] == c->pcpu)
 		return false;
 	vt_explore_twin_check(m, s, c, t->twin);
