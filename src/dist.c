@@ -1093,6 +1093,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 
 	struct vt_event *path = NULL;
 	int npath = 0;
+	const char *unstable = NULL;
 	if (winner >= 0) {
 		path = malloc(((size_t)D->b.depth + 1) * sizeof(*path));
 		npath = path ? least_path(D, r->max_depth - 1, path) : 0;
@@ -1104,8 +1105,10 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		uint64_t gave_up[1] = {!path ? 2 : npath <= 0};
 		if (D->net->allreduce(D->net->ctx, gave_up, 1, VT_NET_MAX) < 0 || gave_up[0] == 2)
 			npath = -1;
-		else if (gave_up[0])
+		else if (gave_up[0]) {
 			npath = trace_back(D, winner, path);
+			unstable = "the search for the least one ran past the time limit or found no room on a rank";
+		}
 		if (npath < 0) {
 			free(path);
 			path = NULL;
@@ -1127,6 +1130,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	} else if (path) {
 		r->status = VT_EXPLORE_VIOLATION;
 		r->npath_found = npath;
+		r->path_unstable = unstable;
 		struct vt_verdict want;
 		if (!vt_explore_replay(m, path, npath, &want)) {
 			r->status = VT_EXPLORE_ERROR;

@@ -305,6 +305,7 @@ struct search {
 	unsigned bad_level;
 	int jobs;
 	atomic_int tracing;      /* bfs_least is looking for the counterexample (progress) */
+	const char *least_why;   /* bfs_least gave up: why */
 };
 
 struct work {
@@ -1133,6 +1134,7 @@ static int bfs_trace(struct search *S, struct vt_canon *c, struct vt_state *rep,
 struct dead {
 	uint64_t *slot; /* id + 1 << 32 | steps + 1, or 0 */
 	size_t cap, n;
+	struct vt_visited *vs; /* counts slot's bytes against --max-memory (NULL: a table that never grows) */
 };
 
 static size_t dead_slot(const struct dead *d, uint32_t id)
@@ -1153,13 +1155,20 @@ static uint32_t dead_get(const struct dead *d, uint32_t id)
 static int dead_put(struct dead *d, uint32_t id, uint32_t steps)
 {
 	if (2 * (d->n + 1) > d->cap) {
-		struct dead g = {calloc(2 * d->cap, sizeof(uint64_t)), 2 * d->cap, 0};
-		if (!g.slot)
+		if (!vt_visited_reserve(d->vs, 2 * d->cap * sizeof(uint64_t)))
 			return -1;
+		struct dead g = {calloc(2 * d->cap, sizeof(uint64_t)), 2 * d->cap, 0, NULL};
+		if (!g.slot) {
+			vt_visited_unreserve(d->vs, 2 * d->cap * sizeof(uint64_t));
+			return -1;
+		}
+		/* half full at most: these never grow g */
 		for (size_t j = 0; j < d->cap; j++)
 			if (d->slot[j])
 				(void)dead_put(&g, (uint32_t)((d->slot[j] >> 32) - 1), (uint32_t)d->slot[j] - 1);
 		free(d->slot);
+		vt_visited_unreserve(d->vs, d->cap * sizeof(uint64_t));
+		g.vs = d->vs;
 		*d = g;
 	}
 	size_t j = dead_slot(d, id);
@@ -1190,20 +1199,33 @@ struct lexframe {
  * shortest one, and no violation is nearer, so a state from which no
  * violation lies k steps on lies none nearer either: such a state is
  * recorded as dead for k steps and not searched again for as many or fewer.
- * 0; 1 when the time limit passes first or its own tables find no room;
- * -1 when the store's does.
+ * Its frames and table count against --max-memory.  0; 1 when the time
+ * limit passes first or its own tables find no room (S->least_why says
+ * which); -1 when the store's does.
  */
 static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *child, uint32_t *ids,
 		     uint8_t *choices)
 {
 	const struct vt_model *m = S->m;
 	const unsigned L = S->bad_level;
-	struct lexframe *fr = malloc((size_t)(L + 1) * sizeof(*fr));
-	struct dead dead = {calloc(1024, sizeof(uint64_t)), 1024, 0};
+	const uint64_t frames = (uint64_t)(L + 1) * sizeof(struct lexframe), slots = 1024 * sizeof(uint64_t);
+	struct lexframe *fr = NULL;
+	struct dead dead = {NULL, 1024, 0, S->vs};
 	int rc = 1; /* out of room for its own tables: bfs_path traces the found violation back instead */
 	uint64_t pushed = 0;
-	if (!fr || !dead.slot)
+	S->least_why = "the search for the least one found no room for its tables";
+	if (!vt_visited_reserve(S->vs, frames))
+		return rc;
+	if (!vt_visited_reserve(S->vs, slots)) {
+		vt_visited_unreserve(S->vs, frames);
+		return rc;
+	}
+	fr = malloc(frames);
+	dead.slot = calloc(1024, sizeof(uint64_t));
+	if (!fr || !dead.slot) {
+		S->least_why = "the search for the least one found no room for its tables";
 		goto out;
+	}
 	atomic_store(&S->tracing, 1);
 	for (int k = 0, push = 1; k >= 0;) {
 		struct lexframe *f = &fr[k];
@@ -1256,6 +1278,7 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 		if ((++pushed & 1023) == 0) {
 			progress(S, NULL);
 			if (S->o->time_limit > 0 && now() - S->start > S->o->time_limit) {
+				S->least_why = "the search for the least one ran past the time limit";
 				rc = 1;
 				goto out;
 			}
@@ -1266,6 +1289,9 @@ out:
 	vt_canon_forget(c); /* its base was a frame */
 	free(fr);
 	free(dead.slot);
+	vt_visited_unreserve(S->vs, frames + dead.cap * sizeof(uint64_t));
+	if (rc != 1)
+		S->least_why = NULL;
 	return rc;
 }
 
@@ -1725,6 +1751,10 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		if (r->dot)
 			dot_mark_path(S, r->dot);
 		r->npath_found = S->npath;
+		if (r->dfs && jobs > 1 && !o->random_walks)
+			r->path_unstable = "depth-first, the first violation a worker found";
+		else
+			r->path_unstable = S->least_why;
 		r->npath = o->shrink ? shrink(m, S->path, S->npath, &S->verdict) : S->npath;
 		r->path = S->path;
 		S->path = NULL;

@@ -1545,6 +1545,17 @@ void vt_visited_free(struct vt_visited *vs)
 	free(vs);
 }
 
+bool vt_visited_reserve(struct vt_visited *vs, uint64_t bytes)
+{
+	return take(vs, bytes);
+}
+
+void vt_visited_unreserve(struct vt_visited *vs, uint64_t bytes)
+{
+	assert(atomic_load(&vs->memory) >= bytes);
+	atomic_fetch_sub(&vs->memory, bytes);
+}
+
 struct vt_canon *vt_canon_new(struct vt_visited *vs)
 {
 	(void)vs;

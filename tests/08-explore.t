@@ -236,6 +236,31 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
     ok(keys %cx > 0 && !@differ, 'explore.jobs-counterexample: the same counterexample with 1 and 2 jobs')
         or diag("differ: @differ");
 }
+# a counterexample that can change from run to run says so; the search for
+# one job's counterexample keeps to --max-memory, and says when it gave up
+{
+    my $f = 'scenarios/explore/found/x86-pv-flush-xchg.vtlb';
+    my $res = sub { my ($s, $o) = run_vtlb('explore', '--json', @_, $f); (decode_json($o)->{results}[0], $s) };
+    my ($r1) = $res->();
+    my ($r2) = $res->('--jobs', '2');
+    my ($rd) = $res->('--dfs', '--jobs', '2');
+    ok($r1->{counterexample_stable} && $r2->{counterexample_stable} && !exists $r2->{counterexample_note},
+       'explore.stable: breadth-first, one job or two') or diag(explain [$r1, $r2]);
+    ok(!$rd->{counterexample_stable} && $rd->{counterexample_note} =~ /depth-first/,
+       'explore.stable: depth-first with two jobs is not') or diag(explain $rd);
+    # from just under what the search holds to well above what the least search adds
+    my ($over, $gave_up, $least) = (0, 0, 0);
+    for (my $cap = $r2->{memory} - 200_000; $cap < $r2->{memory} + 600_000; $cap += 50_000) {
+        my ($r, $s) = $res->('--jobs', '2', '--max-memory', $cap);
+        $over++ if $r->{memory} > $cap;
+        next if $r->{status} ne 'violation';
+        $least++ if $r->{counterexample_stable};
+        $gave_up++ if !$r->{counterexample_stable} && $r->{counterexample_note} =~ /no room/;
+    }
+    is($over, 0, 'explore.stable: every run kept to --max-memory');
+    ok($gave_up > 0 && $least > 0, 'explore.stable: under a tight cap the least search gives up and says so')
+        or diag("gave up $gave_up, least $least");
+}
 ($st) = run_vtlb('explore', '--no-por', '--no-symmetry', $one);
 is($st, 2, 'explore.no-por does nothing breadth-first without symmetry: a usage error');
 ($st) = run_vtlb('explore', '--no-por', '--swarm', '3', $one);

@@ -940,6 +940,11 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 		vt_verdict_format(m, rr, line, sizeof(line));
 		printf(",\"verdict\":");
 		vt_json_str(stdout, line);
+		printf(",\"counterexample_stable\":%s", r->path_unstable ? "false" : "true");
+		if (r->path_unstable) {
+			printf(",\"counterexample_note\":");
+			vt_json_str(stdout, r->path_unstable);
+		}
 		printf(",\"steps\":%d,\"steps_found\":%d,\"counterexample\":[", r->npath, r->npath_found);
 		for (int i = 0; i < r->npath; i++) {
 			vt_event_format(m, &r->path[i], line, sizeof(line));
@@ -951,6 +956,14 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	}
 	emit_json(o, e);
 	printf("}");
+}
+
+/* A counterexample that another run with as many jobs could report differently. */
+static void unstable_note(const struct vt_explore_result *r)
+{
+	if (r->path_unstable)
+		printf("  note: with several jobs this counterexample can change from run to run (%s)\n",
+		       r->path_unstable);
 }
 
 enum { X_CLEAN, X_VIOLATION, X_INCOMPLETE, X_ERROR, X_SKIPPED, X_NKINDS };
@@ -1071,6 +1084,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NCOUNTS])
 				else
 					printf("  %s\n", line);
 				printf("  searched: %s; %s\n", bt, stt);
+				unstable_note(&r);
 			}
 		} else {
 			if (met == 0)
@@ -1081,6 +1095,7 @@ static int explore_one(const struct opts *o, const char *path, int n[X_NCOUNTS])
 				       plural((uint64_t)r.npath), r.npath_found);
 			vt_run_report(stdout, m, rr, 1);
 			printf("  searched: %s; %s\n", bt, stt);
+			unstable_note(&r);
 		}
 		vt_run_result_fini(rr);
 		free(rr);

@@ -185,6 +185,14 @@ bool vt_visited_restore(struct vt_visited *vs, struct vt_canon *c, struct vt_sta
 enum vt_visit vt_visited_insert(struct vt_visited *vs, const struct vt_key *k, unsigned depth, uint8_t sleep,
 				uint8_t *extra, uint32_t *id);
 
+/*
+ * Count bytes the caller allocates beside the store against its cap: false
+ * (nothing counted) when they would pass it.  vt_visited_unreserve gives
+ * them back.
+ */
+bool vt_visited_reserve(struct vt_visited *vs, uint64_t bytes);
+void vt_visited_unreserve(struct vt_visited *vs, uint64_t bytes);
+
 /* Exact store: is k stored?  Its id into *id when it is. */
 bool vt_visited_find(struct vt_visited *vs, const struct vt_key *k, uint32_t *id);
 
