@@ -1107,7 +1107,9 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 			npath = -1;
 		else if (gave_up[0]) {
 			npath = trace_back(D, winner, path);
-			unstable = "the search for the least one ran past the time limit or found no room on a rank";
+			/* the lowest rank that found a violation: which one can depend on timing */
+			if (D->n > 1)
+				unstable = "the search for the least one ran past the time limit or found no room on a rank";
 		}
 		if (npath < 0) {
 			free(path);
@@ -1118,6 +1120,9 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		path = hit.path;
 		npath = hit.npath;
 		hit.path = NULL;
+		/* the lowest search that found one, among those a stop left run: timing decides which ran */
+		if (D->timeout || (D->full && D->n > 1))
+			unstable = "the time limit or a memory cap stopped some searches before they ran";
 	}
 	if (D->err) {
 		r->status = VT_EXPLORE_ERROR;

@@ -1222,10 +1222,8 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 	}
 	fr = malloc(frames);
 	dead.slot = calloc(1024, sizeof(uint64_t));
-	if (!fr || !dead.slot) {
-		S->least_why = "the search for the least one found no room for its tables";
+	if (!fr || !dead.slot)
 		goto out;
-	}
 	atomic_store(&S->tracing, 1);
 	for (int k = 0, push = 1; k >= 0;) {
 		struct lexframe *f = &fr[k];
@@ -1284,6 +1282,9 @@ static int bfs_least(struct search *S, struct vt_canon *c, struct vt_state *chil
 			}
 		}
 	}
+	/* every path of L + 1 steps searched: the workers' violation should have been one */
+	assert(!"bfs_least found no violation L + 1 steps from the initial state");
+	S->least_why = "the search for the least one found none (an internal inconsistency)";
 out:
 	atomic_store(&S->tracing, 0);
 	vt_canon_forget(c); /* its base was a frame */
@@ -1322,8 +1323,13 @@ static int bfs_path(struct search *S)
 	vt_state_init(m, child);
 	/* one job, or bfs_least gave up: the path to the violation the search found */
 	int least = 1;
-	if (S->jobs > 1)
+	if (S->jobs > 1) {
+		uint64_t held = vt_visited_memory(S->vs);
 		least = bfs_least(S, c, child, ids, choices);
+		/* what it reserved against --max-memory is given back */
+		assert(vt_visited_memory(S->vs) == held);
+		(void)held;
+	}
 	if (least < 0 || (least > 0 && bfs_trace(S, c, rep, child, ids, choices) < 0))
 		goto out;
 	/* rep changes below without c: keys no longer reuse what they share with it */
@@ -1752,7 +1758,9 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 			dot_mark_path(S, r->dot);
 		r->npath_found = S->npath;
 		if (r->dfs && jobs > 1 && !o->random_walks)
-			r->path_unstable = "depth-first, the first violation a worker found";
+			r->path_unstable = "depth-first with several jobs: the first violation a worker found";
+		else if (o->random_walks && S->why)
+			r->path_unstable = "the time limit can stop a lower-numbered walk before it finds its violation";
 		else
 			r->path_unstable = S->least_why;
 		r->npath = o->shrink ? shrink(m, S->path, S->npath, &S->verdict) : S->npath;

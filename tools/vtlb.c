@@ -958,11 +958,11 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	printf("}");
 }
 
-/* A counterexample that another run with as many jobs could report differently. */
+/* A counterexample that another run with the same options could report differently. */
 static void unstable_note(const struct vt_explore_result *r)
 {
 	if (r->path_unstable)
-		printf("  note: with several jobs this counterexample can change from run to run (%s)\n",
+		printf("  note: this counterexample can change from run to run (%s)\n",
 		       r->path_unstable);
 }
 

@@ -126,8 +126,8 @@ struct vt_explore_result {
 	struct vt_event *path;       /* VIOLATION: the counterexample, in order */
 	int npath;
 	int npath_found;             /* its length before shrinking */
-	const char *path_unstable;   /* VIOLATION: why the counterexample can change from run to run with
-	                                several jobs, or NULL (one job's, whatever the jobs or ranks) */
+	const char *path_unstable;   /* VIOLATION: why another run with the same options could report another
+	                                counterexample (jobs, ranks, the time limit), or NULL */
 	struct vt_explore_coverage coverage;
 	struct vt_explore_dot *dot;  /* opts.dot_max: the recorded graph (vt_explore_dot_write) */
 	int dot_full;                /* the graph passed opts.dot_max states: the search stopped */
