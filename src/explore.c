@@ -316,6 +316,26 @@ struct work {
 	struct vt_event prefix[VT_EXPLORE_MAX_DEPTH];
 };
 
+/*
+ * A worker's counts not yet added to the search's.  Every step adding to
+ * one shared counter would move its cache line, and the read-mostly fields
+ * beside it, between the workers' cores at every step: each worker adds
+ * its counts every TALLY_BATCH steps and when it ends.
+ */
+struct tally {
+	uint64_t steps, pruned, checks;
+	uint64_t ticks; /* check_limits calls */
+};
+#define TALLY_BATCH 256
+
+static void tally_flush(struct search *S, struct tally *t)
+{
+	atomic_fetch_add_explicit(&S->transitions, t->steps, memory_order_relaxed);
+	atomic_fetch_add_explicit(&S->pruned, t->pruned, memory_order_relaxed);
+	atomic_fetch_add_explicit(&S->checks, t->checks, memory_order_relaxed);
+	t->steps = t->pruned = t->checks = 0;
+}
+
 static void wake_all(struct search *S);
 
 static void report(struct search *S, const struct vt_event *prefix, int nprefix, const struct frame *fr, int nfr,
@@ -498,12 +518,12 @@ static bool check_now(struct search *S, const struct progress_at *at)
 	return false;
 }
 
-/* The same, every 1,024 transitions. */
-static bool check_limits(struct search *S, const struct progress_at *at)
+/* The same, at every 1,024th call by a worker. */
+static bool check_limits(struct search *S, const struct progress_at *at, struct tally *t)
 {
-	if (atomic_load(&S->stop))
+	if (atomic_load_explicit(&S->stop, memory_order_relaxed))
 		return true;
-	if ((atomic_load(&S->transitions) & 1023) == 0)
+	if ((++t->ticks & 1023) == 0)
 		return check_now(S, at);
 	return false;
 }
@@ -512,7 +532,7 @@ static bool check_limits(struct search *S, const struct progress_at *at)
  * Are guest events a and b (of different vCPUs) independent at s?  sa is
  * s after a (already computed).
  */
-static bool independent(struct search *S, const struct vt_state *s, const struct vt_state *sa,
+static bool independent(struct search *S, struct tally *t, const struct vt_state *s, const struct vt_state *sa,
 			const struct vt_event *a, const struct vt_event *b, struct vt_state *tmp1,
 			struct vt_state *tmp2)
 {
@@ -526,7 +546,7 @@ static bool independent(struct search *S, const struct vt_state *s, const struct
 		return false;
 	if (vt_explore_apply(m, tmp2, a, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
 		return false;
-	atomic_fetch_add(&S->checks, 1);
+	t->checks++;
 	return vt_state_same(m, tmp1, tmp2);
 }
 
@@ -534,14 +554,15 @@ static bool independent(struct search *S, const struct vt_state *s, const struct
  * Take choice c from s (in place): the step every search mode takes, and the
  * one place its coverage is counted.
  */
-static enum vt_step_err take(struct search *S, struct vt_explore_coverage *cov, struct vt_state *s,
+static enum vt_step_err take(struct search *S, struct vt_explore_coverage *cov, struct tally *t, struct vt_state *s,
 			     const struct vt_event *c, struct vt_verdict *v)
 {
 	const struct vt_model *m = S->m;
 	struct vt_explore_cov_pre pre;
 	explore_cov_pre(m, s, c, &pre);
 	enum vt_step_err e = explore_apply(m, s, c, NULL, v);
-	atomic_fetch_add_explicit(&S->transitions, 1, memory_order_relaxed);
+	if (++t->steps == TALLY_BATCH)
+		tally_flush(S, t);
 	if (e == VT_STEP_OK)
 		explore_cov_note(cov, m, &pre, c, s);
 	return e;
@@ -590,6 +611,7 @@ static bool dot_transition(struct search *S, struct vt_canon *canon, uint8_t *bu
 struct worker {
 	struct search *S;
 	struct vt_explore_coverage *cov; /* this worker's own counts */
+	struct tally tally;
 	uint8_t *dbuf;                   /* --dot: a state's canonical bytes */
 	struct frame *fr;        /* [depth bound + 1] */
 	struct vt_canon *canon;
@@ -609,7 +631,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	struct frame *f = &W->fr[k];
 	unsigned depth = W->base + (unsigned)k;
 	struct progress_at at = {W->fr, k, W->base};
-	if (check_limits(S, &at))
+	if (check_limits(S, &at, &W->tally))
 		return;
 	unsigned md = atomic_load(&S->max_depth);
 	while (depth > md && !atomic_compare_exchange_weak(&S->max_depth, &md, depth))
@@ -657,12 +679,12 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		f->next = i;
 		/* a load's child starts with no sleep set: its twin's child is the same search */
 		if (vt_explore_skip_load(m, W->canon, &f->s, f->choice, i, &tw)) {
-			atomic_fetch_add(&S->pruned, 1);
+			W->tally.pruned++;
 			continue;
 		}
 		uint8_t bit = guest ? (uint8_t)(1u << c->vcpu) : 0;
 		if (guest && (sleep & bit)) {
-			atomic_fetch_add(&S->pruned, 1);
+			W->tally.pruned++;
 			continue;
 		}
 		if (vis == VT_VISIT_EXTRA && !(guest && (extra & bit)))
@@ -670,7 +692,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		struct frame *g = &W->fr[k + 1];
 		vt_state_copy(m, &g->s, &f->s);
 		struct vt_verdict v;
-		enum vt_step_err e = take(S, W->cov, &g->s, c, &v);
+		enum vt_step_err e = take(S, W->cov, &W->tally, &g->s, c, &v);
 		assert(vt_state_unused_is_init(m, &g->s, S->init));
 		if (e == VT_STEP_ERR_LIMIT) {
 			stop_error(S, vt_limit_str(g->s.meta.limit));
@@ -693,7 +715,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 				if (b->kind != VT_EV_GUEST || !(cand & (1u << b->vcpu)))
 					continue;
 				cand &= (uint8_t)~(1u << b->vcpu);
-				if (independent(S, &f->s, &g->s, c, b, W->tmp1, W->tmp2))
+				if (independent(S, &W->tally, &f->s, &g->s, c, b, W->tmp1, W->tmp2))
 					child_sleep |= (uint8_t)(1u << b->vcpu);
 			}
 		}
@@ -728,6 +750,7 @@ static int worker_init(struct worker *W, struct search *S)
 
 static void worker_fini(struct worker *W)
 {
+	tally_flush(W->S, &W->tally);
 	if (W->cov)
 		cov_publish(W->S, W->cov);
 	free(W->cov);
@@ -965,12 +988,12 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 	struct vt_twins tw = {.any = S->twins ? -1 : 0};
 	for (int i = 0; i < n && !atomic_load_explicit(&S->stop, memory_order_relaxed); i++) {
 		if (vt_explore_skip_load(m, W->canon, cur, ch, i, &tw)) {
-			atomic_fetch_add_explicit(&S->pruned, 1, memory_order_relaxed);
+			W->tally.pruned++;
 			continue;
 		}
 		bfs_child(S, W->canon, cur, child);
 		struct vt_verdict v;
-		enum vt_step_err e = take(S, W->cov, child, &ch[i], &v);
+		enum vt_step_err e = take(S, W->cov, &W->tally, child, &ch[i], &v);
 		assert(vt_state_unused_is_init(m, child, S->init));
 		if (e == VT_STEP_ERR_LIMIT) {
 			if (FLUSH())
@@ -1392,6 +1415,7 @@ static void *random_thread(void *arg)
 	struct vt_event *path = malloc(S->b.depth * sizeof(*path) + sizeof(*path));
 	struct vt_event ch[MAX_CHOICES];
 	struct vt_explore_coverage *cov = calloc(1, sizeof(*cov));
+	struct tally t = {0};
 	if (!s || !init || !path || !cov) {
 		stop_error(S, "out of memory");
 		goto out;
@@ -1414,7 +1438,7 @@ static void *random_thread(void *arg)
 				break;
 			const struct vt_event *c = &ch[splitmix(&rng) % (uint64_t)n];
 			struct vt_verdict v;
-			enum vt_step_err e = take(S, cov, s, c, &v);
+			enum vt_step_err e = take(S, cov, &t, s, c, &v);
 			if (e == VT_STEP_ERR_LIMIT) {
 				stop_error(S, vt_limit_str(s->meta.limit));
 				goto out;
@@ -1430,10 +1454,11 @@ static void *random_thread(void *arg)
 				break;
 			}
 		}
-		if (check_limits(S, NULL))
+		if (check_limits(S, NULL, &t))
 			break;
 	}
 out:
+	tally_flush(S, &t);
 	if (cov)
 		cov_publish(S, cov);
 	free(cov);

@@ -127,8 +127,9 @@ struct chunkdir {
 	uint8_t *chunk[];
 };
 
+/* A cache line (or two) of its own: its lock and counts are written by whichever worker holds it. */
 struct stripe {
-	pthread_mutex_t lock;
+	_Alignas(64) pthread_mutex_t lock;
 	uint32_t *slot;
 	uint32_t cap;            /* slots, a power of two (0: none yet) */
 	uint32_t n;              /* records */
@@ -136,6 +137,13 @@ struct stripe {
 	uint32_t have;           /* records the chunks hold */
 	uint32_t dircap;
 	_Atomic(struct chunkdir *) dir;
+	/*
+	 * slot and cap - 1 as last published, for vt_visited_prefetch without
+	 * the lock: a resize may replace them meanwhile, and a prefetch of the
+	 * old array is only a wasted hint.
+	 */
+	_Atomic(uint32_t *) pf_slot;
+	atomic_uint pf_mask;
 };
 
 struct itab {
@@ -152,17 +160,23 @@ struct vt_visited {
 	bool single;                 /* one thread uses the store: no locks */
 	bool symmetric;
 	uint64_t max_memory;
-	atomic_uint_fast64_t memory;
+	/*
+	 * Counters every worker writes, on a cache line of their own: beside
+	 * the read-mostly fields (the leaves, above all), each write would take
+	 * those from the other workers' caches.
+	 */
+	_Alignas(64) atomic_uint_fast64_t memory;
+	atomic_uint_fast64_t states;
+	atomic_uint_fast64_t qn;     /* the queue's length */
+	atomic_size_t arena_used;
 	/*
 	 * The records, index slots and queue live in one reserved range
 	 * (huge pages where the kernel gives them: the store's accesses are
 	 * random, and with 4 KiB pages most of them also miss the TLB).
 	 * NULL when the range could not be reserved: malloc then.
 	 */
-	uint8_t *arena;
+	_Alignas(64) uint8_t *arena;
 	size_t arena_size;
-	atomic_size_t arena_used;
-	atomic_uint_fast64_t states;
 	int nleaf;
 	struct {
 		uint8_t type;
@@ -189,7 +203,6 @@ struct vt_visited {
 	 * so that a position never moves.
 	 */
 	bool queue;
-	atomic_uint_fast64_t qn;
 	pthread_mutex_t qlock;
 	_Atomic(uint32_t *) *qdir;
 	_Atomic uint64_t *bits;      /* bitstate */
@@ -374,6 +387,8 @@ static int stripe_reserve(struct vt_visited *vs, struct itab *t, struct stripe *
 		store_free(vs, s->slot, (size_t)s->cap * 4);
 		s->slot = n;
 		s->cap = cap;
+		atomic_store_explicit(&s->pf_slot, n, memory_order_relaxed);
+		atomic_store_explicit(&s->pf_mask, cap - 1, memory_order_relaxed);
 	}
 	/* a new chunk when the record would not fit */
 	if (s->n < s->have)
@@ -1366,12 +1381,14 @@ bool vt_visited_find(struct vt_visited *vs, const struct vt_key *k, uint32_t *id
 
 void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k)
 {
-	/* only a single-threaded store: another thread may be resizing the slots */
-	if (vs->kind == VT_STORE_BITSTATE || !vs->single)
+	if (vs->kind == VT_STORE_BITSTATE)
 		return;
 	struct stripe *s = &vs->root.st[k->h >> (64 - SB)];
-	if (s->cap)
-		__builtin_prefetch(&s->slot[(uint32_t)k->h & (s->cap - 1)]);
+	/* the address as an integer: the array may have been replaced by a larger one since */
+	uintptr_t slot = (uintptr_t)atomic_load_explicit(&s->pf_slot, memory_order_relaxed);
+	if (slot)
+		__builtin_prefetch((const void *)(slot + 4 * ((uint32_t)k->h & atomic_load_explicit(&s->pf_mask,
+												     memory_order_relaxed))));
 }
 
 /* ---- decoding ------------------------------------------------------------------ */
@@ -1449,9 +1466,11 @@ void vt_visited_decode(struct vt_visited *vs, struct vt_canon *c, uint32_t id, s
 struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind kind, bool symmetric,
 				  uint64_t max_memory, unsigned bitstate_k)
 {
-	struct vt_visited *vs = calloc(1, sizeof(*vs));
+	/* cache-line aligned (its hot counters and stripes): calloc promises less */
+	struct vt_visited *vs = aligned_alloc(_Alignof(struct vt_visited), sizeof(*vs));
 	if (!vs)
 		return NULL;
+	memset(vs, 0, sizeof(*vs));
 	vs->m = m;
 	vs->kind = kind;
 	vs->symmetric = symmetric;
