@@ -1384,11 +1384,14 @@ void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k)
 	if (vs->kind == VT_STORE_BITSTATE)
 		return;
 	struct stripe *s = &vs->root.st[k->h >> (64 - SB)];
-	/* the address as an integer: the array may have been replaced by a larger one since */
+	/*
+	 * The address as an integer: the array may have been replaced since,
+	 * and the mask read may be the new array's (twice the old one's).
+	 */
 	uintptr_t slot = (uintptr_t)atomic_load_explicit(&s->pf_slot, memory_order_relaxed);
+	uint32_t mask = atomic_load_explicit(&s->pf_mask, memory_order_relaxed);
 	if (slot)
-		__builtin_prefetch((const void *)(slot + 4 * ((uint32_t)k->h & atomic_load_explicit(&s->pf_mask,
-												     memory_order_relaxed))));
+		__builtin_prefetch((const void *)(slot + sizeof(uint32_t) * ((uint32_t)k->h & mask)));
 }
 
 /* ---- decoding ------------------------------------------------------------------ */

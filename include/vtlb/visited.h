@@ -199,7 +199,8 @@ bool vt_visited_find(struct vt_visited *vs, const struct vt_key *k, uint32_t *id
 /*
  * A hint: k will be inserted soon; start loading the index slot it probes
  * first (a large store's slots are rarely in the cache).  Safe while other
- * threads insert: at worst it loads a slot of an index just replaced.
+ * threads insert: at worst it loads a line of an index just replaced, or
+ * one past its end.
  */
 void vt_visited_prefetch(struct vt_visited *vs, const struct vt_key *k);
 
