@@ -35,6 +35,7 @@ ok($doc, 'swarm json parses');
 is($doc->{results}[0]{status}, 'incomplete', 'swarm json status incomplete');
 ok(!$doc->{results}[0]{exhaustive}, 'swarm json not exhaustive');
 is($doc->{results}[0]{swarm}, 5, 'swarm json counts its searches');
+is($doc->{results}[0]{order}, 'dfs', 'swarm json: its searches are depth-first');
 
 my $f = 'scenarios/explore/vmx-migrate-flush.vtlb';
 my $emit = "$dir/ce.vtlb";

@@ -574,6 +574,17 @@ static void bounds_text(const struct vt_bounds *b, char *buf, size_t len)
 		 plural(b->preemptions), b->migrations, plural(b->migrations));
 }
 
+/* How the search went through the states: in the summary, and in --json's "order". */
+static const char *const order_names[][2] = {
+	{"breadth-first", "bfs"}, {"depth-first", "dfs"}, {"random walks", "random"}};
+
+static int search_order(const struct vt_explore_result *r)
+{
+	if (r->swarm)
+		return 1; /* depth-first searches, randomly seeded */
+	return r->walks ? 2 : r->dfs ? 1 : 0;
+}
+
 static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 {
 	char por[96] = "";
@@ -585,7 +596,7 @@ static void stats_text(const struct vt_explore_result *r, char *buf, size_t len)
 			 (unsigned long long)r->pruned, plural(r->pruned));
 	snprintf(buf, len, "%llu state%s, %llu transition%s (%s%s%s), max depth %u, %.1f MiB (%.0f B/state), %.2f s",
 		 (unsigned long long)r->states, plural(r->states), (unsigned long long)r->transitions,
-		 plural(r->transitions), r->dfs ? "depth-first" : "breadth-first", por, r->symmetric ? ", pCPU symmetry" : "",
+		 plural(r->transitions), order_names[search_order(r)][0], por, r->symmetric ? ", pCPU symmetry" : "",
 		 r->max_depth, (double)r->memory / 1048576.0, r->states ? (double)r->memory / (double)r->states : 0.0,
 		 r->seconds);
 	size_t n = strlen(buf);
@@ -917,7 +928,7 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	       "\"memory\":%llu,\"stored_bytes\":%llu,\"seconds\":%.3f,\"order\":\"%s\",\"store\":\"%s\"",
 	       (unsigned long long)r->states, (unsigned long long)r->transitions, (unsigned long long)r->pruned,
 	       (unsigned long long)r->checks, r->symmetric ? "true" : "false", r->max_depth, (unsigned long long)r->memory,
-	       (unsigned long long)r->state_bytes, r->seconds, r->dfs ? "dfs" : "bfs", vt_store_name(r->store));
+	       (unsigned long long)r->state_bytes, r->seconds, order_names[search_order(r)][1], vt_store_name(r->store));
 	if (r->store != VT_STORE_EXACT)
 		printf(",\"lossy\":true,\"omission_bound\":%.6g,\"depth_bound_reached\":%s", r->omission,
 		       r->cut ? "true" : "false");
