@@ -1120,8 +1120,12 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		path = hit.path;
 		npath = hit.npath;
 		hit.path = NULL;
-		/* the lowest search that found one, among those a stop left run: timing decides which ran */
-		if (D->timeout || (D->full && D->n > 1))
+		/*
+		 * The lowest search that found one, among those a stop left run:
+		 * on several ranks, timing decides which ran (one rank runs them
+		 * in order, each to its end).
+		 */
+		if (D->n > 1 && (D->timeout || D->full))
 			unstable = "the time limit or a memory cap stopped some searches before they ran";
 	}
 	if (D->err) {

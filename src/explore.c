@@ -1784,7 +1784,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		r->npath_found = S->npath;
 		if (r->dfs && jobs > 1 && !o->random_walks)
 			r->path_unstable = "depth-first with several jobs: the first violation a worker found";
-		else if (o->random_walks && S->why)
+		else if (o->random_walks && jobs > 1 && S->why)
 			r->path_unstable = "the time limit can stop a lower-numbered walk before it finds its violation";
 		else
 			r->path_unstable = S->least_why;
