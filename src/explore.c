@@ -1051,26 +1051,19 @@ static void bfs_next_level(struct search *S, bool first)
 	S->bfs_done = !any || S->level >= S->b.depth || atomic_load(&S->stop) || check_now(S, NULL);
 }
 
-/* The step from rep (decoded with c) into child (bfs_child). */
-static enum vt_step_err bfs_step(struct search *S, struct vt_canon *c, const struct vt_state *rep,
-				 struct vt_state *child, const struct vt_event *e, struct vt_verdict *v)
-{
-	bfs_child(S, c, rep, child);
-	assert(vt_state_unused_is_init(S->m, child, S->init));
-	return vt_explore_apply(S->m, child, e, NULL, v);
-}
-
 /*
- * The step from rep (decoded with c) by event e, into child: 1 when it is
- * a transition of the search (a step without violation) to a stored state,
- * whose id is then *to; 0 when not; -1 when out of memory.
+ * The step from rep (decoded with c) by event e, into child (bfs_child): 1
+ * when it is a transition of the search (a step without violation) to a
+ * stored state, whose id is then *to; 0 when not; -1 when out of memory.
  */
 static int bfs_step_to(struct search *S, struct vt_canon *c, const struct vt_state *rep, struct vt_state *child,
 		       const struct vt_event *e, uint32_t *to)
 {
 	struct vt_verdict v;
 	struct vt_key k;
-	if (bfs_step(S, c, rep, child, e, &v) != VT_STEP_OK || v.kind != VT_V_OK)
+	bfs_child(S, c, rep, child);
+	assert(vt_state_unused_is_init(S->m, child, S->init));
+	if (vt_explore_apply(S->m, child, e, NULL, &v) != VT_STEP_OK || v.kind != VT_V_OK)
 		return 0;
 	if (vt_visited_key_scratch(S->vs, c, child, &k) < 0)
 		return -1;
@@ -1342,7 +1335,7 @@ static int bfs_path(struct search *S)
 	int rc = -1;
 	if (!real || !rep || !child || !c || !path)
 		goto out;
-	/* bfs_step copies only the used part into child (vt_state_copy): the rest must be power-on */
+	/* bfs_child copies only the used part into child (vt_state_copy): the rest must be power-on */
 	vt_state_init(m, child);
 	/* one job, or bfs_least gave up: the path to the violation the search found */
 	int least = 1;
