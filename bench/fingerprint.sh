@@ -14,5 +14,5 @@ OUT=${2:-/dev/stdout}
 	$V explore --json --dfs scenarios/explore/ bench/scenarios/*.vtlb
 	$V explore --json --revert ppc-clear-after-flush scenarios/explore/ppc-clear-after-flush.vtlb
 	$V run scenarios/
-} 2>&1 | perl -pe 's/"(seconds|memory|stored_bytes|rate|states_per_s|elapsed)":[0-9.e+-]+,?//g;
+} 2>&1 | perl -pe 's/"(seconds|memory|peak_memory|stored_bytes|rate|states_per_s|elapsed)":[0-9.e+-]+,?//g;
 	s/[0-9.]+ MiB \([0-9]+ B\/state\), [0-9.]+ s//g; s/[0-9.]+ s\b//g' >"$OUT"

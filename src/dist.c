@@ -688,10 +688,15 @@ struct lframe {
 static int least_path(struct dist *D, unsigned L, struct vt_event *path)
 {
 	const struct vt_model *m = D->m;
-	struct lframe *fr = malloc((size_t)(L + 1) * sizeof(*fr));
+	/* the frames count against --max-memory, with the search's own set */
+	const uint64_t frames = (uint64_t)(L + 1) * sizeof(struct lframe);
+	if (!budget_take(&D->bu, frames))
+		return 0;
+	struct lframe *fr = malloc(frames);
 	struct dset dead;
 	if (!fr || dset_init(&dead, &D->bu) < 0) {
 		free(fr);
+		budget_give(&D->bu, frames);
 		return 0;
 	}
 	int rc = 0;
@@ -742,6 +747,7 @@ static int least_path(struct dist *D, unsigned L, struct vt_event *path)
 	}
 	dset_fini(&dead);
 	free(fr);
+	budget_give(&D->bu, frames);
 	return rc;
 }
 
@@ -1087,6 +1093,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	r->memory = sum[2];
 	r->pruned = sum[3];
 	r->rank_memory = mx[0];
+	r->peak_memory = mx[0]; /* --max-memory is per rank */
 	/* coverage: every counter is a u64, summed over the ranks */
 	D->net->allreduce(D->net->ctx, (uint64_t *)&D->cov, (int)(sizeof(D->cov) / sizeof(uint64_t)), VT_NET_SUM);
 	r->coverage = D->cov;

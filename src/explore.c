@@ -377,6 +377,17 @@ static void stop_error(struct search *S, const char *why)
 	wake_all(S);
 }
 
+/* The memory cap was reached: the search stops, incomplete. */
+static void memory_full(struct search *S)
+{
+	pthread_mutex_lock(&S->found_lock);
+	if (!S->why)
+		S->why = "memory cap reached";
+	pthread_mutex_unlock(&S->found_lock);
+	atomic_store(&S->stop, 1);
+	wake_all(S);
+}
+
 /*
  * Where the reporting DFS worker is: its stack (frames 0..k, fr[0] at depth
  * base) and, with one job, an estimate of the fraction of the bounded search
@@ -613,7 +624,8 @@ struct worker {
 	struct vt_explore_coverage *cov; /* this worker's own counts */
 	struct tally tally;
 	uint8_t *dbuf;                   /* --dot: a state's canonical bytes */
-	struct frame *fr;        /* [depth bound + 1] */
+	struct frame *fr;        /* [depth bound + 2], address space only beyond fr[ready - 1] */
+	unsigned ready;          /* frames set to power-on values and counted against --max-memory */
 	struct vt_canon *canon;
 	struct vt_state *tmp1, *tmp2, *child;
 	const struct vt_event *prefix;
@@ -622,6 +634,24 @@ struct worker {
 };
 
 static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep);
+
+/*
+ * Make frames fr[0..n-1] usable.  A frame is about 10 KiB, and the bound
+ * can be 512 deep: frames are set up (and count against --max-memory, as
+ * the store does) only when the search first goes that deep.  False when
+ * the cap leaves no room.
+ */
+static bool frames_ready(struct worker *W, unsigned n)
+{
+	if (n <= W->ready)
+		return true;
+	if (!vt_visited_reserve(W->S->vs, (uint64_t)(n - W->ready) * sizeof(*W->fr)))
+		return false;
+	/* power-on values beyond the used part: vt_state_copy copies only that part */
+	for (; W->ready < n; W->ready++)
+		vt_state_init(W->S->m, &W->fr[W->ready].s);
+	return true;
+}
 
 /* Explore from fr[k] (its state is set), with sleep set 'sleep'. */
 static void dfs(struct worker *W, int k, uint8_t sleep)
@@ -648,12 +678,7 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 	if (vt_visited_key(S->vs, W->canon, &f->s, &key, NULL) == 0)
 		vis = vt_visited_insert(S->vs, &key, depth, at_bound ? 0xff : sleep, &extra, NULL);
 	if (vis == VT_VISIT_FULL) {
-		pthread_mutex_lock(&S->found_lock);
-		if (!S->why)
-			S->why = "memory cap reached";
-		pthread_mutex_unlock(&S->found_lock);
-		atomic_store(&S->stop, 1);
-		wake_all(S);
+		memory_full(S);
 		return;
 	}
 	if (S->dot) {
@@ -668,6 +693,10 @@ static void dfs(struct worker *W, int k, uint8_t sleep)
 		return;
 	if (at_bound) {
 		atomic_store(&S->cut, 1);
+		return;
+	}
+	if (!frames_ready(W, (unsigned)k + 2)) {
+		memory_full(S);
 		return;
 	}
 	f->n = vt_explore_choices(m, &f->s, &S->b, f->choice, MAX_CHOICES);
@@ -739,9 +768,6 @@ static int worker_init(struct worker *W, struct search *S)
 		return -1;
 	if (!(W->fr && W->canon && W->tmp1 && W->tmp2 && W->child && W->cov))
 		return -1;
-	/* power-on values beyond the used part: vt_state_copy copies only that part */
-	for (unsigned i = 0; i < S->b.depth + 2; i++)
-		vt_state_init(S->m, &W->fr[i].s);
 	vt_state_init(S->m, W->tmp1);
 	vt_state_init(S->m, W->tmp2);
 	vt_state_init(S->m, W->child);
@@ -755,6 +781,7 @@ static void worker_fini(struct worker *W)
 		cov_publish(W->S, W->cov);
 	free(W->cov);
 	free(W->dbuf);
+	vt_visited_unreserve(W->S->vs, (uint64_t)W->ready * sizeof(*W->fr));
 	free(W->fr);
 	vt_canon_free(W->canon);
 	free(W->tmp1);
@@ -822,11 +849,13 @@ static struct work *queue_pop(struct search *S)
 static bool donate(struct worker *W, int k, const struct vt_state *child, const struct vt_event *c, uint8_t sleep)
 {
 	struct search *S = W->S;
-	if (atomic_load(&S->hungry) == 0)
-		return false;
+	if (atomic_load(&S->hungry) == 0 || !vt_visited_reserve(S->vs, sizeof(struct work)))
+		return false; /* this worker goes on with the child itself */
 	struct work *w = malloc(sizeof(*w));
-	if (!w)
+	if (!w) {
+		vt_visited_unreserve(S->vs, sizeof(*w));
 		return false;
+	}
 	memcpy(&w->s, child, sizeof(*child));
 	w->depth = W->base + (unsigned)k + 1;
 	w->sleep = sleep;
@@ -838,6 +867,7 @@ static bool donate(struct worker *W, int k, const struct vt_state *child, const 
 	w->prefix[w->nprefix++] = *c;
 	if (queue_push(S, w) < 0) {
 		free(w);
+		vt_visited_unreserve(S->vs, sizeof(*w));
 		return false;
 	}
 	return true;
@@ -878,12 +908,17 @@ static void *dfs_thread(void *arg)
 	}
 	struct work *w;
 	while ((w = queue_pop(S))) {
-		memcpy(&W.fr[0].s, &w->s, sizeof(w->s));
-		W.prefix = w->prefix;
-		W.nprefix = w->nprefix;
-		W.base = w->depth;
-		dfs(&W, 0, w->sleep);
+		if (frames_ready(&W, 1)) {
+			memcpy(&W.fr[0].s, &w->s, sizeof(w->s));
+			W.prefix = w->prefix;
+			W.nprefix = w->nprefix;
+			W.base = w->depth;
+			dfs(&W, 0, w->sleep);
+		} else {
+			memory_full(S);
+		}
 		free(w);
+		vt_visited_unreserve(S->vs, sizeof(*w));
 	}
 	worker_fini(&W);
 	return NULL;
@@ -905,23 +940,13 @@ static void *dfs_thread(void *arg)
  * interchangeable pCPUs are skipped (vt_explore_skip_load), except for
  * --dot, whose graph keeps every load's edge.
  */
-/* The memory cap was reached: the search stops. */
-static void bfs_full(struct search *S)
-{
-	pthread_mutex_lock(&S->found_lock);
-	if (!S->why)
-		S->why = "memory cap reached";
-	pthread_mutex_unlock(&S->found_lock);
-	atomic_store(&S->stop, 1);
-}
-
 /* Insert a child found at the next level; false (the search stops) when the store is full. */
 static bool bfs_insert(struct search *S, const struct vt_key *key)
 {
 	uint8_t extra;
 	if (vt_visited_insert(S->vs, key, S->level + 1, 0, &extra, NULL) != VT_VISIT_FULL)
 		return true;
-	bfs_full(S);
+	memory_full(S);
 	return false;
 }
 
@@ -1020,7 +1045,7 @@ static void bfs_expand(struct worker *W, uint32_t id, struct vt_state *cur, stru
 		/* the child is scratch: keying may rename its pCPU references in place */
 		if (vt_visited_key_scratch(S->vs, W->canon, child, &key) < 0) {
 			(void)FLUSH();
-			bfs_full(S);
+			memory_full(S);
 			return;
 		}
 		if (!FLUSH())
@@ -1728,6 +1753,8 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 				stop_error(S, "the counterexample could not be rebuilt (out of memory?)");
 		}
 		vt_canon_free(c);
+	} else if (!vt_visited_reserve(S->vs, sizeof(struct work))) {
+		S->why = "memory cap reached";
 	} else {
 		struct work *w0 = malloc(sizeof(*w0));
 		if (!w0) {
@@ -1747,6 +1774,11 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 		pthread_mutex_unlock(&S->start_gate);
 		for (int i = 0; i < n; i++)
 			pthread_join(th[i], NULL);
+		/* what a stopped search left queued: the memory reported is the store's */
+		for (; S->nq > 0; S->nq--) {
+			free(S->q[S->nq - 1]);
+			vt_visited_unreserve(S->vs, sizeof(struct work));
+		}
 	}
 	free(init);
 
@@ -1760,6 +1792,7 @@ enum vt_explore_status vt_explore(const struct vt_model *m, const struct vt_expl
 	S->dot = NULL;
 	r->max_depth = atomic_load(&S->max_depth);
 	r->memory = vt_visited_memory(S->vs);
+	r->peak_memory = vt_visited_peak(S->vs);
 	r->state_bytes = vt_visited_stored(S->vs);
 	r->nodes = vt_visited_nodes(S->vs);
 	r->omission = vt_visited_omission(S->vs);

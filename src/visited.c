@@ -166,6 +166,7 @@ struct vt_visited {
 	 * those from the other workers' caches.
 	 */
 	_Alignas(64) atomic_uint_fast64_t memory;
+	atomic_uint_fast64_t peak;   /* the most 'memory' has been */
 	atomic_uint_fast64_t states;
 	atomic_uint_fast64_t qn;     /* the queue's length */
 	atomic_size_t arena_used;
@@ -219,6 +220,9 @@ static bool take(struct vt_visited *vs, uint64_t more)
 		if (cur + more > vs->max_memory)
 			return false;
 	} while (!atomic_compare_exchange_weak(&vs->memory, &cur, cur + more));
+	uint64_t peak = atomic_load(&vs->peak);
+	while (cur + more > peak && !atomic_compare_exchange_weak(&vs->peak, &peak, cur + more))
+		;
 	return true;
 }
 
@@ -1611,6 +1615,11 @@ void vt_visited_single(struct vt_visited *vs, bool single)
 uint64_t vt_visited_states(struct vt_visited *vs)
 {
 	return atomic_load(&vs->states);
+}
+
+uint64_t vt_visited_peak(struct vt_visited *vs)
+{
+	return atomic_load(&vs->peak);
 }
 
 uint64_t vt_visited_memory(struct vt_visited *vs)

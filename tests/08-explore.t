@@ -268,6 +268,34 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
        'explore.stable: under a tight cap the least search gives up and says so; otherwise one job\'s')
         or diag("gave up $gave_up, least $least, not one job's $wrong");
 }
+# --max-memory covers what grows with the search besides the store: the
+# depth-first frames (one per depth reached, about 10 KiB each) and queued
+# work, counted while held (peak_memory) and given back at the end
+{
+    my $res = sub { my ($s, $o) = run_vtlb('explore', '--json', @_, $one); (decode_json($o)->{results}[0], $s) };
+    my ($b) = $res->();
+    ok($b->{peak_memory} >= $b->{memory}, 'explore.peak breadth-first: at least what is held at the end')
+        or diag(explain $b);
+    for my $jobs (1, 2) {
+        my ($d) = $res->('--dfs', '--jobs', $jobs);
+        ok($d->{peak_memory} - $d->{memory} >= 4096 * $d->{max_depth},
+           "explore.peak depth-first, $jobs job(s): its frames were counted, and given back")
+            or diag(explain $d);
+        my ($over, $capped) = (0, 0);
+        for (my $cap = $d->{memory} / 2; $cap < $d->{peak_memory} + 100_000; $cap += 50_000) {
+            my ($r) = $res->('--dfs', '--jobs', $jobs, '--max-memory', $cap);
+            $over++ if $r->{peak_memory} > $cap;
+            $capped++ if $r->{status} eq 'incomplete' && $r->{why} =~ /memory cap/;
+        }
+        ok(!$over && $capped > 0, "explore.peak depth-first, $jobs job(s): never above the cap")
+            or diag("over $over, capped $capped");
+    }
+    # between what the store needs and that with the frames: the frames stop it
+    my ($d) = $res->('--dfs');
+    my ($r) = $res->('--dfs', '--max-memory', $d->{memory} + 1000);
+    ok($r->{status} eq 'incomplete' && $r->{why} =~ /memory cap/,
+       'explore.peak depth-first: a cap the store alone fits in is not enough') or diag(explain $r);
+}
 ($st) = run_vtlb('explore', '--no-por', '--no-symmetry', $one);
 is($st, 2, 'explore.no-por does nothing breadth-first without symmetry: a usage error');
 ($st) = run_vtlb('explore', '--no-por', '--swarm', '3', $one);

@@ -61,6 +61,8 @@ for my $f ($one, 'scenarios/explore/svm-cpu-new-asid.vtlb', $ppc) {
     ok($r1->{symmetry} && $r1->{pruned} > 0, 'mpi.symmetry one process skips loads onto interchangeable pCPUs');
     is_deeply([@{$r2}{qw(states transitions pruned)}], [@{$r1}{qw(states transitions pruned)}],
               'mpi.symmetry 2 ranks: the same states, steps and skipped loads');
+    ok($r2->{peak_memory} == $r2->{rank_memory} && $r2->{peak_memory} > 0,
+       'mpi.peak_memory is the most any rank held (--max-memory is per rank)') or diag(explain $r2);
     my ($s3, $o3, $e3) = mpi(2, 'explore', '--json', '--no-por', $f);
     is($s3, 0, 'mpi.symmetry --no-por exits 0') or diag($o3, $e3);
     my $r3 = decode_json($o3)->{results}[0];

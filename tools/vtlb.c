@@ -76,8 +76,9 @@ static const char usage_explore[] =
 	"                       exhaustive: reports a bound on the probability of an omission\n"
 	"  --random N           sample N random interleavings instead of all (never exhaustive)\n"
 	"  --seed S             random mode seed (default 1)\n"
-	"  --max-memory SIZE    cap the visited set, suffix K, M or G (default 2G, per file);\n"
-	"                       reaching it ends that search incomplete\n"
+	"  --max-memory SIZE    cap the search's memory (the visited set, depth-first frames and\n"
+	"                       queued work), suffix K, M or G (default 2G, per file); reaching\n"
+	"                       it ends that search incomplete (--json: peak_memory, the most held)\n"
 	"  --time-limit SEC     stop each file's search after SEC seconds (incomplete)\n"
 	"  --no-por             take every step: no sleep sets (--dfs, --lossy) and, with pCPU\n"
 	"                       symmetry, every load onto interchangeable pCPUs, not one (as\n"
@@ -925,9 +926,11 @@ static void explore_json(const struct opts *o, const struct vt_model *m, const s
 	printf(",\"bounds\":{\"depth\":%u,\"preemptions\":%u,\"migrations\":%u}", r->bounds.depth,
 	       r->bounds.preemptions, r->bounds.migrations);
 	printf(",\"states\":%llu,\"transitions\":%llu,\"pruned\":%llu,\"checks\":%llu,\"symmetry\":%s,\"max_depth\":%u,"
-	       "\"memory\":%llu,\"stored_bytes\":%llu,\"seconds\":%.3f,\"order\":\"%s\",\"store\":\"%s\"",
+	       "\"memory\":%llu,\"peak_memory\":%llu,\"stored_bytes\":%llu,\"seconds\":%.3f,\"order\":\"%s\","
+	       "\"store\":\"%s\"",
 	       (unsigned long long)r->states, (unsigned long long)r->transitions, (unsigned long long)r->pruned,
 	       (unsigned long long)r->checks, r->symmetric ? "true" : "false", r->max_depth, (unsigned long long)r->memory,
+	       (unsigned long long)r->peak_memory,
 	       (unsigned long long)r->state_bytes, r->seconds, order_names[search_order(r)][1], vt_store_name(r->store));
 	if (r->store != VT_STORE_EXACT)
 		printf(",\"lossy\":true,\"omission_bound\":%.6g,\"depth_bound_reached\":%s", r->omission,

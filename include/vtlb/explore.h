@@ -110,6 +110,9 @@ struct vt_explore_result {
 	int symmetric;               /* pCPU symmetry was used */
 	uint32_t max_depth;          /* deepest state reached */
 	uint64_t memory;             /* bytes held by the visited set (allocated capacity) */
+	uint64_t peak_memory;        /* the most bytes held at once against max_memory: the store, depth-first
+	                                frames and queued work, least-counterexample tables (per rank:
+	                                vt_explore_dist's most of any rank) */
 	uint64_t state_bytes;        /* bytes in use: records and index slots of every table */
 	uint64_t nodes;              /* exact store: tree nodes */
 	int dfs;                     /* the search ran depth-first */

@@ -238,6 +238,7 @@ void vt_visited_prefetch_parents(struct vt_visited *vs, struct vt_canon *c, uint
 /* Statistics. */
 uint64_t vt_visited_states(struct vt_visited *vs);
 uint64_t vt_visited_memory(struct vt_visited *vs);    /* bytes allocated */
+uint64_t vt_visited_peak(struct vt_visited *vs);      /* the most bytes counted at once (vt_visited_reserve too) */
 uint64_t vt_visited_stored(struct vt_visited *vs);    /* bytes in use: records and index slots */
 uint64_t vt_visited_nodes(struct vt_visited *vs);     /* exact: tree nodes; others: 0 */
 
