@@ -2,22 +2,30 @@
  * The explorer over many ranks: the layered breadth-first search with
  * states partitioned by hash, and swarm mode (see include/vtlb/dist.h).
  *
- * Each rank keeps an exact set of the states it owns: their canonical bytes
- * (as vt_explore_canon() gives them) in an arena of fixed-size chunks, an
- * entry per state (hash, where its bytes are, the reference to the state it
- * was first reached from) and an open-addressing table of entry numbers.
- * Entry numbers never change, so a reference to a state on another rank
- * stays valid for the whole search.
+ * A state belongs to the rank its hash picks: the hash of its canonical
+ * bytes (vt_explore_canon), the same in every process.  Each rank keeps
+ * the states it owns in the explorer's own exact store (visited.c: tree
+ * compressed, its sections and nodes interned in tables of this rank's),
+ * keyed from the state's value when it arrives, and beside it the
+ * reference to the state each was first reached from, by entry number
+ * (the order the rank stored them in).  Entry numbers never change, so a
+ * reference to a state on another rank stays valid for the whole search.
  *
- * The queue of states still to expand holds each state's entry number and
- * its whole value (the canonical part of struct vt_state, zero-run packed),
- * so a state is expanded exactly as it was reached, not as its symmetry
- * representative: a traced-back path then replays step for step.
+ * The queue of states still to expand holds, per state, its entry number,
+ * its id in the store and the renaming of pCPUs from the state as it was
+ * reached to the representative the store holds: 16 bytes.  A state is
+ * decoded and renamed back, so it is expanded exactly as it was reached,
+ * not as its symmetry representative: a traced-back path then replays step
+ * for step.  A state travels to its owner as its value (the canonical part
+ * of struct vt_state, zero-run packed).
+ *
+ * Swarm mode and the search for the least counterexample keep sets of
+ * their own (struct dset: canonical bytes in chunks, an entry per state
+ * and an open-addressing table of entry numbers).
  *
  * A message is a batch of records after a one-byte type; records are read
- * with memcpy (no alignment).  Layer record: hash u64, parent u64, key
- * length u16, value length u16, key, value.  Swarm record: hash u64, key
- * length u16, key.
+ * with memcpy (no alignment).  Layer record: parent u64, value length u16,
+ * value.  Swarm record: hash u64, key length u16, key.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -27,6 +35,7 @@
 #include "explore_int.h"
 #include "vtlb/dist.h"
 #include "vtlb/explore.h"
+#include "vtlb/visited.h"
 
 #define MAX_CHOICES VT_EXPLORE_MAX_CHOICES
 #define CHUNK ((size_t)1 << 20)
@@ -39,26 +48,24 @@ enum { MSG_DATA = 1, MSG_END, MSG_STOP };
 _Static_assert(VT_STATE_CANON_OFF % 8 == 0 && VT_STATE_CANON_LEN % 8 == 0, "the state packs in 8-byte words");
 _Static_assert(MAX_CHOICES < 256, "a choice index fits a parent reference's byte");
 _Static_assert(KEY_MAX < 65536 && VALUE_MAX < 65536, "record lengths fit 16 bits");
+_Static_assert(VALUE_MAX <= KEY_MAX, "a batch has room for the larger of a key and a value");
 
 /* ---- memory budget of one rank ------------------------------------------- */
 
+/* What a rank allocates besides its store counts against the store's cap (vt_visited_reserve). */
 struct budget {
-	uint64_t used, max, peak;
+	struct vt_visited *vs;
 };
 
 static bool budget_take(struct budget *b, uint64_t more)
 {
-	if (b->used + more > b->max)
-		return false;
-	b->used += more;
-	if (b->used > b->peak)
-		b->peak = b->used;
-	return true;
+	return b->vs && vt_visited_reserve(b->vs, more);
 }
 
 static void budget_give(struct budget *b, uint64_t less)
 {
-	b->used -= less;
+	if (less)
+		vt_visited_unreserve(b->vs, less);
 }
 
 /* ---- growable byte buffers (queues and outgoing batches) ------------------ */
@@ -268,13 +275,12 @@ static size_t pack_state(const struct vt_state *s, uint8_t *out)
 	return vt_explore_compress((const uint8_t *)s + VT_STATE_CANON_OFF, VT_STATE_CANON_LEN, out);
 }
 
-/* The inverse of pack_state; the rest of *s (its metadata) is set for depth 'depth'.  -1 if malformed. */
-static int unpack_state(const uint8_t *in, size_t n, unsigned depth, struct vt_state *s)
+/* The inverse of pack_state, for keying: the rest of *s (its metadata) is zero.  -1 if malformed. */
+static int unpack_state(const uint8_t *in, size_t n, struct vt_state *s)
 {
 	uint8_t *out = (uint8_t *)s + VT_STATE_CANON_OFF;
 	size_t o = 0, i = 0;
 	memset(s, 0, sizeof(*s));
-	s->meta.step = depth;
 	for (;;) {
 		if (i >= n)
 			return -1;
@@ -306,8 +312,14 @@ struct dist {
 	bool twins;          /* skip loads onto interchangeable pCPUs (vt_explore_skip_load) */
 	size_t batch;
 	struct budget bu;
-	struct dset vs;          /* states this rank owns (layers), or the swarm's union */
-	struct buf next;         /* layers: the next layer's states: entry u64, length u16, value */
+	struct vt_visited *store; /* layers: the states this rank owns; the cap every allocation counts against */
+	struct vt_canon *skey;   /* keys into store */
+	uint64_t *parent;        /* layers: per entry, the reference to the state it was first reached from */
+	size_t nparent, parent_cap;
+	struct vt_state *arrived; /* layers: a state from another rank, unpacked */
+	struct vt_state *rep;    /* layers: the representative being expanded (skey's base) */
+	struct dset vs;          /* swarm: the union of the states the searches stored */
+	struct buf next;         /* layers: the next layer's states: struct qent */
 	struct buf *out;         /* per destination rank: the batch being filled */
 	uint8_t *key, *val;
 	struct vt_canon *canon;          /* scratch for canonical bytes */
@@ -351,61 +363,90 @@ static void set_full(struct dist *D)
 	D->stop = 1;
 }
 
-/*
- * A state this rank owns: store it and, when new, queue its value (val, or
- * s packed now: a known state is never packed).
- */
-static void take_state(struct dist *D, const uint8_t *key, size_t klen, uint64_t h, uint64_t parent,
-		       const uint8_t *val, size_t vlen, const struct vt_state *s)
+/* A queued state: see the top of this file. */
+struct qent {
+	uint64_t entry;
+	uint32_t id;          /* in the store */
+	uint32_t renaming;    /* 4 bits a pCPU: the index pCPU p has in the representative */
+};
+_Static_assert(VT_MAX_PCPUS <= 8, "a renaming fits 32 bits");
+
+/* Swarm: a state this rank owns, counted in the union. */
+static void take_member_state(struct dist *D, const uint8_t *key, size_t klen, uint64_t h)
 {
 	uint64_t idx;
-	int r = dset_add(&D->vs, key, klen, h, parent, &idx);
-	if (r < 0) {
+	if (dset_add(&D->vs, key, klen, h, NO_PARENT, &idx) < 0)
+		set_full(D);
+}
+
+/* Layers: a state this rank owns, s (or NULL: its value packed in val), to store and, when new, to queue. */
+static void take_state(struct dist *D, uint64_t parent, const uint8_t *val, size_t vlen, const struct vt_state *s)
+{
+	if (!s) {
+		if (unpack_state(val, vlen, D->arrived) < 0) {
+			D->err = 1;
+			return;
+		}
+		s = D->arrived;
+	}
+	struct vt_key k;
+	uint8_t extra;
+	int8_t map[VT_MAX_PCPUS];
+	struct qent q = {.entry = D->nparent};
+	/* FULL also when the store's ids run out: below 2^32, so an entry number fits a parent reference */
+	enum vt_visit r = VT_VISIT_FULL;
+	if (vt_visited_key(D->store, D->skey, s, &k, map) == 0)
+		r = vt_visited_insert(D->store, &k, 0, 0, &extra, &q.id);
+	if (r == VT_VISIT_FULL) {
 		set_full(D);
 		return;
 	}
-	if (r == 0 || D->swarm)
+	if (r != VT_VISIT_NEW)
 		return;
-	if (s) {
-		vlen = pack_state(s, D->val);
-		val = D->val;
+	if (D->nparent == D->parent_cap) {
+		size_t cap = D->parent_cap ? D->parent_cap * 2 : 1024, more = (cap - D->parent_cap) * sizeof(uint64_t);
+		uint64_t *p = NULL;
+		if (budget_take(&D->bu, more) && !(p = realloc(D->parent, cap * sizeof(*p))))
+			budget_give(&D->bu, more);
+		if (!p) {
+			set_full(D);
+			return;
+		}
+		D->parent = p;
+		D->parent_cap = cap;
 	}
-	if (buf_reserve(&D->next, &D->bu, 10 + vlen) < 0) {
+	D->parent[D->nparent++] = parent;
+	for (int p = 0; p < D->m->npcpus; p++)
+		q.renaming |= (uint32_t)map[p] << (4 * p);
+	if (buf_reserve(&D->next, &D->bu, sizeof(q)) < 0) {
 		set_full(D);
 		return;
 	}
-	uint16_t l = (uint16_t)vlen;
-	buf_put(&D->next, &idx, 8);
-	buf_put(&D->next, &l, 2);
-	buf_put(&D->next, val, vlen);
+	buf_put(&D->next, &q, sizeof(q));
 }
 
 static void handle_data(struct dist *D, const uint8_t *p, size_t len)
 {
 	size_t i = 1;
 	while (i < len) {
-		uint64_t h, parent = NO_PARENT;
-		uint16_t kl, vl = 0;
-		size_t hdr = D->swarm ? 10 : 20;
-		if (i + hdr > len) {
+		uint64_t word; /* swarm: the hash; layers: the parent reference */
+		uint16_t l;    /* swarm: the key's length; layers: the value's */
+		if (i + 10 > len) {
 			D->err = 1;
 			return;
 		}
-		memcpy(&h, p + i, 8);
-		if (D->swarm) {
-			memcpy(&kl, p + i + 8, 2);
-		} else {
-			memcpy(&parent, p + i + 8, 8);
-			memcpy(&kl, p + i + 16, 2);
-			memcpy(&vl, p + i + 18, 2);
-		}
-		i += hdr;
-		if (i + kl + vl > len) {
+		memcpy(&word, p + i, 8);
+		memcpy(&l, p + i + 8, 2);
+		i += 10;
+		if (i + l > len) {
 			D->err = 1;
 			return;
 		}
-		take_state(D, p + i, kl, h, parent, p + i + kl, vl, NULL);
-		i += (size_t)kl + vl;
+		if (D->swarm)
+			take_member_state(D, p + i, l, word);
+		else
+			take_state(D, word, p + i, l, NULL);
+		i += l;
 	}
 }
 
@@ -465,9 +506,11 @@ static void send_batch(struct dist *D, int to)
 	memset(q, 0, sizeof(*q));
 }
 
-/* A record for a state owned by rank 'to' (not this one). */
-static void post_state(struct dist *D, int to, const uint8_t *key, size_t klen, uint64_t h, uint64_t parent,
-		       const uint8_t *val, size_t vlen)
+/*
+ * A record for a state owned by rank 'to' (not this one): swarm, its hash
+ * and key; layers, its parent reference and value.
+ */
+static void post_state(struct dist *D, int to, uint64_t word, const uint8_t *bytes, size_t len)
 {
 	struct buf *q = &D->out[to];
 	/*
@@ -475,7 +518,7 @@ static void post_state(struct dist *D, int to, const uint8_t *key, size_t klen, 
 	 * a buffer the size of a doubled batch would come from mmap and cost
 	 * page faults on every batch.
 	 */
-	if (buf_reserve(q, &D->bu, q->cap ? 21 + klen + vlen : D->batch + 21 + KEY_MAX + VALUE_MAX) < 0) {
+	if (buf_reserve(q, &D->bu, q->cap ? 11 + len : D->batch + 11 + KEY_MAX) < 0) {
 		set_full(D);
 		return;
 	}
@@ -483,15 +526,10 @@ static void post_state(struct dist *D, int to, const uint8_t *key, size_t klen, 
 		uint8_t t = MSG_DATA;
 		buf_put(q, &t, 1);
 	}
-	uint16_t kl = (uint16_t)klen, vl = (uint16_t)vlen;
-	buf_put(q, &h, 8);
-	if (!D->swarm)
-		buf_put(q, &parent, 8);
-	buf_put(q, &kl, 2);
-	if (!D->swarm)
-		buf_put(q, &vl, 2);
-	buf_put(q, key, klen);
-	buf_put(q, val, vlen);
+	uint16_t l = (uint16_t)len;
+	buf_put(q, &word, 8);
+	buf_put(q, &l, 2);
+	buf_put(q, bytes, len);
 	if (q->len >= D->batch)
 		send_batch(D, to);
 }
@@ -544,13 +582,21 @@ static void tell_stop(struct dist *D)
 /* A successor reached by choice 'choice' from entry 'from' (parent reference), to its owner. */
 static void deliver(struct dist *D, const struct vt_state *s, uint64_t parent)
 {
+	if (!D->swarm && D->n == 1) {
+		take_state(D, parent, NULL, 0, s); /* every state is this rank's: no hash needed */
+		return;
+	}
 	uint64_t h;
 	size_t klen = vt_explore_canon(D->m, D->symmetric, s, D->canon, D->key, &h);
 	int to = owner(D, h);
-	if (to == D->me)
-		take_state(D, D->key, klen, h, parent, NULL, 0, s);
+	if (D->swarm && to == D->me)
+		take_member_state(D, D->key, klen, h);
+	else if (D->swarm)
+		post_state(D, to, h, D->key, klen);
+	else if (to == D->me)
+		take_state(D, parent, NULL, 0, s);
 	else
-		post_state(D, to, D->key, klen, h, parent, D->val, D->swarm ? 0 : pack_state(s, D->val));
+		post_state(D, to, parent, D->val, pack_state(s, D->val));
 }
 
 /* Expand the states of layer 'depth' this rank owns (queued in cur). */
@@ -560,15 +606,19 @@ static void expand_layer(struct dist *D, const struct buf *cur, unsigned depth, 
 	uint64_t tick = 0;
 	size_t i = 0;
 	while (i < cur->len && !D->stop) {
-		uint64_t idx;
-		uint16_t vl;
-		memcpy(&idx, cur->p + i, 8);
-		memcpy(&vl, cur->p + i + 8, 2);
-		if (unpack_state(cur->p + i + 10, vl, depth, s) < 0) {
-			D->err = 1;
-			return;
-		}
-		i += 10 + (size_t)vl;
+		struct qent q;
+		int8_t back[VT_MAX_PCPUS];
+		memcpy(&q, cur->p + i, sizeof(q));
+		i += sizeof(q);
+		const uint64_t idx = q.entry;
+		/* the representative, renamed back to the state as it was reached */
+		vt_visited_decode(D->store, D->skey, q.id, D->rep);
+		for (int p = 0; p < VT_MAX_PCPUS; p++)
+			back[p] = (int8_t)p;
+		for (int p = 0; p < D->m->npcpus; p++)
+			back[q.renaming >> (4 * p) & 15] = (int8_t)p;
+		vt_state_permute_pcpus(D->m, D->rep, s, back);
+		s->meta.step = depth;
 		int n = vt_explore_choices(D->m, s, &D->b, ch, MAX_CHOICES);
 		struct vt_twins tw = {.any = D->twins ? -1 : 0};
 		for (int c = 0; c < n && !D->stop; c++) {
@@ -630,8 +680,8 @@ static int trace_back(struct dist *D, int winner, struct vt_event *path)
 	for (;;) {
 		uint64_t p[2] = {0, 0}; /* parent reference + 1 (0: the initial state), error */
 		if ((uint64_t)D->me == rank) {
-			if (idx < D->vs.n)
-				p[0] = D->vs.ent[idx].parent + 1;
+			if (idx < D->nparent)
+				p[0] = D->parent[idx] + 1;
 			else
 				p[1] = 1;
 		}
@@ -770,10 +820,12 @@ static int layers(struct dist *D, struct vt_explore_result *r, const struct vt_s
 	int winner = -1;
 	if (!s)
 		D->err = 1;
+	else
+		vt_state_init(D->m, s); /* power-on values beyond the used part: renaming copies only that part */
 	uint64_t h;
-	size_t klen = vt_explore_canon(D->m, D->symmetric, init, D->canon, D->key, &h);
+	vt_explore_canon(D->m, D->symmetric, init, D->canon, D->key, &h);
 	if (owner(D, h) == D->me)
-		take_state(D, D->key, klen, h, NO_PARENT, NULL, 0, init);
+		take_state(D, NO_PARENT, NULL, 0, init);
 	uint64_t total[2] = {D->next.len ? 1 : 0, 0};
 	D->net->allreduce(D->net->ctx, total, 1, VT_NET_SUM);
 	uint64_t states = total[0];
@@ -789,7 +841,7 @@ static int layers(struct dist *D, struct vt_explore_result *r, const struct vt_s
 		end_phase(D);
 		uint64_t mx[5] = {D->found ? (uint64_t)(D->n - D->me) : 0, D->limit, (uint64_t)D->full,
 				  (uint64_t)D->timeout, (uint64_t)D->err};
-		uint64_t sum[1] = {D->vs.n};
+		uint64_t sum[1] = {D->nparent};
 		if (D->net->allreduce(D->net->ctx, mx, 5, VT_NET_MAX) < 0 ||
 		    D->net->allreduce(D->net->ctx, sum, 1, VT_NET_SUM) < 0)
 			mx[4] = 1;
@@ -1049,7 +1101,6 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	D->n = D->net->size;
 	D->swarm = d->swarm > 0;
 	D->batch = d->batch ? d->batch : 64 << 10;
-	D->bu.max = o->max_memory ? o->max_memory : (2ull << 30);
 	D->start = now();
 	vt_explore_bounds(m, o, &D->b);
 	D->symmetric = vt_explore_symmetric(m, o);
@@ -1062,8 +1113,18 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	D->val = malloc(VALUE_MAX);
 	D->canon = vt_canon_new(NULL);
 	D->child = malloc(sizeof(*D->child));
+	D->arrived = malloc(sizeof(*D->arrived));
+	D->rep = malloc(sizeof(*D->rep));
+	/* the cap is per rank; everything else the rank allocates counts against the store's */
+	D->store = vt_visited_new(m, VT_STORE_EXACT, D->symmetric, o->max_memory ? o->max_memory : (2ull << 30), 0);
+	D->bu.vs = D->store;
+	if (D->store) {
+		vt_visited_single(D->store, true);
+		D->skey = vt_canon_new(D->store);
+	}
 	/* every rank decides alike: a failure here is agreed on before anything is sent */
-	uint64_t bad = !D->out || !D->key || !D->val || !D->canon || !D->child || dset_init(&D->vs, &D->bu) < 0;
+	uint64_t bad = !D->out || !D->key || !D->val || !D->canon || !D->child || !D->arrived || !D->rep || !D->skey ||
+		       vt_visited_keep_queue(D->store) < 0 || (D->swarm && dset_init(&D->vs, &D->bu) < 0);
 	D->net->allreduce(D->net->ctx, &bad, 1, VT_NET_MAX);
 	if (bad) {
 		r->status = VT_EXPLORE_ERROR;
@@ -1085,13 +1146,18 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	else
 		winner = layers(D, r, init);
 
-	uint64_t sum[4] = {D->vs.n, D->transitions, D->bu.peak, D->pruned}, mx[1] = {D->bu.peak};
-	D->net->allreduce(D->net->ctx, sum, 4, VT_NET_SUM);
+	uint64_t peak = vt_visited_peak(D->store);
+	uint64_t sum[6] = {D->swarm ? D->vs.n : D->nparent, D->transitions, peak, D->pruned,
+			   vt_visited_stored(D->store), vt_visited_nodes(D->store)},
+		 mx[1] = {peak};
+	D->net->allreduce(D->net->ctx, sum, 6, VT_NET_SUM);
 	D->net->allreduce(D->net->ctx, mx, 1, VT_NET_MAX);
 	r->states = sum[0];
 	r->transitions = sum[1];
 	r->memory = sum[2];
 	r->pruned = sum[3];
+	r->state_bytes = D->swarm ? 0 : sum[4];
+	r->nodes = D->swarm ? 0 : sum[5];
 	r->rank_memory = mx[0];
 	r->peak_memory = mx[0]; /* --max-memory is per rank */
 	/* coverage: every counter is a u64, summed over the ranks */
@@ -1178,6 +1244,12 @@ done:
 			buf_free(&D->out[i], &D->bu);
 	if (D->vs.slot)
 		dset_fini(&D->vs);
+	budget_give(&D->bu, D->parent_cap * sizeof(*D->parent));
+	free(D->parent);
+	vt_canon_free(D->skey);
+	vt_visited_free(D->store);
+	free(D->arrived);
+	free(D->rep);
 	free(D->out);
 	free(D->key);
 	free(D->val);

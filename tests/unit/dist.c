@@ -445,12 +445,20 @@ static void test_cap(void)
 	if (!tap_ok(m != NULL, "dist.cap.loads"))
 		return;
 	struct vt_explore_opts o = opts();
-	o.max_memory = 1 << 20;
 	for (int ranks = 1; ranks <= 2; ranks++) {
 		struct vt_explore_result r;
+		o.max_memory = 0;
+		run_ranks(m, &o, ranks, 0, &r);
+		tap_ok(r.status == VT_EXPLORE_CLEAN && r.peak_memory == r.rank_memory, "dist.cap.r%d.uncapped-clean",
+		       ranks);
+		/* half of what a rank held at most */
+		o.max_memory = r.peak_memory / 2;
+		vt_explore_result_fini(&r);
 		int same = run_ranks(m, &o, ranks, 0, &r);
 		tap_ok(same, "dist.cap.r%d.ranks-agree", ranks);
 		tap_ok(r.status == VT_EXPLORE_INCOMPLETE, "dist.cap.r%d.incomplete", ranks);
+		tap_ok(r.peak_memory <= o.max_memory, "dist.cap.r%d.within-cap (%llu of %llu bytes)", ranks,
+		       (unsigned long long)r.peak_memory, (unsigned long long)o.max_memory);
 		vt_explore_result_fini(&r);
 	}
 	vt_model_free(m);
