@@ -19,13 +19,15 @@
  * for step.  A state travels to its owner as its value (the canonical part
  * of struct vt_state, zero-run packed).
  *
- * Swarm mode and the search for the least counterexample keep sets of
- * their own (struct dset: canonical bytes in chunks, an entry per state
- * and an open-addressing table of entry numbers).
+ * In swarm mode the store counts the union of the states the searches
+ * stored, each search keeping a set of its own; that set and the search
+ * for the least counterexample's are sets of canonical bytes (struct
+ * dset: in chunks, an entry per state, an open-addressing table of entry
+ * numbers).
  *
  * A message is a batch of records after a one-byte type; records are read
- * with memcpy (no alignment).  Layer record: parent u64, value length u16,
- * value.  Swarm record: hash u64, key length u16, key.
+ * with memcpy (no alignment): parent reference u64 (swarm: none), value
+ * length u16, value.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -48,7 +50,6 @@ enum { MSG_DATA = 1, MSG_END, MSG_STOP };
 _Static_assert(VT_STATE_CANON_OFF % 8 == 0 && VT_STATE_CANON_LEN % 8 == 0, "the state packs in 8-byte words");
 _Static_assert(MAX_CHOICES < 256, "a choice index fits a parent reference's byte");
 _Static_assert(KEY_MAX < 65536 && VALUE_MAX < 65536, "record lengths fit 16 bits");
-_Static_assert(VALUE_MAX <= KEY_MAX, "a batch has room for the larger of a key and a value");
 
 /* ---- memory budget of one rank ------------------------------------------- */
 
@@ -318,7 +319,6 @@ struct dist {
 	size_t nparent, parent_cap;
 	struct vt_state *arrived; /* layers: a state from another rank, unpacked */
 	struct vt_state *rep;    /* layers: the representative being expanded (skey's base) */
-	struct dset vs;          /* swarm: the union of the states the searches stored */
 	struct buf next;         /* layers: the next layer's states: struct qent */
 	struct buf *out;         /* per destination rank: the batch being filled */
 	uint8_t *key, *val;
@@ -371,15 +371,11 @@ struct qent {
 };
 _Static_assert(VT_MAX_PCPUS <= 8, "a renaming fits 32 bits");
 
-/* Swarm: a state this rank owns, counted in the union. */
-static void take_member_state(struct dist *D, const uint8_t *key, size_t klen, uint64_t h)
-{
-	uint64_t idx;
-	if (dset_add(&D->vs, key, klen, h, NO_PARENT, &idx) < 0)
-		set_full(D);
-}
-
-/* Layers: a state this rank owns, s (or NULL: its value packed in val), to store and, when new, to queue. */
+/*
+ * A state this rank owns, s (or NULL: its value packed in val), to store;
+ * layers, when new, also to queue.  Swarm: the store counts the union of
+ * the states the searches stored, and nothing is queued.
+ */
 static void take_state(struct dist *D, uint64_t parent, const uint8_t *val, size_t vlen, const struct vt_state *s)
 {
 	if (!s) {
@@ -401,7 +397,7 @@ static void take_state(struct dist *D, uint64_t parent, const uint8_t *val, size
 		set_full(D);
 		return;
 	}
-	if (r != VT_VISIT_NEW)
+	if (r != VT_VISIT_NEW || D->swarm)
 		return;
 	if (D->nparent == D->parent_cap) {
 		size_t cap = D->parent_cap ? D->parent_cap * 2 : 1024, more = (cap - D->parent_cap) * sizeof(uint64_t);
@@ -429,8 +425,8 @@ static void handle_data(struct dist *D, const uint8_t *p, size_t len)
 {
 	size_t i = 1;
 	while (i < len) {
-		uint64_t word; /* swarm: the hash; layers: the parent reference */
-		uint16_t l;    /* swarm: the key's length; layers: the value's */
+		uint64_t word; /* the parent reference (swarm: none) */
+		uint16_t l;    /* the value's length */
 		if (i + 10 > len) {
 			D->err = 1;
 			return;
@@ -442,10 +438,7 @@ static void handle_data(struct dist *D, const uint8_t *p, size_t len)
 			D->err = 1;
 			return;
 		}
-		if (D->swarm)
-			take_member_state(D, p + i, l, word);
-		else
-			take_state(D, word, p + i, l, NULL);
+		take_state(D, word, p + i, l, NULL);
 		i += l;
 	}
 }
@@ -506,11 +499,8 @@ static void send_batch(struct dist *D, int to)
 	memset(q, 0, sizeof(*q));
 }
 
-/*
- * A record for a state owned by rank 'to' (not this one): swarm, its hash
- * and key; layers, its parent reference and value.
- */
-static void post_state(struct dist *D, int to, uint64_t word, const uint8_t *bytes, size_t len)
+/* A record for a state owned by rank 'to' (not this one): its parent reference and its value. */
+static void post_state(struct dist *D, int to, uint64_t parent, const uint8_t *val, size_t len)
 {
 	struct buf *q = &D->out[to];
 	/*
@@ -518,7 +508,7 @@ static void post_state(struct dist *D, int to, uint64_t word, const uint8_t *byt
 	 * a buffer the size of a doubled batch would come from mmap and cost
 	 * page faults on every batch.
 	 */
-	if (buf_reserve(q, &D->bu, q->cap ? 11 + len : D->batch + 11 + KEY_MAX) < 0) {
+	if (buf_reserve(q, &D->bu, q->cap ? 11 + len : D->batch + 11 + VALUE_MAX) < 0) {
 		set_full(D);
 		return;
 	}
@@ -527,9 +517,9 @@ static void post_state(struct dist *D, int to, uint64_t word, const uint8_t *byt
 		buf_put(q, &t, 1);
 	}
 	uint16_t l = (uint16_t)len;
-	buf_put(q, &word, 8);
+	buf_put(q, &parent, 8);
 	buf_put(q, &l, 2);
-	buf_put(q, bytes, len);
+	buf_put(q, val, len);
 	if (q->len >= D->batch)
 		send_batch(D, to);
 }
@@ -582,18 +572,13 @@ static void tell_stop(struct dist *D)
 /* A successor reached by choice 'choice' from entry 'from' (parent reference), to its owner. */
 static void deliver(struct dist *D, const struct vt_state *s, uint64_t parent)
 {
-	if (!D->swarm && D->n == 1) {
-		take_state(D, parent, NULL, 0, s); /* every state is this rank's: no hash needed */
-		return;
-	}
 	uint64_t h;
-	size_t klen = vt_explore_canon(D->m, D->symmetric, s, D->canon, D->key, &h);
-	int to = owner(D, h);
-	if (D->swarm && to == D->me)
-		take_member_state(D, D->key, klen, h);
-	else if (D->swarm)
-		post_state(D, to, h, D->key, klen);
-	else if (to == D->me)
+	int to = D->me; /* one rank: every state is its own, no hash needed */
+	if (D->n > 1) {
+		vt_explore_canon(D->m, D->symmetric, s, D->canon, D->key, &h);
+		to = owner(D, h);
+	}
+	if (to == D->me)
 		take_state(D, parent, NULL, 0, s);
 	else
 		post_state(D, to, parent, D->val, pack_state(s, D->val));
@@ -1124,7 +1109,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	}
 	/* every rank decides alike: a failure here is agreed on before anything is sent */
 	uint64_t bad = !D->out || !D->key || !D->val || !D->canon || !D->child || !D->arrived || !D->rep || !D->skey ||
-		       vt_visited_keep_queue(D->store) < 0 || (D->swarm && dset_init(&D->vs, &D->bu) < 0);
+		       vt_visited_keep_queue(D->store) < 0;
 	D->net->allreduce(D->net->ctx, &bad, 1, VT_NET_MAX);
 	if (bad) {
 		r->status = VT_EXPLORE_ERROR;
@@ -1147,7 +1132,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		winner = layers(D, r, init);
 
 	uint64_t peak = vt_visited_peak(D->store);
-	uint64_t sum[6] = {D->swarm ? D->vs.n : D->nparent, D->transitions, peak, D->pruned,
+	uint64_t sum[6] = {vt_visited_states(D->store), D->transitions, peak, D->pruned,
 			   vt_visited_stored(D->store), vt_visited_nodes(D->store)},
 		 mx[1] = {peak};
 	D->net->allreduce(D->net->ctx, sum, 6, VT_NET_SUM);
@@ -1156,8 +1141,8 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	r->transitions = sum[1];
 	r->memory = sum[2];
 	r->pruned = sum[3];
-	r->state_bytes = D->swarm ? 0 : sum[4];
-	r->nodes = D->swarm ? 0 : sum[5];
+	r->state_bytes = sum[4];
+	r->nodes = sum[5];
 	r->rank_memory = mx[0];
 	r->peak_memory = mx[0]; /* --max-memory is per rank */
 	/* coverage: every counter is a u64, summed over the ranks */
@@ -1242,8 +1227,6 @@ done:
 	if (D->out)
 		for (int i = 0; i < D->n; i++)
 			buf_free(&D->out[i], &D->bu);
-	if (D->vs.slot)
-		dset_fini(&D->vs);
 	budget_give(&D->bu, D->parent_cap * sizeof(*D->parent));
 	free(D->parent);
 	vt_canon_free(D->skey);
