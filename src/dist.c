@@ -16,8 +16,7 @@
  * reached to the representative the store holds: 16 bytes.  A state is
  * decoded and renamed back, so it is expanded exactly as it was reached,
  * not as its symmetry representative: a traced-back path then replays step
- * for step.  A state travels to its owner as its value (the canonical part
- * of struct vt_state, zero-run packed).
+ * for step.  A state travels to its owner as its value (pack_state).
  *
  * In swarm mode the store counts the union of the states the searches
  * stored, each search keeping a set of its own; that set and the search
@@ -50,6 +49,7 @@ enum { MSG_DATA = 1, MSG_END, MSG_STOP };
 _Static_assert(VT_STATE_CANON_OFF % 8 == 0 && VT_STATE_CANON_LEN % 8 == 0, "the state packs in 8-byte words");
 _Static_assert(MAX_CHOICES < 256, "a choice index fits a parent reference's byte");
 _Static_assert(KEY_MAX < 65536 && VALUE_MAX < 65536, "record lengths fit 16 bits");
+_Static_assert(KEY_MAX >= sizeof(struct vt_state), "canonical bytes fit the key buffer");
 
 /* ---- memory budget of one rank ------------------------------------------- */
 
@@ -270,30 +270,37 @@ static int dset_add(struct dset *d, const uint8_t *k, size_t len, uint64_t h, ui
 
 /* ---- a state's value on the wire and in the queue ------------------------- */
 
-/* The canonical part of a state in the explorer's zero-run encoding (unpack_state decodes it). */
-static size_t pack_state(const struct vt_state *s, uint8_t *out)
+/*
+ * A state's value: its canonical part within the used part (vt_state_gather,
+ * a few KiB), zero-run encoded (vt_explore_compress).  g: scratch of
+ * sizeof(struct vt_state) bytes.
+ */
+static size_t pack_state(const struct vt_model *m, const struct vt_state *s, uint8_t *g, uint8_t *out)
 {
-	return vt_explore_compress((const uint8_t *)s + VT_STATE_CANON_OFF, VT_STATE_CANON_LEN, out);
+	return vt_explore_compress(g, vt_state_gather(m, s, g), out);
 }
 
-/* The inverse of pack_state, for keying: the rest of *s (its metadata) is zero.  -1 if malformed. */
-static int unpack_state(const uint8_t *in, size_t n, struct vt_state *s)
+/*
+ * The inverse of pack_state into s, whose unused part holds the power-on
+ * values (its metadata is left as it is: keying does not read it).  -1 if
+ * malformed.
+ */
+static int unpack_state(const struct vt_model *m, const uint8_t *in, size_t n, uint8_t *g, struct vt_state *s)
 {
-	uint8_t *out = (uint8_t *)s + VT_STATE_CANON_OFF;
 	size_t o = 0, i = 0;
-	memset(s, 0, sizeof(*s));
 	for (;;) {
 		if (i >= n)
 			return -1;
 		size_t z = (size_t)in[i++] * 8;
-		if (o + z > VT_STATE_CANON_LEN)
+		if (o + z > sizeof(struct vt_state))
 			return -1;
+		memset(g + o, 0, z);
 		o += z;
 		if (i == n)
-			return o == VT_STATE_CANON_LEN ? 0 : -1;
-		if (i + 8 > n || o + 8 > VT_STATE_CANON_LEN)
+			return vt_state_scatter(m, g, o, s) ? 0 : -1;
+		if (i + 8 > n || o + 8 > sizeof(struct vt_state))
 			return -1;
-		memcpy(out + o, in + i, 8);
+		memcpy(g + o, in + i, 8);
 		i += 8;
 		o += 8;
 	}
@@ -347,6 +354,13 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The hash a state's owner is picked by: of its canonical bytes, unencoded (the same in every process). */
+static uint64_t owner_hash(struct dist *D, const struct vt_state *s)
+{
+	size_t n = vt_canon_model_bytes(D->m, D->symmetric, D->canon, s, D->key, NULL);
+	return vt_canon_hash(D->key, n);
+}
+
 static int owner(const struct dist *D, uint64_t h)
 {
 	return (int)(((h >> 32) * (uint64_t)D->n) >> 32);
@@ -379,7 +393,7 @@ _Static_assert(VT_MAX_PCPUS <= 8, "a renaming fits 32 bits");
 static void take_state(struct dist *D, uint64_t parent, const uint8_t *val, size_t vlen, const struct vt_state *s)
 {
 	if (!s) {
-		if (unpack_state(val, vlen, D->arrived) < 0) {
+		if (unpack_state(D->m, val, vlen, D->key, D->arrived) < 0) {
 			D->err = 1;
 			return;
 		}
@@ -572,16 +586,13 @@ static void tell_stop(struct dist *D)
 /* A successor reached by choice 'choice' from entry 'from' (parent reference), to its owner. */
 static void deliver(struct dist *D, const struct vt_state *s, uint64_t parent)
 {
-	uint64_t h;
 	int to = D->me; /* one rank: every state is its own, no hash needed */
-	if (D->n > 1) {
-		vt_explore_canon(D->m, D->symmetric, s, D->canon, D->key, &h);
-		to = owner(D, h);
-	}
+	if (D->n > 1)
+		to = owner(D, owner_hash(D, s));
 	if (to == D->me)
 		take_state(D, parent, NULL, 0, s);
 	else
-		post_state(D, to, parent, D->val, pack_state(s, D->val));
+		post_state(D, to, parent, D->val, pack_state(D->m, s, D->key, D->val));
 }
 
 /* Expand the states of layer 'depth' this rank owns (queued in cur). */
@@ -807,9 +818,7 @@ static int layers(struct dist *D, struct vt_explore_result *r, const struct vt_s
 		D->err = 1;
 	else
 		vt_state_init(D->m, s); /* power-on values beyond the used part: renaming copies only that part */
-	uint64_t h;
-	vt_explore_canon(D->m, D->symmetric, init, D->canon, D->key, &h);
-	if (owner(D, h) == D->me)
+	if (owner(D, owner_hash(D, init)) == D->me)
 		take_state(D, NO_PARENT, NULL, 0, init);
 	uint64_t total[2] = {D->next.len ? 1 : 0, 0};
 	D->net->allreduce(D->net->ctx, total, 1, VT_NET_SUM);
@@ -1117,6 +1126,7 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		goto done;
 	}
 	vt_state_init(m, init);
+	vt_state_init(m, D->arrived); /* power-on values beyond the used part, which unpack_state leaves */
 	struct vt_verdict v0;
 	vt_check(m, init, &v0);
 	if (v0.kind != VT_V_OK) {

@@ -96,6 +96,36 @@ void vt_state_copy(const struct vt_model *m, struct vt_state *dst, const struct 
 		memcpy((uint8_t *)dst + (from[i].p - (const uint8_t *)src), from[i].p, from[i].n);
 }
 
+size_t vt_state_gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out)
+{
+	const struct part from[] = USED_PARTS(m, s);
+	size_t g = 0;
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		/* the first part from 'pt' on: the metadata is not the state's identity */
+		size_t skip = i == 0 ? VT_STATE_CANON_OFF : 0;
+		memcpy(out + g, from[i].p + skip, from[i].n - skip);
+		g += from[i].n - skip;
+	}
+	return g;
+}
+
+bool vt_state_scatter(const struct vt_model *m, const uint8_t *in, size_t n, struct vt_state *s)
+{
+	const struct part to[] = USED_PARTS(m, s);
+	size_t g = 0;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
+		g += to[i].n - (i == 0 ? VT_STATE_CANON_OFF : 0);
+	if (g != n)
+		return false;
+	g = 0;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		size_t skip = i == 0 ? VT_STATE_CANON_OFF : 0;
+		memcpy((uint8_t *)to[i].p + skip, in + g, to[i].n - skip);
+		g += to[i].n - skip;
+	}
+	return true;
+}
+
 bool vt_state_same(const struct vt_model *m, const struct vt_state *a, const struct vt_state *b)
 {
 	const struct part pa[] = USED_PARTS(m, a);

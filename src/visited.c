@@ -716,24 +716,6 @@ static inline int pkey_cmp(struct pkeys *k, int a, int b)
 	return c;
 }
 
-/* The sections of s, concatenated (the leaf sections of a store, in order). */
-static size_t gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out)
-{
-	size_t g = 0;
-#define GATHER(from, bytes)                      \
-	do {                                     \
-		memcpy(out + g, (from), (bytes)); \
-		g += (bytes);                    \
-	} while (0)
-	GATHER((const uint8_t *)s + VT_STATE_CANON_OFF, offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF);
-	GATHER(s->vm, (size_t)m->nvms * sizeof(s->vm[0]));
-	GATHER(s->vcpu, (size_t)m->nvcpus * sizeof(s->vcpu[0]));
-	GATHER(s->pcpu, (size_t)m->npcpus * sizeof(s->pcpu[0]));
-	GATHER(s->dom, (size_t)m->ndomains * sizeof(s->dom[0]));
-#undef GATHER
-	return g;
-}
-
 /* Does renaming pCPUs a and b into each other leave s as it is? */
 static bool swap_is_automorphism(const struct vt_model *m, const struct vt_state *s, int a, int b,
 				 struct vt_state *tmp)
@@ -830,13 +812,13 @@ static const struct vt_state *canon_state(const struct vt_model *m, bool symmetr
 size_t vt_canon_bytes(struct vt_visited *vs, struct vt_canon *c, const struct vt_state *s, uint8_t *out,
 		      int8_t *map)
 {
-	return gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map), out);
+	return vt_state_gather(vs->m, canon_state(vs->m, vs->symmetric, c, s, map), out);
 }
 
 size_t vt_canon_model_bytes(const struct vt_model *m, bool symmetric, struct vt_canon *c, const struct vt_state *s,
 			    uint8_t *out, int8_t *map)
 {
-	return gather(m, canon_state(m, symmetric, c, s, map), out);
+	return vt_state_gather(m, canon_state(m, symmetric, c, s, map), out);
 }
 
 uint64_t vt_canon_hash(const uint8_t *bytes, size_t n)

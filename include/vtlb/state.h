@@ -250,6 +250,14 @@ void vt_state_init(const struct vt_model *m, struct vt_state *s);
 void vt_state_copy(const struct vt_model *m, struct vt_state *dst, const struct vt_state *src);
 bool vt_state_same(const struct vt_model *m, const struct vt_state *a, const struct vt_state *b);
 bool vt_state_unused_is_init(const struct vt_model *m, const struct vt_state *s, const struct vt_state *init);
+/*
+ * vt_state_gather: the canonical part of s within the used part (from 'pt'
+ * on), concatenated into out; its length, the same for every state of m.
+ * vt_state_scatter: the inverse, into s (whose unused part holds the
+ * power-on values); false, writing nothing, when n is not that length.
+ */
+size_t vt_state_gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out);
+bool vt_state_scatter(const struct vt_model *m, const uint8_t *in, size_t n, struct vt_state *s);
 
 /*
  * The bytes of a section of the state that m uses, from its start: type 0
