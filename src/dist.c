@@ -622,7 +622,7 @@ static void expand_layer(struct dist *D, const struct buf *cur, unsigned depth, 
 				D->pruned++;
 				continue;
 			}
-			memcpy(D->child, s, sizeof(*s));
+			vt_state_copy(D->m, D->child, s); /* the used part: the rest keeps its power-on values */
 			struct vt_verdict v;
 			struct vt_explore_cov_pre pre;
 			vt_explore_cov_pre(D->m, s, &ch[c], &pre);
@@ -1126,7 +1126,9 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		goto done;
 	}
 	vt_state_init(m, init);
-	vt_state_init(m, D->arrived); /* power-on values beyond the used part, which unpack_state leaves */
+	/* power-on values beyond the used part, which unpack_state and vt_state_copy leave */
+	vt_state_init(m, D->arrived);
+	vt_state_init(m, D->child);
 	struct vt_verdict v0;
 	vt_check(m, init, &v0);
 	if (v0.kind != VT_V_OK) {
