@@ -25,7 +25,7 @@
  * numbers).
  *
  * A message is a batch of records after a one-byte type; records are read
- * with memcpy (no alignment): parent reference u64 (swarm: none), value
+ * with memcpy (no alignment): parent reference u64 (swarm: NO_PARENT), value
  * length u16, value.
  */
 #include <assert.h>
@@ -46,9 +46,8 @@
 
 enum { MSG_DATA = 1, MSG_END, MSG_STOP };
 
-_Static_assert(VT_STATE_CANON_OFF % 8 == 0 && VT_STATE_CANON_LEN % 8 == 0, "the state packs in 8-byte words");
 _Static_assert(MAX_CHOICES < 256, "a choice index fits a parent reference's byte");
-_Static_assert(KEY_MAX < 65536 && VALUE_MAX < 65536, "record lengths fit 16 bits");
+_Static_assert(VALUE_MAX < 65536, "a value's length fits a record's 16 bits");
 _Static_assert(KEY_MAX >= sizeof(struct vt_state), "canonical bytes fit the key buffer");
 
 /* ---- memory budget of one rank ------------------------------------------- */
@@ -133,8 +132,11 @@ static int dset_init(struct dset *d, struct budget *bu)
 	d->cap = 1 << 10;
 	if (!budget_take(bu, d->cap * sizeof(*d->slot)))
 		return -1;
-	d->slot = calloc(d->cap, sizeof(*d->slot));
-	return d->slot ? 0 : -1;
+	if (!(d->slot = calloc(d->cap, sizeof(*d->slot)))) {
+		budget_give(bu, d->cap * sizeof(*d->slot));
+		return -1;
+	}
+	return 0;
 }
 
 static void dset_fini(struct dset *d)
@@ -320,7 +322,7 @@ struct dist {
 	bool twins;          /* skip loads onto interchangeable pCPUs (vt_explore_skip_load) */
 	size_t batch;
 	struct budget bu;
-	struct vt_visited *store; /* layers: the states this rank owns; the cap every allocation counts against */
+	struct vt_visited *store; /* the states this rank owns (swarm: the union); the cap all allocations count against */
 	struct vt_canon *skey;   /* keys into store */
 	uint64_t *parent;        /* layers: per entry, the reference to the state it was first reached from */
 	size_t nparent, parent_cap;
@@ -439,7 +441,7 @@ static void handle_data(struct dist *D, const uint8_t *p, size_t len)
 {
 	size_t i = 1;
 	while (i < len) {
-		uint64_t word; /* the parent reference (swarm: none) */
+		uint64_t word; /* the parent reference (swarm: NO_PARENT) */
 		uint16_t l;    /* the value's length */
 		if (i + 10 > len) {
 			D->err = 1;
@@ -981,13 +983,20 @@ static void member(struct dist *D, uint64_t i, uint64_t budget, struct mframe *f
 static void swarm(struct dist *D, const struct vt_dist_opts *d, struct vt_explore_result *r, struct member_hit *hit)
 {
 	uint64_t budget = d->swarm_states ? d->swarm_states : 65536;
-	struct mframe *fr = malloc(((size_t)D->b.depth + 2) * sizeof(*fr));
+	/* the frames count against --max-memory, as the depth-first explorer's do */
+	const uint64_t frames = ((uint64_t)D->b.depth + 2) * sizeof(struct mframe);
+	struct mframe *fr = NULL;
 	uint64_t found_by = 0, stored = 0;
 	hit->member = UINT64_MAX;
-	if (!fr)
+	bool taken = budget_take(&D->bu, frames);
+	if (!taken)
+		set_full(D);
+	else if (!(fr = malloc(frames)))
 		D->err = 1;
 	for (uint64_t i = (uint64_t)D->me; fr && i < d->swarm && !D->stop; i += (uint64_t)D->n)
 		member(D, i, budget, fr, hit, &found_by, &stored);
+	if (taken)
+		budget_give(&D->bu, frames);
 	free(fr);
 	end_phase(D);
 	uint64_t mn[1] = {hit->member};
@@ -1116,15 +1125,26 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 		vt_visited_single(D->store, true);
 		D->skey = vt_canon_new(D->store);
 	}
-	/* every rank decides alike: a failure here is agreed on before anything is sent */
-	uint64_t bad = !D->out || !D->key || !D->val || !D->canon || !D->child || !D->arrived || !D->rep || !D->skey ||
-		       vt_visited_keep_queue(D->store) < 0;
-	D->net->allreduce(D->net->ctx, &bad, 1, VT_NET_MAX);
-	if (bad) {
+	/*
+	 * Every rank decides alike: a failure here is agreed on before
+	 * anything is sent.  The store's queue of ids is not read here, but
+	 * with it a root record is 16 bytes, not 24 (with a depth and sleep
+	 * set); a cap too small for its first chunk ends the search at once,
+	 * incomplete, as a cap too small for the first state does.
+	 */
+	uint64_t bad[2] = {!D->out || !D->key || !D->val || !D->canon || !D->child || !D->arrived || !D->rep ||
+				   !D->skey,
+			   0};
+	if (!bad[0])
+		bad[1] = vt_visited_keep_queue(D->store) < 0;
+	D->net->allreduce(D->net->ctx, bad, 2, VT_NET_MAX);
+	if (bad[0]) {
 		r->status = VT_EXPLORE_ERROR;
 		r->why = "out of memory";
 		goto done;
 	}
+	if (bad[1])
+		set_full(D);
 	vt_state_init(m, init);
 	/* power-on values beyond the used part, which unpack_state and vt_state_copy leave */
 	vt_state_init(m, D->arrived);
@@ -1138,7 +1158,9 @@ enum vt_explore_status vt_explore_dist(const struct vt_model *m, const struct vt
 	}
 
 	int winner = -1;
-	if (D->swarm)
+	if (D->full)
+		; /* no room to begin */
+	else if (D->swarm)
 		swarm(D, d, r, &hit);
 	else
 		winner = layers(D, r, init);

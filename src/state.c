@@ -96,6 +96,11 @@ void vt_state_copy(const struct vt_model *m, struct vt_state *dst, const struct 
 		memcpy((uint8_t *)dst + (from[i].p - (const uint8_t *)src), from[i].p, from[i].n);
 }
 
+/* gathered parts are whole 8-byte words, as the zero-run encoding (vt_explore_compress) needs */
+_Static_assert((offsetof(struct vt_state, vm) - VT_STATE_CANON_OFF) % 8 == 0 && sizeof(struct vt_vm_state) % 8 == 0 &&
+		       sizeof(struct vt_vcpu_state) % 8 == 0 && sizeof(struct vt_pcpu_state) % 8 == 0 &&
+		       sizeof(struct vt_tlb_dom) % 8 == 0,
+	       "the used part is whole 8-byte words");
 size_t vt_state_gather(const struct vt_model *m, const struct vt_state *s, uint8_t *out)
 {
 	const struct part from[] = USED_PARTS(m, s);

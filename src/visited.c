@@ -1529,6 +1529,7 @@ struct vt_visited *vt_visited_new(const struct vt_model *m, enum vt_store_kind k
 			return NULL;
 		}
 	}
+	atomic_store(&vs->peak, atomic_load(&vs->memory));
 	return vs;
 }
 

@@ -276,6 +276,12 @@ for my $f ($one, 'bench/scenarios/scale-svm-2vcpu.vtlb', 'scenarios/explore/arm6
     my ($b) = $res->();
     ok($b->{peak_memory} >= $b->{memory}, 'explore.peak breadth-first: at least what is held at the end')
         or diag(explain $b);
+    # the store's fixed part counts from the start, in every mode, even above a cap
+    for my $args (['--random', '50'], ['--max-memory', '1K'], ['--dfs', '--max-memory', '1K'], ['--lossy', 'bitstate']) {
+        my ($r) = $res->(@$args);
+        ok($r->{peak_memory} >= $r->{memory} && $r->{memory} > 0, "explore.peak @$args: at least what is held")
+            or diag(explain $r);
+    }
     for my $jobs (1, 2) {
         my ($d) = $res->('--dfs', '--jobs', $jobs);
         ok($d->{peak_memory} - $d->{memory} >= 4096 * $d->{max_depth},

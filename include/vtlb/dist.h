@@ -4,8 +4,8 @@
  *
  * Distributed search (after Stern & Dill's parallel Murphi): every state has
  * an owner rank, picked by the hash of its canonical bytes; the owner alone
- * stores it (exactly: its canonical bytes, never only a hash) and expands
- * it.  The search is breadth-first in layers: a rank expands the states of
+ * stores it (exactly, in the explorer's tree-compressed store, never only a
+ * hash) and expands it.  The search is breadth-first in layers: a rank expands the states of
  * depth d it owns and sends each successor, batched per destination, to its
  * owner, which keeps the new ones for layer d + 1.  A layer ends when every
  * rank has received an end marker from every other (messages between two
