@@ -377,15 +377,20 @@ static void stop_error(struct search *S, const char *why)
 	wake_all(S);
 }
 
-/* The memory cap was reached: the search stops, incomplete. */
-static void memory_full(struct search *S)
+/* A limit was reached: the search stops, incomplete, for the first reason given. */
+static void stop_incomplete(struct search *S, const char *why)
 {
 	pthread_mutex_lock(&S->found_lock);
 	if (!S->why)
-		S->why = "memory cap reached";
+		S->why = why;
 	pthread_mutex_unlock(&S->found_lock);
 	atomic_store(&S->stop, 1);
 	wake_all(S);
+}
+
+static void memory_full(struct search *S)
+{
+	stop_incomplete(S, "memory cap reached");
 }
 
 /*
@@ -517,12 +522,7 @@ static bool check_now(struct search *S, const struct progress_at *at)
 	if (atomic_load(&S->stop))
 		return true;
 	if (S->o->time_limit > 0 && now() - S->start > S->o->time_limit) {
-		pthread_mutex_lock(&S->found_lock);
-		if (!S->why)
-			S->why = "time limit reached";
-		pthread_mutex_unlock(&S->found_lock);
-		atomic_store(&S->stop, 1);
-		wake_all(S);
+		stop_incomplete(S, "time limit reached");
 		return true;
 	}
 	progress(S, at);
